@@ -1,5 +1,200 @@
-//! CLI (stub).
-pub enum Request {}
-#[derive(Debug)]
-pub enum Error { Stub }
-pub fn parse(_args: &[Vec<u8>]) -> Result<Request, Error> { Err(Error::Stub) }
+//! Command line: `escapes (--grant JWT | --grant-stdin | --grant-file PATH) [--run-as USER]
+//! [--config PATH] -- CMD [ARGS...]`, `--help`, `--version`.
+
+/// Where the grant token comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantSource {
+    Arg(Vec<u8>),
+    Stdin,
+    File(Vec<u8>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    pub grant: GrantSource,
+    pub run_as: Option<Vec<u8>>,
+    /// Only honoured when the real uid is 0; `main` enforces that.
+    pub config: Option<Vec<u8>>,
+    pub argv: Vec<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    Help,
+    Version,
+    Run(Run),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    NoArguments,
+    UnknownOption(String),
+    MissingValue(&'static str),
+    Repeated(&'static str),
+    NoGrant,
+    TwoGrantSources,
+    NoSeparator,
+    NoCommand,
+    EmptyValue(&'static str),
+}
+
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Error::NoArguments => write!(f, "no arguments"),
+            Error::UnknownOption(o) => write!(f, "unknown option {o}"),
+            Error::MissingValue(o) => write!(f, "option {o} needs a value"),
+            Error::Repeated(o) => write!(f, "option {o} given twice"),
+            Error::NoGrant => write!(f, "no grant: use --grant, --grant-stdin or --grant-file"),
+            Error::TwoGrantSources => write!(f, "give exactly one of --grant, --grant-stdin, --grant-file"),
+            Error::NoSeparator => write!(f, "missing -- before the command"),
+            Error::NoCommand => write!(f, "no command after --"),
+            Error::EmptyValue(o) => write!(f, "option {o} has an empty value"),
+        }
+    }
+}
+
+pub const USAGE: &str = "usage: escapes (--grant JWT | --grant-stdin | --grant-file PATH) [--run-as USER] -- CMD [ARGS...]\n       escapes --help | --version\n";
+
+/// Parses argv (including argv[0]); options come before a mandatory `--`, everything after it is
+/// the command, byte for byte.
+pub fn parse(args: &[Vec<u8>]) -> Result<Request, Error> {
+    let mut it = args.iter();
+    if it.next().is_none() {
+        return Err(Error::NoArguments);
+    }
+    let mut grant: Option<GrantSource> = None;
+    let mut run_as = None;
+    let mut config = None;
+    loop {
+        let Some(arg) = it.next() else {
+            return Err(if grant.is_none() && run_as.is_none() && config.is_none() { Error::NoArguments } else { Error::NoSeparator });
+        };
+        let (name, inline) = split_inline(arg);
+        match name {
+            b"--" if inline.is_none() => break,
+            b"--help" | b"-h" if inline.is_none() => return Ok(Request::Help),
+            b"--version" | b"-V" if inline.is_none() => return Ok(Request::Version),
+            b"--grant" => set_grant(&mut grant, GrantSource::Arg(value(&mut it, inline, "--grant")?))?,
+            b"--grant-file" => set_grant(&mut grant, GrantSource::File(value(&mut it, inline, "--grant-file")?))?,
+            b"--grant-stdin" if inline.is_none() => set_grant(&mut grant, GrantSource::Stdin)?,
+            b"--run-as" => set_once(&mut run_as, value(&mut it, inline, "--run-as")?, "--run-as")?,
+            b"--config" => set_once(&mut config, value(&mut it, inline, "--config")?, "--config")?,
+            _ => return Err(Error::UnknownOption(String::from_utf8_lossy(arg).into_owned())),
+        }
+    }
+    let argv: Vec<Vec<u8>> = it.cloned().collect();
+    let grant = grant.ok_or(Error::NoGrant)?;
+    if argv.is_empty() {
+        return Err(Error::NoCommand);
+    }
+    Ok(Request::Run(Run { grant, run_as, config, argv }))
+}
+
+/// `--name=value` → (`--name`, Some(value)); anything else → (arg, None).
+fn split_inline(arg: &[u8]) -> (&[u8], Option<&[u8]>) {
+    if arg.starts_with(b"--") {
+        if let Some(eq) = arg.iter().position(|&b| b == b'=') {
+            return (arg.get(..eq).unwrap_or(arg), arg.get(eq + 1..));
+        }
+    }
+    (arg, None)
+}
+
+fn value<'a>(it: &mut impl Iterator<Item = &'a Vec<u8>>, inline: Option<&[u8]>, name: &'static str) -> Result<Vec<u8>, Error> {
+    let v = match inline {
+        Some(v) => v.to_vec(),
+        None => it.next().ok_or(Error::MissingValue(name))?.clone(),
+    };
+    if v.is_empty() {
+        return Err(Error::EmptyValue(name));
+    }
+    Ok(v)
+}
+
+fn set_grant(slot: &mut Option<GrantSource>, g: GrantSource) -> Result<(), Error> {
+    if slot.is_some() {
+        return Err(Error::TwoGrantSources);
+    }
+    *slot = Some(g);
+    Ok(())
+}
+
+fn set_once(slot: &mut Option<Vec<u8>>, v: Vec<u8>, name: &'static str) -> Result<(), Error> {
+    if slot.is_some() {
+        return Err(Error::Repeated(name));
+    }
+    *slot = Some(v);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<Vec<u8>> {
+        a.iter().map(|s| s.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn parses_grant_run_as_and_command() {
+        let r = parse(&args(&["escapes", "--grant", "T", "--run-as", "bob", "--", "id", "-u"])).unwrap();
+        assert_eq!(
+            r,
+            Request::Run(Run { grant: GrantSource::Arg(b"T".to_vec()), run_as: Some(b"bob".to_vec()), config: None, argv: args(&["id", "-u"]) })
+        );
+    }
+
+    #[test]
+    fn accepts_inline_values() {
+        let r = parse(&args(&["escapes", "--grant-file=/g", "--", "true"])).unwrap();
+        assert!(matches!(r, Request::Run(Run { grant: GrantSource::File(ref f), .. }) if f == b"/g"));
+    }
+
+    #[test]
+    fn command_options_after_separator_are_not_ours() {
+        let r = parse(&args(&["escapes", "--grant-stdin", "--", "ls", "--help", "--grant", "x"])).unwrap();
+        assert!(matches!(r, Request::Run(Run { ref argv, .. }) if argv == &args(&["ls", "--help", "--grant", "x"])));
+    }
+
+    #[test]
+    fn refuses_two_grant_sources() {
+        assert_eq!(parse(&args(&["escapes", "--grant", "a", "--grant-stdin", "--", "x"])), Err(Error::TwoGrantSources));
+    }
+
+    #[test]
+    fn refuses_missing_separator() {
+        assert_eq!(parse(&args(&["escapes", "--grant", "a", "true"])), Err(Error::UnknownOption("true".into())));
+        assert_eq!(parse(&args(&["escapes", "--grant", "a"])), Err(Error::NoSeparator));
+    }
+
+    #[test]
+    fn refuses_empty_command_and_missing_grant() {
+        assert_eq!(parse(&args(&["escapes", "--grant", "a", "--"])), Err(Error::NoCommand));
+        assert_eq!(parse(&args(&["escapes", "--", "id"])), Err(Error::NoGrant));
+    }
+
+    #[test]
+    fn refuses_argc_zero_and_bare_invocation() {
+        assert_eq!(parse(&[]), Err(Error::NoArguments));
+        assert_eq!(parse(&args(&["escapes"])), Err(Error::NoArguments));
+    }
+
+    #[test]
+    fn refuses_repeated_run_as_and_empty_values() {
+        assert_eq!(parse(&args(&["escapes", "--run-as", "a", "--run-as", "b"])), Err(Error::Repeated("--run-as")));
+        assert_eq!(parse(&args(&["escapes", "--grant="])), Err(Error::EmptyValue("--grant")));
+        assert_eq!(parse(&args(&["escapes", "--grant"])), Err(Error::MissingValue("--grant")));
+    }
+
+    #[test]
+    fn refuses_value_on_flag_options() {
+        assert!(matches!(parse(&args(&["escapes", "--grant-stdin=x", "--", "id"])), Err(Error::UnknownOption(_))));
+        assert!(matches!(parse(&args(&["escapes", "--help=1"])), Err(Error::UnknownOption(_))));
+    }
+
+    #[test]
+    fn non_utf8_option_is_an_error_not_a_panic() {
+        assert!(matches!(parse(&[b"e".to_vec(), vec![0xff, 0xfe]]), Err(Error::UnknownOption(_))));
+    }
+}

@@ -1,14 +1,1522 @@
-//! TOML subset parser (stub: to be implemented).
+//! The small TOML subset the escapes configuration is written in.
+//!
+//! Anything outside the subset is an error with a line and column, never skipped: a security
+//! config that is only partly understood must not be partly applied. One forward pass over at
+//! most [`MAX_INPUT`] bytes, no recursion (arrays hold strings only, so nothing nests), and
+//! duplicate detection through ordered sets, so cost stays linear-ish whatever the input.
+#![deny(unsafe_code)]
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Larger inputs are refused before any parsing: a config is a page of text, not a data file.
+pub const MAX_INPUT: usize = 64 * 1024;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value { Str(String), Int(i64), Bool(bool), StrArray(Vec<String>) }
+pub enum Value {
+    Str(String),
+    Int(i64),
+    Bool(bool),
+    StrArray(Vec<String>),
+}
+
+/// One `key = value` line; `line` and `col` locate the key, for error messages further up.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry { pub key: String, pub value: Value, pub line: usize, pub col: usize }
+pub struct Entry {
+    pub key: String,
+    pub value: Value,
+    pub line: usize,
+    pub col: usize,
+}
+
+/// A `[name]` section and its entries in file order; the root table has name "" and line 0.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Table { pub name: String, pub line: usize, pub entries: Vec<Entry> }
+pub struct Table {
+    pub name: String,
+    pub line: usize,
+    pub entries: Vec<Entry>,
+}
+
+/// Tables in file order; `tables[0]` is always the root table.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Document { pub tables: Vec<Table> }
+pub struct Document {
+    pub tables: Vec<Table>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ErrorKind { Unsupported(&'static str) }
+pub enum ErrorKind {
+    TooLarge,
+    ByteOrderMark,
+    InvalidUtf8,
+    LoneCarriageReturn,
+    /// A raw control character inside a string or comment.
+    ControlCharacter(char),
+    Unexpected {
+        found: char,
+        expected: &'static str,
+    },
+    UnexpectedEnd {
+        expected: &'static str,
+    },
+    UnterminatedString,
+    UnterminatedArray,
+    InvalidEscape(char),
+    InvalidUnicodeEscape,
+    EmptyKey,
+    DuplicateKey {
+        key: String,
+        first_line: usize,
+    },
+    DuplicateTable {
+        name: String,
+        first_line: usize,
+    },
+    LeadingZero,
+    MisplacedUnderscore,
+    IntegerOutOfRange,
+    InvalidInteger,
+    InvalidValue,
+    /// Valid TOML this subset refuses; the text names the feature, in the plural.
+    Unsupported(&'static str),
+}
+
+/// `line` and `col` are 1-based; columns count characters, a tab counting as one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error { pub line: usize, pub col: usize, pub kind: ErrorKind }
-pub fn parse(_input: &[u8]) -> Result<Document, Error> { Err(Error { line: 1, col: 1, kind: ErrorKind::Unsupported("stub") }) }
+pub struct Error {
+    pub line: usize,
+    pub col: usize,
+    pub kind: ErrorKind,
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLarge => write!(f, "the file is larger than 64 KiB ({MAX_INPUT} bytes)"),
+            Self::ByteOrderMark => write!(f, "the file starts with a byte order mark; save it as UTF-8 without BOM"),
+            Self::InvalidUtf8 => write!(f, "the file is not valid UTF-8"),
+            Self::LoneCarriageReturn => {
+                write!(f, "carriage return not followed by a line feed; use LF or CRLF line ends")
+            }
+            Self::ControlCharacter(c) => write!(
+                f,
+                "control character U+{:04X} is not allowed here (inside a \"string\" write it as an escape)",
+                u32::from(*c)
+            ),
+            Self::Unexpected { found, expected } => match found {
+                '\n' | '\r' => write!(f, "the line ends where {expected} was expected"),
+                c => write!(f, "found {c:?} where {expected} was expected"),
+            },
+            Self::UnexpectedEnd { expected } => write!(f, "the file ends where {expected} was expected"),
+            Self::UnterminatedString => {
+                write!(f, "string is not closed on the line it starts (multi-line strings are not supported)")
+            }
+            Self::UnterminatedArray => write!(f, "array is not closed with ]"),
+            Self::InvalidEscape(c) => write!(f, "unknown escape sequence \\{} in string", c.escape_debug()),
+            Self::InvalidUnicodeEscape => write!(
+                f,
+                "\\u needs 4 and \\U needs 8 hex digits naming a Unicode character (not a surrogate)"
+            ),
+            Self::EmptyKey => write!(f, "empty key or table name"),
+            Self::DuplicateKey { key, first_line } => {
+                write!(f, "duplicate key {key:?} (first set on line {first_line})")
+            }
+            Self::DuplicateTable { name, first_line } => {
+                write!(f, "duplicate table [{name:?}] (first opened on line {first_line})")
+            }
+            Self::LeadingZero => write!(f, "integers must not have leading zeros"),
+            Self::MisplacedUnderscore => write!(f, "an underscore in an integer must sit between two digits"),
+            Self::IntegerOutOfRange => write!(f, "integer does not fit in a signed 64-bit number"),
+            Self::InvalidInteger => write!(f, "not a valid decimal integer"),
+            Self::InvalidValue => write!(
+                f,
+                "not a valid value: expected a \"string\", an integer, true, false or an array of strings"
+            ),
+            Self::Unsupported(what) => write!(f, "{what} are not supported in this subset of TOML"),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, column {}: {}", self.line, self.col, self.kind)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Accepts at most 64 KiB of UTF-8 text (LF or CRLF, no BOM) made of comments, `[name]` headers
+/// and `key = value` lines whose values are strings, decimal i64 integers, booleans or arrays of
+/// strings; everything else is an [`Error`] with its position.
+pub fn parse(input: &[u8]) -> Result<Document, Error> {
+    if input.len() > MAX_INPUT {
+        return Err(Error {
+            line: 1,
+            col: 1,
+            kind: ErrorKind::TooLarge,
+        });
+    }
+    if input.starts_with(b"\xEF\xBB\xBF") {
+        return Err(Error {
+            line: 1,
+            col: 1,
+            kind: ErrorKind::ByteOrderMark,
+        });
+    }
+    let text = match std::str::from_utf8(input) {
+        Ok(text) => text,
+        Err(e) => {
+            let valid = input
+                .get(..e.valid_up_to())
+                .and_then(|p| std::str::from_utf8(p).ok());
+            return Err(error_after(valid.unwrap_or(""), ErrorKind::InvalidUtf8));
+        }
+    };
+    // Settled up front so that everywhere below a CR always begins a CRLF.
+    let lone_cr = text
+        .match_indices('\r')
+        .map(|(i, _)| i)
+        .find(|&i| !text.get(i..).is_some_and(|rest| rest.starts_with("\r\n")));
+    if let Some(i) = lone_cr {
+        return Err(error_after(
+            text.get(..i).unwrap_or(""),
+            ErrorKind::LoneCarriageReturn,
+        ));
+    }
+    Cursor {
+        rest: text,
+        line: 1,
+        col: 1,
+    }
+    .document()
+}
+
+/// An error located just after `prefix`, for the checks made before the cursor runs.
+fn error_after(prefix: &str, kind: ErrorKind) -> Error {
+    let line = prefix.matches('\n').count().saturating_add(1);
+    let last_line = prefix.rsplit('\n').next().unwrap_or("");
+    Error {
+        line,
+        col: last_line.chars().count().saturating_add(1),
+        kind,
+    }
+}
+
+/// TOML's control characters: those must be escaped in strings and may not appear in comments.
+fn is_control(c: char) -> bool {
+    (c < ' ' && c != '\t') || c == '\u{7f}'
+}
+
+fn is_bare_key_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '-'
+}
+
+/// Characters of unquoted values: wide enough to take in a whole float or date so the error can
+/// name what it was, rather than stop halfway through it.
+fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '-' | '.' | ':')
+}
+
+struct Cursor<'a> {
+    rest: &'a str,
+    line: usize,
+    col: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn peek(&self) -> Option<char> {
+        self.rest.chars().next()
+    }
+
+    fn bump(&mut self) -> Option<char> {
+        let mut chars = self.rest.chars();
+        let c = chars.next()?;
+        self.rest = chars.as_str();
+        if c == '\n' {
+            self.line = self.line.saturating_add(1);
+            self.col = 1;
+        } else {
+            self.col = self.col.saturating_add(1);
+        }
+        Some(c)
+    }
+
+    fn take_while(&mut self, f: fn(char) -> bool) -> &'a str {
+        let start = self.rest;
+        while self.peek().is_some_and(f) {
+            self.bump();
+        }
+        start
+            .get(..start.len().saturating_sub(self.rest.len()))
+            .unwrap_or("")
+    }
+
+    fn at(&self, kind: ErrorKind) -> Error {
+        Error {
+            line: self.line,
+            col: self.col,
+            kind,
+        }
+    }
+
+    fn unexpected(&self, expected: &'static str) -> Error {
+        match self.peek() {
+            Some(found) => self.at(ErrorKind::Unexpected { found, expected }),
+            None => self.at(ErrorKind::UnexpectedEnd { expected }),
+        }
+    }
+
+    fn skip_blanks(&mut self) {
+        self.take_while(|c| c == ' ' || c == '\t');
+    }
+
+    /// Consumes one LF or CRLF, if that is what comes next.
+    fn newline(&mut self) -> bool {
+        let crlf = self.rest.starts_with("\r\n");
+        if !crlf && !self.rest.starts_with('\n') {
+            return false;
+        }
+        if crlf {
+            self.bump();
+        }
+        self.bump();
+        true
+    }
+
+    fn comment(&mut self) -> Result<(), Error> {
+        self.bump();
+        while let Some(c) = self.peek() {
+            if c == '\n' || c == '\r' {
+                break;
+            }
+            if is_control(c) {
+                return Err(self.at(ErrorKind::ControlCharacter(c)));
+            }
+            self.bump();
+        }
+        Ok(())
+    }
+
+    /// Blanks, an optional comment, then the end of the line or of the file.
+    fn end_of_line(&mut self) -> Result<(), Error> {
+        self.skip_blanks();
+        if self.peek() == Some('#') {
+            self.comment()?;
+        }
+        if self.peek().is_none() || self.newline() {
+            Ok(())
+        } else {
+            Err(self.unexpected("the end of the line (or a # comment)"))
+        }
+    }
+
+    fn document(mut self) -> Result<Document, Error> {
+        let mut done = Vec::new();
+        let mut current = Table {
+            name: String::new(),
+            line: 0,
+            entries: Vec::new(),
+        };
+        let mut table_lines: BTreeMap<String, usize> = BTreeMap::new();
+        let mut key_lines: BTreeMap<String, usize> = BTreeMap::new();
+        loop {
+            self.skip_blanks();
+            let (line, col) = (self.line, self.col);
+            match self.peek() {
+                None => break,
+                Some('#' | '\n' | '\r') => {}
+                Some('[') => {
+                    let name = self.table_header()?;
+                    if let Some(&first_line) = table_lines.get(&name) {
+                        let kind = ErrorKind::DuplicateTable { name, first_line };
+                        return Err(Error { line, col, kind });
+                    }
+                    table_lines.insert(name.clone(), line);
+                    key_lines.clear();
+                    let next = Table {
+                        name,
+                        line,
+                        entries: Vec::new(),
+                    };
+                    done.push(std::mem::replace(&mut current, next));
+                }
+                Some(_) => {
+                    let key = self.key("a key, a [table] header or a # comment")?;
+                    if let Some(&first_line) = key_lines.get(&key) {
+                        return Err(Error {
+                            line,
+                            col,
+                            kind: ErrorKind::DuplicateKey { key, first_line },
+                        });
+                    }
+                    self.skip_blanks();
+                    if self.peek() == Some('.') {
+                        return Err(self.at(ErrorKind::Unsupported("dotted keys")));
+                    }
+                    if self.peek() != Some('=') {
+                        return Err(self.unexpected("= after the key"));
+                    }
+                    self.bump();
+                    self.skip_blanks();
+                    let value = self.value()?;
+                    key_lines.insert(key.clone(), line);
+                    current.entries.push(Entry {
+                        key,
+                        value,
+                        line,
+                        col,
+                    });
+                }
+            }
+            self.end_of_line()?;
+        }
+        done.push(current);
+        Ok(Document { tables: done })
+    }
+
+    fn table_header(&mut self) -> Result<String, Error> {
+        let start = self.at(ErrorKind::Unsupported("arrays of tables [[...]]"));
+        self.bump();
+        if self.peek() == Some('[') {
+            return Err(start);
+        }
+        self.skip_blanks();
+        let name = self.key("a table name")?;
+        self.skip_blanks();
+        if self.peek() == Some('.') {
+            return Err(self.at(ErrorKind::Unsupported("dotted table names")));
+        }
+        if self.peek() != Some(']') {
+            return Err(self.unexpected("] to close the table header"));
+        }
+        self.bump();
+        Ok(name)
+    }
+
+    /// A bare or quoted key; quoted keys are decoded so that `a` and `"a"` compare equal.
+    fn key(&mut self, expected: &'static str) -> Result<String, Error> {
+        let empty = self.at(ErrorKind::EmptyKey);
+        let key = match self.peek() {
+            Some('"') => self.basic_string()?,
+            Some('\'') => self.literal_string()?,
+            Some(c) if is_bare_key_char(c) => self.take_while(is_bare_key_char).to_owned(),
+            _ => return Err(self.unexpected(expected)),
+        };
+        if key.is_empty() {
+            return Err(empty);
+        }
+        Ok(key)
+    }
+
+    fn value(&mut self) -> Result<Value, Error> {
+        match self.peek() {
+            Some('"' | '\'') => Ok(Value::Str(self.string()?)),
+            Some('[') => self.string_array(),
+            Some('{') => Err(self.at(ErrorKind::Unsupported("inline tables"))),
+            Some(c) if is_token_char(c) => self.scalar(),
+            _ => Err(self.unexpected("a value")),
+        }
+    }
+
+    fn string(&mut self) -> Result<String, Error> {
+        if self.rest.starts_with("\"\"\"") || self.rest.starts_with("'''") {
+            return Err(self.at(ErrorKind::Unsupported("multi-line strings")));
+        }
+        match self.peek() {
+            Some('"') => self.basic_string(),
+            Some('\'') => self.literal_string(),
+            _ => Err(self.unexpected("a string")),
+        }
+    }
+
+    fn basic_string(&mut self) -> Result<String, Error> {
+        let unterminated = self.at(ErrorKind::UnterminatedString);
+        self.bump();
+        let mut out = String::new();
+        loop {
+            let (line, col) = (self.line, self.col);
+            match self.bump() {
+                None | Some('\n' | '\r') => return Err(unterminated),
+                Some('"') => return Ok(out),
+                Some('\\') => out.push(self.escape(line, col)?),
+                Some(c) if is_control(c) => {
+                    return Err(Error {
+                        line,
+                        col,
+                        kind: ErrorKind::ControlCharacter(c),
+                    })
+                }
+                Some(c) => out.push(c),
+            }
+        }
+    }
+
+    /// The character after a backslash; errors point at the backslash.
+    fn escape(&mut self, line: usize, col: usize) -> Result<char, Error> {
+        let fail = |kind| Error { line, col, kind };
+        match self.bump() {
+            Some('b') => Ok('\u{8}'),
+            Some('t') => Ok('\t'),
+            Some('n') => Ok('\n'),
+            Some('f') => Ok('\u{c}'),
+            Some('r') => Ok('\r'),
+            Some('"') => Ok('"'),
+            Some('\\') => Ok('\\'),
+            Some('u') => self
+                .unicode_escape(4)
+                .ok_or(fail(ErrorKind::InvalidUnicodeEscape)),
+            Some('U') => self
+                .unicode_escape(8)
+                .ok_or(fail(ErrorKind::InvalidUnicodeEscape)),
+            Some(c) => Err(fail(ErrorKind::InvalidEscape(c))),
+            None => Err(fail(ErrorKind::UnterminatedString)),
+        }
+    }
+
+    fn unicode_escape(&mut self, digits: usize) -> Option<char> {
+        let mut code: u32 = 0;
+        for _ in 0..digits {
+            let digit = self.peek()?.to_digit(16)?;
+            self.bump();
+            code = code.checked_mul(16)?.checked_add(digit)?;
+        }
+        // from_u32 refuses surrogates and values beyond U+10FFFF.
+        char::from_u32(code)
+    }
+
+    fn literal_string(&mut self) -> Result<String, Error> {
+        let unterminated = self.at(ErrorKind::UnterminatedString);
+        self.bump();
+        let mut out = String::new();
+        loop {
+            let (line, col) = (self.line, self.col);
+            match self.bump() {
+                None | Some('\n' | '\r') => return Err(unterminated),
+                Some('\'') => return Ok(out),
+                Some(c) if is_control(c) => {
+                    return Err(Error {
+                        line,
+                        col,
+                        kind: ErrorKind::ControlCharacter(c),
+                    })
+                }
+                Some(c) => out.push(c),
+            }
+        }
+    }
+
+    /// Strings only, so the loop never recurses; newlines and comments may sit between items.
+    fn string_array(&mut self) -> Result<Value, Error> {
+        let unterminated = self.at(ErrorKind::UnterminatedArray);
+        self.bump();
+        let mut items = Vec::new();
+        loop {
+            self.skip_array_space()?;
+            match self.peek() {
+                Some(']') => break,
+                None => return Err(unterminated),
+                _ => items.push(self.array_item()?),
+            }
+            self.skip_array_space()?;
+            match self.peek() {
+                Some(',') => {
+                    self.bump();
+                }
+                Some(']') => break,
+                None => return Err(unterminated),
+                Some(_) => return Err(self.unexpected(", or ] after an array item")),
+            }
+        }
+        self.bump();
+        Ok(Value::StrArray(items))
+    }
+
+    fn skip_array_space(&mut self) -> Result<(), Error> {
+        loop {
+            self.skip_blanks();
+            if self.peek() == Some('#') {
+                self.comment()?;
+            }
+            if !self.newline() {
+                return Ok(());
+            }
+        }
+    }
+
+    fn array_item(&mut self) -> Result<String, Error> {
+        let (line, col) = (self.line, self.col);
+        let unsupported = |what| Error {
+            line,
+            col,
+            kind: ErrorKind::Unsupported(what),
+        };
+        match self.peek() {
+            Some('"' | '\'') => self.string(),
+            Some('[') => Err(unsupported("nested arrays")),
+            Some('{') => Err(unsupported("arrays of inline tables")),
+            Some(c) if is_token_char(c) => Err(match self.scalar()? {
+                Value::Int(_) => unsupported("arrays of integers"),
+                Value::Bool(_) => unsupported("arrays of booleans"),
+                Value::Str(_) | Value::StrArray(_) => {
+                    unsupported("arrays of values other than strings")
+                }
+            }),
+            _ => Err(self.unexpected("a string")),
+        }
+    }
+
+    /// An unquoted value: a boolean or a decimal integer, or an error naming what else it is.
+    fn scalar(&mut self) -> Result<Value, Error> {
+        let (line, col) = (self.line, self.col);
+        let token = self.take_while(is_token_char);
+        scalar(token).map_err(|kind| Error { line, col, kind })
+    }
+}
+
+fn scalar(token: &str) -> Result<Value, ErrorKind> {
+    match token {
+        "true" => return Ok(Value::Bool(true)),
+        "false" => return Ok(Value::Bool(false)),
+        "inf" | "+inf" | "-inf" | "nan" | "+nan" | "-nan" => {
+            return Err(ErrorKind::Unsupported("floats"))
+        }
+        _ => {}
+    }
+    let unsigned = token.strip_prefix(['+', '-']).unwrap_or(token);
+    if !unsigned.starts_with(|c: char| c.is_ascii_digit()) {
+        return Err(ErrorKind::InvalidValue);
+    }
+    let is_date = matches!(unsigned.as_bytes(), [a, b, c, d, b'-', ..] if [a, b, c, d].iter().all(|x| x.is_ascii_digit()));
+    if is_date || unsigned.contains(':') {
+        return Err(ErrorKind::Unsupported("dates and times"));
+    }
+    if ["0x", "0o", "0b"].iter().any(|p| unsigned.starts_with(p)) {
+        return Err(ErrorKind::Unsupported(
+            "hexadecimal, octal and binary integers",
+        ));
+    }
+    if unsigned.contains(['.', 'e', 'E']) {
+        return Err(ErrorKind::Unsupported("floats"));
+    }
+    decimal(token).map(Value::Int)
+}
+
+/// TOML decimal integer: optional sign, no leading zero, `_` only between digits, fits i64.
+fn decimal(token: &str) -> Result<i64, ErrorKind> {
+    let (negative, digits) = match token.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] | rest => (false, rest),
+    };
+    if digits.len() > 1 && digits.first() == Some(&b'0') {
+        return Err(ErrorKind::LeadingZero);
+    }
+    let mut value: i64 = 0;
+    let mut after_digit = false;
+    for &b in digits {
+        if b == b'_' {
+            if !after_digit {
+                return Err(ErrorKind::MisplacedUnderscore);
+            }
+            after_digit = false;
+            continue;
+        }
+        let digit = i64::from(
+            char::from(b)
+                .to_digit(10)
+                .ok_or(ErrorKind::InvalidInteger)?,
+        );
+        // Negative numbers accumulate downwards so that i64::MIN is reachable.
+        value = value
+            .checked_mul(10)
+            .and_then(|v| {
+                if negative {
+                    v.checked_sub(digit)
+                } else {
+                    v.checked_add(digit)
+                }
+            })
+            .ok_or(ErrorKind::IntegerOutOfRange)?;
+        after_digit = true;
+    }
+    match (after_digit, digits.is_empty()) {
+        (true, _) => Ok(value),
+        (false, true) => Err(ErrorKind::InvalidInteger),
+        (false, false) => Err(ErrorKind::MisplacedUnderscore),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(s: &str) -> Document {
+        parse(s.as_bytes()).unwrap_or_else(|e| panic!("{s:?}: {e}"))
+    }
+
+    fn root(s: &str) -> Vec<(String, Value)> {
+        doc(s).tables[0]
+            .entries
+            .iter()
+            .map(|e| (e.key.clone(), e.value.clone()))
+            .collect()
+    }
+
+    fn value(s: &str) -> Value {
+        root(&format!("k = {s}")).remove(0).1
+    }
+
+    fn err(s: &[u8]) -> Error {
+        match parse(s) {
+            Ok(d) => panic!("{:?} accepted as {d:?}", String::from_utf8_lossy(s)),
+            Err(e) => e,
+        }
+    }
+
+    fn kind(s: &str) -> ErrorKind {
+        err(s.as_bytes()).kind
+    }
+
+    fn pos(s: &str) -> (usize, usize) {
+        let e = err(s.as_bytes());
+        (e.line, e.col)
+    }
+
+    fn strs(v: &[&str]) -> Value {
+        Value::StrArray(v.iter().map(|s| s.to_string()).collect())
+    }
+
+    // Document structure
+
+    #[test]
+    fn empty_input_is_a_document_with_only_the_root_table() {
+        let d = doc("");
+        assert_eq!(
+            d.tables,
+            vec![Table {
+                name: String::new(),
+                line: 0,
+                entries: vec![]
+            }]
+        );
+    }
+
+    #[test]
+    fn keeps_tables_and_entries_in_file_order_with_positions() {
+        let d = doc("a = 1\n\n[t]\n  b = 'x'\n[u]\n");
+        assert_eq!(d.tables.len(), 3);
+        assert_eq!(
+            d.tables[0].entries,
+            vec![Entry {
+                key: "a".into(),
+                value: Value::Int(1),
+                line: 1,
+                col: 1
+            }]
+        );
+        assert_eq!((d.tables[1].name.as_str(), d.tables[1].line), ("t", 3));
+        assert_eq!(
+            d.tables[1].entries,
+            vec![Entry {
+                key: "b".into(),
+                value: Value::Str("x".into()),
+                line: 4,
+                col: 3
+            }]
+        );
+        assert_eq!(
+            (
+                d.tables[2].name.as_str(),
+                d.tables[2].line,
+                d.tables[2].entries.len()
+            ),
+            ("u", 5, 0)
+        );
+    }
+
+    #[test]
+    fn accepts_crlf_line_ends() {
+        assert_eq!(
+            doc("a = 1\r\n[t]\r\nb = [\r\n'x', # c\r\n]\r\n")
+                .tables
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn accepts_comments_blank_lines_and_tabs() {
+        assert_eq!(
+            root("# top\n\n\t a\t=\t1\t# why\n   \n# end"),
+            vec![("a".into(), Value::Int(1))]
+        );
+    }
+
+    #[test]
+    fn accepts_non_ascii_in_comments_and_strings() {
+        assert_eq!(
+            root("# grüße\nk = \"日本\""),
+            vec![("k".into(), Value::Str("日本".into()))]
+        );
+    }
+
+    #[test]
+    fn accepts_exactly_64_kib() {
+        let mut s = "a = 1\n".to_string();
+        s.push_str(&"#".repeat(MAX_INPUT - s.len()));
+        assert_eq!(s.len(), MAX_INPUT);
+        doc(&s);
+    }
+
+    #[test]
+    fn rejects_64_kib_plus_one() {
+        let s = "#".repeat(MAX_INPUT + 1);
+        assert_eq!(err(s.as_bytes()).kind, ErrorKind::TooLarge);
+    }
+
+    #[test]
+    fn rejects_byte_order_mark() {
+        assert_eq!(err(b"\xEF\xBB\xBFa = 1").kind, ErrorKind::ByteOrderMark);
+    }
+
+    #[test]
+    fn reports_line_and_column_of_invalid_utf8() {
+        let e = err(b"a = 1\nb = \"\xC3\xA4\xFF\"");
+        assert_eq!((e.line, e.col, e.kind), (2, 7, ErrorKind::InvalidUtf8));
+    }
+
+    #[test]
+    fn rejects_truncated_utf8_sequence_at_end() {
+        assert_eq!(err(b"# \xE6\x97").kind, ErrorKind::InvalidUtf8);
+    }
+
+    #[test]
+    fn reports_line_and_column_of_lone_cr() {
+        let e = err(b"a = 1\r\nb = 2\r c = 3");
+        assert_eq!(
+            (e.line, e.col, e.kind),
+            (2, 6, ErrorKind::LoneCarriageReturn)
+        );
+    }
+
+    #[test]
+    fn rejects_lone_cr_inside_comment_and_string() {
+        assert_eq!(kind("# a\rb"), ErrorKind::LoneCarriageReturn);
+        assert_eq!(kind("a = \"x\ry\""), ErrorKind::LoneCarriageReturn);
+        assert_eq!(kind("a = 1\r"), ErrorKind::LoneCarriageReturn);
+    }
+
+    #[test]
+    fn rejects_nul_outside_strings() {
+        assert!(matches!(
+            kind("\0"),
+            ErrorKind::Unexpected { found: '\0', .. }
+        ));
+        assert!(matches!(
+            kind("a = 1\0"),
+            ErrorKind::Unexpected { found: '\0', .. }
+        ));
+    }
+
+    #[test]
+    fn rejects_control_characters_in_comments_but_not_tab() {
+        doc("# a\tb");
+        assert_eq!(kind("# a\0b"), ErrorKind::ControlCharacter('\0'));
+        assert_eq!(
+            kind("a = 1 # \u{7f}"),
+            ErrorKind::ControlCharacter('\u{7f}')
+        );
+        assert_eq!(pos("\n# ab\u{1b}[2J"), (2, 5));
+    }
+
+    // Tables
+
+    #[test]
+    fn accepts_quoted_table_names_and_spaces_around_them() {
+        let d = doc("[ \"x y\" ]\n[\t'z'\t]\n[ w ]");
+        let names: Vec<_> = d.tables.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["", "x y", "z", "w"]);
+    }
+
+    #[test]
+    fn rejects_dotted_table_name_as_unsupported() {
+        assert_eq!(kind("[a.b]"), ErrorKind::Unsupported("dotted table names"));
+        assert_eq!(
+            kind("[ a . b ]"),
+            ErrorKind::Unsupported("dotted table names")
+        );
+    }
+
+    #[test]
+    fn rejects_array_of_tables_as_unsupported() {
+        assert_eq!(
+            kind("[[x]]"),
+            ErrorKind::Unsupported("arrays of tables [[...]]")
+        );
+    }
+
+    #[test]
+    fn rejects_duplicate_table_header() {
+        let e = err(b"[a]\nx = 1\n[a]");
+        assert_eq!((e.line, e.col), (3, 1));
+        assert_eq!(
+            e.kind,
+            ErrorKind::DuplicateTable {
+                name: "a".into(),
+                first_line: 1
+            }
+        );
+    }
+
+    #[test]
+    fn rejects_duplicate_table_header_spelled_quoted() {
+        assert!(matches!(
+            kind("[a]\n[\"a\"]"),
+            ErrorKind::DuplicateTable { .. }
+        ));
+    }
+
+    #[test]
+    fn rejects_empty_table_name() {
+        assert!(matches!(
+            kind("[]"),
+            ErrorKind::Unexpected { found: ']', .. }
+        ));
+        assert_eq!(kind("[\"\"]"), ErrorKind::EmptyKey);
+    }
+
+    #[test]
+    fn rejects_unclosed_table_header() {
+        assert!(matches!(kind("[a"), ErrorKind::UnexpectedEnd { .. }));
+        assert!(matches!(
+            kind("[a\nb = 1"),
+            ErrorKind::Unexpected { found: '\n', .. }
+        ));
+        assert!(matches!(
+            kind("[a b]"),
+            ErrorKind::Unexpected { found: 'b', .. }
+        ));
+    }
+
+    #[test]
+    fn rejects_text_after_table_header() {
+        assert!(matches!(
+            kind("[a] b = 1"),
+            ErrorKind::Unexpected { found: 'b', .. }
+        ));
+        doc("[a] # fine");
+    }
+
+    // Keys
+
+    #[test]
+    fn accepts_bare_keys_with_digits_dashes_and_underscores() {
+        assert_eq!(root("a-b_C9 = 1\n1234 = 2")[1].0, "1234");
+    }
+
+    #[test]
+    fn decodes_quoted_keys() {
+        let keys: Vec<_> = root("\"a b\" = 1\n'c\\d' = 2\n\"\\u00e9\" = 3")
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(keys, ["a b", "c\\d", "é"]);
+    }
+
+    #[test]
+    fn rejects_dotted_key_as_unsupported() {
+        assert_eq!(kind("a.b = 1"), ErrorKind::Unsupported("dotted keys"));
+        assert_eq!(kind("a .b = 1"), ErrorKind::Unsupported("dotted keys"));
+    }
+
+    #[test]
+    fn rejects_empty_quoted_key() {
+        assert_eq!(kind("\"\" = 1"), ErrorKind::EmptyKey);
+        assert_eq!(kind("'' = 1"), ErrorKind::EmptyKey);
+    }
+
+    #[test]
+    fn rejects_duplicate_key() {
+        let e = err(b"a = 1\n a = 2");
+        assert_eq!((e.line, e.col), (2, 2));
+        assert_eq!(
+            e.kind,
+            ErrorKind::DuplicateKey {
+                key: "a".into(),
+                first_line: 1
+            }
+        );
+    }
+
+    #[test]
+    fn rejects_duplicate_key_spelled_quoted() {
+        assert!(matches!(
+            kind("a = 1\n\"a\" = 2"),
+            ErrorKind::DuplicateKey { .. }
+        ));
+        assert!(matches!(
+            kind("'a' = 1\n\"\\u0061\" = 2"),
+            ErrorKind::DuplicateKey { .. }
+        ));
+    }
+
+    #[test]
+    fn allows_same_key_in_different_tables() {
+        assert_eq!(doc("a = 1\n[t]\na = 2\n[u]\na = 3").tables.len(), 3);
+    }
+
+    #[test]
+    fn rejects_key_without_equals_or_value() {
+        assert!(matches!(kind("a"), ErrorKind::UnexpectedEnd { .. }));
+        assert!(matches!(
+            kind("a b = 1"),
+            ErrorKind::Unexpected { found: 'b', .. }
+        ));
+        assert!(matches!(
+            kind("a =\nb = 1"),
+            ErrorKind::Unexpected { found: '\n', .. }
+        ));
+        assert!(matches!(kind("a = "), ErrorKind::UnexpectedEnd { .. }));
+        assert!(matches!(
+            kind("= 1"),
+            ErrorKind::Unexpected { found: '=', .. }
+        ));
+    }
+
+    #[test]
+    fn rejects_two_entries_on_one_line() {
+        assert!(matches!(
+            kind("a = 1 b = 2"),
+            ErrorKind::Unexpected { found: 'b', .. }
+        ));
+        assert!(matches!(
+            kind("a = \"x\" \"y\""),
+            ErrorKind::Unexpected { found: '"', .. }
+        ));
+        assert!(matches!(
+            kind("a = 1,"),
+            ErrorKind::Unexpected { found: ',', .. }
+        ));
+    }
+
+    #[test]
+    fn accepts_comment_directly_after_value() {
+        assert_eq!(
+            root("a = true#c\nb = 'x'#c"),
+            vec![
+                ("a".into(), Value::Bool(true)),
+                ("b".into(), Value::Str("x".into()))
+            ]
+        );
+    }
+
+    // Strings
+
+    #[test]
+    fn decodes_every_basic_string_escape() {
+        assert_eq!(
+            value(r#""\b\t\n\f\r\"\\\u00E9\U0001F600""#),
+            Value::Str("\u{8}\t\n\u{c}\r\"\\é\u{1F600}".into())
+        );
+    }
+
+    #[test]
+    fn keeps_literal_strings_verbatim() {
+        assert_eq!(
+            value(r"'C:\n\u0000 #x'"),
+            Value::Str(r"C:\n\u0000 #x".into())
+        );
+    }
+
+    #[test]
+    fn accepts_empty_strings_as_values() {
+        assert_eq!(value("\"\""), Value::Str(String::new()));
+        assert_eq!(value("''"), Value::Str(String::new()));
+    }
+
+    #[test]
+    fn accepts_escaped_nul_and_leaves_refusal_to_the_caller() {
+        assert_eq!(value("\"a\\u0000b\""), Value::Str("a\0b".into()));
+    }
+
+    #[test]
+    fn accepts_tab_inside_strings() {
+        assert_eq!(value("\"a\tb\""), Value::Str("a\tb".into()));
+        assert_eq!(value("'a\tb'"), Value::Str("a\tb".into()));
+    }
+
+    #[test]
+    fn rejects_unknown_escape() {
+        assert_eq!(kind(r#"a = "\x41""#), ErrorKind::InvalidEscape('x'));
+        assert_eq!(kind(r#"a = "\e""#), ErrorKind::InvalidEscape('e'));
+        assert_eq!(kind(r#"a = "\ ""#), ErrorKind::InvalidEscape(' '));
+        assert_eq!(pos(r#"a = "ok\q""#), (1, 8));
+    }
+
+    #[test]
+    fn rejects_surrogate_unicode_escape() {
+        assert_eq!(kind(r#"a = "\uD800""#), ErrorKind::InvalidUnicodeEscape);
+        assert_eq!(kind(r#"a = "\U0000DFFF""#), ErrorKind::InvalidUnicodeEscape);
+    }
+
+    #[test]
+    fn rejects_unicode_escape_beyond_last_code_point() {
+        assert_eq!(kind(r#"a = "\U00110000""#), ErrorKind::InvalidUnicodeEscape);
+        assert_eq!(kind(r#"a = "\UFFFFFFFF""#), ErrorKind::InvalidUnicodeEscape);
+    }
+
+    #[test]
+    fn rejects_short_unicode_escape() {
+        assert_eq!(kind(r#"a = "\u12""#), ErrorKind::InvalidUnicodeEscape);
+        assert_eq!(kind(r#"a = "\U1234567""#), ErrorKind::InvalidUnicodeEscape);
+        assert_eq!(kind(r#"a = "\u+123""#), ErrorKind::InvalidUnicodeEscape);
+        assert_eq!(kind("a = \"\\u12"), ErrorKind::InvalidUnicodeEscape);
+    }
+
+    #[test]
+    fn rejects_backslash_at_end_of_input() {
+        assert_eq!(kind("a = \"\\"), ErrorKind::UnterminatedString);
+    }
+
+    #[test]
+    fn reports_start_of_unterminated_string() {
+        let e = err(b"a = 1\nb = \"abc\nc = 2");
+        assert_eq!(
+            (e.line, e.col, e.kind),
+            (2, 5, ErrorKind::UnterminatedString)
+        );
+        assert_eq!(kind("b = 'abc"), ErrorKind::UnterminatedString);
+        assert_eq!(kind("b = \"abc\r\n\""), ErrorKind::UnterminatedString);
+    }
+
+    #[test]
+    fn rejects_raw_control_characters_in_strings() {
+        for c in ['\0', '\u{1}', '\u{1f}', '\u{7f}'] {
+            assert_eq!(
+                kind(&format!("a = \"x{c}\"")),
+                ErrorKind::ControlCharacter(c)
+            );
+            assert_eq!(kind(&format!("a = 'x{c}'")), ErrorKind::ControlCharacter(c));
+        }
+        assert_eq!(pos("a = 'ab\0'"), (1, 8));
+    }
+
+    #[test]
+    fn rejects_multi_line_strings_as_unsupported() {
+        assert_eq!(
+            kind("a = \"\"\"x\"\"\""),
+            ErrorKind::Unsupported("multi-line strings")
+        );
+        assert_eq!(
+            kind("a = '''x'''"),
+            ErrorKind::Unsupported("multi-line strings")
+        );
+        assert_eq!(
+            kind("a = [\"\"\"x\"\"\"]"),
+            ErrorKind::Unsupported("multi-line strings")
+        );
+    }
+
+    // Integers
+
+    #[test]
+    fn accepts_decimal_integers_with_sign_and_underscores() {
+        assert_eq!(value("0"), Value::Int(0));
+        assert_eq!(value("+0"), Value::Int(0));
+        assert_eq!(value("-0"), Value::Int(0));
+        assert_eq!(value("+42"), Value::Int(42));
+        assert_eq!(value("-17"), Value::Int(-17));
+        assert_eq!(value("1_000_000"), Value::Int(1_000_000));
+        assert_eq!(value("5_3_4"), Value::Int(534));
+    }
+
+    #[test]
+    fn accepts_the_extremes_of_i64() {
+        assert_eq!(value("9223372036854775807"), Value::Int(i64::MAX));
+        assert_eq!(value("-9223372036854775808"), Value::Int(i64::MIN));
+    }
+
+    #[test]
+    fn rejects_integer_just_beyond_i64() {
+        assert_eq!(
+            kind("a = 9223372036854775808"),
+            ErrorKind::IntegerOutOfRange
+        );
+        assert_eq!(
+            kind("a = -9223372036854775809"),
+            ErrorKind::IntegerOutOfRange
+        );
+    }
+
+    #[test]
+    fn rejects_huge_integer() {
+        assert_eq!(
+            kind(&format!("a = {}", "9".repeat(60_000))),
+            ErrorKind::IntegerOutOfRange
+        );
+    }
+
+    #[test]
+    fn rejects_leading_zeros() {
+        for v in ["01", "00", "-01", "+007", "0_1"] {
+            assert_eq!(kind(&format!("a = {v}")), ErrorKind::LeadingZero, "{v}");
+        }
+    }
+
+    #[test]
+    fn rejects_underscores_not_between_digits() {
+        for v in ["1_", "1__2", "-1_", "+1__0"] {
+            assert_eq!(
+                kind(&format!("a = {v}")),
+                ErrorKind::MisplacedUnderscore,
+                "{v}"
+            );
+        }
+        for v in ["_1", "-_1", "+_1"] {
+            assert_eq!(kind(&format!("a = {v}")), ErrorKind::InvalidValue, "{v}");
+        }
+    }
+
+    #[test]
+    fn rejects_malformed_integers() {
+        for v in ["1a", "1-2", "1+", "12abc", "-1-"] {
+            assert_eq!(kind(&format!("a = {v}")), ErrorKind::InvalidInteger, "{v}");
+        }
+        for v in ["+", "-", "+-1", "--1"] {
+            assert_eq!(kind(&format!("a = {v}")), ErrorKind::InvalidValue, "{v}");
+        }
+    }
+
+    #[test]
+    fn rejects_hex_octal_and_binary_as_unsupported() {
+        for v in ["0xff", "0o17", "0b101", "0xDEAD_BEEF"] {
+            assert_eq!(
+                kind(&format!("a = {v}")),
+                ErrorKind::Unsupported("hexadecimal, octal and binary integers")
+            );
+        }
+    }
+
+    // Other values
+
+    #[test]
+    fn accepts_booleans() {
+        assert_eq!(value("true"), Value::Bool(true));
+        assert_eq!(value("false"), Value::Bool(false));
+    }
+
+    #[test]
+    fn rejects_misspelled_booleans() {
+        for v in ["True", "FALSE", "yes", "on", "truex", "t"] {
+            assert_eq!(kind(&format!("a = {v}")), ErrorKind::InvalidValue, "{v}");
+        }
+    }
+
+    #[test]
+    fn reports_line_and_column_of_float() {
+        let e = err(b"a = 1\n\n  b =  3.14");
+        assert_eq!(
+            (e.line, e.col, e.kind),
+            (3, 8, ErrorKind::Unsupported("floats"))
+        );
+    }
+
+    #[test]
+    fn rejects_every_float_spelling_as_unsupported() {
+        for v in [
+            "1.0", "-0.5", "1e6", "1E-6", "6.02e+23", "inf", "-inf", "nan", "+nan", "1_0.0",
+        ] {
+            assert_eq!(
+                kind(&format!("a = {v}")),
+                ErrorKind::Unsupported("floats"),
+                "{v}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_dates_and_times_as_unsupported() {
+        for v in [
+            "1979-05-27",
+            "1979-05-27T07:32:00Z",
+            "1979-05-27 07:32:00",
+            "07:32:00",
+            "1979-05-27T00:32:00.999999-07:00",
+        ] {
+            assert_eq!(
+                kind(&format!("a = {v}")),
+                ErrorKind::Unsupported("dates and times"),
+                "{v}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_inline_table_as_unsupported() {
+        assert_eq!(
+            kind("a = { b = 1 }"),
+            ErrorKind::Unsupported("inline tables")
+        );
+    }
+
+    #[test]
+    fn rejects_bare_words_and_stray_characters_as_values() {
+        assert_eq!(kind("a = hello"), ErrorKind::InvalidValue);
+        assert!(matches!(
+            kind("a = @"),
+            ErrorKind::Unexpected { found: '@', .. }
+        ));
+        assert!(matches!(
+            kind("a = ]"),
+            ErrorKind::Unexpected { found: ']', .. }
+        ));
+    }
+
+    // Arrays
+
+    #[test]
+    fn accepts_arrays_of_strings_of_both_quotings() {
+        assert_eq!(value("[\"a\", 'b']"), strs(&["a", "b"]));
+    }
+
+    #[test]
+    fn accepts_empty_array() {
+        assert_eq!(value("[]"), strs(&[]));
+        assert_eq!(value("[ \n # nothing\n ]"), strs(&[]));
+    }
+
+    #[test]
+    fn accepts_multi_line_array_with_comments_and_trailing_comma() {
+        let v = value("[ # issuers\n  \"a\", # first\n\n  'b' # second\n  ,\n  \"c\",\n]  # done");
+        assert_eq!(v, strs(&["a", "b", "c"]));
+    }
+
+    #[test]
+    fn rejects_array_with_missing_or_doubled_comma() {
+        assert!(matches!(
+            kind("a = [\"x\" \"y\"]"),
+            ErrorKind::Unexpected { found: '"', .. }
+        ));
+        assert!(matches!(
+            kind("a = [\"x\",,]"),
+            ErrorKind::Unexpected { found: ',', .. }
+        ));
+        assert!(matches!(
+            kind("a = [,]"),
+            ErrorKind::Unexpected { found: ',', .. }
+        ));
+    }
+
+    #[test]
+    fn reports_start_of_unterminated_array() {
+        let e = err(b"x = 1\na = [\"x\",\n\"y\"\n");
+        assert_eq!(
+            (e.line, e.col, e.kind),
+            (2, 5, ErrorKind::UnterminatedArray)
+        );
+        assert_eq!(kind("a = ["), ErrorKind::UnterminatedArray);
+    }
+
+    #[test]
+    fn rejects_arrays_of_other_types_naming_them() {
+        assert_eq!(
+            kind("a = [1, 2]"),
+            ErrorKind::Unsupported("arrays of integers")
+        );
+        assert_eq!(
+            kind("a = [\"x\", true]"),
+            ErrorKind::Unsupported("arrays of booleans")
+        );
+        assert_eq!(kind("a = [1.5]"), ErrorKind::Unsupported("floats"));
+        assert_eq!(
+            kind("a = [{}]"),
+            ErrorKind::Unsupported("arrays of inline tables")
+        );
+        assert_eq!(pos("a = [\"x\",\n  7]"), (2, 3));
+    }
+
+    #[test]
+    fn rejects_nested_arrays_as_unsupported() {
+        assert_eq!(
+            kind("a = [[\"x\"]]"),
+            ErrorKind::Unsupported("nested arrays")
+        );
+        assert_eq!(
+            kind("a = [\"x\", []]"),
+            ErrorKind::Unsupported("nested arrays")
+        );
+    }
+
+    #[test]
+    fn rejects_control_character_in_array_comment() {
+        assert_eq!(
+            kind("a = [ # \u{7}\n]"),
+            ErrorKind::ControlCharacter('\u{7}')
+        );
+    }
+
+    // Hostile inputs
+
+    #[test]
+    fn refuses_deeply_bracketed_input_without_recursing() {
+        assert_eq!(
+            kind(&format!("a = {}", "[".repeat(60_000))),
+            ErrorKind::Unsupported("nested arrays")
+        );
+        assert_eq!(
+            kind(&"[".repeat(60_000)),
+            ErrorKind::Unsupported("arrays of tables [[...]]")
+        );
+        assert_eq!(
+            kind(&"{".repeat(60_000)),
+            ErrorKind::Unexpected {
+                found: '{',
+                expected: "a key, a [table] header or a # comment"
+            }
+        );
+    }
+
+    #[test]
+    fn handles_many_distinct_keys_quickly() {
+        let mut s = String::new();
+        for i in 0..8_000 {
+            s.push_str(&format!("k{i}=1\n"));
+        }
+        assert!(s.len() <= MAX_INPUT);
+        assert_eq!(doc(&s).tables[0].entries.len(), 8_000);
+        s.push_str("k0=1\n");
+        assert!(matches!(
+            kind(&s),
+            ErrorKind::DuplicateKey { first_line: 1, .. }
+        ));
+    }
+
+    #[test]
+    fn handles_many_tables_quickly() {
+        let s: String = (0..6_000).map(|i| format!("[t{i}]\n")).collect();
+        assert!(s.len() <= MAX_INPUT);
+        assert_eq!(doc(&s).tables.len(), 6_001);
+    }
+
+    #[test]
+    fn handles_long_array_and_long_string() {
+        let items = vec!["'x'"; 12_000].join(",");
+        assert!(matches!(value(&format!("[{items}]")), Value::StrArray(v) if v.len() == 12_000));
+        assert!(
+            matches!(value(&format!("\"{}\"", "é".repeat(30_000))), Value::Str(s) if s.len() == 60_000)
+        );
+    }
+
+    #[test]
+    fn never_panics_on_any_prefix_of_a_valid_document() {
+        let full =
+            "# c\na = \"x\\u00e9\" # c\nb = -1_0\n[t]\n'k' = [ 'a',\r\n \"b\" ,\n]\nc = true\n";
+        for i in 0..=full.len() {
+            let _ = parse(&full.as_bytes()[..i]);
+        }
+    }
+
+    #[test]
+    fn displays_errors_with_position_in_plain_words() {
+        let e = err(b"[security]\nallowed = 1.5");
+        assert_eq!(
+            e.to_string(),
+            "line 2, column 11: floats are not supported in this subset of TOML"
+        );
+        let e = err(b"a = \"\x1b[2J\"");
+        assert_eq!(e.to_string(), "line 1, column 6: control character U+001B is not allowed here (inside a \"string\" write it as an escape)");
+        let e = err(b"a = 1\na = 2");
+        assert_eq!(
+            e.to_string(),
+            "line 2, column 1: duplicate key \"a\" (first set on line 1)"
+        );
+        let e = err(b"a = 1 x");
+        assert_eq!(
+            e.to_string(),
+            "line 1, column 7: found 'x' where the end of the line (or a # comment) was expected"
+        );
+    }
+
+    // Differential check against the reference `toml` crate.
+
+    fn reference(d: &Document) -> ::toml::Value {
+        fn convert(v: &Value) -> ::toml::Value {
+            match v {
+                Value::Str(s) => ::toml::Value::String(s.clone()),
+                Value::Int(i) => ::toml::Value::Integer(*i),
+                Value::Bool(b) => ::toml::Value::Boolean(*b),
+                Value::StrArray(a) => {
+                    ::toml::Value::Array(a.iter().cloned().map(::toml::Value::String).collect())
+                }
+            }
+        }
+        let entries = |t: &Table| {
+            t.entries
+                .iter()
+                .map(|e| (e.key.clone(), convert(&e.value)))
+                .collect::<::toml::Table>()
+        };
+        let mut top = entries(&d.tables[0]);
+        for t in &d.tables[1..] {
+            top.insert(t.name.clone(), ::toml::Value::Table(entries(t)));
+        }
+        ::toml::Value::Table(top)
+    }
+
+    #[test]
+    fn agrees_with_reference_toml_crate_on_accepted_documents() {
+        let accepted = [
+            "",
+            "\n\n# only a comment\n",
+            "a = 1\nb = -9223372036854775808\nc = 9223372036854775807\nd = +0\ne = 1_000",
+            "s = \"\\b\\t\\n\\f\\r\\\"\\\\\\u00e9\\U0001F600\"\nl = 'C:\\x\\y'\nempty = \"\"",
+            "t = true\nf = false # trailing comment",
+            "arr = [ # c\n  \"a\",\n  'b', # c\n]\nnone = []\none = [\"x\"]",
+            "[security]\nallowed_issuers = [\"https://id.example.com\"]\noffline = false\n[tls]\n[keys]\n\"https://id.example.com\" = \"/etc/k.json\"",
+            "\"quoted key\" = 1\n'lit key' = 2\n\"\\u0041\" = 3\n[\"quoted table\"]\nx = 'y'\n[ 'lit' ]\ny = 1",
+            "a = 1\r\n[t]\r\nb = [\r\n 'x',\r\n]\r\n",
+            "\ta\t=\t'tab\there'\t#\ttab\n",
+            "k = \"日本語\" # ünïcode",
+            "1234 = 1\n-_- = 2\ntrue = 3",
+        ];
+        for s in accepted {
+            let ours = reference(&doc(s));
+            let theirs = ::toml::from_str::<::toml::Value>(s)
+                .unwrap_or_else(|e| panic!("{s:?}: reference rejects: {e}"));
+            assert_eq!(ours, theirs, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn agrees_with_reference_toml_crate_on_invalid_documents() {
+        let invalid = [
+            "a = 1\na = 2",
+            "a = 1\n\"a\" = 2",
+            "[a]\n[a]",
+            "a = 01",
+            "a = 1__0",
+            "a = _1",
+            "a = 1_",
+            "a = 9223372036854775808",
+            "a = \"\\x41\"",
+            "a = \"\\uD800\"",
+            "a = \"unterminated",
+            "a = 'x\0y'",
+            "# nul \0 here",
+            "a = 1\rb = 2",
+            "a = [\"x\",,]",
+            "a = [,]",
+            "a = ",
+            "a = 1 b = 2",
+            "[a] b = 1",
+            "= 1",
+            "a = True",
+            "[]",
+        ];
+        for s in invalid {
+            assert!(
+                ::toml::from_str::<::toml::Value>(s).is_err(),
+                "reference accepts {s:?}"
+            );
+            assert!(parse(s.as_bytes()).is_err(), "we accept {s:?}");
+        }
+    }
+}

@@ -1,0 +1,33 @@
+# escapes — build, install, test, demo.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR := $(DESTDIR)$(PREFIX)/bin
+CARGO ?= cargo
+
+# Integration tests run a build whose compiled-in config path points at the test fixture.
+TEST_CONFIG := /run/escapes-test/etc/config.toml
+
+.PHONY: all build install test test-deps demo clean
+
+all: build
+
+build:
+	$(CARGO) build --release --locked -p escapes
+
+install: build
+	install -d -m 0755 $(BINDIR)
+	install -o root -g root -m 4755 target/release/escapes $(BINDIR)/escapes
+
+# Everything CI runs: unit tests, corpus replay, Wycheproof, and the end-to-end suite against
+# the installed setuid binary (needs root: it creates test users and installs a setuid copy).
+test: test-deps
+	ESCAPES_CONFIG_PATH=$(TEST_CONFIG) $(CARGO) test --workspace --locked
+
+test-deps:
+	@python3 -c 'import cryptography' 2>/dev/null || python3 -m pip install --quiet cryptography
+
+demo: test-deps
+	sh demo/demo.sh
+
+clean:
+	$(CARGO) clean

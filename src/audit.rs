@@ -1,0 +1,239 @@
+//! The audit log: one JSON object per line, appended under an exclusive lock, fsynced.
+//! Formatting is pure (`Record::to_line`); `Log` is the I/O shell around it.
+
+use crate::sys::{self, Errno, Fd};
+use crate::trusted_file;
+
+/// A value in a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    Str(Vec<u8>),
+    Int(i64),
+    List(Vec<Vec<u8>>),
+}
+
+/// One audit record: fields in insertion order, rendered as one line of JSON.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Record {
+    fields: Vec<(&'static str, Field)>,
+}
+
+impl Record {
+    pub fn new() -> Record {
+        Record::default()
+    }
+
+    /// Sets `key`, replacing an earlier value so no line can carry a duplicate key.
+    pub fn set(&mut self, key: &'static str, value: Field) -> &mut Record {
+        if let Some(slot) = self.fields.iter_mut().find(|(k, _)| *k == key) {
+            slot.1 = value;
+        } else {
+            self.fields.push((key, value));
+        }
+        self
+    }
+
+    pub fn str(&mut self, key: &'static str, value: impl AsRef<[u8]>) -> &mut Record {
+        self.set(key, Field::Str(value.as_ref().to_vec()))
+    }
+
+    pub fn int(&mut self, key: &'static str, value: i64) -> &mut Record {
+        self.set(key, Field::Int(value))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Field> {
+        self.fields.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// The record as one line of JSON ending in `\n`. Invalid UTF-8 becomes U+FFFD and every
+    /// control character is escaped, so each line parses as JSON and never spans two lines.
+    pub fn to_line(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256);
+        out.push(b'{');
+        for (i, (k, v)) in self.fields.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            json_string(&mut out, k.as_bytes());
+            out.push(b':');
+            match v {
+                Field::Str(s) => json_string(&mut out, s),
+                Field::Int(n) => out.extend_from_slice(n.to_string().as_bytes()),
+                Field::List(items) => {
+                    out.push(b'[');
+                    for (j, s) in items.iter().enumerate() {
+                        if j > 0 {
+                            out.push(b',');
+                        }
+                        json_string(&mut out, s);
+                    }
+                    out.push(b']');
+                }
+            }
+        }
+        out.extend_from_slice(b"}\n");
+        out
+    }
+}
+
+/// Appends `s` as a JSON string literal.
+pub fn json_string(out: &mut Vec<u8>, s: &[u8]) {
+    out.push(b'"');
+    for chunk in s.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '"' => out.extend_from_slice(b"\\\""),
+                '\\' => out.extend_from_slice(b"\\\\"),
+                '\n' => out.extend_from_slice(b"\\n"),
+                '\r' => out.extend_from_slice(b"\\r"),
+                '\t' => out.extend_from_slice(b"\\t"),
+                // U+2028/2029 are valid JSON but break line-oriented JavaScript readers.
+                c if (c as u32) < 0x20 || c == '\u{7f}' || c == '\u{2028}' || c == '\u{2029}' => {
+                    out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes());
+                }
+                c => {
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                }
+            }
+        }
+        if !chunk.invalid().is_empty() {
+            out.extend_from_slice("\u{fffd}".as_bytes());
+        }
+    }
+    out.push(b'"');
+}
+
+/// RFC 3339 UTC timestamp with milliseconds, from seconds and nanoseconds since the epoch.
+pub fn rfc3339(secs: i64, nanos: u32) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        nanos / 1_000_000
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
+/// (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    Open(trusted_file::Error),
+    Lock(Errno),
+    Write(Errno),
+    ShortWrite,
+    Sync(Errno),
+}
+
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Error::Open(e) => write!(f, "audit log: {e}"),
+            Error::Lock(e) => write!(f, "audit log: cannot lock: {e}"),
+            Error::Write(e) => write!(f, "audit log: cannot write: {e}"),
+            Error::ShortWrite => write!(f, "audit log: record only partly written (disk full or file size limit)"),
+            Error::Sync(e) => write!(f, "audit log: cannot flush to disk: {e}"),
+        }
+    }
+}
+
+/// An open audit log.
+pub struct Log {
+    fd: Fd,
+}
+
+impl Log {
+    pub fn open(path: &str) -> Result<Log, Error> {
+        trusted_file::open_append(path).map(|fd| Log { fd }).map_err(Error::Open)
+    }
+
+    /// Appends one whole line and fsyncs it; a partly written line is cut off again, so the log
+    /// never holds half a record.
+    pub fn append(&self, record: &Record) -> Result<(), Error> {
+        let line = record.to_line();
+        sys::flock_exclusive(&self.fd).map_err(Error::Lock)?;
+        let result = self.append_locked(&line);
+        sys::flock_unlock(&self.fd);
+        result
+    }
+
+    fn append_locked(&self, line: &[u8]) -> Result<(), Error> {
+        let before = sys::fstat(&self.fd).map_err(Error::Write)?.size;
+        match sys::write_once(self.fd.raw(), line) {
+            Ok(n) if n == line.len() => {}
+            Ok(_) => {
+                let _ = sys::ftruncate(&self.fd, before);
+                return Err(Error::ShortWrite);
+            }
+            Err(e) => {
+                let _ = sys::ftruncate(&self.fd, before);
+                return Err(Error::Write(e));
+            }
+        }
+        sys::fsync(&self.fd).map_err(Error::Sync)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_control_characters_and_quotes() {
+        let mut r = Record::new();
+        r.str("a", b"x\"y\\z\n\r\t\x00\x1b\x7f");
+        assert_eq!(r.to_line(), b"{\"a\":\"x\\\"y\\\\z\\n\\r\\t\\u0000\\u001b\\u007f\"}\n".to_vec());
+    }
+
+    #[test]
+    fn replaces_invalid_utf8() {
+        let mut r = Record::new();
+        r.str("a", b"ok\xff\xfeend");
+        let line = String::from_utf8(r.to_line()).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["a"], "ok\u{fffd}\u{fffd}end");
+    }
+
+    #[test]
+    fn every_line_parses_as_json_with_lists_and_ints() {
+        let mut r = Record::new();
+        r.str("s", "ünï").int("n", -5).set("l", Field::List(vec![b"a b".to_vec(), b"\xc3".to_vec()]));
+        let line = r.to_line();
+        assert_eq!(line.iter().filter(|&&b| b == b'\n').count(), 1);
+        let v: serde_json::Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(v["n"], -5);
+        assert_eq!(v["l"][1], "\u{fffd}");
+    }
+
+    #[test]
+    fn setting_a_key_twice_keeps_one() {
+        let mut r = Record::new();
+        r.str("k", "1").str("k", "2");
+        assert_eq!(r.to_line(), b"{\"k\":\"2\"}\n".to_vec());
+    }
+
+    #[test]
+    fn formats_rfc3339() {
+        assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(951_782_400, 5_000_000), "2000-02-29T00:00:00.005Z");
+        assert_eq!(rfc3339(1_798_761_599, 999_999_999), "2026-12-31T23:59:59.999Z");
+        assert_eq!(rfc3339(-1, 0), "1969-12-31T23:59:59.000Z");
+    }
+}

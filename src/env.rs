@@ -1,0 +1,116 @@
+//! The command's environment, built from an allow-list: nothing the caller set reaches the
+//! command unless it is named here and its value is harmless.
+
+/// The only PATH a command ever sees, and the only one we resolve programs with.
+pub const SAFE_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Locale variables passed through when their value is a plain locale name.
+const LOCALE_VARS: &[&str] = &[
+    "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "LC_TIME", "LC_COLLATE", "LC_MONETARY",
+    "LC_MESSAGES", "LC_PAPER", "LC_NAME", "LC_ADDRESS", "LC_TELEPHONE", "LC_MEASUREMENT",
+    "LC_IDENTIFICATION",
+];
+
+/// Facts about the target user that become HOME, USER, LOGNAME, SHELL.
+pub struct Target<'a> {
+    pub name: &'a [u8],
+    pub home: &'a [u8],
+    pub shell: &'a [u8],
+}
+
+/// `TERM`: a terminal type name, never a path.
+fn term_ok(v: &[u8]) -> bool {
+    !v.is_empty() && v.len() <= 64 && v.iter().all(|&b| b.is_ascii_alphanumeric() || b"._+-".contains(&b))
+}
+
+/// Locale names like `en_US.UTF-8` or `de_DE@euro`; a `/` would let the caller point glibc at
+/// locale files of their own.
+fn locale_ok(v: &[u8]) -> bool {
+    !v.is_empty() && v.len() <= 64 && v.iter().all(|&b| b.is_ascii_alphanumeric() || b"._@-:".contains(&b))
+}
+
+/// `TZ`: a zone name (`Europe/Berlin`), a POSIX rule (`CET-1CEST,M3.5.0,M10.5.0/3`), or a
+/// file under /usr/share/zoneinfo; never `..`, never another absolute path.
+fn tz_ok(v: &[u8]) -> bool {
+    let body = v.strip_prefix(b":").unwrap_or(v);
+    if body.is_empty() || v.len() > 64 || body.windows(2).any(|w| w == b"..") {
+        return false;
+    }
+    if !body.iter().all(|&b| b.is_ascii_alphanumeric() || b"_+-:,./<>".contains(&b)) {
+        return false;
+    }
+    !body.starts_with(b"/") || body.starts_with(b"/usr/share/zoneinfo/")
+}
+
+fn allowed(name: &[u8], value: &[u8]) -> bool {
+    match name {
+        b"TERM" => term_ok(value),
+        b"TZ" => tz_ok(value),
+        n => LOCALE_VARS.iter().any(|l| l.as_bytes() == n) && locale_ok(value),
+    }
+}
+
+/// The command's environment as `NAME=value` entries: allowed caller variables (first
+/// occurrence of each name only), then the target's HOME, USER, LOGNAME, SHELL and the safe PATH.
+pub fn build(caller: &[(Vec<u8>, Vec<u8>)], target: &Target<'_>) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    let mut seen: Vec<&[u8]> = Vec::new();
+    for (name, value) in caller {
+        if seen.contains(&name.as_slice()) {
+            continue;
+        }
+        seen.push(name);
+        if allowed(name, value) {
+            out.push([name.as_slice(), b"=", value.as_slice()].concat());
+        }
+    }
+    out.push([b"HOME=".as_slice(), target.home].concat());
+    out.push([b"USER=".as_slice(), target.name].concat());
+    out.push([b"LOGNAME=".as_slice(), target.name].concat());
+    out.push([b"SHELL=".as_slice(), target.shell].concat());
+    out.push([b"PATH=".as_slice(), SAFE_PATH.as_bytes()].concat());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kv(a: &[(&str, &str)]) -> Vec<(Vec<u8>, Vec<u8>)> {
+        a.iter().map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec())).collect()
+    }
+
+    fn target() -> Target<'static> {
+        Target { name: b"root", home: b"/root", shell: b"/bin/sh" }
+    }
+
+    #[test]
+    fn drops_everything_not_on_the_allow_list() {
+        let env = build(&kv(&[("LD_PRELOAD", "/x.so"), ("PATH", "/tmp"), ("BASH_ENV", "/x"), ("IFS", " "), ("TERM", "xterm"), ("HOME", "/tmp")]), &target());
+        let env: Vec<String> = env.into_iter().map(|e| String::from_utf8(e).unwrap()).collect();
+        assert_eq!(env, ["TERM=xterm", "HOME=/root", "USER=root", "LOGNAME=root", "SHELL=/bin/sh", &format!("PATH={SAFE_PATH}")]);
+    }
+
+    #[test]
+    fn refuses_locale_and_term_values_that_are_paths() {
+        let env = build(&kv(&[("LANG", "../../tmp/x"), ("LC_ALL", "/tmp/loc"), ("TERM", "../x"), ("LC_TIME", "de_DE.UTF-8")]), &target());
+        assert!(env.contains(&b"LC_TIME=de_DE.UTF-8".to_vec()));
+        assert_eq!(env.len(), 6);
+    }
+
+    #[test]
+    fn tz_accepts_names_and_rules_but_not_foreign_files() {
+        for ok in ["Europe/Berlin", "UTC", ":Europe/Berlin", "CET-1CEST,M3.5.0,M10.5.0/3", "/usr/share/zoneinfo/UTC", "<+03>-3"] {
+            assert!(tz_ok(ok.as_bytes()), "{ok}");
+        }
+        for bad in ["/tmp/tz", ":/etc/shadow", "../../../tmp/x", "Europe/../../x", "", "a b"] {
+            assert!(!tz_ok(bad.as_bytes()), "{bad}");
+        }
+    }
+
+    #[test]
+    fn first_occurrence_wins_for_duplicated_names() {
+        let env = build(&kv(&[("TERM", "$(evil)"), ("TERM", "xterm")]), &target());
+        assert!(!env.iter().any(|e| e.starts_with(b"TERM=")));
+    }
+}

@@ -1,0 +1,231 @@
+//! Running the approved command: resolve it with the safe PATH, fork, become the target user
+//! in the child, exec the very file that was resolved, forward signals, wait.
+
+use crate::env::SAFE_PATH;
+use crate::process::Inherited;
+use crate::sys::{self, Errno, Fd};
+use std::ffi::CString;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    NotFound(String),
+    RelativePath(String),
+    NotExecutable(String),
+    Fork(Errno),
+    Pipe(Errno),
+    /// The child could not become the target user or could not exec; errno from the child.
+    Child { stage: &'static str, errno: Errno },
+}
+
+impl Error {
+    /// 127 not found, 126 found but not runnable, 1 for failures of ours.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::NotFound(_) | Error::RelativePath(_) => 127,
+            Error::Child { stage: "exec", errno } if errno.0 == libc::ENOENT => 127,
+            Error::NotExecutable(_) | Error::Child { stage: "exec", .. } => 126,
+            _ => 1,
+        }
+    }
+}
+
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Error::NotFound(c) => write!(f, "{c}: command not found in {SAFE_PATH}"),
+            Error::RelativePath(c) => write!(f, "{c}: relative paths are refused; give an absolute path or a bare name"),
+            Error::NotExecutable(c) => write!(f, "{c}: not an executable file"),
+            Error::Fork(e) => write!(f, "cannot fork: {e}"),
+            Error::Pipe(e) => write!(f, "cannot create pipe: {e}"),
+            Error::Child { stage, errno } => write!(f, "cannot {stage}: {errno}"),
+        }
+    }
+}
+
+/// A program found on disk: the open O_PATH descriptor we will execute, and its path.
+pub struct Program {
+    pub fd: Fd,
+    pub path: Vec<u8>,
+}
+
+/// Finds argv[0]: absolute paths as they are, bare names in the safe PATH, never the caller's.
+pub fn resolve(name: &[u8]) -> Result<Program, Error> {
+    let shown = String::from_utf8_lossy(name).into_owned();
+    if name.is_empty() {
+        return Err(Error::NotFound(shown));
+    }
+    if name.contains(&b'/') {
+        if !name.starts_with(b"/") {
+            return Err(Error::RelativePath(shown));
+        }
+        return open_program(name.to_vec()).map_err(|e| match e {
+            Some(e) => e,
+            None => Error::NotFound(shown),
+        });
+    }
+    let mut denied = None;
+    for dir in SAFE_PATH.split(':') {
+        let path = [dir.as_bytes(), b"/", name].concat();
+        match open_program(path) {
+            Ok(p) => return Ok(p),
+            Err(Some(e)) => denied = denied.or(Some(e)),
+            Err(None) => {}
+        }
+    }
+    Err(denied.unwrap_or(Error::NotFound(shown)))
+}
+
+/// Ok: a regular file with an execute bit. Err(None): nothing usable here, keep looking.
+/// Err(Some): found, but not runnable.
+fn open_program(path: Vec<u8>) -> Result<Program, Option<Error>> {
+    let shown = String::from_utf8_lossy(&path).into_owned();
+    let c = CString::new(path.clone()).map_err(|_| None)?;
+    let fd = match sys::openat(None, &c, sys::O_PATH, 0) {
+        Ok(fd) => fd,
+        Err(e) if e.0 == libc::EACCES => return Err(Some(Error::NotExecutable(shown))),
+        Err(_) => return Err(None),
+    };
+    let st = sys::fstat(&fd).map_err(|_| None)?;
+    if st.is_dir() {
+        return Err(None);
+    }
+    if !st.is_regular() || st.mode & 0o111 == 0 {
+        return Err(Some(Error::NotExecutable(shown)));
+    }
+    Ok(Program { fd, path })
+}
+
+/// Who the command runs as.
+pub struct Identity {
+    pub uid: u32,
+    pub gid: u32,
+    pub groups: Vec<u32>,
+}
+
+/// Everything the child needs, prepared before fork so the child only makes syscalls.
+pub struct Launch {
+    pub program: Program,
+    pub argv: Vec<CString>,
+    pub envp: Vec<CString>,
+    pub identity: Identity,
+    pub inherited: Inherited,
+}
+
+/// Signals a caller may send to escapes that are meant for the command.
+const FORWARDED: &[i32] = &[
+    libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT, libc::SIGUSR1, libc::SIGUSR2,
+    libc::SIGWINCH, libc::SIGCONT,
+];
+
+/// Converts byte strings to C strings; argv and environment entries never contain NUL (the
+/// kernel hands them to us NUL-terminated), but we check rather than assume.
+pub fn cstrings(items: &[Vec<u8>]) -> Option<Vec<CString>> {
+    items.iter().map(|i| CString::new(i.clone()).ok()).collect()
+}
+
+/// Forks and execs; returns the command's wait status converted to an exit code.
+/// `started` is called in the parent once the exec has succeeded.
+pub fn run(launch: &Launch) -> Result<i32, Error> {
+    let mut wait_set: Vec<i32> = FORWARDED.to_vec();
+    wait_set.push(libc::SIGCHLD);
+    let wait_set = sys::SigSet::of(&wait_set);
+    // Blocked before fork so no signal is lost between fork and sigwaitinfo.
+    sys::set_sigmask(&wait_set).map_err(Error::Fork)?;
+    let (rx, tx) = sys::pipe_cloexec().map_err(Error::Pipe)?;
+    let pid = match sys::fork().map_err(Error::Fork)? {
+        sys::Forked::Child => {
+            drop(rx);
+            let (stage, errno) = child(launch);
+            let code: u8 = match stage {
+                "groups" => 1,
+                "gid" => 2,
+                "uid" => 3,
+                "verify" => 4,
+                _ => 5,
+            };
+            let mut msg = [0u8; 5];
+            msg[0] = code;
+            msg[1..].copy_from_slice(&errno.0.to_le_bytes());
+            let _ = sys::write_once(tx.raw(), &msg);
+            sys::exit_now(127);
+        }
+        sys::Forked::Parent(pid) => pid,
+    };
+    drop(tx);
+    // The pipe closes on a successful exec (close-on-exec) or carries the child's failure.
+    let report = sys::read_capped(&rx, 5).unwrap_or_default();
+    if let [code, e0, e1, e2, e3] = report[..] {
+        let _ = wait_forwarding(pid, &wait_set);
+        let stage = match code {
+            1 => "set supplementary groups",
+            2 => "set group id",
+            3 => "set user id",
+            4 => "verify dropped credentials",
+            _ => "exec",
+        };
+        return Err(Error::Child { stage, errno: Errno(i32::from_le_bytes([e0, e1, e2, e3])) });
+    }
+    Ok(wait_forwarding(pid, &wait_set))
+}
+
+/// In the child: become the target user, verify nothing of root is left, exec. Returns only on
+/// failure, with the stage that failed.
+fn child(l: &Launch) -> (&'static str, Errno) {
+    sys::reset_signal_dispositions(false);
+    if let Err(e) = sys::set_sigmask(&sys::SigSet::empty()) {
+        return ("verify", e);
+    }
+    if let Some((soft, hard)) = l.inherited.fsize {
+        let _ = sys::set_rlimit(libc::RLIMIT_FSIZE, soft, hard);
+    }
+    sys::set_umask(0o022);
+    let id = &l.identity;
+    if let Err(e) = sys::setgroups(&id.groups) {
+        return ("groups", e);
+    }
+    if let Err(e) = sys::set_all_gids(id.gid) {
+        return ("gid", e);
+    }
+    if let Err(e) = sys::set_all_uids(id.uid) {
+        return ("uid", e);
+    }
+    let uids_ok = sys::getresuid().is_ok_and(|(r, e, s)| r == id.uid && e == id.uid && s == id.uid);
+    let gids_ok = sys::getresgid().is_ok_and(|(r, e, s)| r == id.gid && e == id.gid && s == id.gid);
+    let groups_ok = sys::getgroups().is_ok_and(|mut g| {
+        g.sort_unstable();
+        let mut want = id.groups.clone();
+        want.sort_unstable();
+        want.dedup();
+        g.dedup();
+        g == want
+    });
+    if !(uids_ok && gids_ok && groups_ok) {
+        return ("verify", Errno(libc::EPERM));
+    }
+    let e = sys::execveat_fd(&l.program.fd, &l.argv, &l.envp);
+    // A script run from a close-on-exec descriptor cannot be reopened by its interpreter
+    // (ENOENT); only then fall back to the path resolved a moment ago.
+    if e.0 == libc::ENOENT {
+        if let Ok(path) = CString::new(l.program.path.clone()) {
+            return ("exec", sys::execve(&path, &l.argv, &l.envp));
+        }
+    }
+    ("exec", e)
+}
+
+/// Waits for the child, passing on signals that a process (not the terminal, which already
+/// signals the whole foreground group) sent to us.
+fn wait_forwarding(pid: libc::pid_t, set: &sys::SigSet) -> i32 {
+    loop {
+        match sys::waitpid_nohang(pid) {
+            Ok(Some(status)) => return sys::exit_code_of(status),
+            Ok(None) => {}
+            Err(_) => return 1,
+        }
+        match sys::sigwaitinfo(set) {
+            Ok(r) if r.signo == libc::SIGCHLD => {}
+            Ok(r) if r.from_process => sys::kill(pid, r.signo),
+            Ok(_) | Err(_) => {}
+        }
+    }
+}

@@ -1,0 +1,558 @@
+//! The only place with `unsafe`: thin, safe wrappers over the libc calls escapes makes.
+//!
+//! Every raw syscall of the binary goes through here, which keeps `audit/syscalls` easy to keep
+//! true. Wrappers return `Result<_, Errno>` and never panic.
+
+use core::ffi::CStr;
+use std::ffi::CString;
+
+/// An errno value from a failed call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Errno(pub i32);
+
+impl Errno {
+    fn last() -> Errno {
+        // SAFETY: __errno_location returns a valid pointer to this thread's errno.
+        Errno(unsafe { *libc::__errno_location() })
+    }
+
+    /// A short, stable description; never derived from the locale or the environment.
+    pub fn describe(self) -> &'static str {
+        match self.0 {
+            libc::ENOENT => "no such file or directory",
+            libc::EACCES => "permission denied",
+            libc::EPERM => "operation not permitted",
+            libc::ELOOP => "is a symbolic link",
+            libc::ENOTDIR => "a path component is not a directory",
+            libc::EISDIR => "is a directory",
+            libc::ENOSPC => "no space left on device",
+            libc::EFBIG => "file too large",
+            libc::EIO => "input/output error",
+            libc::EMFILE | libc::ENFILE => "too many open files",
+            libc::ENOEXEC => "exec format error",
+            libc::ETXTBSY => "text file busy",
+            libc::ENOMEM => "out of memory",
+            libc::EAGAIN => "resource temporarily unavailable",
+            libc::EINTR => "interrupted",
+            libc::ENAMETOOLONG => "file name too long",
+            libc::E2BIG => "argument list too long",
+            libc::EXDEV => "cross-device link",
+            libc::EROFS => "read-only file system",
+            libc::EBADF => "bad file descriptor",
+            libc::EINVAL => "invalid argument",
+            _ => "system error",
+        }
+    }
+}
+
+impl core::fmt::Display for Errno {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} (errno {})", self.describe(), self.0)
+    }
+}
+
+fn check(ret: libc::c_int) -> Result<libc::c_int, Errno> {
+    if ret < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// An owned file descriptor, closed on drop.
+#[derive(Debug)]
+pub struct Fd(libc::c_int);
+
+impl Fd {
+    pub fn raw(&self) -> libc::c_int {
+        self.0
+    }
+}
+
+impl Drop for Fd {
+    fn drop(&mut self) {
+        // SAFETY: we own this descriptor and close it exactly once.
+        unsafe { libc::close(self.0) };
+    }
+}
+
+/// Metadata of an open file, from fstat on the descriptor (never by path).
+#[derive(Debug, Clone, Copy)]
+pub struct Stat {
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub nlink: u64,
+    pub size: i64,
+}
+
+impl Stat {
+    pub fn is_regular(&self) -> bool {
+        self.mode & libc::S_IFMT == libc::S_IFREG
+    }
+    pub fn is_dir(&self) -> bool {
+        self.mode & libc::S_IFMT == libc::S_IFDIR
+    }
+}
+
+pub const O_RDONLY: i32 = libc::O_RDONLY;
+pub const O_PATH: i32 = libc::O_PATH;
+pub const O_DIRECTORY: i32 = libc::O_DIRECTORY;
+pub const O_NOFOLLOW: i32 = libc::O_NOFOLLOW;
+pub const O_NONBLOCK: i32 = libc::O_NONBLOCK;
+pub const O_WRONLY: i32 = libc::O_WRONLY;
+pub const O_APPEND: i32 = libc::O_APPEND;
+pub const O_CREAT: i32 = libc::O_CREAT;
+pub const O_NOCTTY: i32 = libc::O_NOCTTY;
+
+/// openat(2) with O_CLOEXEC always added; `dir` None means relative to the cwd (or absolute).
+pub fn openat(dir: Option<&Fd>, path: &CStr, flags: i32, mode: u32) -> Result<Fd, Errno> {
+    let dirfd = dir.map_or(libc::AT_FDCWD, Fd::raw);
+    // SAFETY: path is a valid NUL-terminated string; flags are plain integers.
+    let fd = check(unsafe { libc::openat(dirfd, path.as_ptr(), flags | libc::O_CLOEXEC, mode) })?;
+    Ok(Fd(fd))
+}
+
+pub fn fstat(fd: &Fd) -> Result<Stat, Errno> {
+    // SAFETY: a zeroed stat is a valid out-parameter; fd is open.
+    let mut st: libc::stat = unsafe { core::mem::zeroed() };
+    // SAFETY: st points to writable memory of the right size.
+    check(unsafe { libc::fstat(fd.0, &mut st) })?;
+    Ok(Stat {
+        mode: st.st_mode,
+        uid: st.st_uid,
+        gid: st.st_gid,
+        nlink: st.st_nlink,
+        size: st.st_size,
+    })
+}
+
+/// Outcome of a capped read.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ReadError {
+    TooLarge,
+    Io(Errno),
+}
+
+/// Reads until EOF, refusing more than `cap` bytes (reads at most cap+1 before refusing).
+pub fn read_capped(fd: &Fd, cap: usize) -> Result<Vec<u8>, ReadError> {
+    read_capped_raw(fd.0, cap)
+}
+
+/// Same as [`read_capped`] on a descriptor we do not own (stdin).
+pub fn read_capped_raw(fd: libc::c_int, cap: usize) -> Result<Vec<u8>, ReadError> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        // SAFETY: buf is valid for writes of buf.len() bytes.
+        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        if n < 0 {
+            let e = Errno::last();
+            if e.0 == libc::EINTR {
+                continue;
+            }
+            return Err(ReadError::Io(e));
+        }
+        if n == 0 {
+            return Ok(out);
+        }
+        let chunk = buf.get(..n as usize).ok_or(ReadError::Io(Errno(libc::EIO)))?;
+        out.extend_from_slice(chunk);
+        if out.len() > cap {
+            return Err(ReadError::TooLarge);
+        }
+    }
+}
+
+/// One write(2) call; returns how many bytes were written.
+pub fn write_once(fd: libc::c_int, data: &[u8]) -> Result<usize, Errno> {
+    loop {
+        // SAFETY: data is valid for reads of data.len() bytes.
+        let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = Errno::last();
+        if e.0 != libc::EINTR {
+            return Err(e);
+        }
+    }
+}
+
+/// Best-effort write of a whole message to stderr (fd 2); errors are ignored on purpose:
+/// there is nowhere left to report them.
+pub fn write_stderr(msg: &[u8]) {
+    let mut rest = msg;
+    while !rest.is_empty() {
+        match write_once(2, rest) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => rest = rest.get(n..).unwrap_or(&[]),
+        }
+    }
+}
+
+pub fn fsync(fd: &Fd) -> Result<(), Errno> {
+    // SAFETY: plain syscall on an open descriptor.
+    check(unsafe { libc::fsync(fd.0) }).map(|_| ())
+}
+
+pub fn flock_exclusive(fd: &Fd) -> Result<(), Errno> {
+    loop {
+        // SAFETY: plain syscall on an open descriptor.
+        match check(unsafe { libc::flock(fd.0, libc::LOCK_EX) }) {
+            Ok(_) => return Ok(()),
+            Err(e) if e.0 == libc::EINTR => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+pub fn flock_unlock(fd: &Fd) {
+    // SAFETY: plain syscall on an open descriptor; failure only delays the unlock to close.
+    unsafe { libc::flock(fd.0, libc::LOCK_UN) };
+}
+
+pub fn ftruncate(fd: &Fd, len: i64) -> Result<(), Errno> {
+    // SAFETY: plain syscall on an open descriptor.
+    check(unsafe { libc::ftruncate(fd.0, len) }).map(|_| ())
+}
+
+pub fn pread(fd: &Fd, buf: &mut [u8], offset: i64) -> Result<usize, Errno> {
+    // SAFETY: buf is valid for writes of buf.len() bytes.
+    let n = unsafe { libc::pread(fd.0, buf.as_mut_ptr().cast(), buf.len(), offset) };
+    if n < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(n as usize)
+    }
+}
+
+// --- credentials -------------------------------------------------------------------------------
+
+pub fn getuid() -> u32 {
+    // SAFETY: cannot fail.
+    unsafe { libc::getuid() }
+}
+pub fn getgid() -> u32 {
+    // SAFETY: cannot fail.
+    unsafe { libc::getgid() }
+}
+pub fn geteuid() -> u32 {
+    // SAFETY: cannot fail.
+    unsafe { libc::geteuid() }
+}
+pub fn getegid() -> u32 {
+    // SAFETY: cannot fail.
+    unsafe { libc::getegid() }
+}
+
+/// Sets only the effective uid (real and saved stay), to act with the caller's rights.
+pub fn set_euid(uid: u32) -> Result<(), Errno> {
+    // SAFETY: plain syscall; -1 leaves real and saved ids unchanged.
+    check(unsafe { libc::setresuid(u32::MAX, uid, u32::MAX) }).map(|_| ())
+}
+pub fn set_egid(gid: u32) -> Result<(), Errno> {
+    // SAFETY: plain syscall; -1 leaves real and saved ids unchanged.
+    check(unsafe { libc::setresgid(u32::MAX, gid, u32::MAX) }).map(|_| ())
+}
+
+/// Sets real, effective and saved ids at once, so none of root is left.
+pub fn set_all_uids(uid: u32) -> Result<(), Errno> {
+    // SAFETY: plain syscall.
+    check(unsafe { libc::setresuid(uid, uid, uid) }).map(|_| ())
+}
+pub fn set_all_gids(gid: u32) -> Result<(), Errno> {
+    // SAFETY: plain syscall.
+    check(unsafe { libc::setresgid(gid, gid, gid) }).map(|_| ())
+}
+
+pub fn getresuid() -> Result<(u32, u32, u32), Errno> {
+    let (mut r, mut e, mut s) = (0, 0, 0);
+    // SAFETY: the three pointers are valid for writes.
+    check(unsafe { libc::getresuid(&mut r, &mut e, &mut s) })?;
+    Ok((r, e, s))
+}
+pub fn getresgid() -> Result<(u32, u32, u32), Errno> {
+    let (mut r, mut e, mut s) = (0, 0, 0);
+    // SAFETY: the three pointers are valid for writes.
+    check(unsafe { libc::getresgid(&mut r, &mut e, &mut s) })?;
+    Ok((r, e, s))
+}
+
+pub fn setgroups(gids: &[u32]) -> Result<(), Errno> {
+    // SAFETY: gids points to gids.len() valid gid_t values.
+    check(unsafe { libc::setgroups(gids.len(), gids.as_ptr()) }).map(|_| ())
+}
+
+pub fn getgroups() -> Result<Vec<u32>, Errno> {
+    let mut buf = vec![0u32; 65536];
+    // SAFETY: buf holds 65536 gid_t slots, the size we pass.
+    let n = check(unsafe { libc::getgroups(65536, buf.as_mut_ptr()) })?;
+    buf.truncate(n as usize);
+    Ok(buf)
+}
+
+// --- process state -----------------------------------------------------------------------------
+
+/// True when descriptor `fd` is open.
+pub fn fd_is_open(fd: libc::c_int) -> bool {
+    // SAFETY: F_GETFD only queries the descriptor table.
+    (unsafe { libc::fcntl(fd, libc::F_GETFD) }) >= 0
+}
+
+/// Opens /dev/null read-write; used to fill closed standard descriptors.
+pub fn open_dev_null() -> Result<libc::c_int, Errno> {
+    // SAFETY: constant NUL-terminated path. No O_CLOEXEC: this descriptor becomes fd 0, 1 or 2.
+    check(unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_NOCTTY) })
+}
+
+pub fn close_raw(fd: libc::c_int) {
+    // SAFETY: closing a descriptor number; harmless if not open.
+    unsafe { libc::close(fd) };
+}
+
+/// Closes every descriptor >= `from`; close_range(2) where the kernel has it, else a loop.
+pub fn close_from(from: u32) {
+    // SAFETY: close_range takes plain integers and only closes descriptors.
+    let r = unsafe { libc::syscall(libc::SYS_close_range, from, u32::MAX, 0u32) };
+    if r == 0 {
+        return;
+    }
+    let max = match get_rlimit(libc::RLIMIT_NOFILE) {
+        Ok((_, hard)) if hard != libc::RLIM_INFINITY => hard.min(1 << 20),
+        _ => 1 << 16,
+    };
+    for fd in from as u64..max {
+        close_raw(fd as libc::c_int);
+    }
+}
+
+pub type Resource = libc::__rlimit_resource_t;
+
+pub fn get_rlimit(res: Resource) -> Result<(u64, u64), Errno> {
+    let mut rl = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: rl is valid for writes.
+    check(unsafe { libc::getrlimit(res, &mut rl) })?;
+    Ok((rl.rlim_cur, rl.rlim_max))
+}
+
+pub fn set_rlimit(res: Resource, soft: u64, hard: u64) -> Result<(), Errno> {
+    let rl = libc::rlimit { rlim_cur: soft, rlim_max: hard };
+    // SAFETY: rl is a valid rlimit value.
+    check(unsafe { libc::setrlimit(res, &rl) }).map(|_| ())
+}
+
+pub fn set_not_dumpable() -> Result<(), Errno> {
+    // SAFETY: prctl with integer arguments.
+    check(unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) }).map(|_| ())
+}
+
+pub fn set_umask(mask: u32) -> u32 {
+    // SAFETY: cannot fail.
+    unsafe { libc::umask(mask) }
+}
+
+/// Signal numbers 1..NSIG that can have their disposition changed.
+fn catchable_signals() -> impl Iterator<Item = i32> {
+    (1..65).filter(|&s| s != libc::SIGKILL && s != libc::SIGSTOP && !(32..libc::SIGRTMIN()).contains(&s))
+}
+
+/// Every catchable signal back to its default action, and SIGPIPE ignored (a closed stderr must
+/// not kill us between checks and the audit record).
+pub fn reset_signal_dispositions(ignore_pipe: bool) {
+    for sig in catchable_signals() {
+        let handler = if ignore_pipe && sig == libc::SIGPIPE { libc::SIG_IGN } else { libc::SIG_DFL };
+        // SAFETY: a zeroed sigaction with a default or ignore handler is valid.
+        unsafe {
+            let mut sa: libc::sigaction = core::mem::zeroed();
+            sa.sa_sigaction = handler;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(sig, &sa, core::ptr::null_mut());
+        }
+    }
+}
+
+/// A signal set, for masks and sigwaitinfo.
+pub struct SigSet(libc::sigset_t);
+
+impl SigSet {
+    pub fn empty() -> SigSet {
+        // SAFETY: sigemptyset initialises the set it is given.
+        unsafe {
+            let mut s: libc::sigset_t = core::mem::zeroed();
+            libc::sigemptyset(&mut s);
+            SigSet(s)
+        }
+    }
+    pub fn of(signals: &[i32]) -> SigSet {
+        let mut s = SigSet::empty();
+        for &sig in signals {
+            // SAFETY: s.0 is an initialised set; sig is a valid signal number.
+            unsafe { libc::sigaddset(&mut s.0, sig) };
+        }
+        s
+    }
+}
+
+/// Replaces the signal mask.
+pub fn set_sigmask(set: &SigSet) -> Result<(), Errno> {
+    // SAFETY: set is initialised; old mask not wanted.
+    let r = unsafe { libc::sigprocmask(libc::SIG_SETMASK, &set.0, core::ptr::null_mut()) };
+    check(r).map(|_| ())
+}
+
+/// A signal taken by sigwaitinfo: number, and whether a process (not the kernel) sent it.
+pub struct Received {
+    pub signo: i32,
+    pub from_process: bool,
+}
+
+pub fn sigwaitinfo(set: &SigSet) -> Result<Received, Errno> {
+    // SAFETY: info is valid for writes; set is initialised.
+    unsafe {
+        let mut info: libc::siginfo_t = core::mem::zeroed();
+        check(libc::sigwaitinfo(&set.0, &mut info))?;
+        let code = info.si_code;
+        Ok(Received { signo: info.si_signo, from_process: code == libc::SI_USER || code == libc::SI_QUEUE || code == libc::SI_TKILL })
+    }
+}
+
+// --- processes ---------------------------------------------------------------------------------
+
+pub enum Forked {
+    Child,
+    Parent(libc::pid_t),
+}
+
+pub fn fork() -> Result<Forked, Errno> {
+    // SAFETY: single-threaded process; the child only calls async-signal-safe functions
+    // (syscall wrappers) before execve or _exit.
+    let pid = unsafe { libc::fork() };
+    match pid {
+        p if p < 0 => Err(Errno::last()),
+        0 => Ok(Forked::Child),
+        p => Ok(Forked::Parent(p)),
+    }
+}
+
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit never returns and runs no atexit handlers (right in a forked child).
+    unsafe { libc::_exit(code) }
+}
+
+pub fn getpid() -> i32 {
+    // SAFETY: cannot fail.
+    unsafe { libc::getpid() }
+}
+
+pub fn kill(pid: libc::pid_t, sig: i32) {
+    // SAFETY: plain syscall; failure (child gone) is harmless.
+    unsafe { libc::kill(pid, sig) };
+}
+
+/// Non-blocking reap: Some(status) once the child has ended.
+pub fn waitpid_nohang(pid: libc::pid_t) -> Result<Option<i32>, Errno> {
+    let mut status = 0;
+    // SAFETY: status is valid for writes.
+    let r = check(unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) })?;
+    Ok(if r == pid { Some(status) } else { None })
+}
+
+/// Exit code of a wait status the shell way: the code, or 128+signal.
+pub fn exit_code_of(status: i32) -> i32 {
+    if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else if libc::WIFSIGNALED(status) {
+        128 + libc::WTERMSIG(status)
+    } else {
+        1
+    }
+}
+
+pub fn pipe_cloexec() -> Result<(Fd, Fd), Errno> {
+    let mut fds = [0; 2];
+    // SAFETY: fds has room for two descriptors.
+    check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
+    Ok((Fd(fds[0]), Fd(fds[1])))
+}
+
+/// Executes the file behind `fd` (opened O_PATH at resolution), so what was checked is what
+/// runs. Returns only on failure.
+pub fn execveat_fd(fd: &Fd, argv: &[CString], envp: &[CString]) -> Errno {
+    let argv_p = null_terminated(argv);
+    let envp_p = null_terminated(envp);
+    // SAFETY: both arrays are NULL-terminated and point into CStrings that outlive the call.
+    unsafe {
+        libc::syscall(
+            libc::SYS_execveat,
+            fd.0,
+            c"".as_ptr(),
+            argv_p.as_ptr(),
+            envp_p.as_ptr(),
+            libc::AT_EMPTY_PATH,
+        );
+    }
+    Errno::last()
+}
+
+/// execve(2) by path; used only when execveat cannot run a script from a close-on-exec fd.
+pub fn execve(path: &CStr, argv: &[CString], envp: &[CString]) -> Errno {
+    let argv_p = null_terminated(argv);
+    let envp_p = null_terminated(envp);
+    // SAFETY: both arrays are NULL-terminated and point into CStrings that outlive the call.
+    unsafe { libc::execve(path.as_ptr(), argv_p.as_ptr(), envp_p.as_ptr()) };
+    Errno::last()
+}
+
+fn null_terminated(v: &[CString]) -> Vec<*const libc::c_char> {
+    let mut p: Vec<*const libc::c_char> = v.iter().map(|s| s.as_ptr()).collect();
+    p.push(core::ptr::null());
+    p
+}
+
+// --- facts about the system --------------------------------------------------------------------
+
+/// The kernel's node name, from uname(2) (never from $HOSTNAME).
+pub fn hostname() -> Result<String, Errno> {
+    // SAFETY: a zeroed utsname is a valid out-parameter.
+    let mut u: libc::utsname = unsafe { core::mem::zeroed() };
+    // SAFETY: u is valid for writes.
+    check(unsafe { libc::uname(&mut u) })?;
+    let bytes: Vec<u8> = u.nodename.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+    String::from_utf8(bytes).map_err(|_| Errno(libc::EINVAL))
+}
+
+/// Seconds and nanoseconds since the epoch.
+pub fn realtime() -> (i64, u32) {
+    clock(libc::CLOCK_REALTIME)
+}
+
+/// A monotonic clock in milliseconds, for durations.
+pub fn monotonic_ms() -> u64 {
+    let (s, ns) = clock(libc::CLOCK_MONOTONIC);
+    (s.max(0) as u64).saturating_mul(1000).saturating_add(u64::from(ns / 1_000_000))
+}
+
+fn clock(id: libc::clockid_t) -> (i64, u32) {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: ts is valid for writes; both clocks always exist on Linux.
+    unsafe { libc::clock_gettime(id, &mut ts) };
+    (ts.tv_sec, ts.tv_nsec.clamp(0, 999_999_999) as u32)
+}
+
+/// The working directory, or None when it is deleted, unreadable or too long.
+pub fn getcwd() -> Option<Vec<u8>> {
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: buf is valid for writes of buf.len() bytes.
+    let p = unsafe { libc::getcwd(buf.as_mut_ptr().cast(), buf.len()) };
+    if p.is_null() {
+        return None;
+    }
+    let len = buf.iter().position(|&b| b == 0)?;
+    buf.truncate(len);
+    // Linux prefixes "(unreachable)" when the cwd is outside our root.
+    if buf.first() != Some(&b'/') {
+        return None;
+    }
+    Some(buf)
+}

@@ -1,0 +1,66 @@
+//! The target user and groups, from /etc/passwd and /etc/group read by us (no NSS modules in a
+//! setuid process).
+
+use crate::exec::Identity;
+use crate::passwd;
+use crate::sys::Errno;
+use crate::trusted_file;
+
+const PASSWD: &str = "/etc/passwd";
+const GROUP: &str = "/etc/group";
+const MAX_DB: usize = 16 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    File(trusted_file::Error),
+    Parse { path: &'static str, error: passwd::Error },
+    NoSuchUser(String),
+}
+
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Error::File(e) => write!(f, "{e}"),
+            Error::Parse { path, error } => write!(f, "{path}: {error}"),
+            Error::NoSuchUser(u) => write!(f, "run-as user {u:?} does not exist on this host"),
+        }
+    }
+}
+
+/// A user with the identity the command will have.
+pub struct Resolved {
+    pub user: passwd::User,
+    pub identity: Identity,
+}
+
+fn missing(e: &trusted_file::Error) -> bool {
+    matches!(e, trusted_file::Error::Open { errno: Errno(libc::ENOENT), .. })
+}
+
+/// Looks up `name`; `root` works even where /etc/passwd does not exist (a minimal image).
+pub fn resolve(name: &[u8]) -> Result<Resolved, Error> {
+    let db = match trusted_file::read(PASSWD, MAX_DB) {
+        Ok(db) => db,
+        Err(e) if missing(&e) && name == b"root" => {
+            let user = passwd::User { name: b"root".to_vec(), uid: 0, gid: 0, home: b"/root".to_vec(), shell: b"/bin/sh".to_vec() };
+            return Ok(Resolved { user, identity: Identity { uid: 0, gid: 0, groups: vec![0] } });
+        }
+        Err(e) => return Err(Error::File(e)),
+    };
+    let user = passwd::find_user_by_name(&db, name)
+        .map_err(|error| Error::Parse { path: PASSWD, error })?
+        .ok_or_else(|| Error::NoSuchUser(String::from_utf8_lossy(name).into_owned()))?;
+    let groups = match trusted_file::read(GROUP, MAX_DB) {
+        Ok(g) => passwd::supplementary_groups(&g, &user.name, user.gid).map_err(|error| Error::Parse { path: GROUP, error })?,
+        Err(e) if missing(&e) => vec![user.gid],
+        Err(e) => return Err(Error::File(e)),
+    };
+    let identity = Identity { uid: user.uid, gid: user.gid, groups };
+    Ok(Resolved { user, identity })
+}
+
+/// The caller's login name for the audit log, if /etc/passwd knows it.
+pub fn name_of(uid: u32) -> Option<Vec<u8>> {
+    let db = trusted_file::read(PASSWD, MAX_DB).ok()?;
+    passwd::find_user_by_uid(&db, uid).ok().flatten().map(|u| u.name)
+}
