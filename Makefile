@@ -7,7 +7,7 @@ CARGO ?= cargo
 # Integration tests run a build whose compiled-in config path points at the test fixture.
 TEST_CONFIG := /run/escapes-test/etc/config.toml
 
-.PHONY: all build install test test-deps demo clean
+.PHONY: all build install test test-deps demo fuzz audit-syscalls clean
 
 all: build
 
@@ -28,6 +28,16 @@ test-deps:
 
 demo: test-deps
 	sh demo/demo.sh
+
+# Every fuzz target for FUZZ_SECONDS each (cargo-fuzz on stable via RUSTC_BOOTSTRAP).
+FUZZ_SECONDS ?= 60
+fuzz:
+	sh fuzz/run.sh $(FUZZ_SECONDS)
+
+# Runs the end-to-end scenarios under strace and fails on any syscall not listed in
+# audit/syscalls for its phase.
+audit-syscalls:
+	sh audit/check.sh
 
 clean:
 	$(CARGO) clean
