@@ -1,8 +1,81 @@
 //! The audit log: one JSON object per line, appended under an exclusive lock, fsynced.
 //! Formatting is pure (`Record::to_line`); `Log` is the I/O shell around it.
 
+use crate::json;
 use crate::sys::{self, Errno, Fd};
 use crate::trusted_file;
+use sha2::{Digest, Sha256};
+
+/// The chain field: `sha256:` + hex of the previous line's bytes (without its newline).
+pub const CHAIN_FIELD: &str = "prev_hash";
+
+/// What the first line of a log chains to.
+pub const GENESIS: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Lines longer than this cannot be chained to (argv is at most a few MiB, even escaped).
+pub const MAX_LINE: usize = 32 * 1024 * 1024;
+
+/// The chain value for a line that follows `prev`.
+pub fn link_of(prev: Option<&[u8]>) -> String {
+    match prev {
+        None => GENESIS.to_string(),
+        Some(line) => {
+            let digest = Sha256::digest(line);
+            let mut s = String::with_capacity(71);
+            s.push_str("sha256:");
+            for b in digest {
+                s.push_str(&format!("{b:02x}"));
+            }
+            s
+        }
+    }
+}
+
+/// Why a log fails verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Broken {
+    NotJson,
+    NoLink,
+    WrongLink,
+    Unterminated,
+}
+
+impl core::fmt::Display for Broken {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Broken::NotJson => write!(f, "not a JSON object"),
+            Broken::NoLink => write!(f, "has no {CHAIN_FIELD}"),
+            Broken::WrongLink => write!(f, "{CHAIN_FIELD} does not match the line before (edited, deleted or reordered)"),
+            Broken::Unterminated => write!(f, "last line is incomplete"),
+        }
+    }
+}
+
+/// Checks a log's hash chain line by line; feed every line (without its newline) in order.
+#[derive(Debug, Default)]
+pub struct Chain {
+    prev: Option<Vec<u8>>,
+    pub lines: usize,
+}
+
+impl Chain {
+    /// Verifies `line` links to the line before it.
+    pub fn feed(&mut self, line: &[u8]) -> Result<(), Broken> {
+        self.lines += 1;
+        let value = json::parse(line).map_err(|_| Broken::NotJson)?;
+        let link = match value.get(CHAIN_FIELD) {
+            Some(json::Value::Str(s)) => s.clone(),
+            Some(_) => return Err(Broken::NoLink),
+            None if matches!(value, json::Value::Object(_)) => return Err(Broken::NoLink),
+            None => return Err(Broken::NotJson),
+        };
+        if link != link_of(self.prev.as_deref()) {
+            return Err(Broken::WrongLink);
+        }
+        self.prev = Some(line.to_vec());
+        Ok(())
+    }
+}
 
 /// A value in a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,6 +213,7 @@ pub enum Error {
     Write(Errno),
     ShortWrite,
     Sync(Errno),
+    Read(Errno),
 }
 
 impl core::fmt::Display for Error {
@@ -150,6 +224,7 @@ impl core::fmt::Display for Error {
             Error::Write(e) => write!(f, "audit log: cannot write: {e}"),
             Error::ShortWrite => write!(f, "audit log: record only partly written (disk full or file size limit)"),
             Error::Sync(e) => write!(f, "audit log: cannot flush to disk: {e}"),
+            Error::Read(e) => write!(f, "audit log: cannot read the last line to chain to: {e}"),
         }
     }
 }
@@ -167,16 +242,19 @@ impl Log {
     /// Appends one whole line and fsyncs it; a partly written line is cut off again, so the log
     /// never holds half a record.
     pub fn append(&self, record: &Record) -> Result<(), Error> {
-        let line = record.to_line();
         sys::flock_exclusive(&self.fd).map_err(Error::Lock)?;
-        let result = self.append_locked(&line);
+        let result = self.append_locked(record);
         sys::flock_unlock(&self.fd);
         result
     }
 
-    fn append_locked(&self, line: &[u8]) -> Result<(), Error> {
+    fn append_locked(&self, record: &Record) -> Result<(), Error> {
         let before = sys::fstat(&self.fd).map_err(Error::Write)?.size;
-        match sys::write_once(self.fd.raw(), line) {
+        let prev = last_line(&self.fd, before)?;
+        let mut record = record.clone();
+        record.str(CHAIN_FIELD, link_of(prev.as_deref()));
+        let line = record.to_line();
+        match sys::write_once(self.fd.raw(), &line) {
             Ok(n) if n == line.len() => {}
             Ok(_) => {
                 let _ = sys::ftruncate(&self.fd, before);
@@ -191,9 +269,116 @@ impl Log {
     }
 }
 
+/// The last line of a file of `size` bytes (without its newline), read backwards from the end
+/// in chunks: the cost depends on that line's length, never on the size of the log.
+fn last_line(fd: &Fd, size: i64) -> Result<Option<Vec<u8>>, Error> {
+    if size <= 0 {
+        return Ok(None);
+    }
+    let mut end = size;
+    let mut tail: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; 8192];
+    let mut first = true;
+    loop {
+        let start = end.saturating_sub(chunk.len() as i64).max(0);
+        let want = (end - start) as usize;
+        let buf = chunk.get_mut(..want).ok_or(Error::Read(Errno(libc::EIO)))?;
+        let n = sys::pread(fd, buf, start).map_err(Error::Read)?;
+        if n != want {
+            return Err(Error::Read(Errno(libc::EIO)));
+        }
+        let mut part: &[u8] = buf;
+        if first {
+            // The newline that ends the last line is not part of it.
+            part = part.strip_suffix(b"\n").unwrap_or(part);
+            first = false;
+        }
+        if let Some(nl) = part.iter().rposition(|&b| b == b'\n') {
+            let mut line = part.get(nl + 1..).unwrap_or_default().to_vec();
+            line.extend_from_slice(&tail);
+            return Ok(Some(line));
+        }
+        let mut joined = part.to_vec();
+        joined.extend_from_slice(&tail);
+        tail = joined;
+        if tail.len() > MAX_LINE {
+            return Err(Error::Read(Errno(libc::EFBIG)));
+        }
+        if start == 0 {
+            return Ok(Some(tail));
+        }
+        end = start;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn chain_all(text: &[u8]) -> Result<usize, (usize, Broken)> {
+        let mut c = Chain::default();
+        for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            c.feed(line).map_err(|e| (c.lines, e))?;
+        }
+        Ok(c.lines)
+    }
+
+    fn chained(n: usize) -> Vec<Vec<u8>> {
+        let mut lines: Vec<Vec<u8>> = Vec::new();
+        for i in 0..n {
+            let mut r = Record::new();
+            r.int("n", i as i64).str(CHAIN_FIELD, link_of(lines.last().map(|l| l.as_slice())));
+            let mut l = r.to_line();
+            l.pop();
+            lines.push(l);
+        }
+        lines
+    }
+
+    #[test]
+    fn an_intact_chain_verifies() {
+        assert_eq!(chain_all(&chained(5).join(&b'\n')), Ok(5));
+    }
+
+    #[test]
+    fn detects_an_edited_line() {
+        let mut lines = chained(4);
+        lines[1] = lines[1].replace_bytes(b"\"n\":1", b"\"n\":9");
+        assert_eq!(chain_all(&lines.join(&b'\n')), Err((3, Broken::WrongLink)));
+    }
+
+    #[test]
+    fn detects_a_deleted_line() {
+        let mut lines = chained(4);
+        lines.remove(2);
+        assert_eq!(chain_all(&lines.join(&b'\n')), Err((3, Broken::WrongLink)));
+        let mut lines = chained(4);
+        lines.remove(0);
+        assert_eq!(chain_all(&lines.join(&b'\n')), Err((1, Broken::WrongLink)));
+    }
+
+    #[test]
+    fn detects_reordered_lines() {
+        let mut lines = chained(4);
+        lines.swap(1, 2);
+        assert_eq!(chain_all(&lines.join(&b'\n')), Err((2, Broken::WrongLink)));
+    }
+
+    #[test]
+    fn detects_garbage_and_unchained_lines() {
+        assert_eq!(chain_all(b"not json"), Err((1, Broken::NotJson)));
+        assert_eq!(chain_all(b"{\"a\":1}"), Err((1, Broken::NoLink)));
+    }
+
+    trait ReplaceBytes {
+        fn replace_bytes(&self, from: &[u8], to: &[u8]) -> Vec<u8>;
+    }
+    impl ReplaceBytes for Vec<u8> {
+        fn replace_bytes(&self, from: &[u8], to: &[u8]) -> Vec<u8> {
+            let s = String::from_utf8(self.clone()).unwrap();
+            s.replace(std::str::from_utf8(from).unwrap(), std::str::from_utf8(to).unwrap()).into_bytes()
+        }
+    }
 
     #[test]
     fn escapes_control_characters_and_quotes() {

@@ -22,6 +22,8 @@ pub struct Run {
 pub enum Request {
     Help,
     Version,
+    /// Check an audit log's hash chain; runs with the caller's rights only.
+    VerifyLog(Vec<u8>),
     Run(Run),
 }
 
@@ -54,7 +56,7 @@ impl core::fmt::Display for Error {
     }
 }
 
-pub const USAGE: &str = "usage: escapes (--grant JWT | --grant-stdin | --grant-file PATH) [--run-as USER] -- CMD [ARGS...]\n       escapes --help | --version\n";
+pub const USAGE: &str = "usage: escapes (--grant JWT | --grant-stdin | --grant-file PATH) [--run-as USER] -- CMD [ARGS...]\n       escapes --verify-log FILE\n       escapes --help | --version\n";
 
 /// Parses argv (including argv[0]); options come before a mandatory `--`, everything after it is
 /// the command, byte for byte.
@@ -75,6 +77,13 @@ pub fn parse(args: &[Vec<u8>]) -> Result<Request, Error> {
             b"--" if inline.is_none() => break,
             b"--help" | b"-h" if inline.is_none() => return Ok(Request::Help),
             b"--version" | b"-V" if inline.is_none() => return Ok(Request::Version),
+            b"--verify-log" if grant.is_none() && run_as.is_none() && config.is_none() => {
+                let file = value(&mut it, inline, "--verify-log")?;
+                return match it.next() {
+                    None => Ok(Request::VerifyLog(file)),
+                    Some(extra) => Err(Error::UnknownOption(String::from_utf8_lossy(extra).into_owned())),
+                };
+            }
             b"--grant" => set_grant(&mut grant, GrantSource::Arg(value(&mut it, inline, "--grant")?))?,
             b"--grant-file" => set_grant(&mut grant, GrantSource::File(value(&mut it, inline, "--grant-file")?))?,
             b"--grant-stdin" if inline.is_none() => set_grant(&mut grant, GrantSource::Stdin)?,
@@ -191,6 +200,13 @@ mod tests {
     fn refuses_value_on_flag_options() {
         assert!(matches!(parse(&args(&["escapes", "--grant-stdin=x", "--", "id"])), Err(Error::UnknownOption(_))));
         assert!(matches!(parse(&args(&["escapes", "--help=1"])), Err(Error::UnknownOption(_))));
+    }
+
+    #[test]
+    fn verify_log_takes_exactly_one_file() {
+        assert_eq!(parse(&args(&["escapes", "--verify-log", "/l"])), Ok(Request::VerifyLog(b"/l".to_vec())));
+        assert!(parse(&args(&["escapes", "--verify-log", "/l", "x"])).is_err());
+        assert!(parse(&args(&["escapes", "--grant", "t", "--verify-log", "/l"])).is_err());
     }
 
     #[test]

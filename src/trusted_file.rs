@@ -113,14 +113,15 @@ pub fn read(path: &str, cap: usize) -> Result<Vec<u8>, Error> {
     })
 }
 
-/// Opens (creating with mode 0600 if absent) a root-owned log for appending: a regular file
+/// Opens (creating with mode 0600 if absent) a root-owned log for appending (and reading its
+/// tail, for the hash chain): a regular file
 /// with exactly one link, in a directory chain only root can write.
 pub fn open_append(path: &str) -> Result<Fd, Error> {
     let (dir, name) = open_parent(path)?;
     let fd = sys::openat(
         Some(&dir),
         &cstr(&name)?,
-        sys::O_WRONLY | sys::O_APPEND | sys::O_CREAT | sys::O_NOFOLLOW | sys::O_NONBLOCK | sys::O_NOCTTY,
+        sys::O_RDWR | sys::O_APPEND | sys::O_CREAT | sys::O_NOFOLLOW | sys::O_NONBLOCK | sys::O_NOCTTY,
         0o600,
     )
     .map_err(|errno| Error::Open { path: path.into(), errno })?;

@@ -654,3 +654,86 @@ fn usage_errors_exit_1_with_one_line_and_an_audit_record() {
     let rec = assert_refused(&f, &o, 1, "usage");
     assert!(rec["message"].as_str().unwrap().contains("unknown option"));
 }
+
+// --- tamper-evident audit log ------------------------------------------------------------------
+
+/// Copies the audit log somewhere the test user can read it, with `edit` applied to its lines.
+fn verify_copy(f: &Fixture, edit: impl FnOnce(&mut Vec<String>)) -> std::process::Output {
+    let mut lines: Vec<String> = fs::read_to_string(audit_path()).unwrap().lines().map(String::from).collect();
+    edit(&mut lines);
+    let copy = "/tmp/escapes-test-audit-copy.log";
+    fs::write(copy, lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    fs::set_permissions(copy, fs::Permissions::from_mode(0o644)).unwrap();
+    f.run(&["--verify-log", copy])
+}
+
+fn four_records(f: &Fixture) {
+    let t = f.token(&f.claims(&["true"]));
+    assert_eq!(code(&f.run_grant(&t, &["true"])), 0);
+    assert_eq!(code(&f.run_grant(&t, &["false"])), 5);
+    assert_eq!(code(&f.run_grant(&t, &["true"])), 0);
+    assert_eq!(f.audit().len(), 5);
+}
+
+#[test]
+fn the_audit_log_is_hash_chained_and_verifies() {
+    let f = Fixture::new();
+    four_records(&f);
+    assert_eq!(f.audit()[0]["prev_hash"], format!("sha256:{}", "0".repeat(64)));
+    let o = verify_copy(&f, |_| {});
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), "audit log intact: 5 lines chained\n");
+}
+
+#[test]
+fn verify_log_finds_an_edited_line() {
+    let f = Fixture::new();
+    four_records(&f);
+    let o = verify_copy(&f, |l| l[2] = l[2].replace("command_mismatch", "allowed"));
+    assert_eq!(code(&o), 5);
+    assert!(stderr(&o).contains("broken at line 4"), "{}", stderr(&o));
+}
+
+#[test]
+fn verify_log_finds_a_deleted_line() {
+    let f = Fixture::new();
+    four_records(&f);
+    let o = verify_copy(&f, |l| {
+        l.remove(2);
+    });
+    assert_eq!(code(&o), 5);
+    assert!(stderr(&o).contains("broken at line 3"), "{}", stderr(&o));
+}
+
+#[test]
+fn verify_log_finds_reordered_lines() {
+    let f = Fixture::new();
+    four_records(&f);
+    let o = verify_copy(&f, |l| l.swap(3, 4));
+    assert_eq!(code(&o), 5);
+    assert!(stderr(&o).contains("broken at line 4"), "{}", stderr(&o));
+}
+
+#[test]
+fn verify_log_opens_files_with_the_callers_rights() {
+    let f = Fixture::new();
+    four_records(&f);
+    let o = f.run(&["--verify-log", &audit_path()]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("ermission denied"), "{}", stderr(&o));
+}
+
+#[test]
+fn chaining_reads_only_the_tail_of_a_large_log() {
+    let f = Fixture::new();
+    // 64 MiB of earlier history: the next record must still chain to the last line.
+    let filler = format!("{{\"filler\":\"{}\"}}\n", "x".repeat(1000)).repeat(64 * 1024);
+    let last = "{\"last\":true}";
+    write_root_file(&audit_path(), &format!("{filler}{last}\n"), 0o600);
+    let t = f.token(&f.claims(&["true"]));
+    assert_eq!(code(&f.run_grant(&t, &["true"])), 0);
+    let text = fs::read_to_string(audit_path()).unwrap();
+    let run: Value = serde_json::from_str(text.lines().rev().nth(1).unwrap()).unwrap();
+    let out = std::process::Command::new("sh").arg("-c").arg(format!("printf %s '{last}' | sha256sum")).output().unwrap();
+    assert_eq!(run["prev_hash"], format!("sha256:{}", &String::from_utf8(out.stdout).unwrap()[..64]));
+}
