@@ -24,13 +24,20 @@ pub const OTHER_USER: &str = "escapes-other";
 /// The fixture root; must match the directory of ESCAPES_CONFIG_PATH in the Makefile.
 pub const ROOT: &str = "/run/escapes-test";
 
-fn lock() -> MutexGuard<'static, ()> {
+/// Threads of one test binary queue on the mutex; separate test binaries (hostile.rs,
+/// escapes.rs, audit/check.sh) queue on an flock of a file next to the fixture.
+fn lock() -> (MutexGuard<'static, ()>, fs::File) {
     static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+    let guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let file = fs::OpenOptions::new().create(true).append(true).open(format!("{ROOT}.lock")).expect("lock file");
+    // SAFETY (test only): flock on a descriptor we own; released when the file is closed.
+    let r = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&file), libc::LOCK_EX) };
+    assert_eq!(r, 0, "flock {ROOT}.lock");
+    (guard, file)
 }
 
 pub struct Fixture {
-    _guard: MutexGuard<'static, ()>,
+    _guard: (MutexGuard<'static, ()>, fs::File),
     pub bin: PathBuf,
     pub uid: u32,
     pub gid: u32,
