@@ -15,6 +15,8 @@ pub struct Run {
     pub run_as: Option<Vec<u8>>,
     /// Only honoured when the real uid is 0; `main` enforces that.
     pub config: Option<Vec<u8>>,
+    /// Verify and report every check, but neither consume nor execute.
+    pub check_only: bool,
     pub argv: Vec<Vec<u8>>,
 }
 
@@ -56,7 +58,7 @@ impl core::fmt::Display for Error {
     }
 }
 
-pub const USAGE: &str = "usage: escapes (--grant JWT | --grant-stdin | --grant-file PATH) [--run-as USER] -- CMD [ARGS...]\n       escapes --verify-log FILE\n       escapes --help | --version\n";
+pub const USAGE: &str = "usage: escapes [--check] [--json-errors] (--grant JWT | --grant-stdin | --grant-file PATH) [--run-as USER] -- CMD [ARGS...]\n       escapes --verify-log FILE\n       escapes --help | --version\n";
 
 /// Parses argv (including argv[0]); options come before a mandatory `--`, everything after it is
 /// the command, byte for byte.
@@ -68,6 +70,7 @@ pub fn parse(args: &[Vec<u8>]) -> Result<Request, Error> {
     let mut grant: Option<GrantSource> = None;
     let mut run_as = None;
     let mut config = None;
+    let mut check_only = false;
     loop {
         let Some(arg) = it.next() else {
             return Err(if grant.is_none() && run_as.is_none() && config.is_none() { Error::NoArguments } else { Error::NoSeparator });
@@ -87,6 +90,9 @@ pub fn parse(args: &[Vec<u8>]) -> Result<Request, Error> {
             b"--grant" => set_grant(&mut grant, GrantSource::Arg(value(&mut it, inline, "--grant")?))?,
             b"--grant-file" => set_grant(&mut grant, GrantSource::File(value(&mut it, inline, "--grant-file")?))?,
             b"--grant-stdin" if inline.is_none() => set_grant(&mut grant, GrantSource::Stdin)?,
+            b"--check" if inline.is_none() => check_only = true,
+            // Read by `wants_json_errors` before parsing, so usage errors honour it too.
+            b"--json-errors" if inline.is_none() => {}
             b"--run-as" => set_once(&mut run_as, value(&mut it, inline, "--run-as")?, "--run-as")?,
             b"--config" => set_once(&mut config, value(&mut it, inline, "--config")?, "--config")?,
             _ => return Err(Error::UnknownOption(String::from_utf8_lossy(arg).into_owned())),
@@ -97,7 +103,13 @@ pub fn parse(args: &[Vec<u8>]) -> Result<Request, Error> {
     if argv.is_empty() {
         return Err(Error::NoCommand);
     }
-    Ok(Request::Run(Run { grant, run_as, config, argv }))
+    Ok(Request::Run(Run { grant, run_as, config, check_only, argv }))
+}
+
+/// True when `--json-errors` stands among the options (before `--`): refusals are then one
+/// JSON object on stderr, for programs that call escapes.
+pub fn wants_json_errors(args: &[Vec<u8>]) -> bool {
+    args.iter().skip(1).take_while(|a| a.as_slice() != b"--").any(|a| a.as_slice() == b"--json-errors")
 }
 
 /// `--name=value` → (`--name`, Some(value)); anything else → (arg, None).
@@ -150,7 +162,7 @@ mod tests {
         let r = parse(&args(&["escapes", "--grant", "T", "--run-as", "bob", "--", "id", "-u"])).unwrap();
         assert_eq!(
             r,
-            Request::Run(Run { grant: GrantSource::Arg(b"T".to_vec()), run_as: Some(b"bob".to_vec()), config: None, argv: args(&["id", "-u"]) })
+            Request::Run(Run { grant: GrantSource::Arg(b"T".to_vec()), run_as: Some(b"bob".to_vec()), config: None, check_only: false, argv: args(&["id", "-u"]) })
         );
     }
 
@@ -200,6 +212,13 @@ mod tests {
     fn refuses_value_on_flag_options() {
         assert!(matches!(parse(&args(&["escapes", "--grant-stdin=x", "--", "id"])), Err(Error::UnknownOption(_))));
         assert!(matches!(parse(&args(&["escapes", "--help=1"])), Err(Error::UnknownOption(_))));
+    }
+
+    #[test]
+    fn json_errors_counts_only_before_the_separator() {
+        assert!(wants_json_errors(&args(&["e", "--json-errors", "--grant", "t", "--", "x"])));
+        assert!(!wants_json_errors(&args(&["e", "--grant", "t", "--", "x", "--json-errors"])));
+        assert!(matches!(parse(&args(&["e", "--json-errors", "--check", "--grant", "t", "--", "x"])), Ok(Request::Run(Run { check_only: true, .. }))));
     }
 
     #[test]

@@ -14,6 +14,10 @@ use escapes::config::{self, Config};
 use escapes::verify::{self, GrantType};
 use escapes::{env, exec, grant, jwt, keys, process, sys, trusted_file, users};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// `--json-errors`: set once at start, read wherever a refusal is reported.
+static JSON_ERRORS: AtomicBool = AtomicBool::new(false);
 
 /// The compiled-in config path; a packager or test build sets ESCAPES_CONFIG_PATH at build time.
 const CONFIG_PATH: &str = match option_env!("ESCAPES_CONFIG_PATH") {
@@ -57,10 +61,11 @@ fn run() -> i32 {
         }
     };
     let args: Vec<Vec<u8>> = std::env::args_os().map(|a| a.into_vec()).collect();
+    JSON_ERRORS.store(cli::wants_json_errors(&args), Ordering::Relaxed);
     let request = cli::parse(&args);
     match request {
         Ok(Request::Help) => {
-            sys::write_stderr(cli::USAGE.as_bytes());
+            let _ = sys::write_once(1, cli::USAGE.as_bytes());
             return 0;
         }
         Ok(Request::Version) => {
@@ -94,7 +99,7 @@ fn run() -> i32 {
     let log = match audit::Log::open(&cfg.audit_log) {
         Ok(l) => l,
         Err(e) => {
-            sys::write_stderr(format!("escapes: {e}; refusing to run anything\n").as_bytes());
+            report(&fail(EXIT_ERROR, "audit", format!("{e}; refusing to run anything")));
             return EXIT_ERROR;
         }
     };
@@ -105,6 +110,9 @@ fn run() -> i32 {
         Err(e) => return refuse(&log, &mut rec, fail(EXIT_ERROR, "usage", format!("{e} (see escapes --help)"))),
     };
     rec.set("command", Field::List(run.argv.clone()));
+    if run.check_only {
+        return check(&run, &cfg, &log, &mut rec);
+    }
 
     match authorize(&run, &cfg, &mut rec) {
         Ok(auth) => execute(&log, &mut rec, &run.argv, auth, inherited, started_ms),
@@ -194,10 +202,7 @@ fn authorize(run: &cli::Run, cfg: &Config, rec: &mut Record) -> Result<Authorize
 
     let kid = verify::header(&token.header).map_err(refused)?;
     let issuer = verify::issuer(&token.claims, cfg).map_err(refused)?;
-    let key = keys::lookup(cfg, issuer, kid).map_err(|e| {
-        let exit = if e.is_token_fault() { EXIT_REFUSED } else { EXIT_ERROR };
-        fail(exit, if e.is_token_fault() { "unknown_kid" } else { "keys" }, e.to_string())
-    })?;
+    let key = key_for(cfg, issuer, kid)?;
     verify::signature(&token, &key).map_err(refused)?;
 
     let hostname = sys::hostname().map_err(|e| fail(EXIT_ERROR, "internal", format!("cannot read hostname: {e}")))?;
@@ -212,6 +217,136 @@ fn authorize(run: &cli::Run, cfg: &Config, rec: &mut Record) -> Result<Authorize
     }
     let target = users::resolve(&ok.run_as).map_err(|e| fail(EXIT_ERROR, "run_as", e.to_string()))?;
     Ok(Authorized { grant_type: ok.grant_type, target })
+}
+
+/// The lines of a `--check` report and the first failure's exit code.
+#[derive(Default)]
+struct Report {
+    out: String,
+    first_failure: Option<(i32, &'static str)>,
+}
+
+impl Report {
+    fn pass(&mut self, step: &str, detail: impl AsRef<str>) {
+        self.out.push_str(&format!("pass  {step:<12} {}\n", detail.as_ref()));
+    }
+    fn fail(&mut self, step: &str, f: Failure) {
+        self.out.push_str(&format!("FAIL  {step:<12} {}\n", f.message));
+        self.first_failure.get_or_insert((f.exit, f.code));
+    }
+    fn skip(&mut self, step: &str, why: &str) {
+        self.out.push_str(&format!("skip  {step:<12} {why}\n"));
+    }
+}
+
+/// `--check`: every verification step, one line each on stdout; nothing is consumed and
+/// nothing runs. Exit 0 when the command would run, else the code a real run would give.
+fn check(run: &cli::Run, cfg: &Config, log: &audit::Log, rec: &mut Record) -> i32 {
+    let mut r = Report::default();
+    check_steps(run, cfg, rec, &mut r);
+    let _ = sys::write_once(1, r.out.as_bytes());
+    rec.str("event", "check");
+    match r.first_failure {
+        None => rec.str("result", "would_run"),
+        Some((_, code)) => rec.str("result", "would_refuse").str("error", code),
+    };
+    if let Err(e) = log.append(rec) {
+        report(&fail(EXIT_ERROR, "audit", e.to_string()));
+        return EXIT_ERROR;
+    }
+    r.first_failure.map_or(0, |(exit, _)| exit)
+}
+
+fn check_steps(run: &cli::Run, cfg: &Config, rec: &mut Record, r: &mut Report) {
+    let token_bytes = match grant::read(&run.grant) {
+        Ok(b) => {
+            r.pass("grant", format!("{} bytes", b.len()));
+            b
+        }
+        Err(e) => return r.fail("grant", fail(EXIT_REFUSED, "grant", e.to_string())),
+    };
+    let token = match jwt::parse(&token_bytes) {
+        Ok(t) => {
+            r.pass("token", "well-formed compact JWS");
+            t
+        }
+        Err(e) => return r.fail("token", fail(EXIT_REFUSED, "jwt", format!("malformed grant: {e}"))),
+    };
+    record_claims(rec, &token.claims);
+    let kid = match verify::header(&token.header) {
+        Ok(kid) => {
+            r.pass("header", format!("alg EdDSA, kid {kid:?}"));
+            Some(kid)
+        }
+        Err(e) => {
+            r.fail("header", refused(e));
+            None
+        }
+    };
+    let issuer = match verify::issuer(&token.claims, cfg) {
+        Ok(i) => {
+            r.pass("issuer", format!("{i:?} is allowed"));
+            Some(i)
+        }
+        Err(e) => {
+            r.fail("issuer", refused(e));
+            None
+        }
+    };
+    match (kid, issuer) {
+        (Some(kid), Some(issuer)) => match key_for(cfg, issuer, kid) {
+            Ok(key) => {
+                r.pass("key", "found in the pinned keys");
+                match verify::signature(&token, &key) {
+                    Ok(()) => r.pass("signature", "valid (strict Ed25519)"),
+                    Err(e) => r.fail("signature", refused(e)),
+                }
+            }
+            Err(f) => {
+                r.fail("key", f);
+                r.skip("signature", "no key to check it with");
+            }
+        },
+        _ => {
+            r.skip("key", "needs a valid header and an allowed issuer");
+            r.skip("signature", "needs the key");
+        }
+    }
+    let hostname = sys::hostname().unwrap_or_default();
+    let facts = verify::Facts { now: sys::realtime().0, hostname: &hostname, argv: &run.argv, cli_run_as: run.run_as.as_deref() };
+    for (name, result) in verify::claim_checks(&token.claims, cfg, &facts) {
+        match result {
+            Ok(()) => r.pass(name, "ok"),
+            Err(e) => r.fail(name, refused(e)),
+        }
+    }
+    let Ok(ok) = verify::claims(&token.claims, cfg, &facts) else {
+        r.skip("consume", "the claims were refused");
+        return;
+    };
+    rec.str("run_as", &ok.run_as);
+    if ok.grant_type == GrantType::Once {
+        r.fail("consume", fail(EXIT_ERROR, "idp_unreachable", "a once grant must be consumed at the IdP: not available"));
+    } else {
+        r.pass("consume", format!("{} grant: nothing to consume (not consumed by --check)", ok.grant_type.as_str()));
+    }
+    match users::resolve(&ok.run_as) {
+        Ok(u) => r.pass("user", format!("runs as {:?} (uid {})", String::from_utf8_lossy(&u.user.name), u.user.uid)),
+        Err(e) => r.fail("user", fail(EXIT_ERROR, "run_as", e.to_string())),
+    }
+    match run.argv.first().map(|n| exec::resolve(n)) {
+        Some(Ok(p)) => r.pass("program", String::from_utf8_lossy(&p.path)),
+        Some(Err(e)) => r.fail("program", fail(e.exit_code(), "exec", e.to_string())),
+        None => r.fail("program", fail(EXIT_ERROR, "usage", "no command")),
+    }
+}
+
+/// Key lookup with its failure mapped to an exit code: the admin's problem (1) or the token's (5).
+fn key_for(cfg: &Config, issuer: &str, kid: &str) -> Result<[u8; 32], Failure> {
+    keys::lookup(cfg, issuer, kid).map_err(|e| {
+        let exit = if e.is_token_fault() { EXIT_REFUSED } else { EXIT_ERROR };
+        fail(exit, if e.is_token_fault() { "unknown_kid" } else { "keys" }, e.to_string())
+    })
 }
 
 fn refused(r: verify::Refusal) -> Failure {
@@ -262,7 +397,7 @@ fn execute(log: &audit::Log, rec: &mut Record, argv: &[Vec<u8>], auth: Authorize
     rec.str("event", "run").str("result", "allowed");
     rec.str("grant_type", auth.grant_type.as_str());
     if let Err(e) = log.append(rec) {
-        sys::write_stderr(format!("escapes: {e}; not running the command\n").as_bytes());
+        report(&fail(EXIT_ERROR, "audit", format!("{e}; not running the command")));
         return EXIT_ERROR;
     }
 
@@ -278,14 +413,14 @@ fn execute(log: &audit::Log, rec: &mut Record, argv: &[Vec<u8>], auth: Authorize
         }
         Err(e) => {
             let code = e.exit_code();
-            sys::write_stderr(format!("escapes: {e}\n").as_bytes());
+            report(&fail(code, "exec", e.to_string()));
             rec.str("event", "exec_failed").str("result", "error").str("error", "exec").str("message", e.to_string());
             rec.int("exit_code", i64::from(code));
             code
         }
     };
     if let Err(e) = log.append(rec) {
-        sys::write_stderr(format!("escapes: {e} (the command has already run)\n").as_bytes());
+        report(&fail(code, "audit", format!("{e} (the command has already run)")));
     }
     code
 }
@@ -295,26 +430,43 @@ fn execute(log: &audit::Log, rec: &mut Record, argv: &[Vec<u8>], auth: Authorize
 fn refuse(log: &audit::Log, rec: &mut Record, f: Failure) -> i32 {
     describe(rec, &f);
     if let Err(e) = log.append(rec) {
-        sys::write_stderr(format!("escapes: {e}\n").as_bytes());
+        report(&fail(f.exit, "audit", e.to_string()));
     }
     f.exit
 }
 
-/// A refusal before the audit log is known (no usable config): try the default log.
-fn refuse_unlogged(rec: &mut Record, f: Failure) -> i32 {
+/// A refusal before the audit log is known (no usable config): the default log gets the record
+/// if it can be opened; the single stderr line says when there was nowhere to record it.
+fn refuse_unlogged(rec: &mut Record, mut f: Failure) -> i32 {
+    let log = audit::Log::open(config::DEFAULT_AUDIT_LOG).ok();
+    if log.is_none() {
+        f.message.push_str(" (no audit log to record this in)");
+    }
     describe(rec, &f);
-    match audit::Log::open(config::DEFAULT_AUDIT_LOG) {
-        Ok(log) => {
-            let _ = log.append(rec);
-        }
-        Err(_) => sys::write_stderr(b"escapes: (no audit log available for this refusal)\n"),
+    if let Some(log) = log {
+        let _ = log.append(rec);
     }
     f.exit
+}
+
+/// The one stderr line of a failure: words for people, or with --json-errors a JSON object
+/// with a stable `error` code for programs.
+fn report(f: &Failure) {
+    if JSON_ERRORS.load(Ordering::Relaxed) {
+        let mut j = Record::new();
+        j.str("error", f.code).str("message", &f.message).int("exit_code", i64::from(f.exit));
+        if let (Some(expected), Some(got)) = (&f.expected_hash, &f.actual_hash) {
+            j.str("expected", expected).str("got", got);
+        }
+        sys::write_stderr(&j.to_line());
+    } else {
+        let kind = if f.exit == EXIT_REFUSED { "refused: " } else { "" };
+        sys::write_stderr(format!("escapes: {kind}{}\n", f.message).as_bytes());
+    }
 }
 
 fn describe(rec: &mut Record, f: &Failure) {
-    let kind = if f.exit == EXIT_REFUSED { "refused: " } else { "" };
-    sys::write_stderr(format!("escapes: {kind}{}\n", f.message).as_bytes());
+    report(f);
     rec.str("event", "refused").str("result", "refused").str("error", f.code).str("message", &f.message);
     if let Some(h) = &f.expected_hash {
         rec.str("expected_hash", h);

@@ -128,16 +128,26 @@ pub fn signature(t: &Token<'_>, key: &[u8; 32]) -> Result<(), Refusal> {
 }
 
 /// Every claim check after the signature: time, approver, audience, host, grant type, command,
-/// run-as.
+/// run-as. Stops at the first refusal.
 pub fn claims(c: &Claims, cfg: &Config, facts: &Facts<'_>) -> Result<Authorized, Refusal> {
-    times(c, facts.now)?;
-    approver(c, cfg)?;
-    audience(c, cfg)?;
-    host(c, cfg, facts.hostname)?;
-    let grant_type = grant_type(c)?;
-    command(c, facts.argv)?;
-    let run_as = run_as(c, cfg, facts.cli_run_as)?;
-    Ok(Authorized { run_as, grant_type })
+    for (_, result) in claim_checks(c, cfg, facts) {
+        result?;
+    }
+    Ok(Authorized { run_as: run_as(c, cfg, facts.cli_run_as)?, grant_type: grant_type(c)? })
+}
+
+/// The claim checks one by one, named, each judged on its own (for `--check`, which reports
+/// them all).
+pub fn claim_checks(c: &Claims, cfg: &Config, facts: &Facts<'_>) -> Vec<(&'static str, Result<(), Refusal>)> {
+    vec![
+        ("times", times(c, facts.now)),
+        ("approver", approver(c, cfg)),
+        ("audience", audience(c, cfg)),
+        ("host", host(c, cfg, facts.hostname)),
+        ("grant_type", grant_type(c).map(|_| ())),
+        ("command", command(c, facts.argv)),
+        ("run_as", run_as(c, cfg, facts.cli_run_as).map(|_| ())),
+    ]
 }
 
 fn times(c: &Claims, now: i64) -> Result<(), Refusal> {

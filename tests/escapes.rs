@@ -524,6 +524,7 @@ fn assert_config_refused(f: &Fixture, needle: &str) {
     assert_eq!(code(&o), 1, "stderr: {}", stderr(&o));
     assert_eq!(stdout(&o), "");
     assert!(stderr(&o).contains(needle), "stderr should mention {needle:?}: {}", stderr(&o));
+    assert_eq!(stderr(&o).lines().count(), 1, "one stderr line: {}", stderr(&o));
 }
 
 #[test]
@@ -736,4 +737,93 @@ fn chaining_reads_only_the_tail_of_a_large_log() {
     let run: Value = serde_json::from_str(text.lines().rev().nth(1).unwrap()).unwrap();
     let out = std::process::Command::new("sh").arg("-c").arg(format!("printf %s '{last}' | sha256sum")).output().unwrap();
     assert_eq!(run["prev_hash"], format!("sha256:{}", &String::from_utf8(out.stdout).unwrap()[..64]));
+}
+
+// --- --check and --json-errors -----------------------------------------------------------------
+
+#[test]
+fn check_reports_every_step_and_runs_nothing() {
+    let f = Fixture::new();
+    let argv = ["touch", "/run/escapes-test/ran-by-check"];
+    let _ = fs::remove_file(argv[1]);
+    let o = f.run(&["--check", "--grant", &f.token(&f.claims(&argv)), "--", argv[0], argv[1]]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    for step in ["grant", "token", "header", "issuer", "key", "signature", "times", "approver", "audience", "host", "grant_type", "command", "run_as", "consume", "user", "program"] {
+        assert!(out.lines().any(|l| l.starts_with("pass") && l[6..].starts_with(step)), "no pass line for {step}:\n{out}");
+    }
+    assert!(!std::path::Path::new(argv[1]).exists(), "--check must not execute");
+    let last = f.last_audit();
+    assert_eq!((last["event"].as_str(), last["result"].as_str()), (Some("check"), Some("would_run")));
+}
+
+#[test]
+fn check_lists_all_failures_not_just_the_first() {
+    let f = Fixture::new();
+    let c = with(with(f.claims(&["id"]), "decided_by", json!("mallory@x")), "target_host", json!("elsewhere"));
+    let o = f.run(&["--check", "--grant", &f.token(&c), "--", "id", "-u"]);
+    assert_eq!(code(&o), 5);
+    let out = stdout(&o);
+    let fails: Vec<&str> = out.lines().filter(|l| l.starts_with("FAIL")).map(|l| l[6..].split_whitespace().next().unwrap()).collect();
+    assert_eq!(fails, ["approver", "host", "command"]);
+    assert_eq!(f.last_audit()["error"], "approver_not_allowed");
+}
+
+#[test]
+fn check_never_consumes_or_runs_a_once_grant() {
+    let f = Fixture::new();
+    let c = with(f.claims(&["id", "-u"]), "grant_type", json!("once"));
+    let o = f.run(&["--check", "--grant", &f.token(&c), "--", "id", "-u"]);
+    assert_eq!(code(&o), 1);
+    assert!(stdout(&o).lines().any(|l| l.starts_with("FAIL  consume")), "{}", stdout(&o));
+}
+
+fn json_error(o: &std::process::Output) -> Value {
+    let err = stderr(o);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    serde_json::from_str(&err).unwrap_or_else(|e| panic!("not JSON ({e}): {err}"))
+}
+
+#[test]
+fn json_errors_give_each_refusal_a_stable_code() {
+    let f = Fixture::new();
+    let base = f.claims(&["id", "-u"]);
+    let cases: Vec<(Value, &str, i32)> = vec![
+        (with(base.clone(), "iss", json!("https://evil.example")), "issuer_not_allowed", 5),
+        (with(base.clone(), "decided_by", json!("mallory@x")), "approver_not_allowed", 5),
+        (with(with(base.clone(), "exp", json!(now() - 500)), "iat", json!(now() - 900)), "expired", 5),
+        (with(base.clone(), "grant_type", json!("once")), "idp_unreachable", 1),
+        (with(base.clone(), "command", json!(["id", "-g"])), "command_mismatch", 5),
+    ];
+    for (claims, want, exit) in cases {
+        f.reset();
+        let o = f.run(&["--json-errors", "--grant", &f.token(&claims), "--", "id", "-u"]);
+        assert_eq!(code(&o), exit, "{want}");
+        let e = json_error(&o);
+        assert_eq!(e["error"], want);
+        assert_eq!(e["exit_code"], exit);
+        assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    f.reset();
+    let o = f.run(&["--json-errors", "--grant", "not-a-token", "--", "id"]);
+    assert_eq!(json_error(&o)["error"], "jwt");
+    f.reset();
+    let o = f.run(&["--json-errors", "--grant", &f.token(&f.claims(&["no-such-cmd-q"])), "--", "no-such-cmd-q"]);
+    assert_eq!((code(&o), json_error(&o)["error"].as_str()), (127, Some("exec")));
+    f.reset();
+    fs::set_permissions(config_path(), fs::Permissions::from_mode(0o666)).unwrap();
+    let o = f.run(&["--json-errors", "--grant", &f.token(&base), "--", "id", "-u"]);
+    assert_eq!((code(&o), json_error(&o)["error"].as_str()), (1, Some("config")));
+}
+
+#[test]
+fn json_errors_carry_expected_and_got_for_a_hash_mismatch() {
+    let f = Fixture::new();
+    let h = mint(&["cmd-hash", "id", "-u"]);
+    let c = with(without(f.claims(&[]), "command"), "cmd_hash", json!(h));
+    let o = f.run(&["--json-errors", "--grant", &f.token(&c), "--", "id", "-g"]);
+    let e = json_error(&o);
+    assert_eq!(e["error"], "cmd_hash_mismatch");
+    assert_eq!(e["expected"], format!("sha256:{h}"));
+    assert_eq!(e["got"], format!("sha256:{}", mint(&["cmd-hash", "id", "-g"])));
 }
