@@ -6,6 +6,7 @@ CARGO ?= cargo
 
 # Integration tests run a build whose compiled-in config path points at the test fixture.
 TEST_CONFIG := /run/escapes-test/etc/config.toml
+TEST_CACHE := /run/escapes-test/cache
 
 .PHONY: all build install test test-deps demo fuzz audit-syscalls clean
 
@@ -21,7 +22,7 @@ install: build
 # Everything CI runs: unit tests, corpus replay, Wycheproof, and the end-to-end suite against
 # the installed setuid binary (needs root: it creates test users and installs a setuid copy).
 test: test-deps
-	ESCAPES_CONFIG_PATH=$(TEST_CONFIG) $(CARGO) test --workspace --locked
+	ESCAPES_CONFIG_PATH=$(TEST_CONFIG) ESCAPES_CACHE_DIR=$(TEST_CACHE) $(CARGO) test --workspace --locked
 
 test-deps:
 	@python3 -c 'import cryptography' 2>/dev/null || python3 -m pip install --quiet cryptography
