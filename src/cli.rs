@@ -26,6 +26,8 @@ pub enum Request {
     Version,
     /// Check an audit log's hash chain; runs with the caller's rights only.
     VerifyLog(Vec<u8>),
+    /// Validate the config and every file it names, reporting all problems (root only).
+    CheckConfig { config: Option<Vec<u8>> },
     Run(Run),
 }
 
@@ -46,7 +48,9 @@ impl core::fmt::Display for Error {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Error::NoArguments => write!(f, "no arguments"),
-            Error::UnknownOption(o) => write!(f, "unknown option {o}"),
+            // Quoted: the option is the caller's bytes, and the refusal must stay one stderr
+            // line with no terminal escape sequences in it.
+            Error::UnknownOption(o) => write!(f, "unknown option {o:?}"),
             Error::MissingValue(o) => write!(f, "option {o} needs a value"),
             Error::Repeated(o) => write!(f, "option {o} given twice"),
             Error::NoGrant => write!(f, "no grant: use --grant, --grant-stdin or --grant-file"),
@@ -58,7 +62,7 @@ impl core::fmt::Display for Error {
     }
 }
 
-pub const USAGE: &str = "usage: escapes [--check] [--json-errors] (--grant JWT | --grant-stdin | --grant-file PATH) [--run-as USER] -- CMD [ARGS...]\n       escapes --verify-log FILE\n       escapes --help | --version\n";
+pub const USAGE: &str = "usage: escapes [--check] [--json-errors] (--grant JWT | --grant-stdin | --grant-file PATH) [--run-as USER] -- CMD [ARGS...]\n       escapes --verify-log FILE\n       escapes --check-config [--config PATH]\n       escapes --help | --version\n";
 
 /// Parses argv (including argv[0]); options come before a mandatory `--`, everything after it is
 /// the command, byte for byte.
@@ -71,8 +75,12 @@ pub fn parse(args: &[Vec<u8>]) -> Result<Request, Error> {
     let mut run_as = None;
     let mut config = None;
     let mut check_only = false;
+    let mut check_config = false;
     loop {
         let Some(arg) = it.next() else {
+            if check_config && grant.is_none() && run_as.is_none() && !check_only {
+                return Ok(Request::CheckConfig { config });
+            }
             return Err(if grant.is_none() && run_as.is_none() && config.is_none() { Error::NoArguments } else { Error::NoSeparator });
         };
         let (name, inline) = split_inline(arg);
@@ -91,6 +99,7 @@ pub fn parse(args: &[Vec<u8>]) -> Result<Request, Error> {
             b"--grant-file" => set_grant(&mut grant, GrantSource::File(value(&mut it, inline, "--grant-file")?))?,
             b"--grant-stdin" if inline.is_none() => set_grant(&mut grant, GrantSource::Stdin)?,
             b"--check" if inline.is_none() => check_only = true,
+            b"--check-config" if inline.is_none() => check_config = true,
             // Read by `wants_json_errors` before parsing, so usage errors honour it too.
             b"--json-errors" if inline.is_none() => {}
             b"--run-as" => set_once(&mut run_as, value(&mut it, inline, "--run-as")?, "--run-as")?,
@@ -99,6 +108,9 @@ pub fn parse(args: &[Vec<u8>]) -> Result<Request, Error> {
         }
     }
     let argv: Vec<Vec<u8>> = it.cloned().collect();
+    if check_config {
+        return Err(Error::UnknownOption("--check-config takes no grant and no command".into()));
+    }
     let grant = grant.ok_or(Error::NoGrant)?;
     if argv.is_empty() {
         return Err(Error::NoCommand);
@@ -222,10 +234,26 @@ mod tests {
     }
 
     #[test]
+    fn check_config_stands_alone_or_with_config() {
+        assert_eq!(parse(&args(&["e", "--check-config"])), Ok(Request::CheckConfig { config: None }));
+        assert_eq!(parse(&args(&["e", "--check-config", "--config", "/c"])), Ok(Request::CheckConfig { config: Some(b"/c".to_vec()) }));
+        assert!(parse(&args(&["e", "--check-config", "--grant", "t", "--", "id"])).is_err());
+        assert!(parse(&args(&["e", "--check-config", "--grant", "t"])).is_err());
+    }
+
+    #[test]
     fn verify_log_takes_exactly_one_file() {
         assert_eq!(parse(&args(&["escapes", "--verify-log", "/l"])), Ok(Request::VerifyLog(b"/l".to_vec())));
         assert!(parse(&args(&["escapes", "--verify-log", "/l", "x"])).is_err());
         assert!(parse(&args(&["escapes", "--grant", "t", "--verify-log", "/l"])).is_err());
+    }
+
+    #[test]
+    fn unknown_option_is_reported_quoted_on_one_line() {
+        let e = parse(&[b"e".to_vec(), b"--x\n\x1b[2Jescapes: ok".to_vec()]).unwrap_err();
+        let shown = e.to_string();
+        assert!(!shown.chars().any(char::is_control), "{shown}");
+        assert_eq!(shown, r#"unknown option "--x\n\u{1b}[2Jescapes: ok""#);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use escapes::audit::{self, Field, Record};
 use escapes::cli::{self, Request};
 use escapes::config::{self, Config};
 use escapes::verify::{self, GrantType};
-use escapes::{env, exec, grant, jwt, keys, process, sys, trusted_file, users};
+use escapes::{env, exec, grant, jwks, jwt, keys, process, sys, trusted_file, users};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -74,6 +74,7 @@ fn run() -> i32 {
             return 0;
         }
         Ok(Request::VerifyLog(ref path)) => return verify_log(path),
+        Ok(Request::CheckConfig { ref config }) => return check_config(config.as_deref()),
         _ => {}
     }
 
@@ -159,6 +160,56 @@ fn verify_log(path: &[u8]) -> i32 {
     }
     let _ = sys::write_once(1, format!("audit log intact: {} lines chained\n", chain.lines).as_bytes());
     0
+}
+
+/// `--check-config` (root only): the config and every file it names, each problem on its own
+/// line, all of them at once. 0 when everything is usable, 1 otherwise.
+fn check_config(path: Option<&[u8]>) -> i32 {
+    if sys::getuid() != 0 {
+        report(&fail(EXIT_ERROR, "usage", "--check-config is only for root"));
+        return EXIT_ERROR;
+    }
+    let path = path.map_or_else(|| CONFIG_PATH.to_string(), |p| String::from_utf8_lossy(p).into_owned());
+    let mut r = Report::default();
+    let cfg = match load_config(&path) {
+        Ok(c) => {
+            r.pass("config", &path);
+            c
+        }
+        Err(f) => {
+            r.fail("config", f);
+            let _ = sys::write_once(1, r.out.as_bytes());
+            return EXIT_ERROR;
+        }
+    };
+    for (issuer, file) in &cfg.keys {
+        match trusted_file::read(file, keys::MAX_JWKS_FILE).map_err(|e| e.to_string()).and_then(|b| jwks::parse(&b).map_err(|e| format!("{file}: {e}"))) {
+            Ok(k) if k.is_empty() => r.fail("keys", fail(EXIT_ERROR, "keys", format!("{file}: no usable Ed25519 key for {issuer}"))),
+            Ok(k) => r.pass("keys", format!("{file}: {} Ed25519 key(s) for {issuer}", k.len())),
+            Err(e) => r.fail("keys", fail(EXIT_ERROR, "keys", e)),
+        }
+    }
+    for issuer in cfg.allowed_issuers.iter().filter(|i| !cfg.keys.iter().any(|(k, _)| k == *i)) {
+        r.pass("keys", format!("{issuer}: no pinned keys, fetched from the IdP when needed"));
+    }
+    match trusted_file::inspect_log(&cfg.audit_log) {
+        Ok(true) => r.pass("audit_log", &cfg.audit_log),
+        Ok(false) => r.pass("audit_log", format!("{} (created on first use)", cfg.audit_log)),
+        Err(e) => r.fail("audit_log", fail(EXIT_ERROR, "audit", e.to_string())),
+    }
+    if let Some(ca) = &cfg.ca_bundle {
+        match trusted_file::read(ca, 1 << 20) {
+            Ok(_) => r.pass("ca_bundle", ca),
+            Err(e) => r.fail("ca_bundle", fail(EXIT_ERROR, "config", e.to_string())),
+        }
+    }
+    let run_as = cfg.run_as.as_deref().unwrap_or("root");
+    match users::resolve(run_as.as_bytes()) {
+        Ok(u) => r.pass("run_as", format!("{run_as} (uid {})", u.user.uid)),
+        Err(e) => r.fail("run_as", fail(EXIT_ERROR, "run_as", e.to_string())),
+    }
+    let _ = sys::write_once(1, r.out.as_bytes());
+    if r.first_failure.is_some() { EXIT_ERROR } else { 0 }
 }
 
 /// Fields every record carries: when, who called, from where.

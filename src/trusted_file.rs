@@ -136,6 +136,29 @@ pub fn open_append(path: &str) -> Result<Fd, Error> {
     Ok(fd)
 }
 
+/// Checks a log path without creating anything: the directory chain, and the file if it exists
+/// (Ok(false) when it does not exist yet and would be created on first use).
+pub fn inspect_log(path: &str) -> Result<bool, Error> {
+    let (dir, name) = open_parent(path)?;
+    let fd = match sys::openat(Some(&dir), &cstr(&name)?, sys::O_PATH | sys::O_NOFOLLOW, 0) {
+        Ok(fd) => fd,
+        Err(errno) if errno.0 == libc::ENOENT => return Ok(false),
+        Err(errno) => return Err(Error::Open { path: path.into(), errno }),
+    };
+    let st = sys::fstat(&fd).map_err(|errno| Error::Open { path: path.into(), errno })?;
+    if st.mode & libc::S_IFMT == libc::S_IFLNK {
+        return Err(Error::Open { path: path.into(), errno: Errno(libc::ELOOP) });
+    }
+    if !st.is_regular() {
+        return Err(Error::NotRegular { path: path.into() });
+    }
+    check_owner_and_mode(path, &st)?;
+    if st.nlink != 1 {
+        return Err(Error::HardLinked { path: path.into() });
+    }
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -827,3 +827,45 @@ fn json_errors_carry_expected_and_got_for_a_hash_mismatch() {
     assert_eq!(e["expected"], format!("sha256:{h}"));
     assert_eq!(e["got"], format!("sha256:{}", mint(&["cmd-hash", "id", "-g"])));
 }
+
+// --- --check-config ----------------------------------------------------------------------------
+
+fn as_root(f: &Fixture, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(&f.bin).args(args).env_clear().current_dir("/").output().unwrap()
+}
+
+#[test]
+fn check_config_passes_a_sound_setup() {
+    let f = Fixture::new();
+    let o = as_root(&f, &["--check-config"]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    for step in ["config", "keys", "audit_log", "run_as"] {
+        assert!(out.lines().any(|l| l.starts_with("pass") && l[6..].starts_with(step)), "{step}:\n{out}");
+    }
+    assert!(!std::path::Path::new(&audit_path()).exists(), "--check-config creates nothing");
+}
+
+#[test]
+fn check_config_reports_every_problem_at_once() {
+    let f = Fixture::new();
+    fs::set_permissions(keys_path(), fs::Permissions::from_mode(0o664)).unwrap();
+    fs::set_permissions(format!("{ROOT}/log"), fs::Permissions::from_mode(0o777)).unwrap();
+    f.write_config(&DEFAULT_CONFIG.replace("host = ", "run_as = \"nobody-such-user\"\nhost = "));
+    let o = as_root(&f, &["--check-config"]);
+    assert_eq!(code(&o), 1);
+    let fails: Vec<String> = stdout(&o).lines().filter(|l| l.starts_with("FAIL")).map(String::from).collect();
+    assert_eq!(fails.len(), 3, "{}", stdout(&o));
+    assert!(fails[0].contains("keys") && fails[0].contains("chmod go-w"));
+    assert!(fails[1].contains("audit_log") && fails[1].contains("world-writable"));
+    assert!(fails[2].contains("run_as"));
+}
+
+#[test]
+fn check_config_is_for_root_only() {
+    let f = Fixture::new();
+    let o = f.run(&["--check-config"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("only for root"));
+    assert_eq!(stdout(&o), "");
+}
