@@ -3,6 +3,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR := $(DESTDIR)$(PREFIX)/bin
 CARGO ?= cargo
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
 # Integration tests run a build whose compiled-in config path points at the test fixture.
 TEST_CONFIG := /run/escapes-test/etc/config.toml
@@ -17,7 +18,7 @@ build:
 
 install: build
 	install -d -m 0755 $(BINDIR)
-	install -o root -g root -m 4755 target/release/escapes $(BINDIR)/escapes
+	install -o root -g root -m 4755 $(TARGET_DIR)/release/escapes $(BINDIR)/escapes
 
 # Everything CI runs: unit tests, corpus replay, Wycheproof, and the end-to-end suite against
 # the installed setuid binary (needs root: it creates test users and installs a setuid copy).

@@ -65,12 +65,12 @@ fn run() -> i32 {
     let request = cli::parse(&args);
     match request {
         Ok(Request::Help) => {
-            let _ = sys::write_once(1, cli::USAGE.as_bytes());
+            let _ = sys::write_all(1, cli::USAGE.as_bytes());
             return 0;
         }
         Ok(Request::Version) => {
             let v = format!("escapes {}\nconfig: {CONFIG_PATH}\n", env!("CARGO_PKG_VERSION"));
-            let _ = sys::write_once(1, v.as_bytes());
+            let _ = sys::write_all(1, v.as_bytes());
             return 0;
         }
         Ok(Request::VerifyLog(ref path)) => return verify_log(path),
@@ -158,7 +158,7 @@ fn verify_log(path: &[u8]) -> i32 {
             return EXIT_REFUSED;
         }
     }
-    let _ = sys::write_once(1, format!("audit log intact: {} lines chained\n", chain.lines).as_bytes());
+    let _ = sys::write_all(1, format!("audit log intact: {} lines chained\n", chain.lines).as_bytes());
     0
 }
 
@@ -178,7 +178,7 @@ fn check_config(path: Option<&[u8]>) -> i32 {
         }
         Err(f) => {
             r.fail("config", f);
-            let _ = sys::write_once(1, r.out.as_bytes());
+            let _ = sys::write_all(1, r.out.as_bytes());
             return EXIT_ERROR;
         }
     };
@@ -208,7 +208,7 @@ fn check_config(path: Option<&[u8]>) -> i32 {
         Ok(u) => r.pass("run_as", format!("{run_as} (uid {})", u.user.uid)),
         Err(e) => r.fail("run_as", fail(EXIT_ERROR, "run_as", e.to_string())),
     }
-    let _ = sys::write_once(1, r.out.as_bytes());
+    let _ = sys::write_all(1, r.out.as_bytes());
     if r.first_failure.is_some() { EXIT_ERROR } else { 0 }
 }
 
@@ -295,7 +295,7 @@ impl Report {
 fn check(run: &cli::Run, cfg: &Config, log: &audit::Log, rec: &mut Record) -> i32 {
     let mut r = Report::default();
     check_steps(run, cfg, rec, &mut r);
-    let _ = sys::write_once(1, r.out.as_bytes());
+    let _ = sys::write_all(1, r.out.as_bytes());
     rec.str("event", "check");
     match r.first_failure {
         None => rec.str("result", "would_run"),

@@ -179,16 +179,22 @@ pub fn write_once(fd: libc::c_int, data: &[u8]) -> Result<usize, Errno> {
     }
 }
 
+/// Writes all of `data` to `fd`, resuming after short writes (pipes); stops at an error.
+pub fn write_all(fd: libc::c_int, data: &[u8]) -> Result<(), Errno> {
+    let mut rest = data;
+    while !rest.is_empty() {
+        match write_once(fd, rest)? {
+            0 => return Err(Errno(libc::EIO)),
+            n => rest = rest.get(n..).unwrap_or(&[]),
+        }
+    }
+    Ok(())
+}
+
 /// Best-effort write of a whole message to stderr (fd 2); errors are ignored on purpose:
 /// there is nowhere left to report them.
 pub fn write_stderr(msg: &[u8]) {
-    let mut rest = msg;
-    while !rest.is_empty() {
-        match write_once(2, rest) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => rest = rest.get(n..).unwrap_or(&[]),
-        }
-    }
+    let _ = write_all(2, msg);
 }
 
 pub fn fsync(fd: &Fd) -> Result<(), Errno> {
