@@ -99,7 +99,16 @@ fn open_program(path: Vec<u8>) -> Result<Program, Option<Error>> {
 pub struct Identity {
     pub uid: u32,
     pub gid: u32,
+    /// Sorted, without duplicates (the child compares getgroups against it).
     pub groups: Vec<u32>,
+}
+
+impl Identity {
+    pub fn new(uid: u32, gid: u32, mut groups: Vec<u32>) -> Identity {
+        groups.sort_unstable();
+        groups.dedup();
+        Identity { uid, gid, groups }
+    }
 }
 
 /// Everything the child needs, prepared before fork so the child only makes syscalls.
@@ -171,14 +180,15 @@ pub fn run(launch: &Launch) -> Result<i32, Error> {
 /// In the child: become the target user, verify nothing of root is left, exec. Returns only on
 /// failure, with the stage that failed.
 fn child(l: &Launch) -> (&'static str, Errno) {
-    sys::reset_signal_dispositions(false);
+    // process::harden left every disposition at its default but SIGPIPE (ignored, which
+    // execve would pass on); the umask is already 022.
+    sys::default_signal(libc::SIGPIPE);
     if let Err(e) = sys::set_sigmask(&sys::SigSet::empty()) {
         return ("verify", e);
     }
-    if let Some((soft, hard)) = l.inherited.fsize {
+    if let Some((soft, hard)) = l.inherited.fsize.filter(|&(s, h)| (s, h) != (libc::RLIM_INFINITY, libc::RLIM_INFINITY)) {
         let _ = sys::set_rlimit(libc::RLIMIT_FSIZE, soft, hard);
     }
-    sys::set_umask(0o022);
     let id = &l.identity;
     if let Err(e) = sys::setgroups(&id.groups) {
         return ("groups", e);
@@ -191,13 +201,11 @@ fn child(l: &Launch) -> (&'static str, Errno) {
     }
     let uids_ok = sys::getresuid().is_ok_and(|(r, e, s)| r == id.uid && e == id.uid && s == id.uid);
     let gids_ok = sys::getresgid().is_ok_and(|(r, e, s)| r == id.gid && e == id.gid && s == id.gid);
-    let groups_ok = sys::getgroups().is_ok_and(|mut g| {
+    // One slot more than we set: a kernel holding more groups than that fails the check.
+    let groups_ok = sys::getgroups(id.groups.len() + 1).is_ok_and(|mut g| {
         g.sort_unstable();
-        let mut want = id.groups.clone();
-        want.sort_unstable();
-        want.dedup();
         g.dedup();
-        g == want
+        g == id.groups
     });
     if !(uids_ok && gids_ok && groups_ok) {
         return ("verify", Errno(libc::EPERM));

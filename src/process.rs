@@ -7,7 +7,6 @@ use crate::sys;
 #[derive(Debug, Clone, Copy)]
 pub struct Inherited {
     pub fsize: Option<(u64, u64)>,
-    pub umask: u32,
 }
 
 /// Failures here are fatal before any output is possible, so there is no error type: the caller
@@ -36,8 +35,9 @@ pub fn harden() -> Result<Inherited, HardenError> {
     let fsize = sys::get_rlimit(libc::RLIMIT_FSIZE).ok();
     // As root we may raise it; if that fails, audit writes still check for short writes.
     let _ = sys::set_rlimit(libc::RLIMIT_FSIZE, libc::RLIM_INFINITY, libc::RLIM_INFINITY);
-    sys::reset_signal_dispositions(true);
+    sys::reset_signal_dispositions();
     sys::set_sigmask(&sys::SigSet::empty()).map_err(|_| HardenError("cannot reset the signal mask"))?;
-    let umask = sys::set_umask(0o022);
-    Ok(Inherited { fsize, umask })
+    // The caller's umask (0777, say) must not shape our files or the command's.
+    sys::set_umask(0o022);
+    Ok(Inherited { fsize })
 }

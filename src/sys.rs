@@ -290,10 +290,12 @@ pub fn setgroups(gids: &[u32]) -> Result<(), Errno> {
     check(unsafe { libc::setgroups(gids.len(), gids.as_ptr()) }).map(|_| ())
 }
 
-pub fn getgroups() -> Result<Vec<u32>, Errno> {
-    let mut buf = vec![0u32; 65536];
-    // SAFETY: buf holds 65536 gid_t slots, the size we pass.
-    let n = check(unsafe { libc::getgroups(65536, buf.as_mut_ptr()) })?;
+/// The supplementary groups, when there are at most `cap` of them (EINVAL when more).
+pub fn getgroups(cap: usize) -> Result<Vec<u32>, Errno> {
+    let mut buf = vec![0u32; cap.max(1)];
+    let len = libc::c_int::try_from(buf.len()).map_err(|_| Errno(libc::EINVAL))?;
+    // SAFETY: buf holds `len` gid_t slots, the size we pass.
+    let n = check(unsafe { libc::getgroups(len, buf.as_mut_ptr()) })?;
     buf.truncate(n as usize);
     Ok(buf)
 }
@@ -365,9 +367,9 @@ fn catchable_signals() -> impl Iterator<Item = i32> {
 
 /// Every catchable signal back to its default action, and SIGPIPE ignored (a closed stderr must
 /// not kill us between checks and the audit record).
-pub fn reset_signal_dispositions(ignore_pipe: bool) {
+pub fn reset_signal_dispositions() {
     for sig in catchable_signals() {
-        let handler = if ignore_pipe && sig == libc::SIGPIPE { libc::SIG_IGN } else { libc::SIG_DFL };
+        let handler = if sig == libc::SIGPIPE { libc::SIG_IGN } else { libc::SIG_DFL };
         // SAFETY: a zeroed sigaction with a default or ignore handler is valid.
         unsafe {
             let mut sa: libc::sigaction = core::mem::zeroed();
@@ -375,6 +377,17 @@ pub fn reset_signal_dispositions(ignore_pipe: bool) {
             libc::sigemptyset(&mut sa.sa_mask);
             libc::sigaction(sig, &sa, core::ptr::null_mut());
         }
+    }
+}
+
+/// One signal back to its default action.
+pub fn default_signal(sig: i32) {
+    // SAFETY: a zeroed sigaction with SIG_DFL is valid.
+    unsafe {
+        let mut sa: libc::sigaction = core::mem::zeroed();
+        sa.sa_sigaction = libc::SIG_DFL;
+        libc::sigemptyset(&mut sa.sa_mask);
+        libc::sigaction(sig, &sa, core::ptr::null_mut());
     }
 }
 

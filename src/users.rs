@@ -27,6 +27,12 @@ impl core::fmt::Display for Error {
     }
 }
 
+/// /etc/passwd, read once per run however many lookups need it.
+fn passwd_db() -> &'static Result<Vec<u8>, trusted_file::Error> {
+    static DB: std::sync::OnceLock<Result<Vec<u8>, trusted_file::Error>> = std::sync::OnceLock::new();
+    DB.get_or_init(|| trusted_file::read(PASSWD, MAX_DB))
+}
+
 /// A user with the identity the command will have.
 pub struct Resolved {
     pub user: passwd::User,
@@ -39,15 +45,15 @@ fn missing(e: &trusted_file::Error) -> bool {
 
 /// Looks up `name`; `root` works even where /etc/passwd does not exist (a minimal image).
 pub fn resolve(name: &[u8]) -> Result<Resolved, Error> {
-    let db = match trusted_file::read(PASSWD, MAX_DB) {
+    let db = match passwd_db() {
         Ok(db) => db,
-        Err(e) if missing(&e) && name == b"root" => {
+        Err(e) if missing(e) && name == b"root" => {
             let user = passwd::User { name: b"root".to_vec(), uid: 0, gid: 0, home: b"/root".to_vec(), shell: b"/bin/sh".to_vec() };
-            return Ok(Resolved { user, identity: Identity { uid: 0, gid: 0, groups: vec![0] } });
+            return Ok(Resolved { user, identity: Identity::new(0, 0, vec![0]) });
         }
-        Err(e) => return Err(Error::File(e)),
+        Err(e) => return Err(Error::File(e.clone())),
     };
-    let user = passwd::find_user_by_name(&db, name)
+    let user = passwd::find_user_by_name(db, name)
         .map_err(|error| Error::Parse { path: PASSWD, error })?
         .ok_or_else(|| Error::NoSuchUser(String::from_utf8_lossy(name).into_owned()))?;
     let groups = match trusted_file::read(GROUP, MAX_DB) {
@@ -55,12 +61,12 @@ pub fn resolve(name: &[u8]) -> Result<Resolved, Error> {
         Err(e) if missing(&e) => vec![user.gid],
         Err(e) => return Err(Error::File(e)),
     };
-    let identity = Identity { uid: user.uid, gid: user.gid, groups };
+    let identity = Identity::new(user.uid, user.gid, groups);
     Ok(Resolved { user, identity })
 }
 
 /// The caller's login name for the audit log, if /etc/passwd knows it.
 pub fn name_of(uid: u32) -> Option<Vec<u8>> {
-    let db = trusted_file::read(PASSWD, MAX_DB).ok()?;
-    passwd::find_user_by_uid(&db, uid).ok().flatten().map(|u| u.name)
+    let db = passwd_db().as_ref().ok()?;
+    passwd::find_user_by_uid(db, uid).ok().flatten().map(|u| u.name)
 }
