@@ -18,15 +18,24 @@ pub struct Target<'a> {
     pub shell: &'a [u8],
 }
 
-/// `TERM`: a terminal type name, never a path.
+/// `TERM`: a terminal type name, never a path. A leading `.` is refused too: ncurses joins the
+/// name onto terminfo directories, and `..` would step out of them.
 fn term_ok(v: &[u8]) -> bool {
-    !v.is_empty() && v.len() <= 64 && v.iter().all(|&b| b.is_ascii_alphanumeric() || b"._+-".contains(&b))
+    !v.is_empty()
+        && v.len() <= 64
+        && !v.starts_with(b".")
+        && v.iter().all(|&b| b.is_ascii_alphanumeric() || b"._+-".contains(&b))
 }
 
-/// Locale names like `en_US.UTF-8` or `de_DE@euro`; a `/` would let the caller point glibc at
-/// locale files of their own.
+/// Locale names like `en_US.UTF-8` or `de_DE@euro` (for LANGUAGE a `:`-separated list of
+/// them); a `/` would let the caller point glibc at locale files of their own. No name may start
+/// with `.`: glibc and gettext join it onto a directory, and `..` would name the parent (glibc
+/// refuses that itself today; we do not rely on it).
 fn locale_ok(v: &[u8]) -> bool {
-    !v.is_empty() && v.len() <= 64 && v.iter().all(|&b| b.is_ascii_alphanumeric() || b"._@-:".contains(&b))
+    !v.is_empty()
+        && v.len() <= 64
+        && v.iter().all(|&b| b.is_ascii_alphanumeric() || b"._@-:".contains(&b))
+        && v.split(|&b| b == b':').all(|name| !name.starts_with(b"."))
 }
 
 /// `TZ`: a zone name (`Europe/Berlin`), a POSIX rule (`CET-1CEST,M3.5.0,M10.5.0/3`), or a
@@ -96,6 +105,16 @@ mod tests {
         let env = build(&kv(&[("LANG", "../../tmp/x"), ("LC_ALL", "/tmp/loc"), ("TERM", "../x"), ("LC_TIME", "de_DE.UTF-8")]), &target());
         assert!(env.contains(&b"LC_TIME=de_DE.UTF-8".to_vec()));
         assert_eq!(env.len(), 6);
+    }
+
+    #[test]
+    fn refuses_locale_and_term_names_starting_with_a_dot() {
+        for (name, bad) in [("LANG", ".."), ("LC_ALL", "."), ("LANGUAGE", "de:..:en"), ("LC_MESSAGES", ".hidden"), ("TERM", ".."), ("TERM", ".x")] {
+            let env = build(&kv(&[(name, bad)]), &target());
+            assert_eq!(env.len(), 5, "{name}={bad} must be dropped");
+        }
+        let env = build(&kv(&[("LANGUAGE", "de_DE:en"), ("LANG", "C.UTF-8"), ("TERM", "xterm-256color")]), &target());
+        assert_eq!(env.len(), 8);
     }
 
     #[test]
