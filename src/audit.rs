@@ -12,8 +12,20 @@ pub const CHAIN_FIELD: &str = "prev_hash";
 /// What the first line of a log chains to.
 pub const GENESIS: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 
-/// Lines longer than this cannot be chained to (argv is at most a few MiB, even escaped).
+/// Lines longer than this cannot be chained to. Our own lines stay far below it: every string
+/// field is cut at MAX_FIELD bytes and the command at MAX_COMMAND, so a caller cannot write a
+/// line that stops the next record from chaining (or fill the disk quickly).
 pub const MAX_LINE: usize = 32 * 1024 * 1024;
+
+/// Longest string field, in input bytes (escaping can make it up to six times longer).
+pub const MAX_FIELD: usize = 4096;
+
+/// Most bytes of argv recorded; beyond it the record says `command_truncated` and carries the
+/// SHA-256 of the whole argv.
+pub const MAX_COMMAND: usize = 64 * 1024;
+
+/// How long to wait for another escapes holding the log's lock before refusing.
+pub const LOCK_WAIT_MS: u64 = 10_000;
 
 /// The chain value for a line that follows `prev`.
 pub fn link_of(prev: Option<&[u8]>) -> String {
@@ -106,8 +118,41 @@ impl Record {
         self
     }
 
+    /// A string field, cut at MAX_FIELD bytes.
     pub fn str(&mut self, key: &'static str, value: impl AsRef<[u8]>) -> &mut Record {
-        self.set(key, Field::Str(value.as_ref().to_vec()))
+        let v = value.as_ref();
+        self.set(key, Field::Str(v.get(..MAX_FIELD).unwrap_or(v).to_vec()))
+    }
+
+    /// Removes `key` if present.
+    pub fn remove(&mut self, key: &str) -> &mut Record {
+        self.fields.retain(|(k, _)| *k != key);
+        self
+    }
+
+    /// The command as a list, each argument cut at MAX_FIELD and the whole at MAX_COMMAND; when
+    /// anything was cut, `command_truncated` and `command_sha256` (over the arguments joined by
+    /// NUL) let an investigator still match the exact argv.
+    pub fn command(&mut self, argv: &[Vec<u8>]) -> &mut Record {
+        let mut kept = Vec::new();
+        let mut total = 0usize;
+        let mut cut = false;
+        for a in argv {
+            let piece = a.get(..MAX_FIELD).unwrap_or(a);
+            cut |= piece.len() < a.len();
+            total = total.saturating_add(piece.len());
+            if total > MAX_COMMAND {
+                cut = true;
+                break;
+            }
+            kept.push(piece.to_vec());
+        }
+        self.set("command", Field::List(kept));
+        if cut {
+            self.set("command_truncated", Field::Int(1));
+            self.str("command_sha256", link_of(Some(&argv.join(&0u8))));
+        }
+        self
     }
 
     pub fn int(&mut self, key: &'static str, value: i64) -> &mut Record {
@@ -210,6 +255,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 pub enum Error {
     Open(trusted_file::Error),
     Lock(Errno),
+    LockTimeout,
     Write(Errno),
     ShortWrite,
     Sync(Errno),
@@ -221,6 +267,7 @@ impl core::fmt::Display for Error {
         match self {
             Error::Open(e) => write!(f, "audit log: {e}"),
             Error::Lock(e) => write!(f, "audit log: cannot lock: {e}"),
+            Error::LockTimeout => write!(f, "audit log: still locked by another process after {} s", LOCK_WAIT_MS / 1000),
             Error::Write(e) => write!(f, "audit log: cannot write: {e}"),
             Error::ShortWrite => write!(f, "audit log: record only partly written (disk full or file size limit)"),
             Error::Sync(e) => write!(f, "audit log: cannot flush to disk: {e}"),
@@ -242,10 +289,30 @@ impl Log {
     /// Appends one whole line and fsyncs it; a partly written line is cut off again, so the log
     /// never holds half a record.
     pub fn append(&self, record: &Record) -> Result<(), Error> {
-        sys::flock_exclusive(&self.fd).map_err(Error::Lock)?;
-        let result = self.append_locked(record);
-        sys::flock_unlock(&self.fd);
+        // The terminal may still stop us (Ctrl-Z): not while we hold the lock.
+        let stops = sys::SigSet::of(&[libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU]);
+        let old_mask = sys::block_signals(&stops).map_err(Error::Lock)?;
+        let result = self.lock().and_then(|()| {
+            let r = self.append_locked(record);
+            sys::flock_unlock(&self.fd);
+            r
+        });
+        let _ = sys::set_sigmask(&old_mask);
         result
+    }
+
+    /// Takes the exclusive lock, waiting at most LOCK_WAIT_MS for another holder.
+    fn lock(&self) -> Result<(), Error> {
+        let deadline = sys::monotonic_ms().saturating_add(LOCK_WAIT_MS);
+        loop {
+            if sys::flock_try_exclusive(&self.fd).map_err(Error::Lock)? {
+                return Ok(());
+            }
+            if sys::monotonic_ms() >= deadline {
+                return Err(Error::LockTimeout);
+            }
+            sys::sleep_ms(5);
+        }
     }
 
     fn append_locked(&self, record: &Record) -> Result<(), Error> {
@@ -412,6 +479,28 @@ mod tests {
         let mut r = Record::new();
         r.str("k", "1").str("k", "2");
         assert_eq!(r.to_line(), b"{\"k\":\"2\"}\n".to_vec());
+    }
+
+    #[test]
+    fn cuts_long_fields_and_commands_but_keeps_their_hash() {
+        let mut r = Record::new();
+        r.str("m", vec![b'x'; MAX_FIELD * 3]);
+        let huge = vec![vec![1u8; MAX_FIELD * 2]; 100];
+        r.command(&huge);
+        let line = r.to_line();
+        assert!(line.len() < MAX_FIELD + MAX_COMMAND * 6 + 1024, "{}", line.len());
+        let v: serde_json::Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(v["m"].as_str().unwrap().len(), MAX_FIELD);
+        assert_eq!(v["command_truncated"], 1);
+        assert_eq!(v["command_sha256"], link_of(Some(&huge.join(&0u8))));
+        assert!(v["command"].as_array().unwrap().len() < 100);
+    }
+
+    #[test]
+    fn short_commands_are_recorded_whole() {
+        let mut r = Record::new();
+        r.command(&[b"id".to_vec(), b"-u".to_vec()]);
+        assert_eq!(r.to_line(), b"{\"command\":[\"id\",\"-u\"]}\n".to_vec());
     }
 
     #[test]

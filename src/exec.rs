@@ -32,9 +32,9 @@ impl Error {
 impl core::fmt::Display for Error {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            Error::NotFound(c) => write!(f, "{c}: command not found in {SAFE_PATH}"),
-            Error::RelativePath(c) => write!(f, "{c}: relative paths are refused; give an absolute path or a bare name"),
-            Error::NotExecutable(c) => write!(f, "{c}: not an executable file"),
+            Error::NotFound(c) => write!(f, "{c:?}: command not found in {SAFE_PATH}"),
+            Error::RelativePath(c) => write!(f, "{c:?}: relative paths are refused; give an absolute path or a bare name"),
+            Error::NotExecutable(c) => write!(f, "{c:?}: not an executable file"),
             Error::Fork(e) => write!(f, "cannot fork: {e}"),
             Error::Pipe(e) => write!(f, "cannot create pipe: {e}"),
             Error::Child { stage, errno } => write!(f, "cannot {stage}: {errno}"),
@@ -186,8 +186,9 @@ fn child(l: &Launch) -> (&'static str, Errno) {
     if let Err(e) = sys::set_sigmask(&sys::SigSet::empty()) {
         return ("verify", e);
     }
-    if let Some((soft, hard)) = l.inherited.fsize.filter(|&(s, h)| (s, h) != (libc::RLIM_INFINITY, libc::RLIM_INFINITY)) {
-        let _ = sys::set_rlimit(libc::RLIMIT_FSIZE, soft, hard);
+    // The caller's own limits, where we raised them for ourselves.
+    for &(res, soft, hard) in l.inherited.limits.iter().flatten() {
+        let _ = sys::set_rlimit(res, soft, hard);
     }
     let id = &l.identity;
     if let Err(e) = sys::setgroups(&id.groups) {

@@ -2,6 +2,7 @@
 
 use crate::cli::GrantSource;
 use crate::jwt::MAX_TOKEN_LEN;
+use crate::process;
 use crate::sys::{self, Errno, ReadError};
 use std::ffi::CString;
 
@@ -15,6 +16,13 @@ pub enum Error {
     NotRegular,
     Read(Errno),
     Credentials(Errno),
+}
+
+impl Error {
+    /// A failure of ours or of the system (exit 1), not of the grant itself (exit 5).
+    pub fn is_io(&self) -> bool {
+        matches!(self, Error::Stdin(_) | Error::Read(_) | Error::Credentials(_))
+    }
 }
 
 impl core::fmt::Display for Error {
@@ -59,14 +67,16 @@ pub fn read(src: &GrantSource) -> Result<Vec<u8>, Error> {
 fn read_as_caller(path: &[u8]) -> Result<Vec<u8>, Error> {
     let c = CString::new(path.to_vec()).map_err(|_| Error::Open(Errno(libc::ENOENT)))?;
     let (euid, egid) = (sys::geteuid(), sys::getegid());
-    sys::set_egid(sys::getgid()).map_err(Error::Credentials)?;
-    if let Err(e) = sys::set_euid(sys::getuid()) {
+    let caller = process::caller();
+    sys::set_egid(caller.gid).map_err(Error::Credentials)?;
+    if let Err(e) = sys::set_euid(caller.uid) {
         let _ = sys::set_egid(egid);
         return Err(Error::Credentials(e));
     }
     // Non-blocking: a FIFO must not hang us; it is refused below as not regular.
     let opened = sys::openat(None, &c, sys::O_RDONLY | sys::O_NONBLOCK | sys::O_NOCTTY, 0);
-    let restored = sys::set_euid(euid).and_then(|_| sys::set_egid(egid));
+    // Changing the effective ids resets the dumpable flag: set it again before going on.
+    let restored = sys::set_euid(euid).and_then(|_| sys::set_egid(egid)).and_then(|_| sys::set_not_dumpable());
     if let Err(e) = restored {
         return Err(Error::Credentials(e));
     }

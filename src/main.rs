@@ -7,8 +7,9 @@
 // std's runtime start-up (stack guard probing via /proc, fd sanitising, SIGPIPE) is skipped:
 // `process::harden` does what we need, with fewer syscalls and no dependency on /proc.
 #![no_main]
+#![deny(unsafe_code)]
 
-use escapes::audit::{self, Field, Record};
+use escapes::audit::{self, Record};
 use escapes::cli::{self, Request};
 use escapes::config::{self, Config};
 use escapes::verify::{self, GrantType};
@@ -79,13 +80,16 @@ fn run() -> i32 {
     }
 
     let mut rec = base_record();
-    let real_uid = sys::getuid();
+    let real_uid = process::caller().uid;
 
     // --config is for root only: anyone else could point us at a policy of their own.
     let config_path = match &request {
         Ok(Request::Run(r)) => match &r.config {
             Some(_) if real_uid != 0 => None,
-            Some(p) => Some(String::from_utf8_lossy(p).into_owned()),
+            Some(p) => match String::from_utf8(p.clone()) {
+                Ok(p) => Some(p),
+                Err(_) => return refuse_unlogged(&mut rec, fail(EXIT_ERROR, "usage", "--config path is not valid UTF-8")),
+            },
             None => Some(CONFIG_PATH.to_string()),
         },
         _ => Some(CONFIG_PATH.to_string()),
@@ -110,7 +114,7 @@ fn run() -> i32 {
         Ok(_) => return EXIT_ERROR,
         Err(e) => return refuse(&log, &mut rec, fail(EXIT_ERROR, "usage", format!("{e} (see escapes --help)"))),
     };
-    rec.set("command", Field::List(run.argv.clone()));
+    rec.command(&run.argv);
     if run.check_only {
         return check(&run, &cfg, &log, &mut rec);
     }
@@ -124,7 +128,8 @@ fn run() -> i32 {
 /// `--verify-log FILE`: first gives up root for good (any user may run it on a file they can
 /// read), then walks the hash chain and names the first broken line. 0 intact, 5 broken.
 fn verify_log(path: &[u8]) -> i32 {
-    let (uid, gid) = (sys::getuid(), sys::getgid());
+    let caller = process::caller();
+    let (uid, gid) = (caller.uid, caller.gid);
     if sys::set_all_gids(gid).and_then(|_| sys::set_all_uids(uid)).is_err() {
         sys::write_stderr(b"escapes: cannot drop privileges\n");
         return EXIT_ERROR;
@@ -165,7 +170,7 @@ fn verify_log(path: &[u8]) -> i32 {
 /// `--check-config` (root only): the config and every file it names, each problem on its own
 /// line, all of them at once. 0 when everything is usable, 1 otherwise.
 fn check_config(path: Option<&[u8]>) -> i32 {
-    if sys::getuid() != 0 {
+    if process::caller().uid != 0 {
         report(&fail(EXIT_ERROR, "usage", "--check-config is only for root"));
         return EXIT_ERROR;
     }
@@ -217,7 +222,7 @@ fn base_record() -> Record {
     let mut rec = Record::new();
     let (secs, nanos) = sys::realtime();
     rec.str("timestamp", audit::rfc3339(secs, nanos));
-    let uid = sys::getuid();
+    let uid = process::caller().uid;
     rec.int("real_uid", i64::from(uid));
     if let Some(name) = users::name_of(uid) {
         rec.str("user", name);
@@ -247,14 +252,15 @@ struct Authorized {
 /// Reads and verifies the grant; fills the audit record with what the token says as soon as
 /// it is known, so a refusal is recorded with everything an investigator needs.
 fn authorize(run: &cli::Run, cfg: &Config, rec: &mut Record) -> Result<Authorized, Failure> {
-    let token_bytes = grant::read(&run.grant).map_err(|e| fail(EXIT_REFUSED, "grant", e.to_string()))?;
+    let token_bytes = grant::read(&run.grant).map_err(|e| fail(if e.is_io() { EXIT_ERROR } else { EXIT_REFUSED }, "grant", e.to_string()))?;
     let token = jwt::parse(&token_bytes).map_err(|e| fail(EXIT_REFUSED, "jwt", format!("malformed grant: {e}")))?;
-    record_claims(rec, &token.claims);
+    record_claims(rec, &token.claims, false);
 
     let kid = verify::header(&token.header).map_err(refused)?;
     let issuer = verify::issuer(&token.claims, cfg).map_err(refused)?;
     let key = key_for(cfg, issuer, kid)?;
     verify::signature(&token, &key).map_err(refused)?;
+    record_claims(rec, &token.claims, true);
 
     let hostname = sys::hostname().map_err(|e| fail(EXIT_ERROR, "internal", format!("cannot read hostname: {e}")))?;
     let facts = verify::Facts { now: sys::realtime().0, hostname: &hostname, argv: &run.argv, cli_run_as: run.run_as.as_deref() };
@@ -323,7 +329,7 @@ fn check_steps(run: &cli::Run, cfg: &Config, rec: &mut Record, r: &mut Report) {
         }
         Err(e) => return r.fail("token", fail(EXIT_REFUSED, "jwt", format!("malformed grant: {e}"))),
     };
-    record_claims(rec, &token.claims);
+    record_claims(rec, &token.claims, false);
     let kid = match verify::header(&token.header) {
         Ok(kid) => {
             r.pass("header", format!("alg EdDSA, kid {kid:?}"));
@@ -363,6 +369,14 @@ fn check_steps(run: &cli::Run, cfg: &Config, rec: &mut Record, r: &mut Report) {
             r.skip("signature", "needs the key");
         }
     }
+    // An unauthenticated token learns nothing more: neither which approvers, audiences or
+    // hosts the policy allows, nor (through user and program lookups done as root) which files
+    // exist.
+    if r.first_failure.is_some() {
+        r.skip("claims", "not evaluated: the token is not authentic");
+        return;
+    }
+    record_claims(rec, &token.claims, true);
     let hostname = sys::hostname().unwrap_or_default();
     let facts = verify::Facts { now: sys::realtime().0, hostname: &hostname, argv: &run.argv, cli_run_as: run.run_as.as_deref() };
     for (name, result) in verify::claim_checks(&token.claims, cfg, &facts) {
@@ -410,18 +424,24 @@ fn refused(r: verify::Refusal) -> Failure {
     }
 }
 
-fn record_claims(rec: &mut Record, c: &jwt::Claims) {
-    let fields: [(&'static str, &Option<String>); 6] = [
-        ("issuer", &c.iss),
-        ("requester", &c.sub),
-        ("approver", &c.decided_by),
-        ("grant_id", &c.grant_id),
-        ("jti", &c.jti),
-        ("grant_type", &c.grant_type),
+/// Token facts for the audit record. Until the signature has been checked they are only what
+/// the token claims, and are recorded under `claimed_*` names; afterwards under their own.
+fn record_claims(rec: &mut Record, c: &jwt::Claims, verified: bool) {
+    let fields: [(&'static str, &'static str, &Option<String>); 6] = [
+        ("issuer", "claimed_issuer", &c.iss),
+        ("requester", "claimed_requester", &c.sub),
+        ("approver", "claimed_approver", &c.decided_by),
+        ("grant_id", "claimed_grant_id", &c.grant_id),
+        ("jti", "claimed_jti", &c.jti),
+        ("grant_type", "claimed_grant_type", &c.grant_type),
     ];
-    for (k, v) in fields {
+    for (name, claimed, v) in fields {
         if let Some(v) = v {
-            rec.str(k, v);
+            if verified {
+                rec.remove(claimed).str(name, v);
+            } else {
+                rec.str(claimed, v);
+            }
         }
     }
 }

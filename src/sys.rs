@@ -213,6 +213,23 @@ pub fn flock_exclusive(fd: &Fd) -> Result<(), Errno> {
     }
 }
 
+/// One non-blocking attempt at an exclusive lock: Ok(false) while someone else holds it.
+pub fn flock_try_exclusive(fd: &Fd) -> Result<bool, Errno> {
+    // SAFETY: plain syscall on an open descriptor.
+    match check(unsafe { libc::flock(fd.0, libc::LOCK_EX | libc::LOCK_NB) }) {
+        Ok(_) => Ok(true),
+        Err(e) if e.0 == libc::EWOULDBLOCK || e.0 == libc::EINTR => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Sleeps for `ms` milliseconds (an interrupted sleep just ends early).
+pub fn sleep_ms(ms: u64) {
+    let ts = libc::timespec { tv_sec: (ms / 1000) as libc::time_t, tv_nsec: ((ms % 1000) * 1_000_000) as libc::c_long };
+    // SAFETY: ts is a valid timespec; the remainder is not wanted.
+    unsafe { libc::nanosleep(&ts, core::ptr::null_mut()) };
+}
+
 pub fn flock_unlock(fd: &Fd) {
     // SAFETY: plain syscall on an open descriptor; failure only delays the unlock to close.
     unsafe { libc::flock(fd.0, libc::LOCK_UN) };
@@ -413,6 +430,14 @@ impl SigSet {
     }
 }
 
+/// Adds `set` to the signal mask; returns the mask as it was.
+pub fn block_signals(set: &SigSet) -> Result<SigSet, Errno> {
+    let mut old = SigSet::empty();
+    // SAFETY: both sets are initialised.
+    check(unsafe { libc::sigprocmask(libc::SIG_BLOCK, &set.0, &mut old.0) })?;
+    Ok(old)
+}
+
 /// Replaces the signal mask.
 pub fn set_sigmask(set: &SigSet) -> Result<(), Errno> {
     // SAFETY: set is initialised; old mask not wanted.
@@ -444,8 +469,8 @@ pub enum Forked {
 }
 
 pub fn fork() -> Result<Forked, Errno> {
-    // SAFETY: single-threaded process; the child only calls async-signal-safe functions
-    // (syscall wrappers) before execve or _exit.
+    // SAFETY: escapes is single-threaded, so the child's copy of the heap and of every lock is
+    // consistent: it may allocate, and it ends in execve or _exit.
     let pid = unsafe { libc::fork() };
     match pid {
         p if p < 0 => Err(Errno::last()),
@@ -574,4 +599,140 @@ pub fn getcwd() -> Option<Vec<u8>> {
         return None;
     }
     Some(buf)
+}
+
+// --- network and cache (the IdP path: net, dns, keys' JWKS cache) ------------------------------
+
+pub const O_WRONLY: i32 = libc::O_WRONLY;
+pub const O_EXCL: i32 = libc::O_EXCL;
+pub const POLLIN: i16 = libc::POLLIN;
+pub const POLLOUT: i16 = libc::POLLOUT;
+
+/// A stream (TCP) or datagram (UDP) socket for `addr`'s family, non-blocking and close-on-exec
+/// from the start, so no timeout can be forgotten and no descriptor leaks into the command.
+pub fn socket(addr: &std::net::SocketAddr, datagram: bool) -> Result<Fd, Errno> {
+    let family = if addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
+    let kind = if datagram { libc::SOCK_DGRAM } else { libc::SOCK_STREAM };
+    // SAFETY: plain syscall with integer arguments.
+    let fd = check(unsafe { libc::socket(family, kind | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0) })?;
+    Ok(Fd(fd))
+}
+
+/// connect(2) on a non-blocking socket: `Err(EINPROGRESS)` means "wait for POLLOUT, then ask
+/// [`socket_error`]".
+pub fn connect(fd: &Fd, addr: &std::net::SocketAddr) -> Result<(), Errno> {
+    match addr {
+        std::net::SocketAddr::V4(a) => {
+            // SAFETY: an all-zero sockaddr_in is valid; the fields are filled below.
+            let mut sa: libc::sockaddr_in = unsafe { core::mem::zeroed() };
+            sa.sin_family = libc::AF_INET as libc::sa_family_t;
+            sa.sin_port = a.port().to_be();
+            sa.sin_addr.s_addr = u32::from_ne_bytes(a.ip().octets());
+            let len = core::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            // SAFETY: sa is a valid sockaddr_in of the length passed.
+            check(unsafe { libc::connect(fd.0, (&sa as *const libc::sockaddr_in).cast(), len) }).map(|_| ())
+        }
+        std::net::SocketAddr::V6(a) => {
+            // SAFETY: an all-zero sockaddr_in6 is valid; the fields are filled below.
+            let mut sa: libc::sockaddr_in6 = unsafe { core::mem::zeroed() };
+            sa.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+            sa.sin6_port = a.port().to_be();
+            sa.sin6_addr.s6_addr = a.ip().octets();
+            sa.sin6_flowinfo = a.flowinfo();
+            sa.sin6_scope_id = a.scope_id();
+            let len = core::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t;
+            // SAFETY: sa is a valid sockaddr_in6 of the length passed.
+            check(unsafe { libc::connect(fd.0, (&sa as *const libc::sockaddr_in6).cast(), len) }).map(|_| ())
+        }
+    }
+}
+
+/// The pending error of a socket (SO_ERROR): 0 once a non-blocking connect has succeeded.
+pub fn socket_error(fd: &Fd) -> Result<i32, Errno> {
+    let mut err: libc::c_int = 0;
+    let mut len = core::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: err and len are valid for writes and len holds err's size.
+    check(unsafe { libc::getsockopt(fd.0, libc::SOL_SOCKET, libc::SO_ERROR, (&mut err as *mut libc::c_int).cast(), &mut len) })?;
+    Ok(err)
+}
+
+/// Waits up to `timeout_ms` for `events` on one descriptor; returns the events that occurred
+/// (0 on timeout or when a signal interrupted the wait: the caller re-checks its deadline).
+pub fn poll_one(fd: libc::c_int, events: i16, timeout_ms: i32) -> Result<i16, Errno> {
+    let mut p = libc::pollfd { fd, events, revents: 0 };
+    // SAFETY: p is one valid pollfd.
+    match check(unsafe { libc::poll(&mut p, 1, timeout_ms) }) {
+        Ok(_) => Ok(p.revents),
+        Err(e) if e.0 == libc::EINTR => Ok(0),
+        Err(e) => Err(e),
+    }
+}
+
+/// send(2) without SIGPIPE; EAGAIN comes back as an error for the caller to poll on.
+pub fn send(fd: &Fd, data: &[u8]) -> Result<usize, Errno> {
+    // SAFETY: data is valid for reads of data.len() bytes.
+    let n = unsafe { libc::send(fd.0, data.as_ptr().cast(), data.len(), libc::MSG_NOSIGNAL) };
+    if n < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(n as usize)
+    }
+}
+
+/// recv(2) into `buf`; 0 is end of stream.
+pub fn recv(fd: &Fd, buf: &mut [u8]) -> Result<usize, Errno> {
+    // SAFETY: buf is valid for writes of buf.len() bytes.
+    let n = unsafe { libc::recv(fd.0, buf.as_mut_ptr().cast(), buf.len(), 0) };
+    if n < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(n as usize)
+    }
+}
+
+/// One read(2) on a descriptor we own (a pipe), at most `buf.len()` bytes; 0 is end of file.
+pub fn read_some(fd: &Fd, buf: &mut [u8]) -> Result<usize, Errno> {
+    // SAFETY: buf is valid for writes of buf.len() bytes.
+    let n = unsafe { libc::read(fd.0, buf.as_mut_ptr().cast(), buf.len()) };
+    if n < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(n as usize)
+    }
+}
+
+/// Blocking reap of one child; returns its wait status.
+pub fn waitpid(pid: libc::pid_t) -> Result<i32, Errno> {
+    let mut status = 0;
+    loop {
+        // SAFETY: status is valid for writes.
+        match check(unsafe { libc::waitpid(pid, &mut status, 0) }) {
+            Ok(_) => return Ok(status),
+            Err(e) if e.0 == libc::EINTR => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+pub fn mkdirat(dir: &Fd, name: &CStr, mode: u32) -> Result<(), Errno> {
+    // SAFETY: name is a valid NUL-terminated string; dir is open.
+    check(unsafe { libc::mkdirat(dir.0, name.as_ptr(), mode) }).map(|_| ())
+}
+
+/// Renames within one directory (atomic replace of `to`).
+pub fn renameat(dir: &Fd, from: &CStr, to: &CStr) -> Result<(), Errno> {
+    // SAFETY: both names are valid NUL-terminated strings; dir is open.
+    check(unsafe { libc::renameat(dir.0, from.as_ptr(), dir.0, to.as_ptr()) }).map(|_| ())
+}
+
+/// Removes a file (not a directory) from `dir`.
+pub fn unlinkat(dir: &Fd, name: &CStr) -> Result<(), Errno> {
+    // SAFETY: name is a valid NUL-terminated string; dir is open.
+    check(unsafe { libc::unlinkat(dir.0, name.as_ptr(), 0) }).map(|_| ())
+}
+
+/// fchown(2) on an open descriptor (never by path, so no race with renames).
+pub fn fchown(fd: &Fd, uid: u32, gid: u32) -> Result<(), Errno> {
+    // SAFETY: plain syscall on an open descriptor.
+    check(unsafe { libc::fchown(fd.0, uid, gid) }).map(|_| ())
 }

@@ -140,7 +140,9 @@ fn refuses_an_issuer_not_in_allowed_issuers() {
     let f = Fixture::new();
     let c = with(f.claims(&["id"]), "iss", json!("https://evil.example"));
     let rec = assert_refused(&f, &f.run_grant(&f.token(&c), &["id"]), 5, "issuer_not_allowed");
-    assert_eq!(rec["issuer"], "https://evil.example");
+    // Before the signature is checked, token facts are only claims.
+    assert_eq!(rec["claimed_issuer"], "https://evil.example");
+    assert!(rec["issuer"].is_null());
 }
 
 #[test]
@@ -868,4 +870,62 @@ fn check_config_is_for_root_only() {
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("only for root"));
     assert_eq!(stdout(&o), "");
+}
+
+#[test]
+fn check_does_not_evaluate_or_probe_for_an_unauthentic_token() {
+    let f = Fixture::new();
+    let argv = ["/root/.probe-target"];
+    let t = mint(&["sign", "--seed", OTHER_SEED, "--kid", KID, "--claims", &f.claims(&argv).to_string()]);
+    let o = f.run(&["--check", "--grant", &t, "--", argv[0]]);
+    assert_eq!(code(&o), 5);
+    let out = stdout(&o);
+    assert!(out.lines().any(|l| l.starts_with("FAIL  signature")), "{out}");
+    for step in ["approver", "host", "user", "program"] {
+        assert!(!out.contains(step), "{step} must not be evaluated for a forged token:\n{out}");
+    }
+    let last = f.last_audit();
+    assert!(last["approver"].is_null() && !last["claimed_approver"].is_null(), "{last}");
+}
+
+#[test]
+fn verified_token_facts_are_recorded_under_their_own_names() {
+    let f = Fixture::new();
+    let t = f.token(&f.claims(&["true"]));
+    assert_eq!(code(&f.run_grant(&t, &["true"])), 0);
+    let last = f.last_audit();
+    assert_eq!(last["approver"], APPROVER);
+    assert!(last["claimed_approver"].is_null(), "{last}");
+}
+
+#[test]
+fn the_caller_cannot_stop_or_kill_escapes_itself() {
+    let f = Fixture::new();
+    let argv = ["sleep", "2"];
+    let mut child = f.command(&["--grant", &f.token(&f.claims(&argv)), "--", argv[0], argv[1]]).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    for sig in ["-STOP", "-KILL"] {
+        let st = std::process::Command::new("kill").arg(sig).arg(child.id().to_string()).uid(f.uid).gid(f.gid).stderr(std::process::Stdio::null()).status().unwrap();
+        assert!(!st.success(), "{sig} from the caller's uid must be refused");
+    }
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn records_a_huge_command_bounded_with_its_hash() {
+    let f = Fixture::new();
+    let big = "\u{1}".repeat(100_000);
+    let args: Vec<&str> = vec![big.as_str(); 10];
+    let mut a = vec!["--grant", "garbage", "--", "echo"];
+    a.extend_from_slice(&args);
+    let o = f.run(&a);
+    assert_eq!(code(&o), 5);
+    let raw = fs::read(audit_path()).unwrap();
+    assert!(raw.len() < 1 << 20, "audit line of {} bytes", raw.len());
+    let last = f.last_audit();
+    assert_eq!(last["command_truncated"], 1);
+    assert!(last["command_sha256"].as_str().unwrap().starts_with("sha256:"));
+    // The next record still chains.
+    let t = f.token(&f.claims(&["true"]));
+    assert_eq!(code(&f.run_grant(&t, &["true"])), 0);
 }
