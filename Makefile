@@ -2,6 +2,7 @@
 PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR := $(DESTDIR)$(PREFIX)/bin
+MANDIR := $(DESTDIR)$(PREFIX)/share/man
 CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
@@ -9,7 +10,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 TEST_CONFIG := /run/escapes-test/etc/config.toml
 TEST_CACHE := /run/escapes-test/cache
 
-.PHONY: all build install test test-deps demo fuzz audit-syscalls clean
+.PHONY: all build install test test-deps demo fuzz audit-syscalls lint-man clean
 
 all: build
 
@@ -17,8 +18,10 @@ build:
 	$(CARGO) build --release --locked -p escapes
 
 install: build
-	install -d -m 0755 $(BINDIR)
+	install -d -m 0755 $(BINDIR) $(MANDIR)/man8 $(MANDIR)/man5
 	install -o root -g root -m 4755 $(TARGET_DIR)/release/escapes $(BINDIR)/escapes
+	install -o root -g root -m 0644 man/escapes.8 $(MANDIR)/man8/escapes.8
+	install -o root -g root -m 0644 man/escapes.toml.5 $(MANDIR)/man5/escapes.toml.5
 
 # Everything CI runs: unit tests, corpus replay, Wycheproof, and the end-to-end suite against
 # the installed setuid binary (needs root: it creates test users and installs a setuid copy).
@@ -40,6 +43,10 @@ fuzz:
 # audit/syscalls for its phase.
 audit-syscalls:
 	sh audit/check.sh
+
+# mandoc -Tlint (and groff -ww where installed) on both man pages; any warning fails.
+lint-man:
+	sh man/lint.sh
 
 clean:
 	$(CARGO) clean
