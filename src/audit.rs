@@ -289,9 +289,9 @@ impl Log {
     /// Appends one whole line and fsyncs it; a partly written line is cut off again, so the log
     /// never holds half a record.
     pub fn append(&self, record: &Record) -> Result<(), Error> {
-        // The terminal may still stop us (Ctrl-Z): not while we hold the lock.
-        let stops = sys::SigSet::of(&[libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU]);
-        let old_mask = sys::block_signals(&stops).map_err(Error::Lock)?;
+        // The terminal may still signal us (Ctrl-C, Ctrl-Z): not while we hold the lock and
+        // write, or a record could be cut in half or the log left locked.
+        let old_mask = sys::block_signals(&sys::SigSet::full()).map_err(Error::Lock)?;
         let result = self.lock().and_then(|()| {
             let r = self.append_locked(record);
             sys::flock_unlock(&self.fd);
@@ -317,10 +317,14 @@ impl Log {
 
     fn append_locked(&self, record: &Record) -> Result<(), Error> {
         let before = sys::fstat(&self.fd).map_err(Error::Write)?.size;
-        let prev = last_line(&self.fd, before)?;
+        let (prev, terminated) = last_line(&self.fd, before)?;
         let mut record = record.clone();
         record.str(CHAIN_FIELD, link_of(prev.as_deref()));
-        let line = record.to_line();
+        let mut line = record.to_line();
+        if !terminated {
+            // A fragment left by a crash: start on a line of our own, in the same write.
+            line.insert(0, b'\n');
+        }
         match sys::write_once(self.fd.raw(), &line) {
             Ok(n) if n == line.len() => {}
             Ok(_) => {
@@ -336,12 +340,14 @@ impl Log {
     }
 }
 
-/// The last line of a file of `size` bytes (without its newline), read backwards from the end
-/// in chunks: the cost depends on that line's length, never on the size of the log.
-fn last_line(fd: &Fd, size: i64) -> Result<Option<Vec<u8>>, Error> {
+/// The last line of a file of `size` bytes (without its newline), and whether the file ends in
+/// a newline; read backwards from the end in chunks: the cost depends on that line's length,
+/// never on the size of the log.
+fn last_line(fd: &Fd, size: i64) -> Result<(Option<Vec<u8>>, bool), Error> {
     if size <= 0 {
-        return Ok(None);
+        return Ok((None, true));
     }
+    let mut terminated = true;
     let mut end = size;
     let mut tail: Vec<u8> = Vec::new();
     let mut chunk = vec![0u8; 8192];
@@ -357,13 +363,14 @@ fn last_line(fd: &Fd, size: i64) -> Result<Option<Vec<u8>>, Error> {
         let mut part: &[u8] = buf;
         if first {
             // The newline that ends the last line is not part of it.
+            terminated = part.last() == Some(&b'\n');
             part = part.strip_suffix(b"\n").unwrap_or(part);
             first = false;
         }
         if let Some(nl) = part.iter().rposition(|&b| b == b'\n') {
             let mut line = part.get(nl + 1..).unwrap_or_default().to_vec();
             line.extend_from_slice(&tail);
-            return Ok(Some(line));
+            return Ok((Some(line), terminated));
         }
         let mut joined = part.to_vec();
         joined.extend_from_slice(&tail);
@@ -372,7 +379,7 @@ fn last_line(fd: &Fd, size: i64) -> Result<Option<Vec<u8>>, Error> {
             return Err(Error::Read(Errno(libc::EFBIG)));
         }
         if start == 0 {
-            return Ok(Some(tail));
+            return Ok((Some(tail), terminated));
         }
         end = start;
     }

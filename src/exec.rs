@@ -114,6 +114,8 @@ impl Identity {
 /// Everything the child needs, prepared before fork so the child only makes syscalls.
 pub struct Launch {
     pub program: Program,
+    /// The program's path, for the script fallback (made before fork).
+    pub path: CString,
     pub argv: Vec<CString>,
     pub envp: Vec<CString>,
     pub identity: Identity,
@@ -126,6 +128,9 @@ const FORWARDED: &[i32] = &[
     libc::SIGWINCH, libc::SIGCONT,
 ];
 
+/// Stop requests that escapes honours by stopping itself while it waits.
+const JOB_STOPS: &[i32] = &[libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU];
+
 /// Converts byte strings to C strings; argv and environment entries never contain NUL (the
 /// kernel hands them to us NUL-terminated), but we check rather than assume.
 pub fn cstrings(items: &[Vec<u8>]) -> Option<Vec<CString>> {
@@ -135,10 +140,10 @@ pub fn cstrings(items: &[Vec<u8>]) -> Option<Vec<CString>> {
 /// Forks and execs; returns the command's wait status converted to an exit code.
 /// `started` is called in the parent once the exec has succeeded.
 pub fn run(launch: &Launch) -> Result<i32, Error> {
-    let mut wait_set: Vec<i32> = FORWARDED.to_vec();
-    wait_set.push(libc::SIGCHLD);
-    let wait_set = sys::SigSet::of(&wait_set);
-    // Blocked before fork so no signal is lost between fork and sigwaitinfo.
+    // Every signal is blocked and taken with sigwaitinfo: forwarded, or dropped, but never the
+    // death of the parent (that would lose the exit record and orphan the command). Blocked
+    // before fork so nothing is lost between fork and sigwaitinfo.
+    let wait_set = sys::SigSet::full();
     sys::set_sigmask(&wait_set).map_err(Error::Fork)?;
     let (rx, tx) = sys::pipe_cloexec().map_err(Error::Pipe)?;
     let pid = match sys::fork().map_err(Error::Fork)? {
@@ -180,15 +185,11 @@ pub fn run(launch: &Launch) -> Result<i32, Error> {
 /// In the child: become the target user, verify nothing of root is left, exec. Returns only on
 /// failure, with the stage that failed.
 fn child(l: &Launch) -> (&'static str, Errno) {
-    // process::harden left every disposition at its default but SIGPIPE (ignored, which
-    // execve would pass on); the umask is already 022.
-    sys::default_signal(libc::SIGPIPE);
+    // process::harden left every disposition at its default but SIGPIPE and SIGXFSZ (ignored,
+    // which execve would pass on); the umask is already 022.
+    sys::restore_ignored_signals();
     if let Err(e) = sys::set_sigmask(&sys::SigSet::empty()) {
         return ("verify", e);
-    }
-    // The caller's own limits, where we raised them for ourselves.
-    for &(res, soft, hard) in l.inherited.limits.iter().flatten() {
-        let _ = sys::set_rlimit(res, soft, hard);
     }
     let id = &l.identity;
     if let Err(e) = sys::setgroups(&id.groups) {
@@ -211,13 +212,16 @@ fn child(l: &Launch) -> (&'static str, Errno) {
     if !(uids_ok && gids_ok && groups_ok) {
         return ("verify", Errno(libc::EPERM));
     }
+    // The caller's own limits, where we raised them for ourselves: last, so that nothing of
+    // ours runs (or allocates) under them.
+    for &(res, soft, hard) in l.inherited.limits.iter().flatten() {
+        let _ = sys::set_rlimit(res, soft, hard);
+    }
     let e = sys::execveat_fd(&l.program.fd, &l.argv, &l.envp);
     // A script run from a close-on-exec descriptor cannot be reopened by its interpreter
     // (ENOENT); only then fall back to the path resolved a moment ago.
     if e.0 == libc::ENOENT {
-        if let Ok(path) = CString::new(l.program.path.clone()) {
-            return ("exec", sys::execve(&path, &l.argv, &l.envp));
-        }
+        return ("exec", sys::execve(&l.path, &l.argv, &l.envp));
     }
     ("exec", e)
 }
@@ -232,8 +236,16 @@ fn wait_forwarding(pid: libc::pid_t, set: &sys::SigSet) -> i32 {
             Err(_) => return 1,
         }
         match sys::sigwaitinfo(set) {
-            Ok(r) if r.signo == libc::SIGCHLD => {}
-            Ok(r) if r.from_process => sys::kill(pid, r.signo),
+            Ok(r) if r.from_process && FORWARDED.contains(&r.signo) => sys::kill(pid, r.signo),
+            // Job control: stop alongside the command (the terminal stopped it already; a
+            // process's stop request is passed on), so the shell gets its prompt back. SIGCONT
+            // later wakes us and is forwarded.
+            Ok(r) if JOB_STOPS.contains(&r.signo) => {
+                if r.from_process {
+                    sys::kill(pid, r.signo);
+                }
+                sys::kill(sys::getpid(), libc::SIGSTOP);
+            }
             Ok(_) | Err(_) => {}
         }
     }

@@ -63,3 +63,43 @@ pub fn cli(data: &[u8]) {
     let args: Vec<Vec<u8>> = data.split(|b| *b == 0).map(|a| a.to_vec()).collect();
     let _ = crate::cli::parse(&args);
 }
+
+pub fn http(data: &[u8]) {
+    if let Ok(r) = crate::http::parse_response(data) {
+        assert!(r.body.len() <= crate::http::MAX_BODY);
+        // The network loop stops at the first complete parse: a complete response must not
+        // already look complete one byte earlier.
+        if let Some(prefix) = data.get(..data.len().saturating_sub(1)) {
+            assert_eq!(crate::http::parse_response(prefix), Err(crate::http::Error::Incomplete));
+        }
+    }
+    // The report the unprivileged network child sends its root parent is framed bytes too.
+    if let Some(Ok(r)) = crate::net::decode_report(data) {
+        assert_eq!(crate::net::encode_response(&r), data);
+    }
+}
+
+pub fn pem(data: &[u8]) {
+    if let Ok(certs) = crate::pem::certificates(data) {
+        assert!(!certs.is_empty() && certs.len() <= crate::pem::MAX_CERTS);
+        assert!(certs.iter().all(|c| !c.is_empty()));
+    }
+}
+
+pub fn dns(data: &[u8]) {
+    // Expect the id the message carries, so the fuzzer gets past the id check.
+    let id = match data {
+        [a, b, ..] => u16::from_be_bytes([*a, *b]),
+        _ => 0,
+    };
+    for qtype in [crate::dns::QType::A, crate::dns::QType::Aaaa] {
+        if let Ok(addrs) = crate::dns::parse_response(data, id, "id.example.com", qtype) {
+            assert!(!addrs.is_empty());
+        }
+    }
+}
+
+pub fn hosts(data: &[u8]) {
+    let _ = crate::dns::hosts_lookup(data, "id.example.com");
+    assert!(crate::dns::nameservers(data).len() <= 3);
+}

@@ -1,19 +1,49 @@
-//! Finding the issuer's public key by `kid`. Pinned JWKS files (root-owned, named in
-//! `[keys]`) are the offline source; fetching over HTTPS slots in where `NoSource` is returned.
+//! Finding the issuer's public key by `kid`, in this order:
+//! 1. a pinned JWKS file named in `[keys]` (root-owned): it wins, and no network is used;
+//! 2. the JWKS cache: one root-owned file per issuer in [`CACHE_DIR`], used while younger than
+//!    [`MAX_CACHE_AGE_SECS`];
+//! 3. `GET {iss}/.well-known/jwks.json` — when there is no fresh cache, or the cache lacks the
+//!    `kid` (a rotated key). At most one fetch per lookup; the result replaces the cache.
+//!
+//! `[security] offline = true` does not change this: it means grants are not checked at the
+//! IdP (no consume call), not that keys cannot be fetched. A host with no network at all pins
+//! its issuers' keys in `[keys]`.
+//!
+//! The cache only saves a round trip: a cache file that is missing, stale, damaged or not
+//! trustworthy (wrong owner or mode) is ignored and refetched, never trusted, and failing to
+//! write it does not stop a run (the reason goes into the audit record).
 
 use crate::config::Config;
+use crate::idp;
 use crate::jwks;
+use crate::sys::{self, Fd};
 use crate::trusted_file;
+use crate::verify::hex_sha256;
+use std::ffi::CString;
 
 /// Pinned key files are small; anything bigger is a mistake.
 pub const MAX_JWKS_FILE: usize = 64 * 1024;
 
+/// Where fetched key sets are kept; fixed at build time (`ESCAPES_CACHE_DIR`) like the config.
+pub const CACHE_DIR: &str = match option_env!("ESCAPES_CACHE_DIR") {
+    Some(p) => p,
+    None => "/var/cache/openape",
+};
+const _: () = assert!(matches!(CACHE_DIR.as_bytes().first(), Some(b'/')), "ESCAPES_CACHE_DIR must be absolute");
+
+/// How long a fetched key set is used without asking again: one hour, so a key the issuer
+/// withdraws stops working within the hour (and a new `kid` is fetched at once anyway).
+pub const MAX_CACHE_AGE_SECS: i64 = 3600;
+/// A cache entry dated this far in the future means the clock moved: refetch.
+const CLOCK_SKEW_SECS: i64 = 60;
+const CACHE_MAGIC: &str = "escapes-jwks-cache 1";
+const MAX_CACHE_FILE: usize = jwks::MAX_JWKS_LEN + 4096;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
-    /// No pinned keys for this issuer, and no network source (yet).
-    NoSource { issuer: String },
     File(trusted_file::Error),
     Jwks { path: String, error: jwks::Error },
+    Fetch(idp::Error),
     UnknownKid { issuer: String, kid: String },
 }
 
@@ -23,30 +53,274 @@ impl Error {
     pub fn is_token_fault(&self) -> bool {
         matches!(self, Error::UnknownKid { .. })
     }
+
+    /// The stable code for the audit log and `--json-errors`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::UnknownKid { .. } => "unknown_kid",
+            Error::Fetch(e) => e.code(),
+            _ => "keys",
+        }
+    }
+
+    /// 5 for the token's fault, 1 for everything else (including every fetch failure).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::UnknownKid { .. } => 5,
+            Error::Fetch(e) => e.exit_code(),
+            _ => 1,
+        }
+    }
 }
 
 impl core::fmt::Display for Error {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            Error::NoSource { issuer } => write!(f, "no pinned keys for issuer {issuer:?} in [keys], and fetching JWKS is not available"),
             Error::File(e) => write!(f, "key file {e}"),
             Error::Jwks { path, error } => write!(f, "key file {path}: {error}"),
+            Error::Fetch(e) => write!(f, "cannot fetch the issuer's keys: {e}"),
             Error::UnknownKid { issuer, kid } => write!(f, "issuer {issuer:?} has no Ed25519 key with kid {kid:?}"),
         }
     }
 }
 
+/// Where a key came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Pinned,
+    Cached,
+    Fetched,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Pinned => "pinned",
+            Source::Cached => "cache",
+            Source::Fetched => "fetched",
+        }
+    }
+}
+
+/// A key, where it came from, and why the cache could not be used or written, if it could not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub key: [u8; 32],
+    pub source: Source,
+    pub cache_note: Option<String>,
+}
+
 /// The 32-byte Ed25519 public key that `issuer` publishes under `kid`.
 pub fn lookup(cfg: &Config, issuer: &str, kid: &str) -> Result<[u8; 32], Error> {
-    let path = cfg
-        .keys
-        .iter()
-        .find(|(iss, _)| iss == issuer)
-        .map(|(_, p)| p.as_str())
-        .ok_or_else(|| Error::NoSource { issuer: issuer.into() })?;
-    let bytes = trusted_file::read(path, MAX_JWKS_FILE).map_err(Error::File)?;
-    let keys = jwks::parse(&bytes).map_err(|error| Error::Jwks { path: path.into(), error })?;
-    jwks::find(&keys, kid)
-        .map(|k| k.x)
-        .ok_or_else(|| Error::UnknownKid { issuer: issuer.into(), kid: kid.into() })
+    find(cfg, issuer, kid).map(|f| f.key)
+}
+
+/// [`lookup`] with the key's source; see the module comment for the order.
+pub fn find(cfg: &Config, issuer: &str, kid: &str) -> Result<Found, Error> {
+    let unknown = || Error::UnknownKid { issuer: issuer.into(), kid: kid.into() };
+    if let Some((_, path)) = cfg.keys.iter().find(|(iss, _)| iss == issuer) {
+        let bytes = trusted_file::read(path, MAX_JWKS_FILE).map_err(Error::File)?;
+        let keys = jwks::parse(&bytes).map_err(|error| Error::Jwks { path: path.clone(), error })?;
+        let key = jwks::find(&keys, kid).ok_or_else(unknown)?;
+        return Ok(Found { key: key.x, source: Source::Pinned, cache_note: None });
+    }
+    let now = sys::realtime().0;
+    let mut note = None;
+    match read_cache(issuer, now) {
+        Ok(Some(keys)) => {
+            if let Some(k) = jwks::find(&keys, kid) {
+                return Ok(Found { key: k.x, source: Source::Cached, cache_note: None });
+            }
+        }
+        Ok(None) => {}
+        Err(why) => note = Some(format!("cache not used: {why}")),
+    }
+    let fetched = idp::fetch_jwks(cfg, issuer).map_err(Error::Fetch)?;
+    if let Err(why) = write_cache(issuer, now, &fetched.raw) {
+        note = Some(format!("cache not written: {why}"));
+    }
+    let key = jwks::find(&fetched.keys, kid).ok_or_else(unknown)?;
+    Ok(Found { key: key.x, source: Source::Fetched, cache_note: note })
+}
+
+/// The cache file for `issuer`: the hex SHA-256 of its URL, so any issuer string maps to a
+/// plain file name.
+pub fn cache_path(issuer: &str) -> String {
+    format!("{CACHE_DIR}/{}", hex_sha256(issuer.as_bytes()))
+}
+
+/// A cache entry: a header naming the format, the issuer and the fetch time, then the key set
+/// exactly as the issuer served it.
+pub fn encode_cache(issuer: &str, fetched_at: i64, raw: &[u8]) -> Vec<u8> {
+    let mut out = format!("{CACHE_MAGIC}\nissuer {issuer}\nfetched {fetched_at}\n\n").into_bytes();
+    out.extend_from_slice(raw);
+    out
+}
+
+/// Why a cache entry is not used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheError {
+    Format,
+    OtherIssuer,
+    Stale { age: i64 },
+    FromTheFuture,
+    Jwks(jwks::Error),
+}
+
+impl core::fmt::Display for CacheError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            CacheError::Format => f.write_str("not an escapes JWKS cache file"),
+            CacheError::OtherIssuer => f.write_str("entry is for another issuer"),
+            CacheError::Stale { age } => write!(f, "entry is {age} s old (limit {MAX_CACHE_AGE_SECS} s)"),
+            CacheError::FromTheFuture => f.write_str("entry is dated in the future"),
+            CacheError::Jwks(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Accepts what [`encode_cache`] writes for `issuer`, fetched at most
+/// [`MAX_CACHE_AGE_SECS`] before `now` (and not more than a minute after it), holding a key
+/// set [`jwks::parse`] accepts.
+pub fn decode_cache(bytes: &[u8], issuer: &str, now: i64) -> Result<Vec<jwks::Key>, CacheError> {
+    let mut parts = bytes.splitn(5, |b| *b == b'\n');
+    let mut next = || parts.next().ok_or(CacheError::Format);
+    if next()? != CACHE_MAGIC.as_bytes() {
+        return Err(CacheError::Format);
+    }
+    let iss = next()?.strip_prefix(b"issuer ").ok_or(CacheError::Format)?;
+    if iss != issuer.as_bytes() {
+        return Err(CacheError::OtherIssuer);
+    }
+    let t = next()?.strip_prefix(b"fetched ").ok_or(CacheError::Format)?;
+    let t = std::str::from_utf8(t).ok().filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).ok_or(CacheError::Format)?;
+    let fetched: i64 = t.parse().map_err(|_| CacheError::Format)?;
+    if !next()?.is_empty() {
+        return Err(CacheError::Format);
+    }
+    let raw = next()?;
+    if fetched > now.saturating_add(CLOCK_SKEW_SECS) {
+        return Err(CacheError::FromTheFuture);
+    }
+    let age = now.saturating_sub(fetched);
+    if age > MAX_CACHE_AGE_SECS {
+        return Err(CacheError::Stale { age });
+    }
+    jwks::parse(raw).map_err(CacheError::Jwks)
+}
+
+/// The cached keys, None when there is no cache file (the usual first run); an error says why
+/// an existing one is not used.
+fn read_cache(issuer: &str, now: i64) -> Result<Option<Vec<jwks::Key>>, String> {
+    match trusted_file::read(&cache_path(issuer), MAX_CACHE_FILE) {
+        Ok(bytes) => decode_cache(&bytes, issuer, now).map(Some).map_err(|e| e.to_string()),
+        Err(trusted_file::Error::Open { errno, .. }) if errno.0 == libc::ENOENT => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Creates (0700, root:root) or checks the cache directory, whose parents must all be
+/// root-owned and not group/world-writable; returns it opened for *at calls and fsync.
+fn cache_dir() -> Result<Fd, String> {
+    let (parent, name) = trusted_file::open_parent(CACHE_DIR).map_err(|e| e.to_string())?;
+    let cname = CString::new(name).map_err(|_| "bad cache directory name".to_string())?;
+    let created = match sys::mkdirat(&parent, &cname, 0o700) {
+        Ok(()) => true,
+        Err(e) if e.0 == libc::EEXIST => false,
+        Err(e) => return Err(format!("{CACHE_DIR}: cannot create: {e}")),
+    };
+    let dir = sys::openat(Some(&parent), &cname, sys::O_RDONLY | sys::O_DIRECTORY | sys::O_NOFOLLOW, 0)
+        .map_err(|e| format!("{CACHE_DIR}: cannot open: {e}"))?;
+    if created {
+        // Explicit, rather than relying on process::harden having made our gid root.
+        sys::fchown(&dir, 0, 0).map_err(|e| format!("{CACHE_DIR}: cannot chown: {e}"))?;
+    }
+    let st = sys::fstat(&dir).map_err(|e| format!("{CACHE_DIR}: {e}"))?;
+    if !st.is_dir() || st.uid != 0 || st.mode & 0o022 != 0 {
+        return Err(format!("{CACHE_DIR}: must be a directory owned by root and writable only by root"));
+    }
+    Ok(dir)
+}
+
+/// Replaces the issuer's cache file atomically: a fresh temporary file (0600, root:root),
+/// written and fsynced, renamed over the old one, then the directory fsynced.
+fn write_cache(issuer: &str, now: i64, raw: &[u8]) -> Result<(), String> {
+    let dir = cache_dir()?;
+    let name = hex_sha256(issuer.as_bytes());
+    let final_name = CString::new(name.clone()).map_err(|_| "bad cache file name".to_string())?;
+    let tmp = CString::new(format!(".{name}.{}.tmp", sys::getpid())).map_err(|_| "bad cache file name".to_string())?;
+    // A leftover from a crashed run with our pid would make O_EXCL fail.
+    let _ = sys::unlinkat(&dir, &tmp);
+    let fd = sys::openat(Some(&dir), &tmp, sys::O_WRONLY | sys::O_CREAT | sys::O_EXCL | sys::O_NOFOLLOW | sys::O_NOCTTY, 0o600)
+        .map_err(|e| format!("cannot create a cache file in {CACHE_DIR}: {e}"))?;
+    let written = fill(&fd, &encode_cache(issuer, now, raw)).and_then(|()| sys::fchown(&fd, 0, 0)).and_then(|()| sys::fsync(&fd));
+    drop(fd);
+    if let Err(e) = written.and_then(|()| sys::renameat(&dir, &tmp, &final_name)) {
+        let _ = sys::unlinkat(&dir, &tmp);
+        return Err(format!("cannot write the cache file in {CACHE_DIR}: {e}"));
+    }
+    sys::fsync(&dir).map_err(|e| format!("{CACHE_DIR}: fsync: {e}"))
+}
+
+fn fill(fd: &Fd, data: &[u8]) -> Result<(), sys::Errno> {
+    let mut rest = data;
+    while !rest.is_empty() {
+        match sys::write_once(fd.raw(), rest)? {
+            0 => return Err(sys::Errno(libc::EIO)),
+            n => rest = rest.get(n..).unwrap_or(&[]),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ISS: &str = "https://id.example.com";
+    const JWKS: &str = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"k1","alg":"EdDSA","use":"sig"}]}"#;
+
+    #[test]
+    fn cache_round_trips_while_fresh() {
+        let c = encode_cache(ISS, 1000, JWKS.as_bytes());
+        let keys = decode_cache(&c, ISS, 1000 + MAX_CACHE_AGE_SECS).unwrap();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(keys[0].kid, "k1");
+    }
+
+    #[test]
+    fn stale_or_future_cache_is_not_used() {
+        let c = encode_cache(ISS, 1000, JWKS.as_bytes());
+        assert_eq!(decode_cache(&c, ISS, 1001 + MAX_CACHE_AGE_SECS), Err(CacheError::Stale { age: MAX_CACHE_AGE_SECS + 1 }));
+        assert_eq!(decode_cache(&c, ISS, 1000 - CLOCK_SKEW_SECS - 1), Err(CacheError::FromTheFuture));
+    }
+
+    #[test]
+    fn cache_for_another_issuer_is_not_used() {
+        let c = encode_cache("https://other.example", 1000, JWKS.as_bytes());
+        assert_eq!(decode_cache(&c, ISS, 1000), Err(CacheError::OtherIssuer));
+    }
+
+    #[test]
+    fn damaged_cache_is_not_used() {
+        for bad in [
+            &b""[..],
+            b"escapes-jwks-cache 2\nissuer https://id.example.com\nfetched 1000\n\n{}",
+            b"escapes-jwks-cache 1\nissuer https://id.example.com\nfetched -1\n\n{}",
+            b"escapes-jwks-cache 1\nissuer https://id.example.com\nfetched 1000\nx\n{}",
+            b"escapes-jwks-cache 1\nissuer https://id.example.com\nfetched 1000",
+        ] {
+            assert_eq!(decode_cache(bad, ISS, 1000), Err(CacheError::Format), "{}", String::from_utf8_lossy(bad));
+        }
+        let c = encode_cache(ISS, 1000, b"{\"keys\":1}");
+        assert!(matches!(decode_cache(&c, ISS, 1000), Err(CacheError::Jwks(_))));
+    }
+
+    #[test]
+    fn cache_file_names_are_hashes() {
+        let p = cache_path(ISS);
+        let name = p.rsplit('/').next().unwrap();
+        assert_eq!(name.len(), 64);
+        assert!(name.bytes().all(|b| b.is_ascii_hexdigit()));
+    }
 }

@@ -1,9 +1,11 @@
 //! escapes: grant-based privilege elevation.
 //!
 //! Pure parsers (no I/O, `&[u8] -> Result<T, Error>`, each with a fuzz target):
-//! `toml`, `base64url`, `json`, `jwt`, `jwks`, `passwd`, `cli`.
+//! `toml`, `base64url`, `json`, `jwt`, `jwks`, `passwd`, `cli`, `http`, `pem`, `dns` (its message
+//! and file parsers).
 //! Policy on top of them, still pure: `config`, `ed25519`, `verify`, `env`, `audit` formatting.
-//! I/O shells: `trusted_file`, `grant`, `keys`, `users`, `audit::Log`, `exec`, `process`.
+//! I/O shells: `trusted_file`, `grant`, `keys`, `users`, `audit::Log`, `exec`, `process`, and
+//! the IdP path `idp` -> `net` (an unprivileged child) -> `dns`, `tls`.
 //! Every `unsafe` block and raw libc call lives in `sys`.
 
 #![deny(unsafe_code)]
@@ -12,19 +14,25 @@ pub mod audit;
 pub mod base64url;
 pub mod cli;
 pub mod config;
+pub mod dns;
 pub mod ed25519;
 pub mod env;
 pub mod exec;
 pub mod fuzz_entry;
 pub mod grant;
+pub mod http;
+pub mod idp;
 pub mod json;
 pub mod jwks;
 pub mod jwt;
 pub mod keys;
+pub mod net;
 pub mod passwd;
+pub mod pem;
 pub mod process;
 #[allow(unsafe_code)]
 pub mod sys;
+pub mod tls;
 pub mod toml;
 pub mod trusted_file;
 pub mod users;

@@ -258,7 +258,7 @@ fn authorize(run: &cli::Run, cfg: &Config, rec: &mut Record) -> Result<Authorize
 
     let kid = verify::header(&token.header).map_err(refused)?;
     let issuer = verify::issuer(&token.claims, cfg).map_err(refused)?;
-    let key = key_for(cfg, issuer, kid)?;
+    let (key, _) = key_for(cfg, issuer, kid, rec)?;
     verify::signature(&token, &key).map_err(refused)?;
     record_claims(rec, &token.claims, true);
 
@@ -267,12 +267,32 @@ fn authorize(run: &cli::Run, cfg: &Config, rec: &mut Record) -> Result<Authorize
     let ok = verify::claims(&token.claims, cfg, &facts).map_err(refused)?;
     rec.str("run_as", &ok.run_as);
 
-    // A once grant must be consumed at the IdP before it runs; until that path exists it never
-    // runs at all.
-    if ok.grant_type == GrantType::Once {
-        return Err(fail(EXIT_ERROR, "idp_unreachable", "once grant cannot be consumed: IdP consume not available"));
-    }
+    // Before the IdP is asked: a once grant consumed for a user that does not exist is spent
+    // for nothing.
     let target = users::resolve(&ok.run_as).map_err(|e| fail(EXIT_ERROR, "run_as", e.to_string()))?;
+
+    // The IdP has the last word: a once grant is consumed there (single use), a timed or always
+    // grant is confirmed (so a revocation takes effect) unless this host is offline. A once
+    // grant never runs unconsumed, so an offline host refuses it.
+    if cfg.offline {
+        if ok.grant_type == GrantType::Once {
+            return Err(fail(EXIT_ERROR, "idp_unreachable", "once grant cannot be consumed: IdP consume not available ([security] offline = true)"));
+        }
+        rec.str("consume", "offline");
+    } else {
+        let grant_id = token.claims.grant_id.as_deref().ok_or_else(|| {
+            fail(EXIT_REFUSED, "claim_missing", "token has no grant_id claim, so the IdP cannot be asked about the grant")
+        })?;
+        // jwt::parse accepted these bytes as a compact JWS: base64url and dots only.
+        let bearer = std::str::from_utf8(&token_bytes).map_err(|_| fail(EXIT_REFUSED, "jwt", "grant is not ASCII"))?;
+        match escapes::idp::consume(cfg, issuer, grant_id, bearer, ok.grant_type) {
+            Ok(c) => rec.str("consume", &c.status),
+            Err(e) => {
+                rec.str("consume", if e.exit_code() == EXIT_REFUSED { "refused" } else { "failed" });
+                return Err(fail(e.exit_code(), e.code(), e.to_string()));
+            }
+        };
+    }
     Ok(Authorized { grant_type: ok.grant_type, target })
 }
 
@@ -351,9 +371,16 @@ fn check_steps(run: &cli::Run, cfg: &Config, rec: &mut Record, r: &mut Report) {
         }
     };
     match (kid, issuer) {
-        (Some(kid), Some(issuer)) => match key_for(cfg, issuer, kid) {
-            Ok(key) => {
-                r.pass("key", "found in the pinned keys");
+        (Some(kid), Some(issuer)) => match key_for(cfg, issuer, kid, rec) {
+            Ok((key, source)) => {
+                r.pass(
+                    "key",
+                    match source {
+                        keys::Source::Pinned => "found in the pinned keys",
+                        keys::Source::Cached => "found in the cached key set of the issuer",
+                        keys::Source::Fetched => "found in the key set fetched from the issuer",
+                    },
+                );
                 match verify::signature(&token, &key) {
                     Ok(()) => r.pass("signature", "valid (strict Ed25519)"),
                     Err(e) => r.fail("signature", refused(e)),
@@ -390,10 +417,26 @@ fn check_steps(run: &cli::Run, cfg: &Config, rec: &mut Record, r: &mut Report) {
         return;
     };
     rec.str("run_as", &ok.run_as);
-    if ok.grant_type == GrantType::Once {
-        r.fail("consume", fail(EXIT_ERROR, "idp_unreachable", "a once grant must be consumed at the IdP: not available"));
-    } else {
-        r.pass("consume", format!("{} grant: nothing to consume (not consumed by --check)", ok.grant_type.as_str()));
+    // What a run would ask the IdP; --check never asks (asking consumes a once grant).
+    let iss = token.claims.iss.as_deref().unwrap_or("");
+    match (ok.grant_type, cfg.offline, token.claims.grant_id.as_deref()) {
+        (GrantType::Once, true, _) => r.fail(
+            "consume",
+            fail(EXIT_ERROR, "idp_unreachable", "a once grant must be consumed at the IdP: IdP consume not available ([security] offline = true)"),
+        ),
+        (kind, true, _) => r.pass("consume", format!("{} grant: [security] offline = true, the IdP is not asked", kind.as_str())),
+        (_, false, None) => r.fail("consume", fail(EXIT_REFUSED, "claim_missing", "token has no grant_id claim, so the IdP cannot be asked about the grant")),
+        (_, false, Some(id)) if !escapes::idp::is_safe_segment(id) => {
+            r.fail("consume", fail(EXIT_REFUSED, "grant_id_invalid", format!("grant_id {id:?} is not a plain identifier")))
+        }
+        (kind, false, Some(id)) => r.pass(
+            "consume",
+            format!(
+                "{} grant: a run would {} at {iss}/api/grants/{id}/consume (--check does not ask)",
+                kind.as_str(),
+                if kind == GrantType::Once { "consume it" } else { "confirm it is not revoked" }
+            ),
+        ),
     }
     match users::resolve(&ok.run_as) {
         Ok(u) => r.pass("user", format!("runs as {:?} (uid {})", String::from_utf8_lossy(&u.user.name), u.user.uid)),
@@ -406,12 +449,19 @@ fn check_steps(run: &cli::Run, cfg: &Config, rec: &mut Record, r: &mut Report) {
     }
 }
 
-/// Key lookup with its failure mapped to an exit code: the admin's problem (1) or the token's (5).
-fn key_for(cfg: &Config, issuer: &str, kid: &str) -> Result<[u8; 32], Failure> {
-    keys::lookup(cfg, issuer, kid).map_err(|e| {
-        let exit = if e.is_token_fault() { EXIT_REFUSED } else { EXIT_ERROR };
-        fail(exit, if e.is_token_fault() { "unknown_kid" } else { "keys" }, e.to_string())
-    })
+/// Key lookup (pinned, cached or fetched) with its failure mapped to an exit code: the admin's
+/// or the IdP's problem (1), or the token's (5); the key's source goes into the audit record.
+fn key_for(cfg: &Config, issuer: &str, kid: &str, rec: &mut Record) -> Result<([u8; 32], keys::Source), Failure> {
+    match keys::find(cfg, issuer, kid) {
+        Ok(found) => {
+            rec.str("key_source", found.source.as_str());
+            if let Some(note) = found.cache_note {
+                rec.str("key_cache", note);
+            }
+            Ok((found.key, found.source))
+        }
+        Err(e) => Err(fail(e.exit_code(), e.code(), e.to_string())),
+    }
 }
 
 fn refused(r: verify::Refusal) -> Failure {
@@ -462,7 +512,10 @@ fn execute(log: &audit::Log, rec: &mut Record, argv: &[Vec<u8>], auth: Authorize
     let (Some(argv_c), Some(envp_c)) = (exec::cstrings(argv), exec::cstrings(&envp)) else {
         return refuse(log, rec, fail(EXIT_ERROR, "exec", "argument or environment contains NUL"));
     };
-    let launch = exec::Launch { program, argv: argv_c, envp: envp_c, identity: auth.target.identity, inherited };
+    let Ok(path) = std::ffi::CString::new(program.path.clone()) else {
+        return refuse(log, rec, fail(EXIT_ERROR, "exec", "program path contains NUL"));
+    };
+    let launch = exec::Launch { program, path, argv: argv_c, envp: envp_c, identity: auth.target.identity, inherited };
 
     // Nothing runs unless the log durably holds the record that it is about to.
     rec.str("event", "run").str("result", "allowed");
@@ -501,7 +554,9 @@ fn execute(log: &audit::Log, rec: &mut Record, argv: &[Vec<u8>], auth: Authorize
 fn refuse(log: &audit::Log, rec: &mut Record, f: Failure) -> i32 {
     describe(rec, &f);
     if let Err(e) = log.append(rec) {
-        report(&fail(f.exit, "audit", e.to_string()));
+        // Unrecorded, the refusal becomes a failure of ours (exit 1), whatever refused it.
+        report(&fail(EXIT_ERROR, "audit", e.to_string()));
+        return EXIT_ERROR;
     }
     f.exit
 }

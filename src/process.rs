@@ -30,6 +30,9 @@ const LIMITS: [(sys::Resource, u64); 5] = [
     (libc::RLIMIT_STACK, 8 << 20),
 ];
 
+/// The least address space and data size escapes needs (it uses a few MiB).
+const MIN_MEMORY: u64 = 32 << 20;
+
 /// What the caller had, kept so the command gets it back.
 #[derive(Debug, Clone, Copy)]
 pub struct Inherited {
@@ -79,6 +82,13 @@ pub fn harden() -> Result<Inherited, HardenError> {
             }
         }
     }
+    // Below this we would abort on an allocation halfway through, unrecorded: refuse up front.
+    for res in [libc::RLIMIT_AS, libc::RLIMIT_DATA] {
+        if sys::get_rlimit(res).is_ok_and(|(soft, _)| soft < MIN_MEMORY) {
+            return Err(HardenError("memory limit (RLIMIT_AS/RLIMIT_DATA) too small to run safely"));
+        }
+    }
+    sys::clear_interval_timers();
     sys::reset_signal_dispositions();
     sys::set_sigmask(&sys::SigSet::empty()).map_err(|_| HardenError("cannot reset the signal mask"))?;
     // The caller's umask (0777, say) must not shape our files or the command's.

@@ -377,34 +377,60 @@ pub fn set_umask(mask: u32) -> u32 {
     unsafe { libc::umask(mask) }
 }
 
-/// Signal numbers 1..NSIG that can have their disposition changed.
-fn catchable_signals() -> impl Iterator<Item = i32> {
-    (1..65).filter(|&s| s != libc::SIGKILL && s != libc::SIGSTOP && !(32..libc::SIGRTMIN()).contains(&s))
+/// The kernel's `struct sigaction` for rt_sigaction(2) (x86_64 and the generic layout), used so
+/// that glibc's reserved signals 32 and 33, which its sigaction() refuses, are reset too.
+#[repr(C)]
+struct KernelSigaction {
+    handler: usize,
+    flags: u64,
+    restorer: usize,
+    mask: u64,
 }
 
-/// Every catchable signal back to its default action, and SIGPIPE ignored (a closed stderr must
-/// not kill us between checks and the audit record).
+/// Sets `sig`'s disposition to default or ignore with the raw syscall; needs no restorer.
+fn raw_disposition(sig: i32, ignore: bool) {
+    let sa = KernelSigaction { handler: if ignore { libc::SIG_IGN } else { libc::SIG_DFL }, flags: 0, restorer: 0, mask: 0 };
+    // SAFETY: sa is a valid kernel sigaction; the old action is not wanted; 8 = sizeof(sigset)
+    // as the kernel counts it.
+    unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, &sa as *const KernelSigaction, core::ptr::null_mut::<KernelSigaction>(), 8usize) };
+}
+
+/// Every signal number whose disposition can be changed (all but KILL and STOP).
+fn catchable_signals() -> impl Iterator<Item = i32> {
+    (1..65).filter(|&s| s != libc::SIGKILL && s != libc::SIGSTOP)
+}
+
+/// Signals we ignore for ourselves: a closed stderr pipe (SIGPIPE) or a file-size limit we could
+/// not raise (SIGXFSZ) must turn into a failed write we handle, not a death between the checks
+/// and the audit record.
+const IGNORED_FOR_US: [i32; 2] = [libc::SIGPIPE, libc::SIGXFSZ];
+
+/// Every signal back to its default action (the caller may have left any of them ignored),
+/// except SIGPIPE and SIGXFSZ, which we ignore.
 pub fn reset_signal_dispositions() {
     for sig in catchable_signals() {
-        let handler = if sig == libc::SIGPIPE { libc::SIG_IGN } else { libc::SIG_DFL };
-        // SAFETY: a zeroed sigaction with a default or ignore handler is valid.
-        unsafe {
-            let mut sa: libc::sigaction = core::mem::zeroed();
-            sa.sa_sigaction = handler;
-            libc::sigemptyset(&mut sa.sa_mask);
-            libc::sigaction(sig, &sa, core::ptr::null_mut());
-        }
+        raw_disposition(sig, IGNORED_FOR_US.contains(&sig));
     }
 }
 
-/// One signal back to its default action.
-pub fn default_signal(sig: i32) {
-    // SAFETY: a zeroed sigaction with SIG_DFL is valid.
-    unsafe {
-        let mut sa: libc::sigaction = core::mem::zeroed();
-        sa.sa_sigaction = libc::SIG_DFL;
-        libc::sigemptyset(&mut sa.sa_mask);
-        libc::sigaction(sig, &sa, core::ptr::null_mut());
+/// In the child before exec: SIGPIPE and SIGXFSZ back to their defaults (an ignored
+/// disposition would survive execve).
+pub fn restore_ignored_signals() {
+    for sig in IGNORED_FOR_US {
+        raw_disposition(sig, false);
+    }
+}
+
+/// Cancels interval timers the caller left running: an inherited alarm would otherwise kill us
+/// while we wait for the command.
+pub fn clear_interval_timers() {
+    let zero = libc::itimerval {
+        it_interval: libc::timeval { tv_sec: 0, tv_usec: 0 },
+        it_value: libc::timeval { tv_sec: 0, tv_usec: 0 },
+    };
+    for which in [libc::ITIMER_REAL, libc::ITIMER_VIRTUAL, libc::ITIMER_PROF] {
+        // SAFETY: zero is a valid itimerval; the old value is not wanted.
+        unsafe { libc::setitimer(which, &zero, core::ptr::null_mut()) };
     }
 }
 
@@ -420,6 +446,16 @@ impl SigSet {
             SigSet(s)
         }
     }
+    /// Every signal (the kernel silently leaves KILL and STOP unblockable).
+    pub fn full() -> SigSet {
+        // SAFETY: sigfillset initialises the set it is given.
+        unsafe {
+            let mut s: libc::sigset_t = core::mem::zeroed();
+            libc::sigfillset(&mut s);
+            SigSet(s)
+        }
+    }
+
     pub fn of(signals: &[i32]) -> SigSet {
         let mut s = SigSet::empty();
         for &sig in signals {

@@ -149,6 +149,7 @@ impl Fixture {
         let _ = fs::remove_dir_all(format!("{ROOT}/etc"));
         let _ = fs::remove_dir_all(format!("{ROOT}/keys"));
         let _ = fs::remove_dir_all(format!("{ROOT}/log"));
+        let _ = fs::remove_dir_all(format!("{ROOT}/cache"));
         for (d, mode) in [("etc", 0o755), ("keys", 0o755), ("log", 0o700)] {
             let p = format!("{ROOT}/{d}");
             fs::create_dir_all(&p).unwrap();

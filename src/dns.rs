@@ -1,0 +1,592 @@
+//! Name resolution for issuer hosts without NSS: no resolver library, no modules loaded into a
+//! setuid process, no environment (`LOCALDOMAIN`, `RES_OPTIONS`, `HOSTALIASES` mean nothing).
+//!
+//! Order: `/etc/hosts`, then one UDP query at a time to the first three `nameserver`s of
+//! `/etc/resolv.conf` (127.0.0.1 when there is none, as glibc does): A first, AAAA only when the
+//! name has no A record. No search domains (an issuer URL names a full host), no TCP fallback
+//! (an answer that does not fit in 512 bytes is refused), TTLs ignored (nothing is cached).
+//! DNS is not trusted for anything but reachability: TLS authenticates the server, so a forged
+//! answer can only make the call fail.
+//!
+//! The parsers (`hosts_lookup`, `nameservers`, `query`, `parse_response`) are pure.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use crate::net::Deadline;
+use crate::sys::{self, Errno};
+
+/// Record types we ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QType {
+    A,
+    Aaaa,
+}
+
+impl QType {
+    fn code(self) -> u16 {
+        match self {
+            QType::A => 1,
+            QType::Aaaa => 28,
+        }
+    }
+}
+
+const TYPE_CNAME: u16 = 5;
+const CLASS_IN: u16 = 1;
+/// Longest CNAME chain followed inside one answer.
+const MAX_CNAME_HOPS: usize = 8;
+/// Compression pointers followed while reading one name.
+const MAX_POINTER_HOPS: usize = 32;
+/// Answer records looked at; more than a plain A/AAAA answer ever has.
+const MAX_ANSWERS: usize = 64;
+/// Addresses returned (the connect loop tries only a few anyway).
+const MAX_ADDRESSES: usize = 8;
+/// glibc's MAXNS.
+const MAX_NAMESERVERS: usize = 3;
+/// Each query gets this long (or less, if the call's deadline is nearer).
+const QUERY_TIMEOUT_MS: u64 = 2000;
+/// Datagrams read per query before giving up on a server that sends junk.
+const MAX_DATAGRAMS: usize = 16;
+const MAX_HOSTS_FILE: usize = 1024 * 1024;
+const MAX_RESOLV_CONF: usize = 64 * 1024;
+
+/// Why a DNS response was not an answer to our question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// Not our query's id: a late or forged datagram, to be ignored.
+    WrongId,
+    NotResponse,
+    Truncated,
+    /// RCODE 3: the name does not exist.
+    NameNotFound,
+    /// RCODE other than 0 and 3 (SERVFAIL, REFUSED...).
+    ServerError { rcode: u8 },
+    /// The name exists but has no record of the type asked.
+    NoData,
+    QuestionMismatch,
+    Malformed { what: &'static str },
+    BadName,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::WrongId => f.write_str("answer for a different query"),
+            Error::NotResponse => f.write_str("DNS message is not a response"),
+            Error::Truncated => f.write_str("DNS answer truncated (TCP fallback is not supported)"),
+            Error::NameNotFound => f.write_str("name does not exist (NXDOMAIN)"),
+            Error::ServerError { rcode } => write!(f, "DNS server failure (rcode {rcode})"),
+            Error::NoData => f.write_str("no address record"),
+            Error::QuestionMismatch => f.write_str("DNS answer does not repeat our question"),
+            Error::Malformed { what } => write!(f, "malformed DNS answer: {what}"),
+            Error::BadName => f.write_str("not a valid host name"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Why a host could not be turned into addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResolveError {
+    BadName { host: String },
+    NotFound { host: String },
+    NoAddress { host: String },
+    /// Every nameserver failed; the last failure is kept.
+    NoAnswer { host: String, server: IpAddr, why: String },
+    Timeout { host: String },
+}
+
+impl fmt::Display for ResolveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResolveError::BadName { host } => write!(f, "{host:?} is not a valid host name"),
+            ResolveError::NotFound { host } => write!(f, "cannot resolve {host}: not in /etc/hosts and the name does not exist in DNS"),
+            ResolveError::NoAddress { host } => write!(f, "cannot resolve {host}: DNS has no A or AAAA record for it"),
+            ResolveError::NoAnswer { host, server, why } => {
+                write!(f, "cannot resolve {host}: no usable DNS answer (last from nameserver {server}: {why})")
+            }
+            ResolveError::Timeout { host } => write!(f, "cannot resolve {host}: DNS did not answer in time"),
+        }
+    }
+}
+
+impl std::error::Error for ResolveError {}
+
+/// A host name as an issuer URL may carry it: 1–253 characters, dot-separated labels of 1–63
+/// letters, digits and inner hyphens; no trailing dot.
+pub fn valid_hostname(name: &str) -> bool {
+    name.len() <= 253
+        && name.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+}
+
+/// Addresses `/etc/hosts` gives `name` (case-insensitive), in file order, duplicates dropped.
+/// Accepts any bytes: lines are `address name...` with `#` comments; lines whose address is
+/// not a plain IPv4 or IPv6 literal (scoped addresses included) are skipped.
+pub fn hosts_lookup(data: &[u8], name: &str) -> Vec<IpAddr> {
+    let mut out = Vec::new();
+    for line in data.split(|b| *b == b'\n') {
+        let line = line.split(|b| *b == b'#').next().unwrap_or(&[]);
+        let mut fields = line.split(|b| b.is_ascii_whitespace()).filter(|f| !f.is_empty());
+        let Some(addr) = fields.next().and_then(ip_literal) else {
+            continue;
+        };
+        if fields.any(|f| f.eq_ignore_ascii_case(name.as_bytes())) && !out.contains(&addr) && out.len() < MAX_ADDRESSES {
+            out.push(addr);
+        }
+    }
+    out
+}
+
+/// The first three `nameserver` addresses of a resolv.conf, in order. Accepts any bytes:
+/// only lines starting with `nameserver` and a blank count; other lines, comments (`#`, `;`)
+/// and unparsable or scoped addresses are skipped.
+pub fn nameservers(data: &[u8]) -> Vec<IpAddr> {
+    let mut out = Vec::new();
+    for line in data.split(|b| *b == b'\n') {
+        // As glibc reads it: the keyword starts the line.
+        if !line.starts_with(b"nameserver") {
+            continue;
+        }
+        let mut fields = line.split(|b| b.is_ascii_whitespace()).filter(|f| !f.is_empty());
+        if fields.next() != Some(b"nameserver") {
+            continue;
+        }
+        if let Some(addr) = fields.next().and_then(ip_literal) {
+            if out.len() < MAX_NAMESERVERS {
+                out.push(addr);
+            }
+        }
+    }
+    out
+}
+
+fn ip_literal(field: &[u8]) -> Option<IpAddr> {
+    let s = std::str::from_utf8(field).ok()?;
+    s.parse::<Ipv4Addr>().map(IpAddr::V4).or_else(|_| s.parse::<Ipv6Addr>().map(IpAddr::V6)).ok()
+}
+
+/// A recursive (RD) query for `name`'s `qtype` records in class IN, without EDNS.
+pub fn query(id: u16, name: &str, qtype: QType) -> Result<Vec<u8>, Error> {
+    if !valid_hostname(name) {
+        return Err(Error::BadName);
+    }
+    let mut q = Vec::with_capacity(18 + name.len());
+    q.extend_from_slice(&id.to_be_bytes());
+    q.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
+    for label in name.split('.') {
+        q.push(label.len() as u8);
+        q.extend_from_slice(label.as_bytes());
+    }
+    q.push(0);
+    q.extend_from_slice(&qtype.code().to_be_bytes());
+    q.extend_from_slice(&CLASS_IN.to_be_bytes());
+    Ok(q)
+}
+
+/// A name as its labels, lowercased, so that comparisons are per label (a label holding a dot
+/// cannot pass for two).
+type Name = Vec<Vec<u8>>;
+
+fn name_of(host: &str) -> Name {
+    host.split('.').map(|l| l.as_bytes().to_ascii_lowercase()).collect()
+}
+
+fn u16_at(msg: &[u8], at: usize) -> Result<u16, Error> {
+    match msg.get(at..at + 2) {
+        Some(&[a, b]) => Ok(u16::from_be_bytes([a, b])),
+        _ => Err(Error::Malformed { what: "message ends inside a field" }),
+    }
+}
+
+/// Reads the (possibly compressed) name at `start`; returns it and the position after it in
+/// place. Every compression pointer must point before the lowest position read so far, so
+/// pointers can only go backwards and cannot loop; hops and total length are bounded too.
+fn read_name(msg: &[u8], start: usize) -> Result<(Name, usize), Error> {
+    let bad = |what| Error::Malformed { what };
+    let mut labels: Name = Vec::new();
+    let mut pos = start;
+    let mut lowest = start;
+    let mut after: Option<usize> = None;
+    let mut hops = 0usize;
+    let mut wire_len = 0usize;
+    loop {
+        let len = *msg.get(pos).ok_or(bad("name runs past the end"))?;
+        match len & 0xc0 {
+            0x00 if len == 0 => {
+                return Ok((labels, after.unwrap_or(pos + 1)));
+            }
+            0x00 => {
+                let label = msg.get(pos + 1..pos + 1 + usize::from(len)).ok_or(bad("label runs past the end"))?;
+                wire_len += 1 + label.len();
+                if wire_len > 254 {
+                    return Err(bad("name longer than 255 bytes"));
+                }
+                labels.push(label.to_ascii_lowercase());
+                pos += 1 + usize::from(len);
+            }
+            0xc0 => {
+                let low = *msg.get(pos + 1).ok_or(bad("pointer runs past the end"))?;
+                let target = (usize::from(len & 0x3f) << 8) | usize::from(low);
+                if target >= lowest {
+                    return Err(bad("compression pointer does not point backwards"));
+                }
+                hops += 1;
+                if hops > MAX_POINTER_HOPS {
+                    return Err(bad("too many compression pointers"));
+                }
+                after.get_or_insert(pos + 2);
+                lowest = target;
+                pos = target;
+            }
+            _ => return Err(bad("unknown label type")),
+        }
+    }
+}
+
+/// One resource record of the answer section.
+struct Record {
+    owner: Name,
+    rtype: u16,
+    class: u16,
+    rdata_at: usize,
+    rdata: Vec<u8>,
+}
+
+/// Accepts a DNS response (RFC 1035) to the query [`query`]`(id, name, qtype)` built: same id,
+/// QR set, opcode 0, not truncated, RCODE 0, exactly our question echoed. Returns the `qtype`
+/// addresses owned by `name` or by the end of a CNAME chain starting at it (at most 8 hops);
+/// records for other names, the authority and additional sections, and TTLs are ignored.
+pub fn parse_response(msg: &[u8], id: u16, name: &str, qtype: QType) -> Result<Vec<IpAddr>, Error> {
+    if u16_at(msg, 0)? != id {
+        return Err(Error::WrongId);
+    }
+    let flags = u16_at(msg, 2)?;
+    if flags & 0x8000 == 0 || (flags >> 11) & 0xf != 0 {
+        return Err(Error::NotResponse);
+    }
+    if flags & 0x0200 != 0 {
+        return Err(Error::Truncated);
+    }
+    match (flags & 0xf) as u8 {
+        0 => {}
+        3 => return Err(Error::NameNotFound),
+        rcode => return Err(Error::ServerError { rcode }),
+    }
+    if u16_at(msg, 4)? != 1 {
+        return Err(Error::QuestionMismatch);
+    }
+    let answers = usize::from(u16_at(msg, 6)?);
+
+    let (qname, mut pos) = read_name(msg, 12)?;
+    if qname != name_of(name) || u16_at(msg, pos)? != qtype.code() || u16_at(msg, pos + 2)? != CLASS_IN {
+        return Err(Error::QuestionMismatch);
+    }
+    pos += 4;
+
+    let mut records = Vec::new();
+    for _ in 0..answers.min(MAX_ANSWERS) {
+        let (owner, p) = read_name(msg, pos)?;
+        let rtype = u16_at(msg, p)?;
+        let class = u16_at(msg, p + 2)?;
+        // p+4..p+8 is the TTL: ignored, nothing is cached.
+        let rdlen = usize::from(u16_at(msg, p + 8)?);
+        let rdata_at = p + 10;
+        let rdata = msg.get(rdata_at..rdata_at + rdlen).ok_or(Error::Malformed { what: "record data runs past the end" })?;
+        records.push(Record { owner, rtype, class, rdata_at, rdata: rdata.to_vec() });
+        pos = rdata_at + rdlen;
+    }
+
+    let mut canonical = name_of(name);
+    for _ in 0..MAX_CNAME_HOPS {
+        let Some(alias) = records.iter().find(|r| r.class == CLASS_IN && r.rtype == TYPE_CNAME && r.owner == canonical) else {
+            break;
+        };
+        let (target, end) = read_name(msg, alias.rdata_at)?;
+        if end != alias.rdata_at + alias.rdata.len() {
+            return Err(Error::Malformed { what: "CNAME data is not exactly one name" });
+        }
+        canonical = target;
+    }
+
+    let mut out = Vec::new();
+    for r in records.iter().filter(|r| r.class == CLASS_IN && r.rtype == qtype.code() && r.owner == canonical) {
+        let addr = match (qtype, r.rdata.as_slice()) {
+            (QType::A, &[a, b, c, d]) => IpAddr::V4(Ipv4Addr::new(a, b, c, d)),
+            (QType::Aaaa, bytes) => {
+                let octets: [u8; 16] = bytes.try_into().map_err(|_| Error::Malformed { what: "AAAA record is not 16 bytes" })?;
+                IpAddr::V6(Ipv6Addr::from(octets))
+            }
+            _ => return Err(Error::Malformed { what: "A record is not 4 bytes" }),
+        };
+        if !out.contains(&addr) && out.len() < MAX_ADDRESSES {
+            out.push(addr);
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::NoData);
+    }
+    Ok(out)
+}
+
+/// Reads a small system file with the rights we have (the network child runs as the caller);
+/// missing or unreadable counts as empty, as it would for the C library.
+fn read_system_file(path: &core::ffi::CStr, cap: usize) -> Vec<u8> {
+    let Ok(fd) = sys::openat(None, path, sys::O_RDONLY | sys::O_NONBLOCK | sys::O_NOCTTY, 0) else {
+        return Vec::new();
+    };
+    match sys::fstat(&fd) {
+        Ok(st) if st.is_regular() => sys::read_capped(&fd, cap).unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// The addresses of `host` (a name; IP literals never get here), by `/etc/hosts` then DNS,
+/// within `deadline`.
+pub fn resolve(host: &str, deadline: &Deadline) -> Result<Vec<IpAddr>, ResolveError> {
+    if !valid_hostname(host) {
+        return Err(ResolveError::BadName { host: host.into() });
+    }
+    let from_hosts = hosts_lookup(&read_system_file(c"/etc/hosts", MAX_HOSTS_FILE), host);
+    if !from_hosts.is_empty() {
+        return Ok(from_hosts);
+    }
+    let mut servers = nameservers(&read_system_file(c"/etc/resolv.conf", MAX_RESOLV_CONF));
+    if servers.is_empty() {
+        servers.push(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    }
+    let mut last: Option<(IpAddr, String)> = None;
+    'servers: for server in servers {
+        for qtype in [QType::A, QType::Aaaa] {
+            if deadline.expired() {
+                return Err(ResolveError::Timeout { host: host.into() });
+            }
+            match ask(server, host, qtype, &deadline.within(QUERY_TIMEOUT_MS)) {
+                Ok(addrs) => return Ok(addrs),
+                Err(Ask::Answer(Error::NameNotFound)) => return Err(ResolveError::NotFound { host: host.into() }),
+                Err(Ask::Answer(Error::NoData)) if qtype == QType::A => continue,
+                Err(Ask::Answer(Error::NoData)) => return Err(ResolveError::NoAddress { host: host.into() }),
+                Err(e) => {
+                    last = Some((server, e.to_string()));
+                    continue 'servers;
+                }
+            }
+        }
+    }
+    match last {
+        Some((server, why)) => Err(ResolveError::NoAnswer { host: host.into(), server, why }),
+        None => Err(ResolveError::Timeout { host: host.into() }),
+    }
+}
+
+/// How one query to one server went wrong.
+enum Ask {
+    Answer(Error),
+    Io(&'static str, Errno),
+    Timeout,
+    Random,
+}
+
+impl fmt::Display for Ask {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ask::Answer(e) => write!(f, "{e}"),
+            Ask::Io(what, e) => write!(f, "{what}: {}", crate::net::describe_errno(*e)),
+            Ask::Timeout => f.write_str("no answer in time"),
+            Ask::Random => f.write_str("no random query id available"),
+        }
+    }
+}
+
+/// One query over a connected UDP socket (the kernel then drops datagrams from any other
+/// address, and picks a random source port); datagrams with another id are skipped.
+fn ask(server: IpAddr, host: &str, qtype: QType, deadline: &Deadline) -> Result<Vec<IpAddr>, Ask> {
+    let mut idb = [0u8; 2];
+    rustls::crypto::ring::default_provider().secure_random.fill(&mut idb).map_err(|_| Ask::Random)?;
+    let id = u16::from_be_bytes(idb);
+    let q = query(id, host, qtype).map_err(Ask::Answer)?;
+    let addr = SocketAddr::new(server, 53);
+    let sock = sys::socket(&addr, true).map_err(|e| Ask::Io("socket", e))?;
+    sys::connect(&sock, &addr).map_err(|e| Ask::Io("connect", e))?;
+    sys::send(&sock, &q).map_err(|e| Ask::Io("send", e))?;
+    let mut buf = [0u8; 4096];
+    for _ in 0..MAX_DATAGRAMS {
+        let wait = deadline.poll_ms().ok_or(Ask::Timeout)?;
+        let ev = sys::poll_one(sock.raw(), sys::POLLIN, wait).map_err(|e| Ask::Io("poll", e))?;
+        if ev == 0 {
+            continue;
+        }
+        let n = match sys::recv(&sock, &mut buf) {
+            Ok(n) => n,
+            Err(e) if e.0 == libc::EAGAIN || e.0 == libc::EINTR => continue,
+            Err(e) => return Err(Ask::Io("receive", e)),
+        };
+        match parse_response(buf.get(..n).unwrap_or(&[]), id, host, qtype) {
+            Err(Error::WrongId) => continue,
+            other => return other.map_err(Ask::Answer),
+        }
+    }
+    Err(Ask::Timeout)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v4(s: &str) -> IpAddr {
+        IpAddr::V4(s.parse().unwrap())
+    }
+
+    #[test]
+    fn hosts_file_matches_any_alias_case_insensitively() {
+        let hosts = b"127.0.0.1 localhost\n# 10.0.0.9 id.example.com\n10.0.0.1\tIdP id.Example.com # ours\n::1 id.example.com\nfe80::1%eth0 id.example.com\nbogus id.example.com\n";
+        assert_eq!(hosts_lookup(hosts, "id.example.com"), vec![v4("10.0.0.1"), "::1".parse().unwrap()]);
+        assert_eq!(hosts_lookup(hosts, "idp"), vec![v4("10.0.0.1")]);
+        assert!(hosts_lookup(hosts, "example.com").is_empty());
+    }
+
+    #[test]
+    fn hosts_file_refuses_octal_looking_addresses() {
+        assert!(hosts_lookup(b"010.0.0.1 a\n", "a").is_empty());
+    }
+
+    #[test]
+    fn resolv_conf_yields_at_most_three_nameservers() {
+        let conf = b"search corp.example\n; comment\nnameserver 10.0.0.53\nnameserver fe80::1%eth0\nnameserver ::1\nnameserver 1.1.1.1\nnameserver 8.8.8.8\noptions ndots:5\n";
+        assert!(nameservers(b" nameserver 10.0.0.1\n#nameserver 10.0.0.2\n").is_empty());
+        assert_eq!(nameservers(conf), vec![v4("10.0.0.53"), "::1".parse().unwrap(), v4("1.1.1.1")]);
+    }
+
+    #[test]
+    fn validates_host_names() {
+        for ok in ["a", "id.example.com", "x-1.example", "123.example"] {
+            assert!(valid_hostname(ok), "{ok}");
+        }
+        for bad in ["", ".", "a.", ".a", "a..b", "-a", "a-", "a_b", "a b", "é.example", &"a".repeat(64)] {
+            assert!(!valid_hostname(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn builds_a_recursive_query() {
+        let q = query(0xabcd, "id.ex", QType::Aaaa).unwrap();
+        assert_eq!(q, b"\xab\xcd\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x02id\x02ex\x00\x00\x1c\x00\x01");
+        assert_eq!(query(1, "a..b", QType::A), Err(Error::BadName));
+    }
+
+    /// A response to `query(id, name, qtype)` with the given answer records (already encoded).
+    fn response(id: u16, flags: u16, name: &str, qtype: QType, answers: &[Vec<u8>]) -> Vec<u8> {
+        let mut m = query(id, name, qtype).unwrap();
+        m[2..4].copy_from_slice(&flags.to_be_bytes());
+        m[6..8].copy_from_slice(&(answers.len() as u16).to_be_bytes());
+        for a in answers {
+            m.extend_from_slice(a);
+        }
+        m
+    }
+
+    fn rr(owner: &[u8], rtype: u16, rdata: &[u8]) -> Vec<u8> {
+        let mut r = owner.to_vec();
+        r.extend_from_slice(&rtype.to_be_bytes());
+        r.extend_from_slice(&[0, 1, 0, 0, 0x0e, 0x10]);
+        r.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+        r.extend_from_slice(rdata);
+        r
+    }
+
+    /// Pointer to the question name, which starts at offset 12.
+    const QNAME: &[u8] = b"\xc0\x0c";
+
+    #[test]
+    fn reads_a_records_through_a_compressed_owner() {
+        let m = response(7, 0x8180, "id.example.com", QType::A, &[rr(QNAME, 1, &[10, 0, 0, 1]), rr(QNAME, 1, &[10, 0, 0, 2])]);
+        assert_eq!(parse_response(&m, 7, "ID.example.com", QType::A), Ok(vec![v4("10.0.0.1"), v4("10.0.0.2")]));
+    }
+
+    #[test]
+    fn follows_a_cname_chain_and_ignores_unrelated_records() {
+        // id.example.com CNAME web.example.net (written in full), web.example.net A 10.0.0.5,
+        // plus an A record for an unrelated owner that must not be used.
+        let target = b"\x03web\x07example\x03net\x00";
+        let mut m = response(9, 0x8180, "id.example.com", QType::A, &[]);
+        m[7] = 3;
+        let cname_at = m.len() + 12; // owner pointer (2) + type/class/ttl/len (10)
+        m.extend_from_slice(&rr(QNAME, TYPE_CNAME, target));
+        m.extend_from_slice(&rr(b"\x05other\x00", 1, &[6, 6, 6, 6]));
+        m.extend_from_slice(&rr(&[0xc0, cname_at as u8], 1, &[10, 0, 0, 5]));
+        assert_eq!(parse_response(&m, 9, "id.example.com", QType::A), Ok(vec![v4("10.0.0.5")]));
+    }
+
+    #[test]
+    fn reads_aaaa_records() {
+        let ip: Ipv6Addr = "2001:db8::1".parse().unwrap();
+        let m = response(1, 0x8180, "a.example", QType::Aaaa, &[rr(QNAME, 28, &ip.octets())]);
+        assert_eq!(parse_response(&m, 1, "a.example", QType::Aaaa), Ok(vec![IpAddr::V6(ip)]));
+    }
+
+    #[test]
+    fn reports_rcodes_truncation_and_wrong_ids() {
+        let q = |flags| response(1, flags, "a.example", QType::A, &[]);
+        assert_eq!(parse_response(&q(0x8183), 1, "a.example", QType::A), Err(Error::NameNotFound));
+        assert_eq!(parse_response(&q(0x8182), 1, "a.example", QType::A), Err(Error::ServerError { rcode: 2 }));
+        assert_eq!(parse_response(&q(0x8380), 1, "a.example", QType::A), Err(Error::Truncated));
+        assert_eq!(parse_response(&q(0x0100), 1, "a.example", QType::A), Err(Error::NotResponse));
+        assert_eq!(parse_response(&q(0x8180), 2, "a.example", QType::A), Err(Error::WrongId));
+        assert_eq!(parse_response(&q(0x8180), 1, "a.example", QType::A), Err(Error::NoData));
+    }
+
+    #[test]
+    fn refuses_an_answer_to_another_question() {
+        let m = response(1, 0x8180, "b.example", QType::A, &[rr(QNAME, 1, &[1, 2, 3, 4])]);
+        assert_eq!(parse_response(&m, 1, "a.example", QType::A), Err(Error::QuestionMismatch));
+        let m = response(1, 0x8180, "a.example", QType::Aaaa, &[]);
+        assert_eq!(parse_response(&m, 1, "a.example", QType::A), Err(Error::QuestionMismatch));
+    }
+
+    #[test]
+    fn refuses_compression_loops_and_forward_pointers() {
+        // Owner name: label "a" then a pointer back to that same label: a loop.
+        let mut m = response(1, 0x8180, "a.example", QType::A, &[]);
+        m[7] = 1;
+        let at = m.len();
+        m.extend_from_slice(&[1, b'a', 0xc0, at as u8]);
+        m.extend_from_slice(&[0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 1, 2, 3, 4]);
+        assert!(matches!(parse_response(&m, 1, "a.example", QType::A), Err(Error::Malformed { .. })));
+        // A pointer to itself and a pointer forwards.
+        for ptr in [0u8, 2] {
+            let mut m = response(1, 0x8180, "a.example", QType::A, &[]);
+            m[7] = 1;
+            let at = m.len() as u8 + ptr;
+            m.extend_from_slice(&[0xc0, at]);
+            m.extend_from_slice(&[0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 1, 2, 3, 4]);
+            assert!(matches!(parse_response(&m, 1, "a.example", QType::A), Err(Error::Malformed { .. })));
+        }
+    }
+
+    #[test]
+    fn refuses_wrong_sized_address_records() {
+        let m = response(1, 0x8180, "a.example", QType::A, &[rr(QNAME, 1, &[1, 2, 3])]);
+        assert!(matches!(parse_response(&m, 1, "a.example", QType::A), Err(Error::Malformed { .. })));
+    }
+
+    #[test]
+    fn refuses_records_running_past_the_end() {
+        let mut m = response(1, 0x8180, "a.example", QType::A, &[rr(QNAME, 1, &[1, 2, 3, 4])]);
+        m.truncate(m.len() - 1);
+        assert!(matches!(parse_response(&m, 1, "a.example", QType::A), Err(Error::Malformed { .. })));
+        assert!(parse_response(&[], 1, "a.example", QType::A).is_err());
+    }
+
+    #[test]
+    fn a_label_with_a_dot_is_not_two_labels() {
+        let m = response(1, 0x8180, "a.example", QType::A, &[rr(b"\x09a.example\x00", 1, &[1, 2, 3, 4])]);
+        assert_eq!(parse_response(&m, 1, "a.example", QType::A), Err(Error::NoData));
+    }
+}
