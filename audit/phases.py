@@ -120,8 +120,10 @@ class Classifier:
             if state == "wait":
                 tagged.append((name, "state", "wait", raw))
                 continue
-            if state == "startup" and name in ("setresgid", "setresuid"):
-                state = "verify"  # --verify-log: gives up root, then reads the caller's file
+            # process::harden makes every id root (`0, 0, 0`); only --verify-log sets the caller's
+            # ids, gives up root, then reads the caller's file.
+            if state == "startup" and name in ("setresgid", "setresuid") and not rest.replace(" ", "").startswith("0,0,0"):
+                state = "verify"
             if name in FORKS:
                 state = "wait"
                 if ret is not None and ret > 0:
