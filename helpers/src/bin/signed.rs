@@ -1,0 +1,62 @@
+//! signed: allow only when the program's SHA-256 is one the rule lists.
+
+use escapes_helpers::helper::{self, Helper, Verdict};
+use escapes_helpers::params::Params;
+use escapes_helpers::signed;
+use escapes_helpers::sysexits::{EX_IOERR, EX_NOPERM};
+use escapes_helpers::trusted::{self, TrustError};
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+const SIGNED: Helper = Helper {
+    name: "signed",
+    about:
+        "Allows the command only when the SHA-256 of its program file is listed in SIGNED_SHA256.\n\
+            The file is opened once and hashed from that descriptor; it and its directories must\n\
+            be root's and not group/world-writable.",
+    reads: &["SIGNED_SHA256", "SIGNED_WARN", "SIGNED_REVEAL"],
+    grammar: &[
+        (
+            "SIGNED_SHA256",
+            "hex[,hex]*  (64 hex digits each; any one may match)",
+        ),
+        ("SIGNED_WARN", "text printed on stderr when refused"),
+        (
+            "SIGNED_REVEAL",
+            "prefix: reply ~prefix after removing the SIGNED_ parameters",
+        ),
+    ],
+    warn_var: "SIGNED_WARN",
+    reveal_var: "SIGNED_REVEAL",
+};
+
+fn main() {
+    helper::main(&SIGNED, Params::prefixed("SIGNED_"), |s| {
+        let expected = match signed::expected(&s.params) {
+            Ok(e) => e,
+            Err(e) => return Verdict::config(e),
+        };
+        let program = Path::new(OsStr::from_bytes(&s.invocation.program));
+        let file = match trusted::open(program) {
+            Ok(f) => f,
+            // An unreadable program is EX_NOINPUT; one that others could rewrite is a denial.
+            Err(e @ TrustError::Unreadable(_)) => {
+                return Verdict::refuse(e.exit_code(), format!("{}: {e}", program.display()))
+            }
+            Err(e) => return Verdict::refuse(EX_NOPERM, format!("{}: {e}", program.display())),
+        };
+        match signed::sha256_of(&file) {
+            Ok(d) if expected.contains(&d) => Verdict::allow(),
+            Ok(d) => Verdict::refuse(
+                EX_NOPERM,
+                format!(
+                    "{}: sha256 {} is not listed",
+                    program.display(),
+                    signed::hex(&d)
+                ),
+            ),
+            Err(e) => Verdict::refuse(EX_IOERR, format!("{}: {e}", program.display())),
+        }
+    })
+}

@@ -1,0 +1,37 @@
+//! The standard helpers of op(1l)'s helmet/jacket protocol, for escapes and for op itself.
+//!
+//! Pure parsers (no I/O, `&[u8] -> Result<T, Error>`): `invocation` (the helper argv),
+//! `reply` (the reply language, for `coat`), `timebox::spec`, `timebox::zone` (TZif and POSIX TZ
+//! strings), `regex` (the envauth/manifest engine), `manifest::parse_list`, `signed::parse_digests`,
+//! `coat::parse_list`. Policy on top of them, still pure: `timebox`, `envauth`, `manifest`.
+//! I/O shells: `helper` (the common main: argv, parameters, reply, warning, jacket mode),
+//! `trusted` (owner/mode checks before a file is believed), `signed::sha256_of`, `coat::run`.
+//! Every `unsafe` block and raw libc call lives in `sys`.
+
+#![deny(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
+pub mod coat;
+pub mod env;
+pub mod envauth;
+pub mod fuzz_entry;
+pub mod helper;
+pub mod invocation;
+pub mod manifest;
+pub mod params;
+pub mod regex;
+pub mod reply;
+pub mod signed;
+#[allow(unsafe_code)]
+pub mod sys;
+pub mod sysexits;
+pub mod timebox;
+pub mod trusted;

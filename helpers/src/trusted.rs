@@ -1,0 +1,102 @@
+//! Before a helper believes a file (a manifest list, the program it hashes, an inner helper of
+//! `coat`), the file and every directory above it must be out of reach of anyone but root (or the
+//! helper's own effective uid, which is root when escapes runs it): otherwise whoever can write
+//! there decides what the check reads.
+
+use crate::sys;
+use std::fmt;
+use std::fs::{File, Metadata, OpenOptions};
+use std::io;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+/// Why a file is not believed.
+#[derive(Debug)]
+pub enum TrustError {
+    NotAbsolute,
+    /// It cannot be opened or examined (the errno kind says why).
+    Unreadable(io::Error),
+    NotRegular,
+    /// Owned by someone other than root or us.
+    Owner(PathBuf),
+    /// Writable by group or others.
+    Writable(PathBuf),
+}
+
+impl TrustError {
+    /// EX_NOINPUT when the file is not there or not readable; EX_CONFIG when it is there but
+    /// cannot be trusted.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            TrustError::Unreadable(_) => crate::sysexits::EX_NOINPUT,
+            _ => crate::sysexits::EX_CONFIG,
+        }
+    }
+}
+
+impl fmt::Display for TrustError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrustError::NotAbsolute => f.write_str("not an absolute path"),
+            TrustError::Unreadable(e) => write!(f, "cannot open: {e}"),
+            TrustError::NotRegular => f.write_str("not a regular file"),
+            TrustError::Owner(p) => write!(f, "{} is not owned by root", p.display()),
+            TrustError::Writable(p) => write!(f, "{} is writable by group or others", p.display()),
+        }
+    }
+}
+
+/// A directory may be world-writable if it is sticky (like /tmp): others cannot then rename or
+/// remove the root-owned entry below it, whose owner and mode are checked in turn.
+fn check(path: &Path, meta: &Metadata, euid: u32) -> Result<(), TrustError> {
+    if meta.uid() != 0 && meta.uid() != euid {
+        return Err(TrustError::Owner(path.to_path_buf()));
+    }
+    let sticky_dir = meta.is_dir() && meta.mode() & 0o1000 != 0;
+    if meta.mode() & 0o022 != 0 && !sticky_dir {
+        return Err(TrustError::Writable(path.to_path_buf()));
+    }
+    Ok(())
+}
+
+/// Opens `path` read-only and checks the open file (by fstat, so it is the file we read) and,
+/// by path, every directory above its canonical location.
+pub fn open(path: &Path) -> Result<File, TrustError> {
+    if !path.is_absolute() {
+        return Err(TrustError::NotAbsolute);
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOCTTY | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(TrustError::Unreadable)?;
+    let meta = file.metadata().map_err(TrustError::Unreadable)?;
+    if !meta.file_type().is_file() {
+        return Err(TrustError::NotRegular);
+    }
+    let euid = sys::effective_uid();
+    check(path, &meta, euid)?;
+    let canonical = std::fs::canonicalize(path).map_err(TrustError::Unreadable)?;
+    for dir in canonical.ancestors().skip(1) {
+        let m = std::fs::metadata(dir).map_err(TrustError::Unreadable)?;
+        check(dir, &m, euid)?;
+    }
+    Ok(file)
+}
+
+/// Reads a trusted file whole, refusing more than `cap` bytes.
+pub fn read(path: &Path, cap: u64) -> Result<Vec<u8>, TrustError> {
+    use std::io::Read;
+    let file = open(path)?;
+    let mut out = Vec::new();
+    file.take(cap + 1)
+        .read_to_end(&mut out)
+        .map_err(TrustError::Unreadable)?;
+    if out.len() as u64 > cap {
+        return Err(TrustError::Unreadable(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "file too large",
+        )));
+    }
+    Ok(out)
+}

@@ -1,0 +1,30 @@
+//! Replays every committed fuzz seed (helpers/fuzz/corpus/<target>) through the entry points the
+//! fuzz targets use, so plain `cargo test` exercises the corpora without a fuzzer.
+
+use std::fs;
+use std::path::Path;
+
+fn replay(target: &str, entry: fn(&[u8])) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
+    let mut n = 0;
+    for e in fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = e.unwrap().path();
+        if path.is_file() {
+            entry(&fs::read(&path).unwrap());
+            n += 1;
+        }
+    }
+    assert!(n > 0, "corpus {target} is empty: commit at least one seed");
+}
+
+#[test]
+fn timebox_spec() {
+    replay("timebox_spec", escapes_helpers::fuzz_entry::timebox_spec);
+}
+
+#[test]
+fn envauth_regex() {
+    replay("envauth_regex", escapes_helpers::fuzz_entry::envauth_regex);
+}
