@@ -16,9 +16,10 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 [ "$(id -u)" = 0 ] || { echo "make demo must run as root (it installs a setuid binary)"; exit 1; }
 
 say "Building escapes (config path compiled in: $ROOT/etc/config.toml) and the test minter"
-ESCAPES_CONFIG_PATH=$ROOT/etc/config.toml cargo build --quiet --release --locked -p escapes
-cargo build --quiet --release --locked -p escapes-testkit
+ESCAPES_CONFIG_PATH=$ROOT/etc/config.toml ESCAPES_CACHE_DIR=$ROOT/cache cargo build --quiet --release --locked -p escapes
+cargo build --quiet --release --locked -p escapes-testkit -p escapes-testidp
 MINT=$CARGO_TARGET_DIR/release/escapes-mint
+IDP=$CARGO_TARGET_DIR/release/escapes-testidp
 
 id "$USER_NAME" >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$USER_NAME"
 
@@ -80,13 +81,53 @@ rc=0; as_user "$ROOT/bin/escapes" --grant "$(grant once '["id","-un"]')" -- id -
 echo "    exit code: $rc"
 [ "$rc" = 1 ]
 
+say "Online: a test IdP over HTTPS on loopback (private CA), keys fetched, once grants consumed"
+"$IDP" serve --ca-out "$ROOT/idp-ca.pem" --port-file "$ROOT/idp.port" --admin-port-file "$ROOT/idp.admin" >"$ROOT/idp.out" 2>&1 &
+IDP_PID=$!
+trap 'kill $IDP_PID 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [ -s "$ROOT/idp.admin" ] && break; sleep 0.1; done
+[ -s "$ROOT/idp.admin" ] || { echo "test IdP did not start"; cat "$ROOT/idp.out"; exit 1; }
+ONLINE_ISSUER="https://127.0.0.1:$(cat "$ROOT/idp.port")"
+install -o root -g root -m 0644 "$ROOT/idp-ca.pem" "$ROOT/etc/idp-ca.pem"
+cat > "$ROOT/etc/config.toml" <<TOML
+host = "$HOST"
+audit_log = "$ROOT/log/audit.log"
+
+[security]
+allowed_issuers = ["$ONLINE_ISSUER"]
+allowed_approvers = ["admin@test.example"]
+offline = false
+
+[tls]
+ca_bundle = "$ROOT/etc/idp-ca.pem"
+TOML
+echo "    issuer $ONLINE_ISSUER, no pinned keys, offline = false"
+ONCE=$("$IDP" grant --admin-port-file "$ROOT/idp.admin" --type once --json "{\"target_host\":\"$HOST\"}" -- id -un)
+say "A once grant, first use: the IdP consumes it, then it runs"
+rc=0; as_user "$ROOT/bin/escapes" --grant "$ONCE" -- id -un || rc=$?
+echo "    exit code: $rc"
+[ "$rc" = 0 ]
+say "The same once grant again: the IdP says already_consumed"
+rc=0; as_user "$ROOT/bin/escapes" --grant "$ONCE" -- id -un || rc=$?
+echo "    exit code: $rc"
+[ "$rc" = 5 ]
+say "An always grant revoked at the IdP after it was issued"
+ALWAYS_ID=$("$IDP" grant --admin-port-file "$ROOT/idp.admin" --type always --print id --json "{\"target_host\":\"$HOST\"}" -- id -un)
+ALWAYS=$("$IDP" call --admin-port-file "$ROOT/idp.admin" POST "/_test/grants/$ALWAYS_ID/token" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("token") or d.get("authz_jwt"))')
+"$IDP" call --admin-port-file "$ROOT/idp.admin" POST "/_test/grants/$ALWAYS_ID/revoke" >/dev/null
+rc=0; as_user "$ROOT/bin/escapes" --grant "$ALWAYS" -- id -un || rc=$?
+echo "    exit code: $rc"
+[ "$rc" = 5 ]
+
 say "The audit log ($ROOT/log/audit.log): one JSON line per attempt, a run is recorded before exec"
 python3 -c '
 import json, sys
 for line in open(sys.argv[1]):
     r = json.loads(line)
-    keys = ("event", "result", "error", "exit_code", "command", "run_as", "approver", "expected_hash")
+    keys = ("event", "result", "error", "exit_code", "command", "key_source", "consume", "approver")
     print("    " + "  ".join(f"{k}={json.dumps(r[k])}" for k in keys if k in r))
 ' "$ROOT/log/audit.log"
+
+"$ROOT/bin/escapes" --verify-log "$ROOT/log/audit.log" | sed 's/^/    /'
 
 say "Demo done. Remove it with: rm -rf $ROOT && userdel $USER_NAME"
