@@ -50,3 +50,51 @@ lint-man:
 
 clean:
 	$(CARGO) clean
+
+# --- Packaging (packaging/README.md) -----------------------------------------------------------
+# `make deb`: target/deb/escapes_<version>_<arch>.deb, built with dpkg-deb alone. Its own cargo
+# target dir, the build-time paths unset (so the compiled-in config is /etc/openape/config.toml
+# whatever the caller's environment says) and source paths remapped, so the binary does not
+# depend on where it was built; dates come from SOURCE_DATE_EPOCH (the last commit).
+# `make static`: a fully static escapes (crt-static, static-pie) for minimal images, in the
+# --target directory so it never disturbs the normal build.
+# `make test-packaging` (root): installs the .deb in a fresh root and runs the static binary in
+# a chroot built from an empty directory (packaging/test.sh).
+DEB_VERSION := $(shell sed -n 's/^version *= *"\(.*\)"$$/\1/p' Cargo.toml | head -n 1)
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+DEB_DIR := $(TARGET_DIR)/deb
+DEB := $(DEB_DIR)/escapes_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_HELPERS := $(sort $(basename $(notdir $(wildcard helpers/src/bin/*.rs))))
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+REPRO_RUSTFLAGS := --remap-path-prefix=$(CURDIR)=/usr/src/escapes --remap-path-prefix=$(or $(CARGO_HOME),$(HOME)/.cargo)=/usr/share/cargo
+STATIC_TRIPLE ?= $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+STATIC_CONFIG_PATH ?= /etc/openape/config.toml
+STATIC_CACHE_DIR ?= /var/cache/openape
+STATIC_BIN := $(TARGET_DIR)/$(STATIC_TRIPLE)/release/escapes
+
+.PHONY: deb static test-packaging
+
+deb:
+	env -u ESCAPES_CONFIG_PATH -u ESCAPES_CACHE_DIR CARGO_TARGET_DIR=$(DEB_DIR)/cargo RUSTFLAGS="$(REPRO_RUSTFLAGS)" \
+	    $(CARGO) build --release --locked -p escapes $(if $(DEB_HELPERS),-p escapes-helpers)
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) CARGO=$(CARGO) sh packaging/build-deb.sh $(DEB_DIR)/cargo/release $(DEB) $(DEB_HELPERS)
+
+static:
+	ESCAPES_CONFIG_PATH=$(STATIC_CONFIG_PATH) ESCAPES_CACHE_DIR=$(STATIC_CACHE_DIR) \
+	RUSTFLAGS="-C target-feature=+crt-static $(REPRO_RUSTFLAGS)" \
+	    $(CARGO) build --release --locked -p escapes --target $(STATIC_TRIPLE)
+	@if readelf -lW $(STATIC_BIN) | grep -q INTERP || readelf -dW $(STATIC_BIN) | grep -q NEEDED; then \
+	    echo "$(STATIC_BIN) is not static" >&2; exit 1; fi
+	@echo "static: $(STATIC_BIN) (config $(STATIC_CONFIG_PATH))"
+
+test-packaging: deb static
+	$(CARGO) build --release --locked -p escapes-testkit
+	bash packaging/test.sh $(DEB) $(STATIC_BIN) $(TARGET_DIR)/release/escapes-mint
+
+# --- Benchmark (issue 8) --------------------------------------------------------------------------
+# `make bench` (root): escapes side by side with /bin/true, doas, sudo and sudo-rs, interleaved, as
+# one unprivileged user; writes and prints bench/RESULTS.md. BENCH_RUNS (default 100) timed runs
+# per row; see bench/run.sh for the other knobs. Installs what it is missing; removes its setup.
+.PHONY: bench
+bench:
+	BENCH_RUNS=$(or $(BENCH_RUNS),100) CARGO=$(CARGO) bash bench/run.sh
