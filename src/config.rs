@@ -30,6 +30,38 @@ pub struct Config {
     pub ca_bundle: Option<String>,
     /// Pinned JWKS file per issuer, in file order; every issuer is in `allowed_issuers`.
     pub keys: Vec<(String, String)>,
+    /// `[[helmet]]` tables in file order: programs that must also say yes before a command runs.
+    pub helmets: Vec<Helper>,
+    /// `[[jacket]]` tables in file order: programs that hold the command until they release it
+    /// and stay around it while it runs.
+    pub jackets: Vec<Helper>,
+}
+
+/// Helmet timeout when none is configured (seconds): long enough for a lookup, short enough
+/// that a hung helper cannot hold the caller for long.
+pub const DEFAULT_HELPER_TIMEOUT: u64 = 5;
+
+/// Longest configurable helper timeout (seconds).
+pub const MAX_HELPER_TIMEOUT: u64 = 3600;
+
+/// One `[[helmet]]` or `[[jacket]]` table: an op(1l)-style authorization helper.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Helper {
+    /// Absolute path of a root-owned executable (checked like the config when it is run).
+    pub path: String,
+    /// Exact resolved program paths this helper applies to; `None` means every program.
+    pub programs: Option<Vec<String>>,
+    /// `NAME=value` parameters added to the helper's environment (op's `$NAME=value`), in order.
+    pub params: Vec<(String, String)>,
+    /// Seconds: for a helmet, to reply and exit; for a jacket, to release the command.
+    pub timeout_secs: u64,
+}
+
+impl Helper {
+    /// Whether this helper applies to the program that will run (its resolved absolute path).
+    pub fn applies_to(&self, program: &[u8]) -> bool {
+        self.programs.as_ref().is_none_or(|list| list.iter().any(|p| p.as_bytes() == program))
+    }
 }
 
 /// 1-based line and column of the key a setting was read from.
@@ -46,6 +78,10 @@ pub enum Section {
     Security,
     Tls,
     Keys,
+    /// The n-th `[[helmet]]` table (1-based).
+    Helmet(usize),
+    /// The n-th `[[jacket]]` table (1-based).
+    Jacket(usize),
 }
 
 /// A key together with the table it sits in, as named in error messages.
@@ -60,6 +96,7 @@ pub enum Expected {
     String,
     Bool,
     StringList,
+    Integer,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,6 +169,29 @@ pub enum Error {
         at: At,
         issuer: String,
     },
+    /// `[helmet]` where `[[helmet]]` is meant, or `[[security]]` where `[security]` is.
+    TableKind {
+        line: usize,
+        name: String,
+        array: bool,
+    },
+    /// A helper parameter that is not `NAME=value` with NAME `[A-Za-z_][A-Za-z0-9_]*`, or that
+    /// names an `ESCAPES_` variable (those carry grant facts and cannot be overridden).
+    BadParam {
+        at: At,
+        setting: Setting,
+        value: String,
+    },
+    DuplicateParam {
+        at: At,
+        setting: Setting,
+        name: String,
+    },
+    TimeoutOutOfRange {
+        at: At,
+        setting: Setting,
+        value: i64,
+    },
 }
 
 impl fmt::Display for At {
@@ -147,6 +207,8 @@ impl fmt::Display for Section {
             Self::Security => "[security]",
             Self::Tls => "[tls]",
             Self::Keys => "[keys]",
+            Self::Helmet(n) => return write!(f, "[[helmet]] number {n}"),
+            Self::Jacket(n) => return write!(f, "[[jacket]] number {n}"),
         })
     }
 }
@@ -167,6 +229,7 @@ impl fmt::Display for Expected {
             Self::String => "a \"string\"",
             Self::Bool => "true or false",
             Self::StringList => "a list of strings, like [\"a\", \"b\"]",
+            Self::Integer => "a whole number",
         })
     }
 }
@@ -177,7 +240,7 @@ impl fmt::Display for Error {
             Self::Syntax(e) => write!(f, "{e}"),
             Self::UnknownTable { line, name } => write!(
                 f,
-                "line {line}: unknown table {name:?} (the known tables are [security], [tls] and [keys])"
+                "line {line}: unknown table {name:?} (the known tables are [security], [tls], [keys], [[helmet]] and [[jacket]])"
             ),
             Self::UnknownKey { at, setting } => {
                 let place = if setting.section == Section::Root { "at" } else { "in" };
@@ -215,6 +278,22 @@ impl fmt::Display for Error {
                 f,
                 "{at}: [keys] pins a key for {issuer:?}, which is not in allowed_issuers in [security]"
             ),
+            Self::TableKind { line, name, array: true } => write!(
+                f,
+                "line {line}: {name:?} must be written [{name}], not [[{name}]] (there is only one)"
+            ),
+            Self::TableKind { line, name, array: false } => write!(
+                f,
+                "line {line}: {name:?} must be written [[{name}]] (one table per helper, any number of them)"
+            ),
+            Self::BadParam { at, setting, value } => write!(
+                f,
+                "{at}: {setting}: {value:?} must be NAME=value with NAME made of letters, digits and _ (not starting with a digit, not ESCAPES_...)"
+            ),
+            Self::DuplicateParam { at, setting, name } => write!(f, "{at}: {setting} sets {name:?} twice"),
+            Self::TimeoutOutOfRange { at, setting, value } => {
+                write!(f, "{at}: {setting}: {value} is not between 1 and {MAX_HELPER_TIMEOUT} seconds")
+            }
         }
     }
 }
@@ -227,11 +306,26 @@ pub fn parse(input: &[u8]) -> Result<Config, Error> {
     let document = toml::parse(input).map_err(Error::Syntax)?;
     let mut draft = Draft::default();
     for table in &document.tables {
-        let section = match table.name.as_str() {
-            "" => Section::Root,
-            "security" => Section::Security,
-            "tls" => Section::Tls,
-            "keys" => Section::Keys,
+        let section = match (table.name.as_str(), table.array) {
+            ("", _) => Section::Root,
+            ("security", false) => Section::Security,
+            ("tls", false) => Section::Tls,
+            ("keys", false) => Section::Keys,
+            ("helmet", true) => {
+                draft.helmets.push(HelperDraft::new());
+                Section::Helmet(draft.helmets.len())
+            }
+            ("jacket", true) => {
+                draft.jackets.push(HelperDraft::new());
+                Section::Jacket(draft.jackets.len())
+            }
+            (name @ ("security" | "tls" | "keys" | "helmet" | "jacket"), array) => {
+                return Err(Error::TableKind {
+                    line: table.line,
+                    name: name.to_owned(),
+                    array,
+                })
+            }
             _ => {
                 return Err(Error::UnknownTable {
                     line: table.line,
@@ -246,6 +340,77 @@ pub fn parse(input: &[u8]) -> Result<Config, Error> {
     draft.finish()
 }
 
+/// A `[[helmet]]` or `[[jacket]]` table as read so far.
+struct HelperDraft {
+    path: Option<String>,
+    programs: Option<Vec<String>>,
+    params: Vec<(String, String)>,
+    timeout_secs: Option<u64>,
+}
+
+impl HelperDraft {
+    fn new() -> HelperDraft {
+        HelperDraft { path: None, programs: None, params: Vec::new(), timeout_secs: None }
+    }
+
+    fn set(&mut self, site: Site<'_>) -> Result<(), Error> {
+        match site.entry.key.as_str() {
+            "path" => self.path = Some(site.string(path)?),
+            "programs" => self.programs = Some(site.list(path)?),
+            "params" => {
+                let Value::StrArray(items) = &site.entry.value else {
+                    return Err(site.wrong_type(Expected::StringList));
+                };
+                for item in items {
+                    let (name, value) = param(site, item)?;
+                    if self.params.iter().any(|(n, _)| *n == name) {
+                        return Err(Error::DuplicateParam { at: site.at(), setting: site.setting(), name });
+                    }
+                    self.params.push((name, value));
+                }
+            }
+            "timeout" => {
+                let Value::Int(n) = site.entry.value else {
+                    return Err(site.wrong_type(Expected::Integer));
+                };
+                match u64::try_from(n) {
+                    Ok(secs) if (1..=MAX_HELPER_TIMEOUT).contains(&secs) => self.timeout_secs = Some(secs),
+                    _ => return Err(Error::TimeoutOutOfRange { at: site.at(), setting: site.setting(), value: n }),
+                }
+            }
+            _ => return Err(Error::UnknownKey { at: site.at(), setting: site.setting() }),
+        }
+        Ok(())
+    }
+
+    fn finish(self, section: Section) -> Result<Helper, Error> {
+        let path = self.path.ok_or(Error::Missing { setting: Setting { section, key: "path".to_owned() } })?;
+        Ok(Helper {
+            path,
+            programs: self.programs,
+            params: self.params,
+            timeout_secs: self.timeout_secs.unwrap_or(DEFAULT_HELPER_TIMEOUT),
+        })
+    }
+}
+
+/// `NAME=value`: a portable environment name, and a value without NUL (which no environment
+/// entry can hold). `ESCAPES_*` names are ours: a parameter must not pose as a grant fact.
+fn param(site: Site<'_>, item: &str) -> Result<(String, String), Error> {
+    let bad = || Error::BadParam { at: site.at(), setting: site.setting(), value: item.to_owned() };
+    let (name, value) = item.split_once('=').ok_or_else(bad)?;
+    if !is_env_name(name) || name.starts_with("ESCAPES_") || value.contains('\0') {
+        return Err(bad());
+    }
+    Ok((name.to_owned(), value.to_owned()))
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*`: the names a shell can set and every helper can read.
+pub fn is_env_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_') && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
 /// Settings seen so far; requirements spanning several tables are checked in `finish`.
 #[derive(Default)]
 struct Draft {
@@ -258,6 +423,8 @@ struct Draft {
     offline: Option<bool>,
     ca_bundle: Option<String>,
     keys: Vec<(String, String, At)>,
+    helmets: Vec<HelperDraft>,
+    jackets: Vec<HelperDraft>,
 }
 
 impl Draft {
@@ -280,6 +447,16 @@ impl Draft {
             (Section::Keys, issuer) => {
                 self.keys
                     .push((issuer.to_owned(), site.string(path)?, site.at()))
+            }
+            (Section::Helmet(n), _) => {
+                if let Some(h) = self.helmets.get_mut(n.wrapping_sub(1)) {
+                    h.set(site)?;
+                }
+            }
+            (Section::Jacket(n), _) => {
+                if let Some(h) = self.jackets.get_mut(n.wrapping_sub(1)) {
+                    h.set(site)?;
+                }
             }
             _ => {
                 return Err(Error::UnknownKey {
@@ -313,6 +490,14 @@ impl Draft {
             }
             keys.push((issuer, file));
         }
+        let mut helmets = Vec::with_capacity(self.helmets.len());
+        for (i, h) in self.helmets.into_iter().enumerate() {
+            helmets.push(h.finish(Section::Helmet(i + 1))?);
+        }
+        let mut jackets = Vec::with_capacity(self.jackets.len());
+        for (i, h) in self.jackets.into_iter().enumerate() {
+            jackets.push(h.finish(Section::Jacket(i + 1))?);
+        }
         Ok(Config {
             host: self.host,
             run_as: self.run_as,
@@ -327,6 +512,8 @@ impl Draft {
             offline: self.offline.unwrap_or(false),
             ca_bundle: self.ca_bundle,
             keys,
+            helmets,
+            jackets,
         })
     }
 }
@@ -568,6 +755,8 @@ ca_bundle = "/etc/ssl/certs/ca-certificates.crt"
                         "/etc/openape/example.jwks.json".into()
                     ),
                 ],
+                helmets: vec![],
+                jackets: vec![],
             }
         );
     }
@@ -615,7 +804,7 @@ ca_bundle = "/etc/ssl/certs/ca-certificates.crt"
                 name: "secuirty".into()
             }
         );
-        assert_eq!(e.to_string(), "line 5: unknown table \"secuirty\" (the known tables are [security], [tls] and [keys])");
+        assert_eq!(e.to_string(), "line 5: unknown table \"secuirty\" (the known tables are [security], [tls], [keys], [[helmet]] and [[jacket]])");
     }
 
     #[test]
@@ -1166,5 +1355,123 @@ ca_bundle = "/etc/ssl/certs/ca-certificates.crt"
         );
         assert!(text.len() <= toml::MAX_INPUT);
         assert_eq!(ok(&text).keys.len(), 1500);
+    }
+
+    // Helmets and jackets
+
+    const HELPERS: &str = r#"
+[[helmet]]
+path = "/usr/local/libexec/jacket/timebox"
+programs = ["/usr/local/libexec/doBackups"]
+params = ["TZ=America/Denver", "TIMEBOX_INSIDE=0100<=%H%M<0500", "TIMEBOX_WARN=Backups run 01:00-05:00 only"]
+timeout = 3
+
+[[jacket]]
+path = "/usr/local/libexec/jacket/stamp"
+
+[[helmet]]
+path = "/usr/local/libexec/jacket/envauth"
+params = []
+"#;
+
+    #[test]
+    fn reads_helmets_and_jackets_in_file_order_with_defaults() {
+        let c = ok(&format!("{MINIMAL}{HELPERS}"));
+        assert_eq!(
+            c.helmets,
+            vec![
+                Helper {
+                    path: "/usr/local/libexec/jacket/timebox".into(),
+                    programs: Some(s(&["/usr/local/libexec/doBackups"])),
+                    params: vec![
+                        ("TZ".into(), "America/Denver".into()),
+                        ("TIMEBOX_INSIDE".into(), "0100<=%H%M<0500".into()),
+                        ("TIMEBOX_WARN".into(), "Backups run 01:00-05:00 only".into()),
+                    ],
+                    timeout_secs: 3,
+                },
+                Helper { path: "/usr/local/libexec/jacket/envauth".into(), programs: None, params: vec![], timeout_secs: DEFAULT_HELPER_TIMEOUT },
+            ]
+        );
+        assert_eq!(c.jackets.len(), 1);
+        assert_eq!(c.jackets[0].timeout_secs, DEFAULT_HELPER_TIMEOUT);
+        assert!(ok(MINIMAL).helmets.is_empty() && ok(MINIMAL).jackets.is_empty());
+    }
+
+    #[test]
+    fn a_helper_without_programs_applies_to_every_program_and_with_them_only_to_those() {
+        let c = ok(&format!("{MINIMAL}{HELPERS}"));
+        assert!(c.helmets[0].applies_to(b"/usr/local/libexec/doBackups"));
+        assert!(!c.helmets[0].applies_to(b"/usr/local/libexec/doBackups2"));
+        assert!(!c.helmets[0].applies_to(b"doBackups"));
+        assert!(c.helmets[1].applies_to(b"/bin/anything"));
+    }
+
+    #[test]
+    fn requires_a_path_for_every_helper() {
+        let e = err(&format!("{MINIMAL}[[helmet]]\npath = \"/a\"\n[[helmet]]\ntimeout = 2\n"));
+        assert_eq!(e, Error::Missing { setting: setting(Section::Helmet(2), "path") });
+        assert_eq!(e.to_string(), "\"path\" in [[helmet]] number 2 is required but missing");
+    }
+
+    #[test]
+    fn refuses_relative_helper_paths_and_programs() {
+        assert!(matches!(err(&format!("{MINIMAL}[[jacket]]\npath = \"jacket\"\n")), Error::PathNotAbsolute { .. }));
+        assert!(matches!(err(&format!("{MINIMAL}[[helmet]]\npath = \"/a\"\nprograms = [\"id\"]\n")), Error::PathNotAbsolute { .. }));
+        assert!(matches!(err(&format!("{MINIMAL}[[helmet]]\npath = \"/a/../b\"\n")), Error::PathParentComponent { .. }));
+        assert!(matches!(err(&format!("{MINIMAL}[[helmet]]\npath = \"/a\"\nprograms = []\n")), Error::EmptyList { .. }));
+    }
+
+    #[test]
+    fn refuses_unknown_keys_in_helpers() {
+        let e = err(&format!("{MINIMAL}[[helmet]]\npath = \"/a\"\nprogram = [\"/x\"]\n"));
+        assert_eq!(e, Error::UnknownKey { at: at(6, 1), setting: setting(Section::Helmet(1), "program") });
+        assert_eq!(e.to_string(), "line 6, column 1: unknown key \"program\" in [[helmet]] number 1");
+    }
+
+    #[test]
+    fn refuses_malformed_params() {
+        for p in ["NOEQUALS", "=x", "1A=x", "A-B=x", "A B=x", "ESCAPES_GRANT_ID=forged", "A=x\\u0000y"] {
+            let e = err(&format!("{MINIMAL}[[helmet]]\npath = \"/a\"\nparams = [\"{p}\"]\n"));
+            assert!(matches!(e, Error::BadParam { .. }), "{p}: {e}");
+        }
+        let c = ok(&format!("{MINIMAL}[[helmet]]\npath = \"/a\"\nparams = [\"_A1=\", \"B=x=y \"]\n"));
+        assert_eq!(c.helmets[0].params, vec![("_A1".into(), "".into()), ("B".into(), "x=y ".into())]);
+    }
+
+    #[test]
+    fn refuses_a_param_set_twice() {
+        let e = err(&format!("{MINIMAL}[[helmet]]\npath = \"/a\"\nparams = [\"A=1\", \"A=2\"]\n"));
+        assert!(matches!(e, Error::DuplicateParam { ref name, .. } if name == "A"));
+    }
+
+    #[test]
+    fn refuses_timeouts_out_of_range_or_of_the_wrong_type() {
+        for t in ["0", "-1", "3601"] {
+            let e = err(&format!("{MINIMAL}[[jacket]]\npath = \"/a\"\ntimeout = {t}\n"));
+            assert!(matches!(e, Error::TimeoutOutOfRange { .. }), "{t}");
+        }
+        let e = err(&format!("{MINIMAL}[[jacket]]\npath = \"/a\"\ntimeout = \"5\"\n"));
+        assert!(matches!(e, Error::WrongType { expected: Expected::Integer, .. }));
+        assert_eq!(ok(&format!("{MINIMAL}[[jacket]]\npath = \"/a\"\ntimeout = 3600\n")).jackets[0].timeout_secs, 3600);
+    }
+
+    #[test]
+    fn refuses_helpers_written_as_plain_tables_and_plain_tables_written_as_arrays() {
+        let e = err(&format!("{MINIMAL}[helmet]\npath = \"/a\"\n"));
+        assert_eq!(e, Error::TableKind { line: 4, name: "helmet".into(), array: false });
+        assert!(e.to_string().contains("[[helmet]]"));
+        let e = err("[[security]]\nallowed_issuers = [\"https://a\"]\nallowed_approvers = [\"x\"]\n");
+        assert_eq!(e, Error::TableKind { line: 1, name: "security".into(), array: true });
+        assert!(matches!(err(&format!("{MINIMAL}[[coat]]\n")), Error::UnknownTable { .. }));
+    }
+
+    #[test]
+    fn a_duplicate_key_in_one_helper_is_an_error_but_the_same_key_in_two_is_not() {
+        assert!(matches!(
+            err(&format!("{MINIMAL}[[helmet]]\npath = \"/a\"\npath = \"/b\"\n")),
+            Error::Syntax(toml::Error { kind: toml::ErrorKind::DuplicateKey { .. }, .. })
+        ));
+        assert_eq!(ok(&format!("{MINIMAL}[[helmet]]\npath = \"/a\"\n[[helmet]]\npath = \"/a\"\n")).helmets.len(), 2);
     }
 }

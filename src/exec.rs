@@ -15,6 +15,8 @@ pub enum Error {
     Pipe(Errno),
     /// The child could not become the target user or could not exec; errno from the child.
     Child { stage: &'static str, errno: Errno },
+    /// A jacketed command found its jacket gone after the release, and did not start.
+    JacketGone,
 }
 
 impl Error {
@@ -24,6 +26,7 @@ impl Error {
             Error::NotFound(_) | Error::RelativePath(_) => 127,
             Error::Child { stage: "exec", errno } if errno.0 == libc::ENOENT => 127,
             Error::NotExecutable(_) | Error::Child { stage: "exec", .. } => 126,
+            Error::JacketGone => 77,
             _ => 1,
         }
     }
@@ -38,6 +41,7 @@ impl core::fmt::Display for Error {
             Error::Fork(e) => write!(f, "cannot fork: {e}"),
             Error::Pipe(e) => write!(f, "cannot create pipe: {e}"),
             Error::Child { stage, errno } => write!(f, "cannot {stage}: {errno}"),
+            Error::JacketGone => write!(f, "its jacket was gone when it was released; not started"),
         }
     }
 }
@@ -149,42 +153,59 @@ pub fn run(launch: &Launch) -> Result<i32, Error> {
     let pid = match sys::fork().map_err(Error::Fork)? {
         sys::Forked::Child => {
             drop(rx);
-            let (stage, errno) = child(launch);
-            let code: u8 = match stage {
-                "groups" => 1,
-                "gid" => 2,
-                "uid" => 3,
-                "verify" => 4,
-                _ => 5,
-            };
-            let mut msg = [0u8; 5];
-            msg[0] = code;
-            msg[1..].copy_from_slice(&errno.0.to_le_bytes());
-            let _ = sys::write_once(tx.raw(), &msg);
-            sys::exit_now(127);
+            let (stage, errno) = child(launch, &launch.envp, None);
+            report_failure(tx.raw(), stage, errno)
         }
         sys::Forked::Parent(pid) => pid,
     };
     drop(tx);
     // The pipe closes on a successful exec (close-on-exec) or carries the child's failure.
-    let report = sys::read_capped(&rx, 5).unwrap_or_default();
-    if let [code, e0, e1, e2, e3] = report[..] {
+    if let Some(e) = read_failure(&rx) {
         let _ = wait_forwarding(pid, &wait_set);
-        let stage = match code {
-            1 => "set supplementary groups",
-            2 => "set group id",
-            3 => "set user id",
-            4 => "verify dropped credentials",
-            _ => "exec",
-        };
-        return Err(Error::Child { stage, errno: Errno(i32::from_le_bytes([e0, e1, e2, e3])) });
+        return Err(e);
     }
     Ok(wait_forwarding(pid, &wait_set))
 }
 
+/// In a child that could not exec: the failed stage and errno to the parent, then exit 127.
+pub(crate) fn report_failure(fd: libc::c_int, stage: &'static str, errno: Errno) -> ! {
+    let code: u8 = match stage {
+        "groups" => 1,
+        "gid" => 2,
+        "uid" => 3,
+        "verify" => 4,
+        "partner" => 6,
+        _ => 5,
+    };
+    let mut msg = [0u8; 5];
+    msg[0] = code;
+    msg[1..].copy_from_slice(&errno.0.to_le_bytes());
+    let _ = sys::write_once(fd, &msg);
+    sys::exit_now(127);
+}
+
+/// The parent's side of [`report_failure`]: None when the pipe closed empty (the exec happened).
+pub(crate) fn read_failure(rx: &Fd) -> Option<Error> {
+    let report = sys::read_capped(rx, 5).unwrap_or_default();
+    let [code, e0, e1, e2, e3] = report[..] else {
+        return None;
+    };
+    let stage = match code {
+        1 => "set supplementary groups",
+        2 => "set group id",
+        3 => "set user id",
+        4 => "verify dropped credentials",
+        6 => return Some(Error::JacketGone),
+        _ => "exec",
+    };
+    Some(Error::Child { stage, errno: Errno(i32::from_le_bytes([e0, e1, e2, e3])) })
+}
+
 /// In the child: become the target user, verify nothing of root is left, exec. Returns only on
-/// failure, with the stage that failed.
-fn child(l: &Launch) -> (&'static str, Errno) {
+/// failure, with the stage that failed. `partner`: the jacket that must still be our parent; the
+/// parent-death signal (which the credential change cleared) is armed again and the parent
+/// checked once more, last thing before exec.
+pub(crate) fn child(l: &Launch, envp: &[CString], partner: Option<libc::pid_t>) -> (&'static str, Errno) {
     // process::harden left every disposition at its default but SIGPIPE and SIGXFSZ (ignored,
     // which execve would pass on); the umask is already 022.
     sys::restore_ignored_signals();
@@ -212,23 +233,31 @@ fn child(l: &Launch) -> (&'static str, Errno) {
     if !(uids_ok && gids_ok && groups_ok) {
         return ("verify", Errno(libc::EPERM));
     }
+    if let Some(jacket) = partner {
+        if let Err(e) = sys::set_parent_death_signal(libc::SIGKILL) {
+            return ("partner", e);
+        }
+        if sys::getppid() != jacket {
+            return ("partner", Errno(libc::ESRCH));
+        }
+    }
     // The caller's own limits, where we raised them for ourselves: last, so that nothing of
     // ours runs (or allocates) under them.
     for &(res, soft, hard) in l.inherited.limits.iter().flatten() {
         let _ = sys::set_rlimit(res, soft, hard);
     }
-    let e = sys::execveat_fd(&l.program.fd, &l.argv, &l.envp);
+    let e = sys::execveat_fd(&l.program.fd, &l.argv, envp);
     // A script run from a close-on-exec descriptor cannot be reopened by its interpreter
     // (ENOENT); only then fall back to the path resolved a moment ago.
     if e.0 == libc::ENOENT {
-        return ("exec", sys::execve(&l.path, &l.argv, &l.envp));
+        return ("exec", sys::execve(&l.path, &l.argv, envp));
     }
     ("exec", e)
 }
 
 /// Waits for the child, passing on signals that a process (not the terminal, which already
 /// signals the whole foreground group) sent to us.
-fn wait_forwarding(pid: libc::pid_t, set: &sys::SigSet) -> i32 {
+pub(crate) fn wait_forwarding(pid: libc::pid_t, set: &sys::SigSet) -> i32 {
     loop {
         match sys::waitpid_nohang(pid) {
             Ok(Some(status)) => return sys::exit_code_of(status),

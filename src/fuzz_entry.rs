@@ -103,3 +103,17 @@ pub fn hosts(data: &[u8]) {
     let _ = crate::dns::hosts_lookup(data, "id.example.com");
     assert!(crate::dns::nameservers(data).len() <= 3);
 }
+
+pub fn jacket_reply(data: &[u8]) {
+    match crate::jacket::reply::parse(data) {
+        Ok(r) => {
+            assert!(data.len() <= crate::jacket::reply::MAX_REPLY);
+            // Whatever is accepted applies without panicking, and only allow-listed names are set.
+            let mut env = vec![b"TERM=xterm".to_vec(), b"PATH=/usr/bin".to_vec()];
+            let caller = [(b"LANG".to_vec(), b"C".to_vec()), (b"LD_PRELOAD".to_vec(), b"/x".to_vec())];
+            let _ = crate::jacket::apply(&mut env, &r.edits, &caller);
+            assert!(env.iter().all(|e| !e.starts_with(b"LD_")));
+        }
+        Err(e) => assert!(e.line <= data.len()),
+    }
+}

@@ -2,9 +2,10 @@
 //!
 //! Pure parsers (no I/O, `&[u8] -> Result<T, Error>`, each with a fuzz target):
 //! `toml`, `base64url`, `json`, `jwt`, `jwks`, `passwd`, `cli`, `http`, `pem`, `dns` (its message
-//! and file parsers).
+//! and file parsers), `jacket::reply`.
 //! Policy on top of them, still pure: `config`, `ed25519`, `verify`, `env`, `audit` formatting.
-//! I/O shells: `trusted_file`, `grant`, `keys`, `users`, `audit::Log`, `exec`, `process`, and
+//! I/O shells: `trusted_file`, `grant`, `keys`, `users`, `audit::Log`, `exec`, `jacket` (helmets
+//! and jackets around the command), `process`, and
 //! the IdP path `idp` -> `net` (an unprivileged child) -> `dns`, `tls`.
 //! Every `unsafe` block and raw libc call lives in `sys`.
 
@@ -21,6 +22,7 @@ pub mod exec;
 pub mod fuzz_entry;
 pub mod grant;
 pub mod http;
+pub mod jacket;
 pub mod idp;
 pub mod json;
 pub mod jwks;

@@ -13,6 +13,7 @@ use escapes::audit::{self, Record};
 use escapes::cli::{self, Request};
 use escapes::config::{self, Config};
 use escapes::verify::{self, GrantType};
+use escapes::jacket::{self, Kind, Verdict};
 use escapes::{env, exec, grant, jwks, jwt, keys, process, sys, trusted_file, users};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -120,7 +121,7 @@ fn run() -> i32 {
     }
 
     match authorize(&run, &cfg, &mut rec) {
-        Ok(auth) => execute(&log, &mut rec, &run.argv, auth, inherited, started_ms),
+        Ok(auth) => execute(&log, &mut rec, &run, &cfg, &config_path, auth, inherited, started_ms),
         Err(f) => refuse(&log, &mut rec, f),
     }
 }
@@ -496,8 +497,20 @@ fn record_claims(rec: &mut Record, c: &jwt::Claims, verified: bool) {
     }
 }
 
-/// Resolves the program, writes the durable "run" record, runs it, records how it ended.
-fn execute(log: &audit::Log, rec: &mut Record, argv: &[Vec<u8>], auth: Authorized, inherited: process::Inherited, started_ms: u64) -> i32 {
+/// Resolves the program, asks the helmets, writes the durable "run" record (after the jackets
+/// released the command, when there are any), runs it, records how it ended.
+#[allow(clippy::too_many_arguments)]
+fn execute(
+    log: &audit::Log,
+    rec: &mut Record,
+    run: &cli::Run,
+    cfg: &Config,
+    config_path: &str,
+    auth: Authorized,
+    inherited: process::Inherited,
+    started_ms: u64,
+) -> i32 {
+    let argv = &run.argv;
     let Some(name) = argv.first() else {
         return refuse(log, rec, fail(EXIT_ERROR, "usage", "no command"));
     };
@@ -506,26 +519,92 @@ fn execute(log: &audit::Log, rec: &mut Record, argv: &[Vec<u8>], auth: Authorize
         Err(e) => return refuse(log, rec, fail(e.exit_code(), "exec", e.to_string())),
     };
     rec.str("program", &program.path);
+    rec.str("grant_type", auth.grant_type.as_str());
     let user = &auth.target.user;
     let caller_env: Vec<(Vec<u8>, Vec<u8>)> = std::env::vars_os().map(|(k, v)| (k.into_vec(), v.into_vec())).collect();
-    let envp = env::build(&caller_env, &env::Target { name: &user.name, home: &user.home, shell: &user.shell });
+    let mut envp = env::build(&caller_env, &env::Target { name: &user.name, home: &user.home, shell: &user.shell });
+
+    // Helmets, in order, each seeing the resolved program and the edits of those before it.
+    let caller = process::caller();
+    let ctx = jacket::Context {
+        config_path,
+        run_as_arg: run.run_as.as_deref(),
+        mnemonic: name,
+        program: &program.path,
+        euid: auth.target.identity.uid,
+        egid: auth.target.identity.gid,
+        login: users::name_of(caller.uid).unwrap_or_else(|| format!("#{}", caller.uid).into_bytes()),
+        facts: grant_facts(rec),
+        caller_env: &caller_env,
+    };
+    let mut entries: Vec<Vec<u8>> = Vec::new();
+    for helper in cfg.helmets.iter().filter(|h| h.applies_to(&program.path)) {
+        let (verdict, reply) = match jacket::arm(Kind::Helmet, helper, &ctx, &envp) {
+            Ok(armed) => jacket::helmet(&armed),
+            Err(v) => (v, None),
+        };
+        let refused = match (&verdict, reply) {
+            (Verdict::Allow, Some(r)) => jacket::apply(&mut envp, &r.edits, &caller_env),
+            _ => Vec::new(),
+        };
+        entries.push(jacket::audit_entry(Kind::Helmet, helper, &verdict, &refused));
+        rec.set("helpers", audit::Field::List(entries.clone()));
+        if verdict != Verdict::Allow {
+            return refuse(log, rec, fail(verdict.exit_code(), "helmet", format!("helmet {}: {verdict}", helper.path)));
+        }
+    }
+
     let (Some(argv_c), Some(envp_c)) = (exec::cstrings(argv), exec::cstrings(&envp)) else {
         return refuse(log, rec, fail(EXIT_ERROR, "exec", "argument or environment contains NUL"));
     };
     let Ok(path) = std::ffi::CString::new(program.path.clone()) else {
         return refuse(log, rec, fail(EXIT_ERROR, "exec", "program path contains NUL"));
     };
+    let jackets: Vec<&config::Helper> = cfg.jackets.iter().filter(|h| h.applies_to(&program.path)).collect();
+    let mut armed = Vec::with_capacity(jackets.len());
+    for helper in &jackets {
+        match jacket::arm(Kind::Jacket, helper, &ctx, &envp) {
+            Ok(a) => armed.push(a),
+            Err(v) => {
+                entries.push(jacket::audit_entry(Kind::Jacket, helper, &v, &[]));
+                rec.set("helpers", audit::Field::List(entries.clone()));
+                return refuse(log, rec, fail(v.exit_code(), "jacket", format!("jacket {}: {v}", helper.path)));
+            }
+        }
+    }
     let launch = exec::Launch { program, path, argv: argv_c, envp: envp_c, identity: auth.target.identity, inherited };
 
-    // Nothing runs unless the log durably holds the record that it is about to.
     rec.str("event", "run").str("result", "allowed");
-    rec.str("grant_type", auth.grant_type.as_str());
-    if let Err(e) = log.append(rec) {
-        report(&fail(EXIT_ERROR, "audit", format!("{e}; not running the command")));
-        return EXIT_ERROR;
-    }
-
-    let outcome = exec::run(&launch);
+    let outcome = if armed.is_empty() {
+        // Nothing runs unless the log durably holds the record that it is about to.
+        if let Err(e) = log.append(rec) {
+            report(&fail(EXIT_ERROR, "audit", format!("{e}; not running the command")));
+            return EXIT_ERROR;
+        }
+        exec::run(&launch)
+    } else {
+        let mut release = |all: &[Vec<u8>]| -> bool {
+            rec.set("helpers", audit::Field::List(all.to_vec()));
+            match log.append(rec) {
+                Ok(()) => true,
+                Err(e) => {
+                    report(&fail(EXIT_ERROR, "audit", format!("{e}; not running the command")));
+                    false
+                }
+            }
+        };
+        let mut all = entries.clone();
+        let ended = jacket::run_jacketed(&launch, &armed, &envp, &caller_env, &mut all, &mut release);
+        match ended {
+            jacket::Ended::Ran { status, start } => start.map(|()| status),
+            jacket::Ended::Aborted => return EXIT_ERROR,
+            jacket::Ended::Refused { index, verdict } => {
+                rec.set("helpers", audit::Field::List(all));
+                let shown = jackets.get(index).map_or("", |h| h.path.as_str());
+                return refuse(log, rec, fail(verdict.exit_code(), "jacket", format!("jacket {shown}: {verdict}")));
+            }
+        }
+    };
     let duration = sys::monotonic_ms().saturating_sub(started_ms);
     let (secs, nanos) = sys::realtime();
     rec.str("timestamp", audit::rfc3339(secs, nanos));
@@ -547,6 +626,25 @@ fn execute(log: &audit::Log, rec: &mut Record, argv: &[Vec<u8>], auth: Authorize
         report(&fail(code, "audit", format!("{e} (the command has already run)")));
     }
     code
+}
+
+/// The verified grant facts a helper can check, as `ESCAPES_*` variables (absent ones omitted).
+fn grant_facts(rec: &Record) -> Vec<(&'static str, Vec<u8>)> {
+    let names = [
+        ("ESCAPES_GRANT_ID", "grant_id"),
+        ("ESCAPES_REQUESTER", "requester"),
+        ("ESCAPES_APPROVER", "approver"),
+        ("ESCAPES_GRANT_TYPE", "grant_type"),
+        ("ESCAPES_ISSUER", "issuer"),
+        ("ESCAPES_RUN_AS", "run_as"),
+    ];
+    names
+        .iter()
+        .filter_map(|&(var, field)| match rec.get(field) {
+            Some(audit::Field::Str(v)) => Some((var, v.clone())),
+            _ => None,
+        })
+        .collect()
 }
 
 /// One stderr line, one audit line, the exit code. If the audit line cannot be written the

@@ -772,3 +772,51 @@ pub fn fchown(fd: &Fd, uid: u32, gid: u32) -> Result<(), Errno> {
     // SAFETY: plain syscall on an open descriptor.
     check(unsafe { libc::fchown(fd.0, uid, gid) }).map(|_| ())
 }
+
+// --- helmets and jackets (jacket, exec) --------------------------------------------------------
+
+pub const POLLHUP: i16 = libc::POLLHUP;
+pub const POLLERR: i16 = libc::POLLERR;
+
+/// dup2(2): `old` becomes `new` (without close-on-exec), for a helper's stdin and stdout.
+pub fn dup2(old: libc::c_int, new: libc::c_int) -> Result<(), Errno> {
+    loop {
+        // SAFETY: plain syscall on descriptor numbers.
+        match check(unsafe { libc::dup2(old, new) }) {
+            Ok(_) => return Ok(()),
+            Err(e) if e.0 == libc::EINTR => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Puts the calling process into a process group of its own, so a helmet and every process it
+/// starts can be killed together when it overruns its time.
+pub fn setpgid_self() -> Result<(), Errno> {
+    // SAFETY: plain syscall with integer arguments.
+    check(unsafe { libc::setpgid(0, 0) }).map(|_| ())
+}
+
+/// PR_SET_PDEATHSIG: `sig` is delivered to us when our parent dies (cleared by the kernel when
+/// our credentials change, so it is set again after a credential drop).
+pub fn set_parent_death_signal(sig: i32) -> Result<(), Errno> {
+    // SAFETY: prctl with integer arguments.
+    check(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) }).map(|_| ())
+}
+
+pub fn getppid() -> libc::pid_t {
+    // SAFETY: cannot fail.
+    unsafe { libc::getppid() }
+}
+
+/// poll(2) on several descriptors: `fds` holds (fd, events); returns each one's revents, all 0
+/// on timeout or when a signal interrupted the wait (the caller re-checks its deadline).
+pub fn poll_many(fds: &[(libc::c_int, i16)], timeout_ms: i32) -> Result<Vec<i16>, Errno> {
+    let mut p: Vec<libc::pollfd> = fds.iter().map(|&(fd, events)| libc::pollfd { fd, events, revents: 0 }).collect();
+    // SAFETY: p holds p.len() valid pollfd entries.
+    match check(unsafe { libc::poll(p.as_mut_ptr(), p.len() as libc::nfds_t, timeout_ms) }) {
+        Ok(_) => Ok(p.iter().map(|x| x.revents).collect()),
+        Err(e) if e.0 == libc::EINTR => Ok(vec![0; p.len()]),
+        Err(e) => Err(e),
+    }
+}

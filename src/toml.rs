@@ -4,6 +4,8 @@
 //! config that is only partly understood must not be partly applied. One forward pass over at
 //! most [`MAX_INPUT`] bytes, no recursion (arrays hold strings only, so nothing nests), and
 //! duplicate detection through ordered sets, so cost stays linear-ish whatever the input.
+//! Arrays of tables (`[[name]]`) are flat too: each header opens one more instance, with its own
+//! duplicate-key check, and a name is either a table or an array of tables, never both.
 #![deny(unsafe_code)]
 
 use std::collections::BTreeMap;
@@ -29,11 +31,13 @@ pub struct Entry {
     pub col: usize,
 }
 
-/// A `[name]` section and its entries in file order; the root table has name "" and line 0.
+/// A `[name]` section (or one `[[name]]` instance, `array` true) and its entries in file order;
+/// the root table has name "" and line 0.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table {
     pub name: String,
     pub line: usize,
+    pub array: bool,
     pub entries: Vec<Entry>,
 }
 
@@ -68,6 +72,11 @@ pub enum ErrorKind {
         first_line: usize,
     },
     DuplicateTable {
+        name: String,
+        first_line: usize,
+    },
+    /// `[name]` and `[[name]]` in one document.
+    MixedTableKinds {
         name: String,
         first_line: usize,
     },
@@ -123,6 +132,10 @@ impl fmt::Display for ErrorKind {
             Self::DuplicateTable { name, first_line } => {
                 write!(f, "duplicate table [{name:?}] (first opened on line {first_line})")
             }
+            Self::MixedTableKinds { name, first_line } => write!(
+                f,
+                "{name:?} is used both as a [table] and as an array of tables [[...]] (first on line {first_line})"
+            ),
             Self::LeadingZero => write!(f, "integers must not have leading zeros"),
             Self::MisplacedUnderscore => write!(f, "an underscore in an integer must sit between two digits"),
             Self::IntegerOutOfRange => write!(f, "integer does not fit in a signed 64-bit number"),
@@ -144,8 +157,8 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Accepts at most 64 KiB of UTF-8 text (LF or CRLF, no BOM) made of comments, `[name]` headers
-/// and `key = value` lines whose values are strings, decimal i64 integers, booleans or arrays of
+/// Accepts at most 64 KiB of UTF-8 text (LF or CRLF, no BOM) made of comments, `[name]` and
+/// `[[name]]` headers and `key = value` lines whose values are strings, decimal i64 integers, booleans or arrays of
 /// strings; everything else is an [`Error`] with its position.
 pub fn parse(input: &[u8]) -> Result<Document, Error> {
     if input.len() > MAX_INPUT {
@@ -314,9 +327,11 @@ impl<'a> Cursor<'a> {
         let mut current = Table {
             name: String::new(),
             line: 0,
+            array: false,
             entries: Vec::new(),
         };
-        let mut table_lines: BTreeMap<String, usize> = BTreeMap::new();
+        // Name -> (first line, is an array of tables).
+        let mut table_lines: BTreeMap<String, (usize, bool)> = BTreeMap::new();
         let mut key_lines: BTreeMap<String, usize> = BTreeMap::new();
         loop {
             self.skip_blanks();
@@ -325,16 +340,27 @@ impl<'a> Cursor<'a> {
                 None => break,
                 Some('#' | '\n' | '\r') => {}
                 Some('[') => {
-                    let name = self.table_header()?;
-                    if let Some(&first_line) = table_lines.get(&name) {
-                        let kind = ErrorKind::DuplicateTable { name, first_line };
-                        return Err(Error { line, col, kind });
+                    let (name, array) = self.table_header()?;
+                    match table_lines.get(&name) {
+                        // One more instance of an array of tables.
+                        Some(&(_, true)) if array => {}
+                        Some(&(first_line, was_array)) => {
+                            let kind = if was_array || array {
+                                ErrorKind::MixedTableKinds { name, first_line }
+                            } else {
+                                ErrorKind::DuplicateTable { name, first_line }
+                            };
+                            return Err(Error { line, col, kind });
+                        }
+                        None => {
+                            table_lines.insert(name.clone(), (line, array));
+                        }
                     }
-                    table_lines.insert(name.clone(), line);
                     key_lines.clear();
                     let next = Table {
                         name,
                         line,
+                        array,
                         entries: Vec::new(),
                     };
                     done.push(std::mem::replace(&mut current, next));
@@ -373,11 +399,12 @@ impl<'a> Cursor<'a> {
         Ok(Document { tables: done })
     }
 
-    fn table_header(&mut self) -> Result<String, Error> {
-        let start = self.at(ErrorKind::Unsupported("arrays of tables [[...]]"));
+    /// `[name]` or `[[name]]`; the flag says which. The brackets of `[[` and `]]` must touch.
+    fn table_header(&mut self) -> Result<(String, bool), Error> {
         self.bump();
-        if self.peek() == Some('[') {
-            return Err(start);
+        let array = self.peek() == Some('[');
+        if array {
+            self.bump();
         }
         self.skip_blanks();
         let name = self.key("a table name")?;
@@ -385,11 +412,18 @@ impl<'a> Cursor<'a> {
         if self.peek() == Some('.') {
             return Err(self.at(ErrorKind::Unsupported("dotted table names")));
         }
+        let close = if array { "]] to close the array-of-tables header" } else { "] to close the table header" };
         if self.peek() != Some(']') {
-            return Err(self.unexpected("] to close the table header"));
+            return Err(self.unexpected(close));
         }
         self.bump();
-        Ok(name)
+        if array {
+            if self.peek() != Some(']') {
+                return Err(self.unexpected(close));
+            }
+            self.bump();
+        }
+        Ok((name, array))
     }
 
     /// A bare or quoted key; quoted keys are decoded so that `a` and `"a"` compare equal.
@@ -694,6 +728,7 @@ mod tests {
             vec![Table {
                 name: String::new(),
                 line: 0,
+                array: false,
                 entries: vec![]
             }]
         );
@@ -846,11 +881,38 @@ mod tests {
     }
 
     #[test]
-    fn rejects_array_of_tables_as_unsupported() {
-        assert_eq!(
-            kind("[[x]]"),
-            ErrorKind::Unsupported("arrays of tables [[...]]")
-        );
+    fn accepts_arrays_of_tables_as_one_table_per_header_in_file_order() {
+        let d = doc("a = 1\n[[h]]\npath = '/x'\n[t]\n[[h]]\npath = '/y'\nn = 2\n[[ j ]]\n");
+        let shape: Vec<(&str, usize, bool, usize)> =
+            d.tables.iter().map(|t| (t.name.as_str(), t.line, t.array, t.entries.len())).collect();
+        assert_eq!(shape, [("", 0, false, 1), ("h", 2, true, 1), ("t", 4, false, 0), ("h", 5, true, 2), ("j", 8, true, 0)]);
+        assert_eq!(d.tables[3].entries[0].value, Value::Str("/y".into()));
+    }
+
+    #[test]
+    fn detects_duplicate_keys_within_one_array_table_instance() {
+        let e = err(b"[[h]]\np = 1\n[[h]]\np = 2\np = 3");
+        assert_eq!((e.line, e.col), (5, 1));
+        assert_eq!(e.kind, ErrorKind::DuplicateKey { key: "p".into(), first_line: 4 });
+    }
+
+    #[test]
+    fn refuses_a_name_used_as_table_and_as_array_of_tables() {
+        let e = err(b"[h]\n[[h]]");
+        assert_eq!((e.line, e.kind), (2, ErrorKind::MixedTableKinds { name: "h".into(), first_line: 1 }));
+        let e = err(b"[[h]]\n[h]");
+        assert_eq!((e.line, e.kind), (2, ErrorKind::MixedTableKinds { name: "h".into(), first_line: 1 }));
+    }
+
+    #[test]
+    fn refuses_malformed_array_of_tables_headers() {
+        assert!(matches!(kind("[[h]"), ErrorKind::UnexpectedEnd { .. }));
+        assert!(matches!(kind("[[h] ]"), ErrorKind::Unexpected { found: ' ', .. }));
+        assert!(matches!(kind("[ [h]]"), ErrorKind::Unexpected { found: '[', .. }));
+        assert!(matches!(kind("[[]]"), ErrorKind::Unexpected { found: ']', .. }));
+        assert_eq!(kind("[[a.b]]"), ErrorKind::Unsupported("dotted table names"));
+        assert!(matches!(kind("[[h]] x = 1"), ErrorKind::Unexpected { found: 'x', .. }));
+        assert_eq!(pos("a = 1\n[[h]\n"), (2, 5));
     }
 
     #[test]
@@ -1361,10 +1423,10 @@ mod tests {
             kind(&format!("a = {}", "[".repeat(60_000))),
             ErrorKind::Unsupported("nested arrays")
         );
-        assert_eq!(
+        assert!(matches!(
             kind(&"[".repeat(60_000)),
-            ErrorKind::Unsupported("arrays of tables [[...]]")
-        );
+            ErrorKind::Unexpected { found: '[', expected: "a table name" }
+        ));
         assert_eq!(
             kind(&"{".repeat(60_000)),
             ErrorKind::Unexpected {
@@ -1456,7 +1518,14 @@ mod tests {
         };
         let mut top = entries(&d.tables[0]);
         for t in &d.tables[1..] {
-            top.insert(t.name.clone(), ::toml::Value::Table(entries(t)));
+            if t.array {
+                let slot = top.entry(t.name.clone()).or_insert_with(|| ::toml::Value::Array(Vec::new()));
+                if let ::toml::Value::Array(items) = slot {
+                    items.push(::toml::Value::Table(entries(t)));
+                }
+            } else {
+                top.insert(t.name.clone(), ::toml::Value::Table(entries(t)));
+            }
         }
         ::toml::Value::Table(top)
     }
@@ -1476,6 +1545,8 @@ mod tests {
             "\ta\t=\t'tab\there'\t#\ttab\n",
             "k = \"日本語\" # ünïcode",
             "1234 = 1\n-_- = 2\ntrue = 3",
+            "[[helmet]]\npath = \"/a\"\nparams = [\"A=1\"]\n[[helmet]]\npath = \"/b\"\ntimeout = 3\n[security]\n[[jacket]]\n",
+            "x = 1\n[[ \"quoted\" ]]\n[['lit']]\nk = 'v'\n[[quoted]]\n[[\"lit\"]]\n",
         ];
         for s in accepted {
             let ours = reference(&doc(s));
@@ -1510,6 +1581,12 @@ mod tests {
             "= 1",
             "a = True",
             "[]",
+            "[a]\n[[a]]",
+            "[[a]]\n[a]",
+            "[[a]]\nx = 1\nx = 2",
+            "[[a]",
+            "[[a] ]",
+            "[[]]",
         ];
         for s in invalid {
             assert!(

@@ -326,6 +326,8 @@ mod tests {
             offline: false,
             ca_bundle: None,
             keys: vec![],
+            helmets: vec![],
+            jackets: vec![],
         }
     }
 
