@@ -3,6 +3,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR := $(DESTDIR)$(PREFIX)/bin
 MANDIR := $(DESTDIR)$(PREFIX)/share/man
+LIBEXECDIR := $(DESTDIR)$(PREFIX)/libexec/escapes
 CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
@@ -15,13 +16,16 @@ TEST_CACHE := /run/escapes-test/cache
 all: build
 
 build:
-	$(CARGO) build --release --locked -p escapes
+	$(CARGO) build --release --locked -p escapes -p escapes-helpers
 
 install: build
 	install -d -m 0755 $(BINDIR) $(MANDIR)/man8 $(MANDIR)/man5
 	install -o root -g root -m 4755 $(TARGET_DIR)/release/escapes $(BINDIR)/escapes
 	install -o root -g root -m 0644 man/escapes.8 $(MANDIR)/man8/escapes.8
 	install -o root -g root -m 0644 man/escapes.toml.5 $(MANDIR)/man5/escapes.toml.5
+	install -d -m 0755 $(LIBEXECDIR)
+	for h in timebox envauth manifest signed coat; do \
+	    install -o root -g root -m 0755 $(TARGET_DIR)/release/$$h $(LIBEXECDIR)/$$h; done
 
 # Everything CI runs: unit tests, corpus replay, Wycheproof, and the end-to-end suite against
 # the installed setuid binary (needs root: it creates test users and installs a setuid copy).

@@ -387,6 +387,7 @@ fn connect_any(addrs: &[IpAddr], port: u16, deadline: &Deadline) -> Result<Strea
 fn connect(addr: &SocketAddr, deadline: &Deadline) -> Result<Fd, ChildFailure> {
     let fail = |e: Errno| ChildFailure::new(Kind::Connect, format!("cannot connect to {addr}: {}", describe_errno(e)));
     let fd = sys::socket(addr, false).map_err(|e| ChildFailure::new(Kind::Local, format!("cannot create a socket: {e}")))?;
+    sys::set_tcp_nodelay(&fd).map_err(|e| ChildFailure::new(Kind::Local, format!("cannot set TCP_NODELAY: {e}")))?;
     match sys::connect(&fd, addr) {
         Ok(()) => return Ok(fd),
         Err(e) if e.0 == libc::EINPROGRESS || e.0 == libc::EINTR => {}
