@@ -135,6 +135,9 @@ impl Differential {
     fn check(&mut self, what: &str, key: &[u8; 32], msg: &[u8], sig: &[u8; 64]) {
         let ours = verify_strict(key, msg, sig);
         let theirs = dalek_accepts(key, msg, sig);
+        // The pure-Rust path must give the same verdict as the ring path and dalek.
+        let pure = escapes::ed25519::verify_strict_salty(key, msg, sig);
+        assert_eq!(pure.is_ok(), theirs, "{what}: salty path {pure:?}, dalek accepts: {theirs}");
         assert_eq!(
             ours.is_ok(),
             theirs,
