@@ -444,7 +444,15 @@ fn check_steps(run: &cli::Run, cfg: &Config, rec: &mut Record, r: &mut Report) {
         Err(e) => r.fail("user", fail(EXIT_ERROR, "run_as", e.to_string())),
     }
     match run.argv.first().map(|n| exec::resolve(n)) {
-        Some(Ok(p)) => r.pass("program", String::from_utf8_lossy(&p.path)),
+        Some(Ok(p)) => {
+            r.pass("program", String::from_utf8_lossy(&p.path));
+            // Helpers are programs with their own verdict and side effects: named, not run.
+            for (kind, list) in [("helmet", &cfg.helmets), ("jacket", &cfg.jackets)] {
+                for h in list.iter().filter(|h| h.applies_to(&p.path)) {
+                    r.skip(kind, &format!("{} would be asked at run time (--check does not run it)", h.path));
+                }
+            }
+        }
         Some(Err(e)) => r.fail("program", fail(e.exit_code(), "exec", e.to_string())),
         None => r.fail("program", fail(EXIT_ERROR, "usage", "no command")),
     }

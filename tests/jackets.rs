@@ -492,3 +492,17 @@ fn two_jackets_nest_and_both_must_release() {
     let o = run(&f, &["sh", "-c", "echo ran; exit 4"]);
     assert_eq!((code(&o), stdout(&o).as_str()), (4, "ran\n"), "stderr: {}", stderr(&o));
 }
+
+#[test]
+fn check_names_the_helpers_that_would_run_without_running_them() {
+    let f = setup();
+    let h = helper("marks", &format!("#!/bin/sh\ntouch {SEEN}/marks-ran\necho 0\n"));
+    let other = helper("other", "#!/bin/sh\necho 0\n");
+    configure(&f, &[table("helmet", &h, ""), table("jacket", &other, "programs = [\"/usr/bin/true\"]")]);
+    let o = f.run(&["--check", "--grant", &f.token(&f.claims(&ECHO)), "--", ECHO[0], ECHO[1]]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.lines().any(|l| l.starts_with("skip  helmet") && l.contains(&h)), "{out}");
+    assert!(!out.contains(&other), "a jacket for another program is not named:\n{out}");
+    assert!(seen("marks-ran").is_empty() && !std::path::Path::new(&format!("{SEEN}/marks-ran")).exists(), "--check must not run helpers");
+}
