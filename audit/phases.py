@@ -36,7 +36,7 @@ import glob
 import re
 import sys
 
-PHASES = ("startup", "config", "verify", "audit", "network", "exec-child", "wait")
+PHASES = ("startup", "config", "verify", "audit", "network-setup", "network", "exec-child", "wait")
 LINE = re.compile(r"^([a-z_][a-z0-9_]*)\((.*)$")
 FORKS = {"clone", "clone3", "fork", "vfork"}
 EXECS = {"execve", "execveat"}

@@ -32,6 +32,7 @@ pub mod net;
 pub mod passwd;
 pub mod pem;
 pub mod process;
+pub mod seccomp;
 #[allow(unsafe_code)]
 pub mod sys;
 pub mod tls;

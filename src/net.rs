@@ -324,7 +324,7 @@ fn child(pipe: Fd, ep: &Endpoint, request: &[u8], trust: &tls::Trust, deadline: 
         sys::close_raw(fd);
     }
     sys::close_from(keep as u32 + 1);
-    let result = drop_privileges().and_then(|()| fetch(ep, request, trust, deadline));
+    let result = drop_privileges().and_then(|()| confine()).and_then(|()| fetch(ep, request, trust, deadline));
     let report = match &result {
         Ok(r) => encode_response(r),
         Err(f) => encode_failure(f.kind, &f.detail),
@@ -355,6 +355,18 @@ fn drop_privileges() -> Result<(), ChildFailure> {
     }
     // Changing ids resets dumpability to the system default; keep the caller's debugger out.
     sys::set_not_dumpable().map_err(local)?;
+    Ok(())
+}
+
+/// From here on only the `network` syscalls of audit/syscalls are allowed (src/seccomp.rs); any
+/// other kills this child with SIGSYS, which the parent sees as a missing report. Fails closed:
+/// no filter, no network.
+fn confine() -> Result<(), ChildFailure> {
+    crate::seccomp::confine_network().map_err(|e| ChildFailure::new(Kind::Local, format!("cannot confine the network helper process (seccomp): {e}")))?;
+    // Debug builds with the `seccomp-test-hook` feature only (tests/seccomp.rs): an unlisted
+    // syscall, to show that a violation kills the child. Nothing at run time turns it on.
+    #[cfg(all(debug_assertions, feature = "seccomp-test-hook"))]
+    let _ = sys::getppid();
     Ok(())
 }
 

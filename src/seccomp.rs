@@ -1,0 +1,57 @@
+//! The network child's seccomp allow-list, generated at build time (build.rs) from the
+//! `network` lines of audit/syscalls: the list that is audited is the list that is enforced.
+//! `net::child` installs it right after dropping privileges and closing descriptors, before it
+//! touches a byte from the network; any other syscall kills the child with SIGSYS.
+
+use crate::sys::{self, Errno};
+
+include!(concat!(env!("OUT_DIR"), "/network_syscalls.rs"));
+
+/// Confines the calling process to [`NETWORK_SYSCALLS`] for good.
+pub fn confine_network() -> Result<(), Errno> {
+    let nrs: Vec<i64> = NETWORK_SYSCALLS.iter().map(|&(_, nr)| nr).collect();
+    sys::seccomp_allow_only(&nrs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_list_is_the_audited_network_phase() {
+        let names: Vec<&str> = NETWORK_SYSCALLS.iter().map(|&(n, _)| n).collect();
+        for needed in ["recvfrom", "sendto", "poll", "write", "getrandom", "exit_group", "restart_syscall"] {
+            assert!(names.contains(&needed), "{needed} missing");
+        }
+        // What the child must never be able to do once it parses network bytes.
+        for never in ["execve", "execveat", "setresuid", "setuid", "ptrace", "clone", "fork", "kill", "prctl", "getppid", "uname"] {
+            assert!(!names.contains(&never), "{never} allowed");
+        }
+    }
+
+    /// A listed call works, an unlisted one (getppid) kills the process with SIGSYS.
+    #[test]
+    fn an_unlisted_syscall_kills_the_confined_process() {
+        for (call_unlisted, want) in [(false, None), (true, Some(libc::SIGSYS))] {
+            match sys::fork().unwrap() {
+                sys::Forked::Child => {
+                    if confine_network().is_err() {
+                        sys::exit_now(3);
+                    }
+                    let _ = sys::monotonic_ms();
+                    if call_unlisted {
+                        let _ = sys::getppid();
+                    }
+                    sys::exit_now(0)
+                }
+                sys::Forked::Parent(pid) => {
+                    let status = sys::waitpid(pid).unwrap();
+                    assert_eq!(sys::killed_by(status), want, "status {status:#x}");
+                    if want.is_none() {
+                        assert_eq!(sys::exit_code_of(status), 0, "status {status:#x}");
+                    }
+                }
+            }
+        }
+    }
+}
