@@ -11,7 +11,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 TEST_CONFIG := /run/escapes-test/etc/config.toml
 TEST_CACHE := /run/escapes-test/cache
 
-.PHONY: all build install test test-deps demo fuzz audit-syscalls lint-man clean
+.PHONY: all build install test test-deps demo fuzz audit-syscalls audit-network lint-man clean
 
 all: build
 
@@ -47,6 +47,14 @@ fuzz:
 # audit/syscalls for its phase.
 audit-syscalls:
 	sh audit/check.sh
+
+# The network child under strace against the test IdP (25 cases: name resolution, every fault
+# mode): each syscall before its seccomp filter must be listed network-setup, each after it
+# network. Uses the test build's compiled-in config path.
+audit-network:
+	ESCAPES_CONFIG_PATH=$(TEST_CONFIG) ESCAPES_CACHE_DIR=$(TEST_CACHE) $(CARGO) build --locked -p escapes -p escapes-testidp -p escapes-testkit
+	BIN=$(TARGET_DIR)/debug/escapes TESTIDP=$(TARGET_DIR)/debug/escapes-testidp MINT=$(TARGET_DIR)/debug/escapes-mint \
+	    bash audit/network-trace.sh
 
 # mandoc -Tlint (and groff -ww where installed) on both man pages; any warning fails.
 lint-man:
@@ -102,3 +110,17 @@ test-packaging: deb static
 .PHONY: bench
 bench:
 	BENCH_RUNS=$(or $(BENCH_RUNS),100) CARGO=$(CARGO) bash bench/run.sh
+
+# --- Supply chain (issue 6) -----------------------------------------------------------------------
+# `make deny`: cargo-deny bans (only the runtime crates listed in deny.toml), licenses and sources
+# (crates.io only), offline; installs cargo-deny if it is missing. Advisories need the network and
+# are not part of this check.
+# `make repro`: builds the release escapes and helpers twice, from two source paths into two
+# target dirs, and fails unless the binaries are byte-for-byte identical (packaging/repro.sh).
+.PHONY: deny repro
+deny:
+	@$(CARGO) deny --version >/dev/null 2>&1 || $(CARGO) install cargo-deny --locked
+	$(CARGO) deny --offline check bans licenses sources
+
+repro:
+	CARGO=$(CARGO) SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) sh packaging/repro.sh
