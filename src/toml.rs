@@ -333,6 +333,9 @@ impl<'a> Cursor<'a> {
         // Name -> (first line, is an array of tables).
         let mut table_lines: BTreeMap<String, (usize, bool)> = BTreeMap::new();
         let mut key_lines: BTreeMap<String, usize> = BTreeMap::new();
+        // The root table's keys, kept once the first header is seen: TOML forbids a [table]
+        // or [[table]] whose name is already a root key (`a = 1` then `[a]`).
+        let mut root_keys: Option<BTreeMap<String, usize>> = None;
         loop {
             self.skip_blanks();
             let (line, col) = (self.line, self.col);
@@ -341,6 +344,14 @@ impl<'a> Cursor<'a> {
                 Some('#' | '\n' | '\r') => {}
                 Some('[') => {
                     let (name, array) = self.table_header()?;
+                    let root = root_keys.get_or_insert_with(|| std::mem::take(&mut key_lines));
+                    if let Some(&first_line) = root.get(&name) {
+                        return Err(Error {
+                            line,
+                            col,
+                            kind: ErrorKind::DuplicateKey { key: name, first_line },
+                        });
+                    }
                     match table_lines.get(&name) {
                         // One more instance of an array of tables.
                         Some(&(_, true)) if array => {}
@@ -981,6 +992,19 @@ mod tests {
             .map(|(k, _)| k)
             .collect();
         assert_eq!(keys, ["a b", "c\\d", "é"]);
+    }
+
+    #[test]
+    fn rejects_table_named_like_a_root_key() {
+        // Found by fuzz/fuzz_targets/toml_diff.rs: TOML refuses both.
+        for input in ["d = 3\n[d]\n", "d = 'x'\n[[\"d\"]]\n", "a = 1\nd = 3\n[b]\n[d]\n"] {
+            assert!(
+                matches!(kind(input), ErrorKind::DuplicateKey { ref key, .. } if key == "d"),
+                "{input:?}"
+            );
+        }
+        // A key inside one table may share its name with another table.
+        assert!(parse(b"[a]\nb = 1\n[b]\na = 2\n").is_ok());
     }
 
     #[test]

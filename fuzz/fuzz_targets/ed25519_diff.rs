@@ -1,0 +1,24 @@
+//! Differential: escapes::ed25519::verify_strict and verify_strict_salty against
+//! ed25519-dalek 2's `VerifyingKey::verify_strict`. Same verdict on every input.
+//! Input layout as the `ed25519` target: 32-byte key, 64-byte signature, then the message.
+#![no_main]
+use ed25519_dalek::{Signature, VerifyingKey};
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    if data.len() < 96 {
+        return;
+    }
+    let (key, rest) = data.split_at(32);
+    let (sig, msg) = rest.split_at(64);
+    let mut k = [0u8; 32];
+    k.copy_from_slice(key);
+    let mut s = [0u8; 64];
+    s.copy_from_slice(sig);
+    let ours = escapes::ed25519::verify_strict(&k, msg, &s);
+    let salty = escapes::ed25519::verify_strict_salty(&k, msg, &s);
+    let dalek = VerifyingKey::from_bytes(&k)
+        .map_err(|_| ())
+        .and_then(|vk| vk.verify_strict(msg, &Signature::from_bytes(&s)).map_err(|_| ()));
+    assert_eq!(ours.is_ok(), dalek.is_ok(), "verify_strict {ours:?} vs dalek {dalek:?}");
+    assert_eq!(salty.is_ok(), dalek.is_ok(), "verify_strict_salty {salty:?} vs dalek {dalek:?}");
+});
