@@ -14,7 +14,7 @@ pub enum Error {
     Fork(Errno),
     Pipe(Errno),
     /// The child could not become the target user or could not exec; errno from the child.
-    Child { stage: &'static str, errno: Errno },
+    Child { stage: Stage, errno: Errno },
     /// A jacketed command found its jacket gone after the release, and did not start.
     JacketGone,
 }
@@ -24,8 +24,8 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::NotFound(_) | Error::RelativePath(_) => 127,
-            Error::Child { stage: "exec", errno } if errno.0 == libc::ENOENT => 127,
-            Error::NotExecutable(_) | Error::Child { stage: "exec", .. } => 126,
+            Error::Child { stage: Stage::Exec, errno } if errno.0 == libc::ENOENT => 127,
+            Error::NotExecutable(_) | Error::Child { stage: Stage::Exec, .. } => 126,
             Error::JacketGone => 77,
             _ => 1,
         }
@@ -40,7 +40,7 @@ impl core::fmt::Display for Error {
             Error::NotExecutable(c) => write!(f, "{c:?}: not an executable file"),
             Error::Fork(e) => write!(f, "cannot fork: {e}"),
             Error::Pipe(e) => write!(f, "cannot create pipe: {e}"),
-            Error::Child { stage, errno } => write!(f, "cannot {stage}: {errno}"),
+            Error::Child { stage, errno } => write!(f, "cannot {}: {errno}", stage.describe()),
             Error::JacketGone => write!(f, "its jacket was gone when it was released; not started"),
         }
     }
@@ -167,18 +167,46 @@ pub fn run(launch: &Launch) -> Result<i32, Error> {
     Ok(wait_forwarding(pid, &wait_set))
 }
 
+/// Where a child stopped short of exec; its number is what crosses the report pipe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Groups = 1,
+    Gid = 2,
+    Uid = 3,
+    Verify = 4,
+    Exec = 5,
+    /// The jacket that should be our parent is gone.
+    Partner = 6,
+}
+
+impl Stage {
+    fn from_code(code: u8) -> Stage {
+        match code {
+            1 => Stage::Groups,
+            2 => Stage::Gid,
+            3 => Stage::Uid,
+            4 => Stage::Verify,
+            6 => Stage::Partner,
+            _ => Stage::Exec,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Stage::Groups => "set supplementary groups",
+            Stage::Gid => "set group id",
+            Stage::Uid => "set user id",
+            Stage::Verify => "verify dropped credentials",
+            Stage::Exec => "exec",
+            Stage::Partner => "find the jacket that holds the command",
+        }
+    }
+}
+
 /// In a child that could not exec: the failed stage and errno to the parent, then exit 127.
-pub(crate) fn report_failure(fd: libc::c_int, stage: &'static str, errno: Errno) -> ! {
-    let code: u8 = match stage {
-        "groups" => 1,
-        "gid" => 2,
-        "uid" => 3,
-        "verify" => 4,
-        "partner" => 6,
-        _ => 5,
-    };
+pub(crate) fn report_failure(fd: libc::c_int, stage: Stage, errno: Errno) -> ! {
     let mut msg = [0u8; 5];
-    msg[0] = code;
+    msg[0] = stage as u8;
     msg[1..].copy_from_slice(&errno.0.to_le_bytes());
     let _ = sys::write_once(fd, &msg);
     sys::exit_now(127);
@@ -190,37 +218,32 @@ pub(crate) fn read_failure(rx: &Fd) -> Option<Error> {
     let [code, e0, e1, e2, e3] = report[..] else {
         return None;
     };
-    let stage = match code {
-        1 => "set supplementary groups",
-        2 => "set group id",
-        3 => "set user id",
-        4 => "verify dropped credentials",
-        6 => return Some(Error::JacketGone),
-        _ => "exec",
-    };
-    Some(Error::Child { stage, errno: Errno(i32::from_le_bytes([e0, e1, e2, e3])) })
+    match Stage::from_code(code) {
+        Stage::Partner => Some(Error::JacketGone),
+        stage => Some(Error::Child { stage, errno: Errno(i32::from_le_bytes([e0, e1, e2, e3])) }),
+    }
 }
 
 /// In the child: become the target user, verify nothing of root is left, exec. Returns only on
 /// failure, with the stage that failed. `partner`: the jacket that must still be our parent; the
 /// parent-death signal (which the credential change cleared) is armed again and the parent
 /// checked once more, last thing before exec.
-pub(crate) fn child(l: &Launch, envp: &[CString], partner: Option<libc::pid_t>) -> (&'static str, Errno) {
+pub(crate) fn child(l: &Launch, envp: &[CString], partner: Option<libc::pid_t>) -> (Stage, Errno) {
     // process::harden left every disposition at its default but SIGPIPE and SIGXFSZ (ignored,
     // which execve would pass on); the umask is already 022.
     sys::restore_ignored_signals();
     if let Err(e) = sys::set_sigmask(&sys::SigSet::empty()) {
-        return ("verify", e);
+        return (Stage::Verify, e);
     }
     let id = &l.identity;
     if let Err(e) = sys::setgroups(&id.groups) {
-        return ("groups", e);
+        return (Stage::Groups, e);
     }
     if let Err(e) = sys::set_all_gids(id.gid) {
-        return ("gid", e);
+        return (Stage::Gid, e);
     }
     if let Err(e) = sys::set_all_uids(id.uid) {
-        return ("uid", e);
+        return (Stage::Uid, e);
     }
     let uids_ok = sys::getresuid().is_ok_and(|(r, e, s)| r == id.uid && e == id.uid && s == id.uid);
     let gids_ok = sys::getresgid().is_ok_and(|(r, e, s)| r == id.gid && e == id.gid && s == id.gid);
@@ -231,14 +254,14 @@ pub(crate) fn child(l: &Launch, envp: &[CString], partner: Option<libc::pid_t>) 
         g == id.groups
     });
     if !(uids_ok && gids_ok && groups_ok) {
-        return ("verify", Errno(libc::EPERM));
+        return (Stage::Verify, Errno(libc::EPERM));
     }
     if let Some(jacket) = partner {
         if let Err(e) = sys::set_parent_death_signal(libc::SIGKILL) {
-            return ("partner", e);
+            return (Stage::Partner, e);
         }
         if sys::getppid() != jacket {
-            return ("partner", Errno(libc::ESRCH));
+            return (Stage::Partner, Errno(libc::ESRCH));
         }
     }
     // The caller's own limits, where we raised them for ourselves: last, so that nothing of
@@ -250,9 +273,9 @@ pub(crate) fn child(l: &Launch, envp: &[CString], partner: Option<libc::pid_t>) 
     // A script run from a close-on-exec descriptor cannot be reopened by its interpreter
     // (ENOENT); only then fall back to the path resolved a moment ago.
     if e.0 == libc::ENOENT {
-        return ("exec", sys::execve(&l.path, &l.argv, envp));
+        return (Stage::Exec, sys::execve(&l.path, &l.argv, envp));
     }
-    ("exec", e)
+    (Stage::Exec, e)
 }
 
 /// Waits for the child, passing on signals that a process (not the terminal, which already

@@ -689,10 +689,10 @@ fn held_command(c: &Chain<'_, '_>, jacket: libc::pid_t) -> ! {
     };
     let entries: Vec<Vec<u8>> = env.split(|&b| b == 0).filter(|e| !e.is_empty()).map(<[u8]>::to_vec).collect();
     let Some(envp) = exec::cstrings(&entries) else {
-        exec::report_failure(c.cst.1, "exec", Errno(libc::EINVAL));
+        exec::report_failure(c.cst.1, exec::Stage::Exec, Errno(libc::EINVAL));
     };
     if sys::getppid() != jacket {
-        exec::report_failure(c.cst.1, "partner", Errno(libc::ESRCH));
+        exec::report_failure(c.cst.1, exec::Stage::Partner, Errno(libc::ESRCH));
     }
     let (stage, e) = exec::child(c.launch, &envp, Some(jacket));
     exec::report_failure(c.cst.1, stage, e)
