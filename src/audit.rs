@@ -4,7 +4,7 @@
 use crate::json;
 use crate::sys::{self, Errno, Fd};
 use crate::trusted_file;
-use sha2::{Digest, Sha256};
+use crate::verify::hex_sha256;
 
 /// The chain field: `sha256:` + hex of the previous line's bytes (without its newline).
 pub const CHAIN_FIELD: &str = "prev_hash";
@@ -31,15 +31,7 @@ pub const LOCK_WAIT_MS: u64 = 10_000;
 pub fn link_of(prev: Option<&[u8]>) -> String {
     match prev {
         None => GENESIS.to_string(),
-        Some(line) => {
-            let digest = Sha256::digest(line);
-            let mut s = String::with_capacity(71);
-            s.push_str("sha256:");
-            for b in digest {
-                s.push_str(&format!("{b:02x}"));
-            }
-            s
-        }
+        Some(line) => format!("sha256:{}", hex_sha256(line)),
     }
 }
 

@@ -29,18 +29,17 @@ pub fn jwks(data: &[u8]) {
     let _ = crate::jwks::parse(data);
 }
 
+/// The ed25519 targets' input layout: 32-byte key, 64-byte signature, then the message.
+pub fn ed25519_input(data: &[u8]) -> Option<([u8; 32], [u8; 64], &[u8])> {
+    let (key, rest) = data.split_first_chunk::<32>()?;
+    let (sig, msg) = rest.split_first_chunk::<64>()?;
+    Some((*key, *sig, msg))
+}
+
 pub fn ed25519(data: &[u8]) {
-    // 32-byte key, 64-byte signature, rest is the message.
-    if data.len() < 96 {
-        return;
+    if let Some((k, s, msg)) = ed25519_input(data) {
+        let _ = crate::ed25519::verify_strict(&k, msg, &s);
     }
-    let (key, rest) = data.split_at(32);
-    let (sig, msg) = rest.split_at(64);
-    let mut k = [0u8; 32];
-    k.copy_from_slice(key);
-    let mut s = [0u8; 64];
-    s.copy_from_slice(sig);
-    let _ = crate::ed25519::verify_strict(&k, msg, &s);
 }
 
 pub fn passwd(data: &[u8]) {

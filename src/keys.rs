@@ -110,17 +110,18 @@ pub struct Found {
     pub cache_note: Option<String>,
 }
 
-/// The 32-byte Ed25519 public key that `issuer` publishes under `kid`.
-pub fn lookup(cfg: &Config, issuer: &str, kid: &str) -> Result<[u8; 32], Error> {
-    find(cfg, issuer, kid).map(|f| f.key)
+/// The usable Ed25519 keys of a pinned JWKS file (root-owned, read by trusted_file rules).
+pub fn read_pinned(path: &str) -> Result<Vec<jwks::Key>, Error> {
+    let bytes = trusted_file::read(path, MAX_JWKS_FILE).map_err(Error::File)?;
+    jwks::parse(&bytes).map_err(|error| Error::Jwks { path: path.into(), error })
 }
 
-/// [`lookup`] with the key's source; see the module comment for the order.
+/// The 32-byte Ed25519 key that `issuer` publishes under `kid`, and where it came from; see the
+/// module comment for the order.
 pub fn find(cfg: &Config, issuer: &str, kid: &str) -> Result<Found, Error> {
     let unknown = || Error::UnknownKid { issuer: issuer.into(), kid: kid.into() };
     if let Some((_, path)) = cfg.keys.iter().find(|(iss, _)| iss == issuer) {
-        let bytes = trusted_file::read(path, MAX_JWKS_FILE).map_err(Error::File)?;
-        let keys = jwks::parse(&bytes).map_err(|error| Error::Jwks { path: path.clone(), error })?;
+        let keys = read_pinned(path)?;
         let key = jwks::find(&keys, kid).ok_or_else(unknown)?;
         return Ok(Found { key: key.x, source: Source::Pinned, cache_note: None });
     }

@@ -14,7 +14,7 @@ use escapes::cli::{self, Request};
 use escapes::config::{self, Config};
 use escapes::verify::{self, GrantType};
 use escapes::jacket::{self, Kind, Verdict};
-use escapes::{env, exec, grant, jwks, jwt, keys, process, sys, trusted_file, users};
+use escapes::{env, exec, grant, jwt, keys, process, sys, trusted_file, users};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -189,10 +189,10 @@ fn check_config(path: Option<&[u8]>) -> i32 {
         }
     };
     for (issuer, file) in &cfg.keys {
-        match trusted_file::read(file, keys::MAX_JWKS_FILE).map_err(|e| e.to_string()).and_then(|b| jwks::parse(&b).map_err(|e| format!("{file}: {e}"))) {
+        match keys::read_pinned(file) {
             Ok(k) if k.is_empty() => r.fail("keys", fail(EXIT_ERROR, "keys", format!("{file}: no usable Ed25519 key for {issuer}"))),
             Ok(k) => r.pass("keys", format!("{file}: {} Ed25519 key(s) for {issuer}", k.len())),
-            Err(e) => r.fail("keys", fail(EXIT_ERROR, "keys", e)),
+            Err(e) => r.fail("keys", fail(EXIT_ERROR, "keys", e.to_string())),
         }
     }
     for issuer in cfg.allowed_issuers.iter().filter(|i| !cfg.keys.iter().any(|(k, _)| k == *i)) {
@@ -218,6 +218,13 @@ fn check_config(path: Option<&[u8]>) -> i32 {
     if r.first_failure.is_some() { EXIT_ERROR } else { 0 }
 }
 
+/// The kernel's node name, asked once per run (the audit record and the host check both need
+/// it).
+fn hostname() -> Result<String, sys::Errno> {
+    static NAME: std::sync::OnceLock<Result<String, sys::Errno>> = std::sync::OnceLock::new();
+    NAME.get_or_init(sys::hostname).clone()
+}
+
 /// Fields every record carries: when, who called, from where.
 fn base_record() -> Record {
     let mut rec = Record::new();
@@ -229,7 +236,7 @@ fn base_record() -> Record {
         rec.str("user", name);
     }
     rec.int("pid", i64::from(sys::getpid()));
-    if let Ok(h) = sys::hostname() {
+    if let Ok(h) = hostname() {
         rec.str("host", h);
     }
     match sys::getcwd() {
@@ -263,7 +270,7 @@ fn authorize(run: &cli::Run, cfg: &Config, rec: &mut Record) -> Result<Authorize
     verify::signature(&token, &key).map_err(refused)?;
     record_claims(rec, &token.claims, true);
 
-    let hostname = sys::hostname().map_err(|e| fail(EXIT_ERROR, "internal", format!("cannot read hostname: {e}")))?;
+    let hostname = hostname().map_err(|e| fail(EXIT_ERROR, "internal", format!("cannot read hostname: {e}")))?;
     let facts = verify::Facts { now: sys::realtime().0, hostname: &hostname, argv: &run.argv, cli_run_as: run.run_as.as_deref() };
     let ok = verify::claims(&token.claims, cfg, &facts).map_err(refused)?;
     rec.str("run_as", &ok.run_as);
@@ -405,7 +412,7 @@ fn check_steps(run: &cli::Run, cfg: &Config, rec: &mut Record, r: &mut Report) {
         return;
     }
     record_claims(rec, &token.claims, true);
-    let hostname = sys::hostname().unwrap_or_default();
+    let hostname = hostname().unwrap_or_default();
     let facts = verify::Facts { now: sys::realtime().0, hostname: &hostname, argv: &run.argv, cli_run_as: run.run_as.as_deref() };
     for (name, result) in verify::claim_checks(&token.claims, cfg, &facts) {
         match result {

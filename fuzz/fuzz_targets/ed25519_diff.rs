@@ -5,15 +5,9 @@
 use ed25519_dalek::{Signature, VerifyingKey};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    if data.len() < 96 {
+    let Some((k, s, msg)) = escapes::fuzz_entry::ed25519_input(data) else {
         return;
-    }
-    let (key, rest) = data.split_at(32);
-    let (sig, msg) = rest.split_at(64);
-    let mut k = [0u8; 32];
-    k.copy_from_slice(key);
-    let mut s = [0u8; 64];
-    s.copy_from_slice(sig);
+    };
     let ours = escapes::ed25519::verify_strict(&k, msg, &s);
     let salty = escapes::ed25519::verify_strict_salty(&k, msg, &s);
     let dalek = VerifyingKey::from_bytes(&k)
