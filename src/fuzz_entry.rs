@@ -116,3 +116,12 @@ pub fn jacket_reply(data: &[u8]) {
         Err(e) => assert!(e.line <= data.len()),
     }
 }
+
+pub fn handoff(data: &[u8]) {
+    // The parent's side: any report, read against any token it holds, never panics.
+    let _ = crate::handoff::decode(data, data);
+    // The child's side: whatever jwt::parse makes of the bytes reaches the parent unchanged.
+    let parsed = crate::jwt::parse(data);
+    let back = crate::handoff::decode(&crate::handoff::encode(&parsed), data);
+    assert_eq!(back, Ok(parsed.map_err(|e| e.to_string())));
+}

@@ -2,8 +2,9 @@
 //!
 //! Pure parsers (no I/O, `&[u8] -> Result<T, Error>`, each with a fuzz target):
 //! `toml`, `base64url`, `json`, `jwt`, `jwks`, `passwd`, `cli`, `http`, `pem`, `dns` (its message
-//! and file parsers), `jacket::reply`.
+//! and file parsers), `jacket::reply`, `handoff`.
 //! Policy on top of them, still pure: `config`, `ed25519`, `verify`, `env`, `audit` formatting.
+//! The grant token is parsed in a confined child (`sandbox`), which hands it back (`handoff`).
 //! I/O shells: `trusted_file`, `grant`, `keys`, `users`, `audit::Log`, `exec`, `jacket` (helmets
 //! and jackets around the command), `process`, and
 //! the IdP path `idp` -> `net` (an unprivileged child) -> `dns`, `tls`.
@@ -21,6 +22,7 @@ pub mod env;
 pub mod exec;
 pub mod fuzz_entry;
 pub mod grant;
+pub mod handoff;
 pub mod http;
 pub mod jacket;
 pub mod idp;
@@ -32,6 +34,7 @@ pub mod net;
 pub mod passwd;
 pub mod pem;
 pub mod process;
+pub mod sandbox;
 pub mod seccomp;
 #[allow(unsafe_code)]
 pub mod sys;

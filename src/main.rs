@@ -261,7 +261,7 @@ struct Authorized {
 /// it is known, so a refusal is recorded with everything an investigator needs.
 fn authorize(run: &cli::Run, cfg: &Config, rec: &mut Record) -> Result<Authorized, Failure> {
     let token_bytes = grant::read(&run.grant).map_err(|e| fail(if e.is_io() { EXIT_ERROR } else { EXIT_REFUSED }, "grant", e.to_string()))?;
-    let token = jwt::parse(&token_bytes).map_err(|e| fail(EXIT_REFUSED, "jwt", format!("malformed grant: {e}")))?;
+    let token = parse_token(&token_bytes)?;
     record_claims(rec, &token.claims, false);
 
     let kid = verify::header(&token.header).map_err(refused)?;
@@ -291,8 +291,12 @@ fn authorize(run: &cli::Run, cfg: &Config, rec: &mut Record) -> Result<Authorize
         let grant_id = token.claims.grant_id.as_deref().ok_or_else(|| {
             fail(EXIT_REFUSED, "claim_missing", "token has no grant_id claim, so the IdP cannot be asked about the grant")
         })?;
-        // jwt::parse accepted these bytes as a compact JWS: base64url and dots only.
-        let bearer = std::str::from_utf8(&token_bytes).map_err(|_| fail(EXIT_REFUSED, "jwt", "grant is not ASCII"))?;
+        // The parse child said these bytes are a compact JWS; the header line we build from them
+        // does not take its word for it.
+        let bearer = std::str::from_utf8(&token_bytes)
+            .ok()
+            .filter(|t| t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.'))
+            .ok_or_else(|| fail(EXIT_REFUSED, "jwt", "grant is not base64url and dots"))?;
         match escapes::idp::consume(cfg, issuer, grant_id, bearer, ok.grant_type) {
             Ok(c) => rec.str("consume", &c.status),
             Err(e) => {
@@ -350,12 +354,12 @@ fn check_steps(run: &cli::Run, cfg: &Config, rec: &mut Record, r: &mut Report) {
         }
         Err(e) => return r.fail("grant", fail(EXIT_REFUSED, "grant", e.to_string())),
     };
-    let token = match jwt::parse(&token_bytes) {
+    let token = match parse_token(&token_bytes) {
         Ok(t) => {
             r.pass("token", "well-formed compact JWS");
             t
         }
-        Err(e) => return r.fail("token", fail(EXIT_REFUSED, "jwt", format!("malformed grant: {e}"))),
+        Err(f) => return r.fail("token", f),
     };
     record_claims(rec, &token.claims, false);
     let kid = match verify::header(&token.header) {
@@ -462,6 +466,16 @@ fn check_steps(run: &cli::Run, cfg: &Config, rec: &mut Record, r: &mut Report) {
         }
         Some(Err(e)) => r.fail("program", fail(e.exit_code(), "exec", e.to_string())),
         None => r.fail("program", fail(EXIT_ERROR, "usage", "no command")),
+    }
+}
+
+/// The token parsed in the confined child (`sandbox`): a malformed token is the caller's
+/// fault (5); a child that died, hung or sent garbage fails closed as our own error (1).
+fn parse_token(token_bytes: &[u8]) -> Result<jwt::Token<'_>, Failure> {
+    match escapes::sandbox::parse_token(token_bytes) {
+        Ok(Ok(t)) => Ok(t),
+        Ok(Err(e)) => Err(fail(EXIT_REFUSED, "jwt", format!("malformed grant: {e}"))),
+        Err(e) => Err(fail(EXIT_ERROR, "sandbox", e.to_string())),
     }
 }
 

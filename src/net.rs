@@ -282,7 +282,7 @@ pub fn exchange(ep: &Endpoint, request: &[u8], trust: &tls::Trust) -> Result<htt
         sys::Forked::Parent(pid) => pid,
     };
     drop(writer);
-    let report = read_report(&reader, &Deadline { at_ms: deadline.at_ms.saturating_add(CHILD_GRACE_MS) });
+    let report = read_report(&reader, &Deadline { at_ms: deadline.at_ms.saturating_add(CHILD_GRACE_MS) }, MAX_REPORT);
     if report.is_err() {
         sys::kill(pid, libc::SIGKILL);
     }
@@ -294,10 +294,13 @@ pub fn exchange(ep: &Endpoint, request: &[u8], trust: &tls::Trust) -> Result<htt
     }
 }
 
-/// Everything up to [`MAX_REPORT`] bytes the child writes, until it closes the pipe.
-fn read_report(pipe: &Fd, deadline: &Deadline) -> Result<Vec<u8>, Error> {
+/// Everything up to `cap` bytes a child writes, until it closes the pipe (also the parse
+/// child's, `sandbox`): Timeout once `deadline` passes, NoReport on anything longer or broken.
+pub fn read_report(pipe: &Fd, deadline: &Deadline, cap: usize) -> Result<Vec<u8>, Error> {
     let mut out = Vec::new();
-    let mut buf = [0u8; 16 * 1024];
+    // On the heap: a caller's tiny RLIMIT_STACK (which we may not be allowed to raise) must not
+    // turn this read into a stack overflow.
+    let mut buf = vec![0u8; 16 * 1024];
     loop {
         let wait = deadline.poll_ms().ok_or(Error::Timeout)?;
         let ev = sys::poll_one(pipe.raw(), sys::POLLIN, wait).map_err(|_| Error::NoReport)?;
@@ -310,7 +313,7 @@ fn read_report(pipe: &Fd, deadline: &Deadline) -> Result<Vec<u8>, Error> {
             Err(e) if e.0 == libc::EINTR || e.0 == libc::EAGAIN => continue,
             Err(_) => return Err(Error::NoReport),
         }
-        if out.len() > MAX_REPORT {
+        if out.len() > cap {
             return Err(Error::NoReport);
         }
     }

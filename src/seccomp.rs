@@ -1,15 +1,23 @@
-//! The network child's seccomp allow-list, generated at build time (build.rs) from the
-//! `network` lines of audit/syscalls: the list that is audited is the list that is enforced.
-//! `net::child` installs it right after dropping privileges and closing descriptors, before it
-//! touches a byte from the network; any other syscall kills the child with SIGSYS.
+//! The seccomp allow-lists of the network child and the parse child, generated at build time
+//! (build.rs) from the `network` and `parse` lines of audit/syscalls: the list that is audited
+//! is the list that is enforced. `net::child` installs its list right after dropping privileges
+//! and closing descriptors, before it touches a byte from the network; `sandbox::child` right
+//! after closing every descriptor but its report pipe, before it parses the grant. Any other
+//! syscall kills the child with SIGSYS.
 
 use crate::sys::{self, Errno};
 
-include!(concat!(env!("OUT_DIR"), "/network_syscalls.rs"));
+include!(concat!(env!("OUT_DIR"), "/seccomp_lists.rs"));
 
 /// Confines the calling process to [`NETWORK_SYSCALLS`] for good.
 pub fn confine_network() -> Result<(), Errno> {
     let nrs: Vec<i64> = NETWORK_SYSCALLS.iter().map(|&(_, nr)| nr).collect();
+    sys::seccomp_allow_only(&nrs)
+}
+
+/// Confines the calling process to [`PARSE_SYSCALLS`] for good.
+pub fn confine_parse() -> Result<(), Errno> {
+    let nrs: Vec<i64> = PARSE_SYSCALLS.iter().map(|&(_, nr)| nr).collect();
     sys::seccomp_allow_only(&nrs)
 }
 
@@ -27,6 +35,13 @@ mod tests {
         for never in ["execve", "execveat", "setresuid", "setuid", "ptrace", "clone", "fork", "kill", "prctl", "getppid", "uname"] {
             assert!(!names.contains(&never), "{never} allowed");
         }
+    }
+
+    #[test]
+    fn the_parse_list_is_memory_the_report_and_exit() {
+        let mut names: Vec<&str> = PARSE_SYSCALLS.iter().map(|&(n, _)| n).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["brk", "exit_group", "mmap", "mremap", "munmap", "write"]);
     }
 
     /// A listed call works, an unlisted one (getppid) kills the process with SIGSYS.

@@ -336,6 +336,20 @@ pub fn close_raw(fd: libc::c_int) {
     unsafe { libc::close(fd) };
 }
 
+/// Closes every descriptor below `below` (close_range(2), else a loop).
+pub fn close_below(below: u32) {
+    if below == 0 {
+        return;
+    }
+    // SAFETY: close_range takes plain integers and only closes descriptors.
+    let r = unsafe { libc::syscall(libc::SYS_close_range, 0u32, below - 1, 0u32) };
+    if r != 0 {
+        for fd in 0..below {
+            close_raw(fd as libc::c_int);
+        }
+    }
+}
+
 /// Closes every descriptor >= `from`; close_range(2) where the kernel has it, else a loop.
 pub fn close_from(from: u32) {
     // SAFETY: close_range takes plain integers and only closes descriptors.

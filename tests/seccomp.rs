@@ -1,7 +1,9 @@
-//! The network child's seccomp filter kills it on a syscall audit/syscalls does not list.
-//! A debug build with the `seccomp-test-hook` feature makes the child call getppid (unlisted)
-//! right after installing the filter; escapes must then refuse like an unreachable IdP: exit 1,
-//! nothing run, one stderr line, one `refused` audit record, and no request ever reached the IdP.
+//! The seccomp filters of the network child and the parse child kill them on a syscall
+//! audit/syscalls does not list. A debug build with the `seccomp-test-hook` feature makes the
+//! network child call getppid (unlisted) right after installing its filter, and the parse child
+//! do the same for a grant that starts with `seccomp-test-hook`. escapes must then refuse: exit
+//! 1, nothing run, one stderr line, one `refused` audit record (and, for the network child, no
+//! request ever reached the IdP).
 
 mod support;
 
@@ -80,4 +82,43 @@ fn a_syscall_outside_the_network_list_kills_the_network_child() {
         (o, ran)
     };
     assert_eq!((code(&o2), ran2), (0, true), "{}", stderr(&o2));
+}
+
+#[test]
+fn a_syscall_outside_the_parse_list_kills_the_parse_child() {
+    let f = Fixture::new();
+    let hooked = hooked_binary();
+    let good = f.token(&f.claims(&["touch", MARK]));
+    let _ = fs::remove_file(MARK);
+    let o = Command::new(&hooked)
+        .args(["--grant", &format!("seccomp-test-hook{good}"), "--", "touch", MARK])
+        .env_clear()
+        .current_dir("/")
+        .uid(f.uid)
+        .gid(f.gid)
+        .stdin(Stdio::null())
+        .output()
+        .expect("spawn the hooked escapes");
+    let ran = Path::new(MARK).exists();
+    let _ = fs::remove_file(MARK);
+    assert_eq!((code(&o), ran), (1, false), "{}", stderr(&o));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("killed for a syscall outside its seccomp list"), "{}", stderr(&o));
+    let rec = f.last_audit();
+    assert_eq!((rec["event"].as_str(), rec["error"].as_str()), (Some("refused"), Some("sandbox")), "{rec}");
+
+    // The hook fires only on its marker: the same binary parses a plain grant and runs it.
+    let o = Command::new(&hooked)
+        .args(["--grant", &good, "--", "touch", MARK])
+        .env_clear()
+        .current_dir("/")
+        .uid(f.uid)
+        .gid(f.gid)
+        .stdin(Stdio::null())
+        .output()
+        .expect("spawn the hooked escapes");
+    let ran = Path::new(MARK).exists();
+    let _ = fs::remove_file(MARK);
+    let _ = fs::remove_file(&hooked);
+    assert_eq!((code(&o), ran), (0, true), "{}", stderr(&o));
 }
