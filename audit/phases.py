@@ -120,6 +120,7 @@ class Classifier:
         tagged = []  # (syscall, kind, value, raw): kind in {"walk", "audit", "state"}
         state = "startup"
         walks = 0
+        current = None  # the walk in progress, if any
         children = []
         for name, rest, ret, raw in events:
             if state == "wait":
@@ -140,28 +141,40 @@ class Classifier:
                 continue
             if name == "openat":
                 oa = openat_args(rest)
+                opened = ret is not None and ret >= 0
+                # A final open (not a directory step) or a failed step ends the walk in progress.
+                final = "O_DIRECTORY" not in rest or not opened
                 if oa and oa[0] == "AT_FDCWD" and oa[1] == "/" and "O_DIRECTORY" in rest:
                     walks += 1
                     w = walks
                     walk_target[w] = "/"
-                    if ret is not None and ret >= 0:
+                    current = None if not opened else w
+                    if opened:
                         walk_of_fd[ret] = w
                         walk_path_fd[ret] = "/"
                     if state == "startup":
                         state = "config"
                     tagged.append((name, "walk", w, raw))
                     continue
-                if oa and oa[0] != "AT_FDCWD" and oa[0] in walk_of_fd and not oa[1].startswith("/"):
-                    w = walk_of_fd[oa[0]]
+                if oa and oa[0] != "AT_FDCWD" and oa[0] in walk_path_fd and not oa[1].startswith("/"):
+                    # A step from a directory of this walk, or from one an earlier walk left
+                    # open (trusted_file keeps them): then a new walk begins.
+                    if current is None:
+                        walks += 1
+                        current = walks
+                        walk_target[current] = walk_path_fd[oa[0]]
+                    w = current
                     base = walk_path_fd[oa[0]]
                     p = (base.rstrip("/") + "/" + oa[1]) if oa[1] else base
                     if len(p) > len(walk_target[w]):
                         walk_target[w] = p
-                    if ret is not None and ret >= 0:
+                    if opened:
                         walk_of_fd[ret] = w
                         walk_path_fd[ret] = p
                         if "O_CREAT" in rest:
                             audit_fds.add(ret)
+                    if final:
+                        current = None
                     tagged.append((name, "walk", w, raw))
                     continue
             fd = first_int_arg(rest)
@@ -172,7 +185,7 @@ class Classifier:
                     walk_of_fd.pop(fd, None)
                 continue
             if fd is not None and fd in walk_of_fd:
-                w = walk_of_fd[fd]
+                w = current if current is not None else walk_of_fd[fd]
                 tagged.append((name, "walk", w, raw))
                 if name == "close":
                     walk_of_fd.pop(fd, None)

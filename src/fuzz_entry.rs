@@ -125,3 +125,11 @@ pub fn handoff(data: &[u8]) {
     let back = crate::handoff::decode(&crate::handoff::encode(&parsed), data);
     assert_eq!(back, Ok(parsed.map_err(|e| e.to_string())));
 }
+
+pub fn proc_status(data: &[u8]) {
+    if let Ok(mask) = crate::proc_status::sig_ignored(data) {
+        // Exactly one line carried it, and it says so again on its own.
+        let line = format!("SigIgn:\t{mask:016x}");
+        assert_eq!(crate::proc_status::sig_ignored(line.as_bytes()), Ok(mask));
+    }
+}

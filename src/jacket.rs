@@ -277,7 +277,7 @@ pub struct Armed<'h> {
 pub fn arm<'h>(kind: Kind, helper: &'h Helper, ctx: &Context<'_>, command_env: &[Vec<u8>]) -> Result<Armed<'h>, Verdict> {
     let (dir, name) = trusted_file::open_parent(&helper.path).map_err(|e| Verdict::Untrusted(e.to_string()))?;
     let c_name = CString::new(name).map_err(|_| Verdict::Untrusted("path contains NUL".into()))?;
-    let fd = sys::openat(Some(&dir), &c_name, sys::O_PATH | sys::O_NOFOLLOW, 0).map_err(Verdict::ExecFailed)?;
+    let fd = sys::openat(Some(dir), &c_name, sys::O_PATH | sys::O_NOFOLLOW, 0).map_err(Verdict::ExecFailed)?;
     let st = sys::fstat(&fd).map_err(Verdict::ExecFailed)?;
     if st.mode & libc::S_IFMT == libc::S_IFLNK {
         return Err(Verdict::Untrusted(format!("{}: is a symbolic link (use the real path)", helper.path)));

@@ -225,12 +225,12 @@ fn read_cache(issuer: &str, now: i64) -> Result<Option<Vec<jwks::Key>>, String> 
 fn cache_dir() -> Result<Fd, String> {
     let (parent, name) = trusted_file::open_parent(CACHE_DIR).map_err(|e| e.to_string())?;
     let cname = CString::new(name).map_err(|_| "bad cache directory name".to_string())?;
-    let created = match sys::mkdirat(&parent, &cname, 0o700) {
+    let created = match sys::mkdirat(parent, &cname, 0o700) {
         Ok(()) => true,
         Err(e) if e.0 == libc::EEXIST => false,
         Err(e) => return Err(format!("{CACHE_DIR}: cannot create: {e}")),
     };
-    let dir = sys::openat(Some(&parent), &cname, sys::O_RDONLY | sys::O_DIRECTORY | sys::O_NOFOLLOW, 0)
+    let dir = sys::openat(Some(parent), &cname, sys::O_RDONLY | sys::O_DIRECTORY | sys::O_NOFOLLOW, 0)
         .map_err(|e| format!("{CACHE_DIR}: cannot open: {e}"))?;
     if created {
         // Explicit, rather than relying on process::harden having made our gid root.

@@ -2,7 +2,7 @@
 //!
 //! Pure parsers (no I/O, `&[u8] -> Result<T, Error>`, each with a fuzz target):
 //! `toml`, `base64url`, `json`, `jwt`, `jwks`, `passwd`, `cli`, `http`, `pem`, `dns` (its message
-//! and file parsers), `jacket::reply`, `handoff`.
+//! and file parsers), `jacket::reply`, `handoff`, `proc_status`.
 //! Policy on top of them, still pure: `config`, `ed25519`, `verify`, `env`, `audit` formatting.
 //! The grant token is parsed in a confined child (`sandbox`), which hands it back (`handoff`).
 //! I/O shells: `trusted_file`, `grant`, `keys`, `users`, `audit::Log`, `exec`, `jacket` (helmets
@@ -33,6 +33,7 @@ pub mod keys;
 pub mod net;
 pub mod passwd;
 pub mod pem;
+pub mod proc_status;
 pub mod process;
 pub mod sandbox;
 pub mod seccomp;

@@ -419,12 +419,26 @@ fn catchable_signals() -> impl Iterator<Item = i32> {
 /// and the audit record.
 const IGNORED_FOR_US: [i32; 2] = [libc::SIGPIPE, libc::SIGXFSZ];
 
-/// Every signal back to its default action (the caller may have left any of them ignored),
-/// except SIGPIPE and SIGXFSZ, which we ignore.
-pub fn reset_signal_dispositions() {
+/// Every signal back to its default action, except SIGPIPE and SIGXFSZ, which we ignore.
+/// `ignored` is the caller's SigIgn mask (bit n-1 for signal n) when it is known: after execve
+/// a disposition is either default or ignored, so only the ignored ones need a syscall. When it
+/// is not known, every catchable signal gets one.
+pub fn reset_signal_dispositions(ignored: Option<u64>) {
     for sig in catchable_signals() {
-        raw_disposition(sig, IGNORED_FOR_US.contains(&sig));
+        let was_ignored = ignored.is_none_or(|mask| mask & (1u64 << (sig - 1)) != 0);
+        if was_ignored || IGNORED_FOR_US.contains(&sig) {
+            raw_disposition(sig, IGNORED_FOR_US.contains(&sig));
+        }
     }
+}
+
+/// This process's `/proc/self/status`, or an error where /proc is not mounted.
+pub fn read_proc_self_status() -> Result<Vec<u8>, Errno> {
+    let fd = openat(None, c"/proc/self/status", libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOCTTY, 0)?;
+    read_capped(&fd, 64 * 1024).map_err(|e| match e {
+        ReadError::Io(e) => e,
+        ReadError::TooLarge => Errno(libc::EFBIG),
+    })
 }
 
 /// In the child before exec: SIGPIPE and SIGXFSZ back to their defaults (an ignored

@@ -3,6 +3,7 @@
 
 use crate::sys::{self, Errno, Fd};
 use std::ffi::CString;
+use std::sync::Mutex;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
@@ -67,23 +68,54 @@ fn cstr(s: &str) -> Result<CString, Error> {
     CString::new(s).map_err(|_| Error::BadPath)
 }
 
+/// Directories this run has already walked to and checked, by path. A later walk starts from
+/// the deepest one it shares instead of from `/` (the config, keys, passwd, group and the audit
+/// log mostly share their first levels). Each is an O_PATH, close-on-exec descriptor held for
+/// the rest of the run: the checks were made on it, and it names the same directory even if
+/// the path is renamed meanwhile.
+static WALKED: Mutex<Vec<(String, &'static Fd)>> = Mutex::new(Vec::new());
+
+fn walked(path: &str) -> Option<&'static Fd> {
+    let list = WALKED.lock().ok()?;
+    list.iter().find(|(p, _)| p == path).map(|&(_, fd)| fd)
+}
+
+fn remember(path: &str, fd: Fd) -> &'static Fd {
+    let fd: &'static Fd = Box::leak(Box::new(fd));
+    if let Ok(mut list) = WALKED.lock() {
+        list.push((path.to_string(), fd));
+    }
+    fd
+}
+
 /// Walks from `/` to the parent directory of `path` with O_NOFOLLOW at every step, checking
 /// each directory on the open descriptor (no path re-resolution, so no race with renames).
 /// Returns the parent's descriptor and the final component.
-pub fn open_parent(path: &str) -> Result<(Fd, String), Error> {
+pub fn open_parent(path: &str) -> Result<(&'static Fd, String), Error> {
     let parts = components(path)?;
     let (last, dirs) = parts.split_last().ok_or(Error::BadPath)?;
-    let mut dir = sys::openat(None, c"/", sys::O_PATH | sys::O_DIRECTORY, 0)
-        .map_err(|errno| Error::Open { path: "/".into(), errno })?;
-    let mut walked = String::new();
-    check_dir(&dir, "/")?;
+    let mut dir = match walked("/") {
+        Some(d) => d,
+        None => {
+            let root = sys::openat(None, c"/", sys::O_PATH | sys::O_DIRECTORY, 0)
+                .map_err(|errno| Error::Open { path: "/".into(), errno })?;
+            check_dir(&root, "/")?;
+            remember("/", root)
+        }
+    };
+    let mut walked_to = String::new();
     for name in dirs {
-        walked.push('/');
-        walked.push_str(name);
-        let next = sys::openat(Some(&dir), &cstr(name)?, sys::O_PATH | sys::O_DIRECTORY | sys::O_NOFOLLOW, 0)
-            .map_err(|errno| Error::Open { path: walked.clone(), errno })?;
-        check_dir(&next, &walked)?;
-        dir = next;
+        walked_to.push('/');
+        walked_to.push_str(name);
+        dir = match walked(&walked_to) {
+            Some(d) => d,
+            None => {
+                let next = sys::openat(Some(dir), &cstr(name)?, sys::O_PATH | sys::O_DIRECTORY | sys::O_NOFOLLOW, 0)
+                    .map_err(|errno| Error::Open { path: walked_to.clone(), errno })?;
+                check_dir(&next, &walked_to)?;
+                remember(&walked_to, next)
+            }
+        };
     }
     Ok((dir, (*last).to_string()))
 }
@@ -100,7 +132,7 @@ fn check_dir(fd: &Fd, path: &str) -> Result<(), Error> {
 /// every parent directory is the same. Symbolic links anywhere on the path are refused.
 pub fn read(path: &str, cap: usize) -> Result<Vec<u8>, Error> {
     let (dir, name) = open_parent(path)?;
-    let fd = sys::openat(Some(&dir), &cstr(&name)?, sys::O_RDONLY | sys::O_NOFOLLOW | sys::O_NONBLOCK | sys::O_NOCTTY, 0)
+    let fd = sys::openat(Some(dir), &cstr(&name)?, sys::O_RDONLY | sys::O_NOFOLLOW | sys::O_NONBLOCK | sys::O_NOCTTY, 0)
         .map_err(|errno| Error::Open { path: path.into(), errno })?;
     let st = sys::fstat(&fd).map_err(|errno| Error::Open { path: path.into(), errno })?;
     if !st.is_regular() {
@@ -119,7 +151,7 @@ pub fn read(path: &str, cap: usize) -> Result<Vec<u8>, Error> {
 pub fn open_append(path: &str) -> Result<Fd, Error> {
     let (dir, name) = open_parent(path)?;
     let fd = sys::openat(
-        Some(&dir),
+        Some(dir),
         &cstr(&name)?,
         sys::O_RDWR | sys::O_APPEND | sys::O_CREAT | sys::O_NOFOLLOW | sys::O_NONBLOCK | sys::O_NOCTTY,
         0o600,
@@ -140,7 +172,7 @@ pub fn open_append(path: &str) -> Result<Fd, Error> {
 /// (Ok(false) when it does not exist yet and would be created on first use).
 pub fn inspect_log(path: &str) -> Result<bool, Error> {
     let (dir, name) = open_parent(path)?;
-    let fd = match sys::openat(Some(&dir), &cstr(&name)?, sys::O_PATH | sys::O_NOFOLLOW, 0) {
+    let fd = match sys::openat(Some(dir), &cstr(&name)?, sys::O_PATH | sys::O_NOFOLLOW, 0) {
         Ok(fd) => fd,
         Err(errno) if errno.0 == libc::ENOENT => return Ok(false),
         Err(errno) => return Err(Error::Open { path: path.into(), errno }),
