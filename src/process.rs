@@ -52,8 +52,9 @@ pub struct HardenError(pub &'static str);
 pub fn harden() -> Result<Inherited, HardenError> {
     // Fill closed 0-2 first: otherwise the next file we open (config, audit log) would become
     // the caller's "stderr".
-    for fd in 0..3 {
-        if !sys::fd_is_open(fd) {
+    let closed = sys::closed_std_fds().unwrap_or_else(|| [0, 1, 2].map(|fd| !sys::fd_is_open(fd)));
+    for (fd, closed) in (0..3).zip(closed) {
+        if closed {
             let got = sys::open_dev_null().map_err(|_| HardenError("cannot open /dev/null for a closed standard descriptor"))?;
             if got != fd {
                 sys::close_raw(got);
@@ -73,18 +74,17 @@ pub fn harden() -> Result<Inherited, HardenError> {
     sys::set_rlimit(libc::RLIMIT_CORE, 0, 0).map_err(|_| HardenError("cannot disable core dumps"))?;
     let mut limits = [None; 5];
     for (slot, &(res, want)) in limits.iter_mut().zip(LIMITS.iter()) {
-        if let Ok((soft, hard)) = sys::get_rlimit(res) {
-            if soft < want || hard < want {
-                // If raising fails (not root), later steps still fail closed on their own.
-                if sys::set_rlimit(res, soft.max(want), hard.max(want)).is_ok() {
-                    *slot = Some((res, soft, hard));
-                }
+        let Ok((soft, hard)) = sys::get_rlimit(res) else { continue };
+        let mut now = soft;
+        if soft < want || hard < want {
+            // If raising fails (not root), later steps still fail closed on their own.
+            if sys::set_rlimit(res, soft.max(want), hard.max(want)).is_ok() {
+                *slot = Some((res, soft, hard));
+                now = soft.max(want);
             }
         }
-    }
-    // Below this we would abort on an allocation halfway through, unrecorded: refuse up front.
-    for res in [libc::RLIMIT_AS, libc::RLIMIT_DATA] {
-        if sys::get_rlimit(res).is_ok_and(|(soft, _)| soft < MIN_MEMORY) {
+        // Below this we would abort on an allocation halfway through, unrecorded: refuse up front.
+        if (res == libc::RLIMIT_AS || res == libc::RLIMIT_DATA) && now < MIN_MEMORY {
             return Err(HardenError("memory limit (RLIMIT_AS/RLIMIT_DATA) too small to run safely"));
         }
     }

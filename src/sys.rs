@@ -139,6 +139,42 @@ pub fn read_capped(fd: &Fd, cap: usize) -> Result<Vec<u8>, ReadError> {
     read_capped_raw(fd.0, cap)
 }
 
+/// [`read_capped`] of a regular file whose fstat size is `size`: once that many bytes have
+/// come, a read that stopped short of its buffer was the end of the file, so the extra read(2)
+/// that would return 0 is skipped. A file that grows meanwhile is read like any other.
+pub fn read_capped_sized(fd: &Fd, cap: usize, size: i64) -> Result<Vec<u8>, ReadError> {
+    let want = usize::try_from(size.max(0)).unwrap_or(usize::MAX);
+    if want > cap {
+        return Err(ReadError::TooLarge);
+    }
+    let mut out = vec![0u8; want + 1];
+    let mut got = 0;
+    while got < out.len() {
+        let rest = out.get_mut(got..).unwrap_or(&mut []);
+        // SAFETY: rest is valid for writes of rest.len() bytes.
+        let n = unsafe { libc::read(fd.0, rest.as_mut_ptr().cast(), rest.len()) };
+        if n < 0 {
+            let e = Errno::last();
+            if e.0 == libc::EINTR {
+                continue;
+            }
+            return Err(ReadError::Io(e));
+        }
+        if n == 0 || (got + n as usize == want) {
+            out.truncate(got + n as usize);
+            return Ok(out);
+        }
+        got += n as usize;
+    }
+    // It grew past its fstat size: read the rest the ordinary way, still capped.
+    let more = read_capped_raw(fd.0, cap.saturating_sub(out.len()))?;
+    out.extend_from_slice(&more);
+    if out.len() > cap {
+        return Err(ReadError::TooLarge);
+    }
+    Ok(out)
+}
+
 /// Same as [`read_capped`] on a descriptor we do not own (stdin).
 pub fn read_capped_raw(fd: libc::c_int, cap: usize) -> Result<Vec<u8>, ReadError> {
     let mut out = Vec::new();
@@ -319,6 +355,15 @@ pub fn getgroups(cap: usize) -> Result<Vec<u32>, Errno> {
 
 // --- process state -----------------------------------------------------------------------------
 
+/// Which of the descriptors 0, 1 and 2 are closed, in one poll(2): a closed one reports
+/// POLLNVAL. None if poll itself fails.
+pub fn closed_std_fds() -> Option<[bool; 3]> {
+    let mut fds = [0, 1, 2].map(|fd| libc::pollfd { fd, events: 0, revents: 0 });
+    // SAFETY: fds is a valid array of 3 pollfd; timeout 0 never blocks.
+    let r = unsafe { libc::poll(fds.as_mut_ptr(), 3, 0) };
+    (r >= 0).then(|| fds.map(|p| p.revents & libc::POLLNVAL != 0))
+}
+
 /// True when descriptor `fd` is open.
 pub fn fd_is_open(fd: libc::c_int) -> bool {
     // SAFETY: F_GETFD only queries the descriptor table.
@@ -432,13 +477,15 @@ pub fn reset_signal_dispositions(ignored: Option<u64>) {
     }
 }
 
-/// This process's `/proc/self/status`, or an error where /proc is not mounted.
+/// This process's `/proc/self/status` in one read(2) (the kernel hands a seq_file over whole
+/// when the buffer is big enough; a short one only makes the SigIgn parse fail, and the caller
+/// then resets every signal), or an error where /proc is not mounted.
 pub fn read_proc_self_status() -> Result<Vec<u8>, Errno> {
     let fd = openat(None, c"/proc/self/status", libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOCTTY, 0)?;
-    read_capped(&fd, 64 * 1024).map_err(|e| match e {
-        ReadError::Io(e) => e,
-        ReadError::TooLarge => Errno(libc::EFBIG),
-    })
+    let mut buf = vec![0u8; 8192];
+    let n = read_some(&fd, &mut buf)?;
+    buf.truncate(n);
+    Ok(buf)
 }
 
 /// In the child before exec: SIGPIPE and SIGXFSZ back to their defaults (an ignored
@@ -920,4 +967,46 @@ pub fn seccomp_allow_only(nrs: &[i64]) -> Result<(), Errno> {
 /// How a child ended, from its wait status: Some(signal) if a signal killed it.
 pub fn killed_by(status: i32) -> Option<i32> {
     libc::WIFSIGNALED(status).then(|| libc::WTERMSIG(status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_with(bytes: &[u8]) -> (Fd, std::path::PathBuf) {
+        let path = std::env::temp_dir().join(format!("escapes-sys-test-{}-{}", getpid(), bytes.len()));
+        std::fs::write(&path, bytes).unwrap();
+        let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        (openat(None, &c, libc::O_RDONLY, 0).unwrap(), path)
+    }
+
+    #[test]
+    fn a_sized_read_returns_the_whole_file_whatever_the_size_hint() {
+        for len in [0usize, 1, 4095, 4096, 70_000] {
+            let data: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            // The real size, a stale smaller one (the file grew), and a stale larger one.
+            for hint in [len as i64, len as i64 / 2, len as i64 + 10, -1] {
+                let (fd, path) = file_with(&data);
+                let got = read_capped_sized(&fd, 1 << 20, hint).ok();
+                let _ = std::fs::remove_file(&path);
+                assert_eq!(got.as_deref(), Some(&data[..]), "len {len} hint {hint}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_sized_read_keeps_its_cap() {
+        let (fd, path) = file_with(&[7u8; 100]);
+        assert!(matches!(read_capped_sized(&fd, 99, 100), Err(ReadError::TooLarge)));
+        let (fd2, _) = file_with(&[7u8; 100]);
+        // A stale small size does not let the file past the cap either.
+        assert!(matches!(read_capped_sized(&fd2, 99, 10), Err(ReadError::TooLarge)));
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn closed_standard_descriptors_are_seen_in_one_poll() {
+        // The test harness has 0-2 open.
+        assert_eq!(closed_std_fds(), Some([false, false, false]));
+    }
 }

@@ -139,7 +139,7 @@ pub fn read(path: &str, cap: usize) -> Result<Vec<u8>, Error> {
         return Err(Error::NotRegular { path: path.into() });
     }
     check_owner_and_mode(path, &st)?;
-    sys::read_capped(&fd, cap).map_err(|e| match e {
+    sys::read_capped_sized(&fd, cap, st.size).map_err(|e| match e {
         sys::ReadError::TooLarge => Error::TooLarge { path: path.into(), cap },
         sys::ReadError::Io(errno) => Error::Read { path: path.into(), errno },
     })
