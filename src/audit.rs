@@ -1,4 +1,5 @@
-//! The audit log: one JSON object per line, appended under an exclusive lock, fsynced.
+//! The audit log: one JSON object per line, appended under an exclusive lock, fsynced (all but
+//! the record of how a command ended, `Log::append_after_run`).
 //! Formatting is pure (`Record::to_line`); `Log` is the I/O shell around it.
 
 use crate::json;
@@ -281,11 +282,24 @@ impl Log {
     /// Appends one whole line and fsyncs it; a partly written line is cut off again, so the log
     /// never holds half a record.
     pub fn append(&self, record: &Record) -> Result<(), Error> {
+        self.append_with(record, true)
+    }
+
+    /// The record of how a command ended: appended the same way but not fsynced. The command
+    /// has run by then, and the "run" record before it was made durable. The next append's
+    /// fsync (or the kernel's writeback within seconds) makes this one durable too; a crash in
+    /// between can lose only this last line, which `--verify-log` then does not miss (the
+    /// chain runs from the line before it).
+    pub fn append_after_run(&self, record: &Record) -> Result<(), Error> {
+        self.append_with(record, false)
+    }
+
+    fn append_with(&self, record: &Record, sync: bool) -> Result<(), Error> {
         // The terminal may still signal us (Ctrl-C, Ctrl-Z): not while we hold the lock and
         // write, or a record could be cut in half or the log left locked.
         let old_mask = sys::block_signals(&sys::SigSet::full()).map_err(Error::Lock)?;
         let result = self.lock().and_then(|()| {
-            let r = self.append_locked(record);
+            let r = self.append_locked(record, sync);
             sys::flock_unlock(&self.fd);
             r
         });
@@ -307,7 +321,7 @@ impl Log {
         }
     }
 
-    fn append_locked(&self, record: &Record) -> Result<(), Error> {
+    fn append_locked(&self, record: &Record, sync: bool) -> Result<(), Error> {
         let before = sys::fstat(&self.fd).map_err(Error::Write)?.size;
         let (prev, terminated) = last_line(&self.fd, before)?;
         let mut record = record.clone();
@@ -328,7 +342,10 @@ impl Log {
                 return Err(Error::Write(e));
             }
         }
-        sys::fsync(&self.fd).map_err(Error::Sync)
+        if sync {
+            sys::fsync(&self.fd).map_err(Error::Sync)?;
+        }
+        Ok(())
     }
 }
 

@@ -651,7 +651,7 @@ fn execute(
             code
         }
     };
-    if let Err(e) = log.append(rec) {
+    if let Err(e) = log.append_after_run(rec) {
         report(&fail(code, "audit", format!("{e} (the command has already run)")));
     }
     code
