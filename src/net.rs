@@ -323,9 +323,7 @@ pub fn read_report(pipe: &Fd, deadline: &Deadline, cap: usize) -> Result<Vec<u8>
 fn child(pipe: Fd, ep: &Endpoint, request: &[u8], trust: &tls::Trust, deadline: &Deadline) -> ! {
     // The audit log and any other descriptor of the parent must not be reachable from here.
     let keep = pipe.raw();
-    for fd in 3..keep {
-        sys::close_raw(fd);
-    }
+    sys::close_below(keep as u32);
     sys::close_from(keep as u32 + 1);
     let result = drop_privileges().and_then(|()| confine()).and_then(|()| fetch(ep, request, trust, deadline));
     let report = match &result {
