@@ -7,6 +7,25 @@ LIBEXECDIR := $(DESTDIR)$(PREFIX)/libexec/escapes
 CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
+# What `make build`, `install` and `deb` ship is linked statically (crt-static, static-pie):
+# no dynamic loader ever runs in the setuid process, so nothing the caller puts in
+# GLIBC_TUNABLES or LD_* is read before main, and start-up is ~40 syscalls shorter.
+# `make LINK=dynamic build install` builds the ordinary way (needs glibc >= 2.36 to run, for RELR).
+LINK ?= static
+HOST_TRIPLE := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+ifeq ($(LINK),static)
+SHIP_FLAGS := --target $(HOST_TRIPLE)
+SHIP_RUSTFLAGS := -C target-feature=+crt-static
+SHIP_DIR := $(TARGET_DIR)/$(HOST_TRIPLE)/release
+else ifeq ($(LINK),dynamic)
+SHIP_FLAGS :=
+SHIP_RUSTFLAGS :=
+SHIP_DIR := $(TARGET_DIR)/release
+else
+$(error LINK must be static or dynamic, not $(LINK))
+endif
+HELPERS := timebox envauth manifest signed coat
+
 # Integration tests run a build whose compiled-in config path points at the test fixture.
 TEST_CONFIG := /run/escapes-test/etc/config.toml
 TEST_CACHE := /run/escapes-test/cache
@@ -16,16 +35,18 @@ TEST_CACHE := /run/escapes-test/cache
 all: build
 
 build:
-	$(CARGO) build --release --locked -p escapes -p escapes-helpers
+	RUSTFLAGS="$(SHIP_RUSTFLAGS) $(RUSTFLAGS)" $(CARGO) build --release --locked -p escapes -p escapes-helpers $(SHIP_FLAGS)
+	@if [ "$(LINK)" = static ] && { readelf -lW $(SHIP_DIR)/escapes | grep -q INTERP || readelf -dW $(SHIP_DIR)/escapes | grep -q NEEDED; }; then \
+	    echo "$(SHIP_DIR)/escapes is not static" >&2; exit 1; fi
 
 install: build
 	install -d -m 0755 $(BINDIR) $(MANDIR)/man8 $(MANDIR)/man5
-	install -o root -g root -m 4755 $(TARGET_DIR)/release/escapes $(BINDIR)/escapes
+	install -o root -g root -m 4755 $(SHIP_DIR)/escapes $(BINDIR)/escapes
 	install -o root -g root -m 0644 man/escapes.8 $(MANDIR)/man8/escapes.8
 	install -o root -g root -m 0644 man/escapes.toml.5 $(MANDIR)/man5/escapes.toml.5
 	install -d -m 0755 $(LIBEXECDIR)
-	for h in timebox envauth manifest signed coat; do \
-	    install -o root -g root -m 0755 $(TARGET_DIR)/release/$$h $(LIBEXECDIR)/$$h; done
+	for h in $(HELPERS); do \
+	    install -o root -g root -m 0755 $(SHIP_DIR)/$$h $(LIBEXECDIR)/$$h; done
 
 # Everything CI runs: unit tests, corpus replay, Wycheproof, and the end-to-end suite against
 # the installed setuid binary (needs root: it creates test users and installs a setuid copy).
@@ -87,9 +108,9 @@ STATIC_BIN := $(TARGET_DIR)/$(STATIC_TRIPLE)/release/escapes
 .PHONY: deb static test-packaging
 
 deb:
-	env -u ESCAPES_CONFIG_PATH -u ESCAPES_CACHE_DIR CARGO_TARGET_DIR=$(DEB_DIR)/cargo RUSTFLAGS="$(REPRO_RUSTFLAGS)" \
-	    $(CARGO) build --release --locked -p escapes $(if $(DEB_HELPERS),-p escapes-helpers)
-	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) CARGO=$(CARGO) sh packaging/build-deb.sh $(DEB_DIR)/cargo/release $(DEB) $(DEB_HELPERS)
+	env -u ESCAPES_CONFIG_PATH -u ESCAPES_CACHE_DIR CARGO_TARGET_DIR=$(DEB_DIR)/cargo RUSTFLAGS="$(SHIP_RUSTFLAGS) $(REPRO_RUSTFLAGS)" \
+	    $(CARGO) build --release --locked -p escapes $(if $(DEB_HELPERS),-p escapes-helpers) $(SHIP_FLAGS)
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) CARGO=$(CARGO) sh packaging/build-deb.sh $(patsubst $(TARGET_DIR)/%,$(DEB_DIR)/cargo/%,$(SHIP_DIR)) $(DEB) $(DEB_HELPERS)
 
 static:
 	ESCAPES_CONFIG_PATH=$(STATIC_CONFIG_PATH) ESCAPES_CACHE_DIR=$(STATIC_CACHE_DIR) \
@@ -123,4 +144,5 @@ deny:
 	$(CARGO) deny --offline check bans licenses sources
 
 repro:
-	CARGO=$(CARGO) SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) sh packaging/repro.sh
+	CARGO=$(CARGO) SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) SHIP_FLAGS="$(SHIP_FLAGS)" SHIP_RUSTFLAGS="$(SHIP_RUSTFLAGS)" \
+	    sh packaging/repro.sh

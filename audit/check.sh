@@ -31,12 +31,19 @@ AUDIT_LOG=$ROOT/log/audit.log
 DEFAULT_AUDIT_LOG=/var/log/openape/audit.log
 BIN=$ROOT/bin/escapes
 
-echo "building escapes (ESCAPES_CONFIG_PATH=$CONFIG_PATH) and escapes-mint" >&2
+# Both link modes: the static binary `make install` ships (crt-static, static-pie, as the
+# Makefile builds it) and the ordinary dynamic one (LINK=dynamic), whose loader adds its own
+# start-up syscalls. Scenario names of the dynamic run end in "-dynamic".
+triple=$(rustc -vV | sed -n 's/^host: //p')
+echo "building escapes (ESCAPES_CONFIG_PATH=$CONFIG_PATH; static and dynamic) and escapes-mint" >&2
+ESCAPES_CONFIG_PATH=$CONFIG_PATH RUSTFLAGS="-C target-feature=+crt-static" $CARGO build -q -p escapes --release --target "$triple"
 ESCAPES_CONFIG_PATH=$CONFIG_PATH $CARGO build -q -p escapes --release
 $CARGO build -q -p escapes-testkit --release --bin escapes-mint
 target=${CARGO_TARGET_DIR:-target}
 MINT=$target/release/escapes-mint
-[ -x "$target/release/escapes" ] && [ -x "$MINT" ] || die "build produced no binaries under $target/release"
+STATIC_BIN=$target/$triple/release/escapes
+DYNAMIC_BIN=$target/release/escapes
+[ -x "$STATIC_BIN" ] && [ -x "$DYNAMIC_BIN" ] && [ -x "$MINT" ] || die "build produced no binaries under $target"
 
 # One user of the fixture at a time (the path is compiled in): the integration tests queue on
 # the same lock file (tests/support/mod.rs).
@@ -52,7 +59,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fixture_install "$target/release/escapes"
 fixture_reset "$MINT"
 
 now=$(date +%s)
@@ -71,10 +77,11 @@ printf 'not a program\n' | write_root_file "$ROOT/bin/audit-noexec" 755
 
 scenarios=()
 failed=0
+suffix=
 # scenario NAME EXPECTED_EXIT STDIN_FILE ARGS... -- runs escapes as the test user under strace
 # (AS_USER=root for the root-only modes).
 scenario() {
-    local name=$1 want=$2 input=$3 rc=0 user=${AS_USER:-$USER_NAME}
+    local name=$1$suffix want=$2 input=$3 rc=0 user=${AS_USER:-$USER_NAME}
     shift 3
     mkdir "$work/$name"
     (cd / && env -i PATH=/usr/bin:/bin LANG=C strace -ff -qq -o "$work/$name/trace" -u "$user" \
@@ -87,56 +94,65 @@ scenario() {
     scenarios+=("$name=$work/$name/trace")
 }
 
-t_true=$(token '["/usr/bin/true"]')
-scenario true 0 /dev/null --grant "$t_true" -- /usr/bin/true
+all_scenarios() {
+    t_true=$(token '["/usr/bin/true"]')
+    scenario true 0 /dev/null --grant "$t_true" -- /usr/bin/true
 
-printf '%s\n' "$t_true" >"$work/grant.stdin"
-scenario grant-stdin 0 "$work/grant.stdin" --grant-stdin -- /usr/bin/true
+    printf '%s\n' "$t_true" >"$work/grant$suffix.stdin"
+    scenario grant-stdin 0 "$work/grant$suffix.stdin" --grant-stdin -- /usr/bin/true
 
-grant_file=$work/grant.jwt
-printf '%s\n' "$t_true" >"$grant_file"
-chown "$USER_NAME:" "$grant_file"
-chmod 600 "$grant_file"
-scenario grant-file 0 /dev/null --grant-file "$grant_file" -- /usr/bin/true
+    grant_file=$work/grant$suffix.jwt
+    printf '%s\n' "$t_true" >"$grant_file"
+    chown "$USER_NAME:" "$grant_file"
+    chmod 600 "$grant_file"
+    scenario grant-file 0 /dev/null --grant-file "$grant_file" -- /usr/bin/true
 
-# A bare name, resolved through the safe PATH, run as another user.
-scenario run-as 0 /dev/null --grant "$(token '["id","-u"]')" --run-as "$OTHER_USER" -- id -u
+    # A bare name, resolved through the safe PATH, run as another user.
+    scenario run-as 0 /dev/null --grant "$(token '["id","-u"]')" --run-as "$OTHER_USER" -- id -u
 
-# The command signals escapes; escapes forwards it to the command (which ignores it).
-fwd="trap '' USR1; kill -USR1 \$PPID; sleep 0.2; exit 0"
-scenario forward-signal 0 /dev/null --grant "$(token "[\"sh\",\"-c\",\"$fwd\"]")" -- sh -c "$fwd"
+    # The command signals escapes; escapes forwards it to the command (which ignores it).
+    fwd="trap '' USR1; kill -USR1 \$PPID; sleep 0.2; exit 0"
+    scenario forward-signal 0 /dev/null --grant "$(token "[\"sh\",\"-c\",\"$fwd\"]")" -- sh -c "$fwd"
 
-scenario script 0 /dev/null --grant "$(token "[\"$ROOT/bin/audit-script\"]")" -- "$ROOT/bin/audit-script"
-scenario exec-fails 126 /dev/null --grant "$(token "[\"$ROOT/bin/audit-noexec\"]")" -- "$ROOT/bin/audit-noexec"
-scenario not-found 127 /dev/null --grant "$(token '["escapes-no-such-command"]')" -- escapes-no-such-command
+    scenario script 0 /dev/null --grant "$(token "[\"$ROOT/bin/audit-script\"]")" -- "$ROOT/bin/audit-script"
+    scenario exec-fails 126 /dev/null --grant "$(token "[\"$ROOT/bin/audit-noexec\"]")" -- "$ROOT/bin/audit-noexec"
+    scenario not-found 127 /dev/null --grant "$(token '["escapes-no-such-command"]')" -- escapes-no-such-command
 
-# Tampered payload: someone else's claims under the original signature.
-t_evil=$(token '["/usr/bin/id"]')
-IFS=. read -r h _ s <<<"$t_true"
-IFS=. read -r _ p _ <<<"$t_evil"
-scenario tampered 5 /dev/null --grant "$h.$p.$s" -- /usr/bin/id
+    # Tampered payload: someone else's claims under the original signature.
+    t_evil=$(token '["/usr/bin/id"]')
+    IFS=. read -r h _ s <<<"$t_true"
+    IFS=. read -r _ p _ <<<"$t_evil"
+    scenario tampered 5 /dev/null --grant "$h.$p.$s" -- /usr/bin/id
 
-chmod 664 "$CONFIG_PATH"
-scenario config-writable 1 /dev/null --grant "$t_true" -- /usr/bin/true
-chmod 644 "$CONFIG_PATH"
+    chmod 664 "$CONFIG_PATH"
+    scenario config-writable 1 /dev/null --grant "$t_true" -- /usr/bin/true
+    chmod 644 "$CONFIG_PATH"
 
-scenario check 0 /dev/null --check --grant "$t_true" -- /usr/bin/true
+    scenario check 0 /dev/null --check --grant "$t_true" -- /usr/bin/true
 
-# --verify-log drops root first, so give it a copy the test user can read.
-cp "$AUDIT_LOG" "$work/audit.copy"
-chown "$USER_NAME:" "$work/audit.copy"
-scenario verify-log 0 /dev/null --verify-log "$work/audit.copy"
+    # --verify-log drops root first, so give it a copy the test user can read.
+    cp "$AUDIT_LOG" "$work/audit$suffix.copy"
+    chown "$USER_NAME:" "$work/audit$suffix.copy"
+    scenario verify-log 0 /dev/null --verify-log "$work/audit$suffix.copy"
 
-AS_USER=root scenario check-config 0 /dev/null --check-config
+    AS_USER=root scenario check-config 0 /dev/null --check-config
 
-scenario version 0 /dev/null --version
-scenario help 0 /dev/null --help
-scenario usage 1 /dev/null --grant "$t_true" /usr/bin/true
+    scenario version 0 /dev/null --version
+    scenario help 0 /dev/null --help
+    scenario usage 1 /dev/null --grant "$t_true" /usr/bin/true
+
+}
+
+fixture_install "$STATIC_BIN"
+suffix= all_scenarios
+fixture_install "$DYNAMIC_BIN"
+suffix=-dynamic
+all_scenarios
 
 [ "$failed" = 0 ] || die "a scenario did not behave as expected; its trace would not mean what it should"
 
 dump=()
 [ "${KEEP_TRACES:-0}" = 1 ] && dump=(--dump "$work/classified.tsv")
 python3 -B "$here/phases.py" --list "$list" --binary "$BIN" --config-path "$CONFIG_PATH" \
-    --audit-path "$AUDIT_LOG" --audit-path "$DEFAULT_AUDIT_LOG" --count-scenario true \
+    --audit-path "$AUDIT_LOG" --audit-path "$DEFAULT_AUDIT_LOG" --count-scenario true --count-scenario true-dynamic \
     "${dump[@]}" "${scenarios[@]}"

@@ -21,8 +21,8 @@ MIB = 1024 * 1024
 
 LABELS = {
     "true": "bare `/bin/true`",
-    "escapes": "**escapes**, offline `always` grant, pinned key",
-    "escapes-static": "escapes, same, crt-static (static-pie) build",
+    "escapes": "**escapes** (static-pie, as `make install` ships it), offline `always` grant, pinned key",
+    "escapes-dynamic": "escapes, same, dynamic (LINK=dynamic) build",
     "escapes-once": "escapes, `once` grant, /consume at the loopback test IdP (TLS)",
     "doas": "`doas -n` (OpenDoas)",
     "sudo": "`sudo -n`",
@@ -34,7 +34,7 @@ LABELS = {
     "esc-issuers100": "escapes with 100 issuers, one pinned JWKS file each, ours last",
     "esc-tmpfslog": "escapes with the audit log on tmpfs (fsync costs nothing)",
 }
-MAIN = ["true", "escapes", "escapes-static", "escapes-once", "doas", "sudo", "sudo-rs"]
+MAIN = ["true", "escapes", "escapes-dynamic", "escapes-once", "doas", "sudo", "sudo-rs"]
 SCALING = ["esc-log1g", "esc-approvers", "esc-token16k", "esc-keys100", "esc-issuers100", "esc-tmpfslog"]
 
 
@@ -125,20 +125,43 @@ def cg_total(path):
 
 
 def callgrind(row):
+    """[(total Ir, biggest file, number of files, exit code)] per run. The exit code is the one
+    bench/run.sh recorded for the run under valgrind (None: not recorded)."""
     runs = []
     for d in sorted(glob.glob(f"{OUT}/callgrind/{row}.*")):
         files = glob.glob(f"{d}/callgrind.out.*")
-        if files:
-            runs.append((sum(cg_total(p) for p in files), max(files, key=cg_total), len(files)))
+        rc = read(f"{d}/exit")
+        rc = int(rc) if re.match(r"^-?\d+$", rc) else None
+        if files or rc:
+            runs.append((sum(cg_total(p) for p in files), max(files, key=cg_total) if files else None, len(files), rc))
     return runs
 
 
 cg = {row: callgrind(row) for row in rows}
 
 
+def cg_failed(row):
+    """Exit codes of the row's callgrind runs that failed (exited non-zero): any one of them
+    makes the row's instruction count the count of a failed run, not a result."""
+    return [r[3] for r in cg.get(row, []) if r[3]]
+
+
 def ir(row):
+    """Instructions of the row's first callgrind run; None when missing or any run failed."""
     r = cg.get(row)
-    return r[0][0] if r else None
+    if not r or cg_failed(row):
+        return None
+    return r[0][0] or None
+
+
+def ir_cell(row):
+    """The instructions cell: the number, or for a failed run the number struck out and marked."""
+    bad = cg_failed(row)
+    if bad:
+        raw = cg[row][0][0]
+        shown = f"~~{raw / 1e6:.3f} M~~ " if raw else ""
+        return f"{shown}**INVALID: callgrind run exited {'/'.join(str(b) for b in sorted(set(bad)))}**"
+    return mio(ir(row))
 
 
 # --- binaries ---------------------------------------------------------------------------------
@@ -189,6 +212,13 @@ doas_med = wall.get("doas", {}).get("median")
 true_med = wall.get("true", {}).get("median")
 esc_med = wall.get("escapes", {}).get("median")
 doas_ir = ir("doas")
+cg_bad = [row for row in rows if cg_failed(row)]
+cg_bad_note = (
+    "**Callgrind failed** (exit non-zero under valgrind) for "
+    + ", ".join(f"`{r}`" for r in cg_bad)
+    + ": their instruction counts are of a failed run, marked INVALID, and left out of every ratio and target."
+    " See the notes at the end and target/bench/results/callgrind/<row>.<run>/valgrind.log."
+) if cg_bad else None
 
 def cpu_use():
     """Busy and stolen shares of all CPUs over the timed phase, from /proc/stat."""
@@ -246,17 +276,27 @@ for row in [r for r in MAIN if r in rows]:
     libs = size[2] if size else "–"
     L.append(
         f"| {label(row)} | {ms(w.get('min'))} | {ms(w.get('median'))} | {ratio(w.get('median'), doas_med)} | {ratio(w.get('median'), true_med)} | "
-        f"{num(sysc[row][0])} | {kib(peak[row])} | {mio(ir(row))} | {ratio(ir(row), doas_ir) if row != 'true' else '–'} | {b} | {libs} |"
+        f"{num(sysc[row][0])} | {kib(peak[row])} | {ir_cell(row)} | {ratio(ir(row), doas_ir) if row != 'true' else '–'} | {b} | {libs} |"
     )
+if cg_bad_note:
+    L += ["", cg_bad_note]
 L += [
     "",
+    "- *escapes* rows are the crt-static (static-pie) build that `make build`/`install`/`deb` ship (built",
+    "  with `--target` the host triple); the dynamic row is `make LINK=dynamic build`. Same source, same",
+    "  release profile, same compiled-in config path.",
     "- *Instructions* count the elevating program, from its first instruction (the dynamic loader's",
-    "  included): a non-setuid copy run as root under `valgrind --tool=callgrind --trace-children=no`, all",
-    "  output files summed, with `--dump-before='*fork'` so that a forked child's count starts at the fork",
-    "  instead of repeating its parent's. A forked child that goes on to exec `/bin/true` leaves no callgrind",
-    "  output (alike for every tool: escapes, doas with PAM, sudo and sudo-rs all fork), so what is counted",
-    "  is the parent, plus escapes' unprivileged network child in the once row (it exits without exec).",
-    "  `/bin/true` itself is not counted (its own row is the loader plus `true`).",
+    "  included, where there is one): a non-setuid copy run as root under `valgrind --tool=callgrind",
+    "  --trace-children=no`, all output files summed, with `--dump-before='*fork'` so that a forked child's",
+    "  count starts at the fork instead of repeating its parent's. A forked child that goes on to exec",
+    "  `/bin/true` leaves no callgrind output (alike for every tool: escapes, doas with PAM, sudo and sudo-rs",
+    "  all fork), so what is counted is the parent, plus escapes' confined children that exit without exec",
+    "  (the token-parsing child in every escapes row, the network child in the once row).",
+    "  `/bin/true` itself is not counted (its own row is the loader plus `true`). A callgrind run that",
+    "  exits non-zero is not a result: its count is shown struck out and marked INVALID.",
+    "- The escapes copies callgrind runs are built with `--features valgrind` (bench only, never installed):",
+    "  they differ from the timed setuid ones only by a longer seccomp allow-list in the confined parse and",
+    "  network children (valgrind's own syscalls, which would otherwise get those children killed).",
     "- *Syscalls* are `strace -f -c -u escapes-bench` (as root), so they include `/bin/true` after the exec.",
     "- *Peak RSS* is `/usr/bin/time -v` (median of 5) as the bench user: the larger of the tool and `/bin/true`.",
     "- sudo additionally `dlopen`s its sudoers plugin and PAM modules, which `ldd` does not show.",
@@ -270,7 +310,9 @@ if "sudo" in rows:
 rep = []
 for row in rows:
     r = cg.get(row, [])
-    if len(r) >= 2 and r[0][0]:
+    if cg_failed(row):
+        rep.append(f"{row} INVALID (failed run)")
+    elif len(r) >= 2 and r[0][0]:
         rep.append(f"{row} {abs(r[1][0] - r[0][0]) / r[0][0] * 100:.2f}%")
 L += ["- Callgrind repeatability (difference between two runs): " + ", ".join(rep) + "."]
 
@@ -279,15 +321,18 @@ L += [
     "",
     "## Scaling (escapes, offline `always` grant)",
     "",
-    "Measured in the same rounds as the table above; the ratio is to the plain escapes row of this run.",
+    "Measured in the same rounds as the table above, with the same static-pie build; the ratio is to the",
+    "plain escapes row of this run.",
     "",
     "| case | min ms | median ms | × escapes | syscalls incl. child | peak RSS | instructions |",
     "|---|---:|---:|---:|---:|---:|---:|",
-    f"| baseline (row above) | {ms(wall.get('escapes', {}).get('min'))} | {ms(esc_med)} | 1.00× | {num(sysc.get('escapes', (None,))[0])} | {kib(peak.get('escapes'))} | {mio(ir('escapes'))} |",
+    f"| baseline (row above) | {ms(wall.get('escapes', {}).get('min'))} | {ms(esc_med)} | 1.00× | {num(sysc.get('escapes', (None,))[0])} | {kib(peak.get('escapes'))} | {ir_cell('escapes')} |",
 ]
 for row in [r for r in SCALING if r in rows]:
     w = wall.get(row, {})
-    L.append(f"| {label(row)} | {ms(w.get('min'))} | {ms(w.get('median'))} | {ratio(w.get('median'), esc_med)} | {num(sysc[row][0])} | {kib(peak[row])} | {mio(ir(row))} |")
+    L.append(f"| {label(row)} | {ms(w.get('min'))} | {ms(w.get('median'))} | {ratio(w.get('median'), esc_med)} | {num(sysc[row][0])} | {kib(peak[row])} | {ir_cell(row)} |")
+if any(r in cg_bad for r in SCALING + ["escapes"]):
+    L += ["", cg_bad_note]
 log_size = int(read(f"{OUT}/log1g.size", "0"))
 a10k_size = int(read(f"{OUT}/approvers10k.size", "0"))
 a10k_rc = read(f"{OUT}/approvers10k.rc")
@@ -308,7 +353,7 @@ else:
 
 # --- targets ----------------------------------------------------------------------------------
 def verdict(ok):
-    return "**met**" if ok else "**missed**"
+    return "**INVALID**" if ok is None else "**met**" if ok else "**missed**"
 
 
 def targets(row):
@@ -324,7 +369,10 @@ def targets(row):
     if p is not None:
         out.append(("peak RSS ≤ 1.5 MiB", f"{p / 1024:.2f} MiB", p <= 1.5 * 1024))
     i = ir(row)
-    if i and doas_ir:
+    if cg_failed(row) or cg_failed("doas"):
+        who = " and ".join(r for r in (row, "doas") if cg_failed(r))
+        out.append(("callgrind ≤ 0.5× doas", f"INVALID: the callgrind run of {who} failed", None))
+    elif i and doas_ir:
         out.append(("callgrind ≤ 0.5× doas", f"{i / 1e6:.3f} M = {i / doas_ir:.2f}× doas ({doas_ir / 1e6:.3f} M)", i <= 0.5 * doas_ir))
     b = bins.get(row)
     if b:
@@ -333,8 +381,9 @@ def targets(row):
 
 
 L += ["", "## Targets (issue 8)", ""]
-cols = [r for r in ("escapes", "escapes-static") if r in rows]
-L.append("| target | " + " | ".join(f"{r}: value" for r in cols) + " | " + " | ".join(f"{r}" for r in cols) + " |")
+cols = [r for r in ("escapes", "escapes-dynamic") if r in rows]
+col_name = {"escapes": "escapes (static-pie, as `make install` ships it)", "escapes-dynamic": "escapes-dynamic (LINK=dynamic)"}
+L.append("| target | " + " | ".join(f"{col_name[r]}: value" for r in cols) + " | " + " | ".join(f"{col_name[r]}" for r in cols) + " |")
 L.append("|---|" + "---|" * (2 * len(cols)))
 tt = {r: targets(r) for r in cols}
 for k in range(len(tt.get("escapes", []))):
@@ -370,7 +419,9 @@ def tidy(lines):
     return out
 
 
-if cg.get("escapes"):
+if cg_failed("escapes"):
+    L += ["**Not shown: the callgrind run of the offline row failed** (see the notes at the end).", ""]
+elif cg.get("escapes") and cg["escapes"][0][1]:
     main_file = cg["escapes"][0][1]
     L += [f"Callgrind, offline row, escapes itself ({cg_total(main_file):,} Ir). Self cost by function:", "", "```"]
     L += tidy(annotate(main_file, False)[:15]) + ["```", ""]
@@ -393,7 +444,7 @@ if unstripped and os.path.exists(unstripped):
     total_sym = sum(by.values())
     L += [f"Binary size by crate (symbol bytes of the unstripped build, {total_sym / MIB:.2f} MiB of code and data in named symbols): "
           + ", ".join(f"{k} {v / 1024:.0f} KiB" for k, v in by.most_common(10)) + ".", ""]
-if cg.get("escapes-once"):
+if cg.get("escapes-once") and cg["escapes-once"][0][1] and not cg_failed("escapes-once"):
     d = os.path.dirname(cg["escapes-once"][0][1])
     files = glob.glob(d + "/callgrind.out.*")
     # The network child: the file whose process is not the one valgrind started (its pid differs).
@@ -456,13 +507,17 @@ if fsyncs:
                " and part of the wall time. doas, sudo and sudo-rs write nothing synchronously.")
 if "escapes-once" in wall and esc_med:
     d = wall["escapes-once"]["median"] - esc_med
-    obs.append(f"The once row costs {d:.1f} ms more than the offline row (median). Its instructions are only"
-               f" {((ir('escapes-once') or 0) - (ir('escapes') or 0)) / 1e6:.1f} M more, so the time is waiting, not computing."
-               + once_wait())
-if "escapes-static" in wall and esc_med:
-    obs.append(f"crt-static (static-pie) vs the dynamic build: median {wall['escapes-static']['median']:.2f} vs {esc_med:.2f} ms,"
-               f" {num(sysc['escapes-static'][0])} vs {num(sysc['escapes'][0])} syscalls, peak RSS {kib(peak['escapes-static'])} vs {kib(peak['escapes'])}"
-               + (f", {mio(ir('escapes-static'))} vs {mio(ir('escapes'))} instructions" if ir('escapes-static') else "") + ".")
+    if ir("escapes-once") and ir("escapes"):
+        more = (f" Its instructions are only {(ir('escapes-once') - ir('escapes')) / 1e6:.1f} M more, so the time is waiting,"
+                " not computing.")
+    else:
+        more = " (Instructions not compared: a callgrind run failed.)"
+    obs.append(f"The once row costs {d:.1f} ms more than the offline row (median).{more}" + once_wait())
+if "escapes-dynamic" in wall and esc_med:
+    obs.append(f"static-pie (as shipped) vs the dynamic (LINK=dynamic) build: median {esc_med:.2f} vs {wall['escapes-dynamic']['median']:.2f} ms,"
+               f" {num(sysc['escapes'][0])} vs {num(sysc['escapes-dynamic'][0])} syscalls, peak RSS {kib(peak['escapes'])} vs {kib(peak['escapes-dynamic'])}"
+               + (f", {mio(ir('escapes'))} vs {mio(ir('escapes-dynamic'))} instructions" if ir('escapes') and ir('escapes-dynamic') else
+                  ", instructions not comparable (a callgrind run failed)") + ".")
 if obs:
     L += ["## Observations", ""] + [f"- {o}" for o in obs] + [""]
 
@@ -474,7 +529,7 @@ L += [
     "- **Once row:** a fresh `once` grant per run, minted through the test IdP's admin endpoint by",
     "  hyperfine's `--prepare` (not timed), passed with `--grant-file`. escapes runs with `offline = false`",
     "  and the IdP's key pinned in `[keys]`, so each timed run does one TLS `/consume` round trip to",
-    "  127.0.0.1 and no JWKS fetch. This build has its own compiled-in config path.",
+    "  127.0.0.1 and no JWKS fetch. This build (static-pie too) has its own compiled-in config path.",
     "- **The other escapes rows:** `--grant <token>` on the command line, `offline = true`, pinned key.",
     "  The scaling rows swap the config file (compiled-in path, root-owned) between hyperfine invocations.",
     "- **doas/sudo/sudo-rs:** one NOPASSWD rule each for the bench user and `/bin/true`; Debian's default",

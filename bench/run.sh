@@ -14,7 +14,8 @@
 # Environment:
 #   BENCH_RUNS    timed runs per row, spread over the rounds (default 100; at least 10)
 #   BENCH_ROUNDS  rounds; each round runs every row once in a rotated order (default 10)
-#   BENCH_STATIC  1 (default): also measure a crt-static (static-pie) build of escapes; 0: skip
+#   BENCH_DYNAMIC 1 (default): also measure a dynamically linked (LINK=dynamic) build of escapes;
+#                 0: skip. The main escapes rows are the static-pie build, as `make install` ships it.
 #   BENCH_SUDO_RS 1 (default): build sudo-rs once with `cargo install` (about a minute here); 0: skip
 #   BENCH_KEEP    1: leave the setup in place at the end (for poking at it by hand)
 #   CARGO         default cargo
@@ -25,7 +26,7 @@ REPO=$PWD
 CARGO=${CARGO:-cargo}
 RUNS=${BENCH_RUNS:-100}
 ROUNDS=${BENCH_ROUNDS:-10}
-WANT_STATIC=${BENCH_STATIC:-1}
+WANT_DYNAMIC=${BENCH_DYNAMIC:-1}
 WANT_SUDO_RS=${BENCH_SUDO_RS:-1}
 
 ROOT=/run/escapes-bench
@@ -128,28 +129,52 @@ mv "$SUDOERS.tmp" "$SUDOERS"
 
 # --- builds -----------------------------------------------------------------------------------
 # Unstripped (symbols for callgrind_annotate); the timed copies are stripped, which is the same
-# code. Each compiled-in config path has its own target dir so a second run rebuilds nothing.
+# code. Each build (compiled-in config path, static or dynamic, with or without the `valgrind`
+# feature) has its own target dir so a second run rebuilds nothing.
+#
+# The escapes rows measure what `make build`/`install`/`deb` ship: crt-static (static-pie),
+# built for the host triple with --target. The `valgrind` builds are used only for the
+# non-setuid copies callgrind runs: that feature adds valgrind's own syscalls to the seccomp
+# allow-lists of the confined parse and network children (build.rs), which would otherwise be
+# killed under valgrind. The timed, strace and RSS runs use the featureless builds.
 build() { # TARGET_DIR CONFIG_PATH [cargo args...]
     local dir=$1 cfg=$2
     shift 2
     ESCAPES_CONFIG_PATH=$cfg ESCAPES_CACHE_DIR=$ROOT/cache CARGO_PROFILE_RELEASE_STRIP=false \
         CARGO_TARGET_DIR=$dir "$CARGO" build -q --release --locked "$@"
 }
-say "building escapes (config $ROOT/etc/config.toml), escapes-mint, escapes-testidp"
-build "$TB/cargo" "$ROOT/etc/config.toml" -p escapes -p escapes-testkit -p escapes-testidp
-say "building escapes for the once row (config $ROOT/etc/online.toml)"
-build "$TB/cargo-online" "$ROOT/etc/online.toml" -p escapes
+TRIPLE=$(rustc -vV | sed -n 's/^host: //p')
+[ -n "$TRIPLE" ] || die "rustc -vV names no host triple"
+static_build() { # TARGET_DIR CONFIG_PATH [cargo args...]: crt-static, as `make build` does it
+    RUSTFLAGS="-C target-feature=+crt-static" build "$@" --target "$TRIPLE"
+}
+is_static() { local h; h=$(readelf -lW "$1" && readelf -dW "$1") || return 1; ! grep -qE 'INTERP|\(NEEDED\)' <<<"$h"; }
+say "building escapes-mint, escapes-testidp"
+build "$TB/cargo" "$ROOT/etc/config.toml" -p escapes-testkit -p escapes-testidp
+say "building escapes, static-pie (config $ROOT/etc/config.toml), and its --features valgrind copy"
+static_build "$TB/cargo-static" "$ROOT/etc/config.toml" -p escapes
+static_build "$TB/cargo-static-vg" "$ROOT/etc/config.toml" -p escapes --features valgrind
+say "building escapes for the once row, static-pie (config $ROOT/etc/online.toml), and its --features valgrind copy"
+static_build "$TB/cargo-online" "$ROOT/etc/online.toml" -p escapes
+static_build "$TB/cargo-online-vg" "$ROOT/etc/online.toml" -p escapes --features valgrind
+ESC=$TB/cargo-static/$TRIPLE/release/escapes
+ESC_VG=$TB/cargo-static-vg/$TRIPLE/release/escapes
+ONL=$TB/cargo-online/$TRIPLE/release/escapes
+ONL_VG=$TB/cargo-online-vg/$TRIPLE/release/escapes
+for f in "$ESC" "$ESC_VG" "$ONL" "$ONL_VG"; do is_static "$f" || die "$f is not static (INTERP or NEEDED in readelf)"; done
 MINT=$TB/cargo/release/escapes-mint
 IDP=$TB/cargo/release/escapes-testidp
-TRIPLE=$(rustc -vV | sed -n 's/^host: //p')
-HAVE_STATIC=0
-if [ "$WANT_STATIC" = 1 ]; then
-    say "building a crt-static (static-pie) escapes, same config path"
-    if RUSTFLAGS="-C target-feature=+crt-static" build "$TB/cargo-static" "$ROOT/etc/config.toml" -p escapes --target "$TRIPLE" 2>"$OUT/static-build.log"; then
-        HAVE_STATIC=1
+HAVE_DYNAMIC=0
+if [ "$WANT_DYNAMIC" = 1 ]; then
+    say "building a dynamically linked (LINK=dynamic) escapes, same config path, and its --features valgrind copy"
+    if build "$TB/cargo" "$ROOT/etc/config.toml" -p escapes 2>"$OUT/dynamic-build.log" &&
+        build "$TB/cargo-vg" "$ROOT/etc/config.toml" -p escapes --features valgrind 2>>"$OUT/dynamic-build.log"; then
+        HAVE_DYNAMIC=1
     else
-        note "escapes-static skipped: the crt-static build failed ($(tail -n 1 "$OUT/static-build.log"))"
+        note "escapes-dynamic skipped: the dynamic build failed ($(tail -n 1 "$OUT/dynamic-build.log"))"
     fi
+else
+    note "escapes-dynamic skipped: BENCH_DYNAMIC=0"
 fi
 HAVE_SUDO_RS=0
 if [ "$WANT_SUDO_RS" = 1 ]; then
@@ -170,16 +195,17 @@ install -d -o root -g root -m 0700 "$ROOT/log" "$ROOT/cache"
 install -d -o "$U" -g "$U" -m 0700 "$ROOT/u"   # the bench user's files: once grants, hyperfine JSON
 install -d -o root -g root -m 0700 "$BIGDIR"
 B=$ROOT/bin
-install -o root -g root -m 4755 -s "$TB/cargo/release/escapes" "$B/escapes"
-install -o root -g root -m 4755 -s "$TB/cargo-online/release/escapes" "$B/escapes-online"
-# Non-setuid copies for valgrind, run as root (valgrind refuses setuid files). Unstripped.
-install -o root -g root -m 0755 "$TB/cargo/release/escapes" "$B/escapes-nosuid"
-install -o root -g root -m 0755 "$TB/cargo-online/release/escapes" "$B/escapes-online-nosuid"
+install -o root -g root -m 4755 -s "$ESC" "$B/escapes"
+install -o root -g root -m 4755 -s "$ONL" "$B/escapes-online"
+# Non-setuid copies for valgrind, run as root (valgrind refuses setuid files). Unstripped, and
+# for escapes the `valgrind` feature builds (longer seccomp allow-lists, nothing else).
+install -o root -g root -m 0755 "$ESC_VG" "$B/escapes-nosuid"
+install -o root -g root -m 0755 "$ONL_VG" "$B/escapes-online-nosuid"
 install -o root -g root -m 0755 /usr/bin/doas "$B/doas-nosuid"
 install -o root -g root -m 0755 /usr/bin/sudo "$B/sudo-nosuid"
-if [ "$HAVE_STATIC" = 1 ]; then
-    install -o root -g root -m 4755 -s "$TB/cargo-static/$TRIPLE/release/escapes" "$B/escapes-static"
-    install -o root -g root -m 0755 "$TB/cargo-static/$TRIPLE/release/escapes" "$B/escapes-static-nosuid"
+if [ "$HAVE_DYNAMIC" = 1 ]; then
+    install -o root -g root -m 4755 -s "$TB/cargo/release/escapes" "$B/escapes-dynamic"
+    install -o root -g root -m 0755 "$TB/cargo-vg/release/escapes" "$B/escapes-dynamic-nosuid"
 fi
 if [ "$HAVE_SUDO_RS" = 1 ]; then
     install -o root -g root -m 4755 "$TB/sudo-rs/bin/sudo" "$B/sudo-rs"
@@ -297,7 +323,7 @@ stat -c %s "$ROOT/keys/keys100.jwks.json" >"$OUT/keys100.size"
 
 # --- rows -------------------------------------------------------------------------------------
 ROWS=(true escapes)
-[ "$HAVE_STATIC" = 1 ] && ROWS+=(escapes-static)
+[ "$HAVE_DYNAMIC" = 1 ] && ROWS+=(escapes-dynamic)
 ROWS+=(escapes-once doas sudo)
 [ "$HAVE_SUDO_RS" = 1 ] && ROWS+=(sudo-rs)
 ROWS+=(esc-log1g esc-approvers esc-token16k esc-keys100 esc-issuers100)
@@ -310,7 +336,7 @@ cmd_of() { # ROW user|root -> the command line (words without spaces or quotes)
         true) echo "/bin/true" ;;
         escapes | esc-log1g | esc-approvers | esc-keys100 | esc-issuers100 | esc-tmpfslog) echo "$B/escapes$s --grant $TOK -- /bin/true" ;;
         esc-token16k) echo "$B/escapes$s --grant $BIGTOK -- /bin/true" ;;
-        escapes-static) echo "$B/escapes-static$s --grant $TOK -- /bin/true" ;;
+        escapes-dynamic) echo "$B/escapes-dynamic$s --grant $TOK -- /bin/true" ;;
         escapes-once) echo "$B/escapes-online$s --grant-file $ONCE_FILE -- /bin/true" ;;
         doas) if [ "$2" = root ]; then echo "$B/doas-nosuid -n /bin/true"; else echo "/usr/bin/doas -n /bin/true"; fi ;;
         sudo) if [ "$2" = root ]; then echo "$B/sudo-nosuid -n /bin/true"; else echo "/usr/bin/sudo -n /bin/true"; fi ;;
@@ -354,7 +380,7 @@ for row in "${ROWS[@]}"; do
         ok_rows+=("$row")
     else
         case $row in
-            sudo-rs | escapes-static) note "$row skipped: it failed its sanity run (exit code and output in target/bench/results/sanity.$row.out)" ;;
+            sudo-rs | escapes-dynamic) note "$row skipped: it failed its sanity run (exit code and output in target/bench/results/sanity.$row.out)" ;;
             *) die "row $row does not run; see above" ;;
         esac
     fi
@@ -378,7 +404,7 @@ printf '%s\n' "${ROWS[@]}" >"$OUT/rows.txt"
     echo "true	/bin/true"
     echo "escapes	$B/escapes"
     echo "escapes-once	$B/escapes-online"
-    [ "$HAVE_STATIC" = 1 ] && echo "escapes-static	$B/escapes-static"
+    [ "$HAVE_DYNAMIC" = 1 ] && echo "escapes-dynamic	$B/escapes-dynamic"
     echo "doas	/usr/bin/doas"
     echo "sudo	/usr/bin/sudo"
     [ "$HAVE_SUDO_RS" = 1 ] && echo "sudo-rs	$B/sudo-rs"
@@ -386,7 +412,7 @@ printf '%s\n' "${ROWS[@]}" >"$OUT/rows.txt"
 {
     echo "runs=$RUNS rounds=$ROUNDS per_round=$PER_ROUND"
     echo "approvers_n=$APPROVERS_N"
-    echo "unstripped=$TB/cargo/release/escapes"
+    echo "unstripped=$ESC"
 } >"$OUT/params.txt"
 
 # --- wall time: hyperfine, interleaved in rounds, each round in a rotated order -------------------
@@ -445,8 +471,12 @@ done
 use_config base
 
 # --- instructions: callgrind on the non-setuid copies, as root, twice (repeatability) -------------
+# escapes' copies here are the `--features valgrind` builds (see the builds above). A run that
+# exits non-zero measured a failed run: its exit code goes to $d/exit and the report marks the
+# row's instructions invalid instead of printing them as a result.
 say "instructions (valgrind --tool=callgrind --trace-children=no, non-setuid copies as root, 2 runs each)"
 mkdir -p "$OUT/callgrind"
+CG_FAILED=()
 for row in "${ROWS[@]}"; do
     use_config "$(config_of "$row")"
     read -ra cmd <<<"$(cmd_of "$row" root)"
@@ -454,9 +484,14 @@ for row in "${ROWS[@]}"; do
         d=$OUT/callgrind/$row.$i
         mkdir -p "$d"
         prepare "$row"
+        rc=0
         (cd / && env -i PATH=$SAFE_PATH LANG=C.UTF-8 HOME=/root valgrind --tool=callgrind --trace-children=no \
-            --dump-before='*fork' --callgrind-out-file="$d/callgrind.out.%p" "${cmd[@]}") >/dev/null 2>"$d/valgrind.log" ||
-            note "callgrind of $row run $i exited non-zero (see $d/valgrind.log)"
+            --dump-before='*fork' --callgrind-out-file="$d/callgrind.out.%p" "${cmd[@]}") >"$d/stdout" 2>"$d/valgrind.log" || rc=$?
+        echo "$rc" >"$d/exit"
+        if [ "$rc" != 0 ]; then
+            note "callgrind of $row run $i exited $rc: its instruction count is of a failed run and is reported as invalid (see target/bench/results/callgrind/$row.$i/valgrind.log)"
+            CG_FAILED+=("$row.$i")
+        fi
     done
 done
 use_config base
@@ -466,3 +501,7 @@ tail -n 2 "$ROOT/log/audit.log" >"$OUT/audit-tail.txt"
 # --- the report -------------------------------------------------------------------------------
 python3 -B bench/report.py "$OUT" bench/RESULTS.md
 cat bench/RESULTS.md
+if [ ${#CG_FAILED[@]} -gt 0 ]; then
+    printf '\033[1;31m== callgrind FAILED for %s: those instruction counts are marked invalid in bench/RESULTS.md\033[0m\n' "${CG_FAILED[*]}" >&2
+    exit 1
+fi

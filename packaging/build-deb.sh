@@ -68,7 +68,10 @@ done
 gzip -9n < "$top/man/escapes.8" > "$root/usr/share/man/man8/escapes.8.gz"
 gzip -9n < "$top/man/escapes.toml.5" > "$root/usr/share/man/man5/escapes.toml.5.gz"
 install -m 0644 "$pkg/config.toml" "$root/etc/openape/config.toml"
-install -m 0644 "$pkg/lintian-overrides" "$root/usr/share/lintian/overrides/escapes"
+# Static binaries (no NEEDED entry: make deb's default) and dynamic ones draw different tags.
+if readelf -dW "$bindir/escapes" | grep -q NEEDED; then link=dynamic; else link=static; fi
+cat "$pkg/lintian-overrides" "$pkg/lintian-overrides.$link" > "$root/usr/share/lintian/overrides/escapes"
+chmod 0644 "$root/usr/share/lintian/overrides/escapes"
 install -m 0644 "$pkg/conffiles" "$root/DEBIAN/conffiles"
 install -m 0755 "$pkg/postrm" "$root/DEBIAN/postrm"
 chmod 0644 "$root/usr/share/man/man8/escapes.8.gz" "$root/usr/share/man/man5/escapes.toml.5.gz"
@@ -130,11 +133,16 @@ printf 'Source: escapes\n\nPackage: escapes\nArchitecture: any\n' > "$shlib/debi
 # shellcheck disable=SC2086 # $elves is a list of paths without spaces
 depends=$(cd "$shlib" && dpkg-shlibdeps -O $elves 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 rm -rf "$shlib"
-[ -n "$depends" ] || { echo "build-deb.sh: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
+# Statically linked binaries (make deb's default, LINK=static) need no shared library at all,
+# and then the package has no Depends line. A dynamic build must have some.
+if [ "$link" = dynamic ] && [ -z "$depends" ]; then
+    echo "build-deb.sh: dpkg-shlibdeps found no dependencies for dynamically linked binaries" >&2
+    exit 1
+fi
 size=$(find "$root" -mindepth 1 -path "$root/DEBIAN" -prune -o \( -type f -printf '%s\n' -o -printf '1\n' \) \
     | awk '{ s += int(($1 + 1023) / 1024) } END { print s }')
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@DEPENDS@/$depends/" \
-    -e "s/@INSTALLED_SIZE@/$size/" "$pkg/control.in" > "$root/DEBIAN/control"
+    -e "s/@INSTALLED_SIZE@/$size/" -e '/^Depends: $/d' "$pkg/control.in" > "$root/DEBIAN/control"
 chmod 0644 "$root/DEBIAN/control"
 
 find "$root" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +

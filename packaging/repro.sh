@@ -5,7 +5,8 @@
 #
 #   sh packaging/repro.sh            # make repro
 #
-# Both builds use what `make deb` uses: the build-time paths unset, source, target and cargo-home
+# Both builds use what `make deb` uses: the shipped link mode (SHIP_FLAGS and SHIP_RUSTFLAGS from
+# the Makefile: static by default), the build-time paths unset, source, target and cargo-home
 # paths remapped, SOURCE_DATE_EPOCH (default: the last commit's date), --locked. The copies are
 # of the working tree (tracked and untracked, not ignored, files), so uncommitted edits count.
 # REPRO_DIR (default: a fresh directory under ${TMPDIR:-/tmp}) holds everything; it is removed
@@ -17,6 +18,11 @@ top=$(pwd)
 CARGO=${CARGO:-cargo}
 SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
 export SOURCE_DATE_EPOCH
+SHIP_FLAGS=${SHIP_FLAGS:-}
+SHIP_RUSTFLAGS=${SHIP_RUSTFLAGS:-}
+# Where the binaries land: target/<triple>/release when built with --target.
+sub=release
+case $SHIP_FLAGS in --target\ *) sub="${SHIP_FLAGS#--target }/release" ;; esac
 cargo_home=${CARGO_HOME:-$HOME/.cargo}
 work=${REPRO_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/escapes-repro.XXXXXX")}
 mkdir -p "$work"
@@ -35,8 +41,8 @@ build() {
         cd "$src"
         env -u ESCAPES_CONFIG_PATH -u ESCAPES_CACHE_DIR -u RUSTC_WRAPPER \
             CARGO_TARGET_DIR="$target" \
-            RUSTFLAGS="--remap-path-prefix=$src=/usr/src/escapes --remap-path-prefix=$target=/usr/src/escapes/target --remap-path-prefix=$cargo_home=/usr/share/cargo" \
-            "$CARGO" build --release --locked -p escapes -p escapes-helpers
+            RUSTFLAGS="$SHIP_RUSTFLAGS --remap-path-prefix=$src=/usr/src/escapes --remap-path-prefix=$target=/usr/src/escapes/target --remap-path-prefix=$cargo_home=/usr/share/cargo" \
+            "$CARGO" build --release --locked -p escapes -p escapes-helpers $SHIP_FLAGS
     )
 }
 
@@ -47,8 +53,8 @@ end=$(date +%s)
 
 status=0
 for b in $bins; do
-    a=$work/a/target/release/$b
-    z=$work/target-b/release/$b
+    a=$work/a/target/$sub/$b
+    z=$work/target-b/$sub/$b
     # The release profile strips already (strip = true); strip copies again so that a profile
     # change cannot make the comparison include debug info by accident.
     strip -o "$a.stripped" "$a"
@@ -67,6 +73,6 @@ if [ "$status" -eq 0 ]; then
     rm -rf "$work"
     echo "repro: OK, the builds are byte-for-byte identical"
 else
-    echo "repro: FAILED, builds differ; kept in $work (try: diffoscope $work/a/target/release/escapes $work/target-b/release/escapes)" >&2
+    echo "repro: FAILED, builds differ; kept in $work (try: diffoscope $work/a/target/$sub/escapes $work/target-b/$sub/escapes)" >&2
 fi
 exit "$status"
