@@ -41,6 +41,23 @@ fn hooked_binary() -> PathBuf {
     dst
 }
 
+/// `bin --grant GRANT -- touch MARK` as the test user: its output, and whether MARK appeared.
+fn touch_marker(f: &Fixture, bin: &Path, grant: &str) -> (std::process::Output, bool) {
+    let _ = fs::remove_file(MARK);
+    let o = Command::new(bin)
+        .args(["--grant", grant, "--", "touch", MARK])
+        .env_clear()
+        .current_dir("/")
+        .uid(f.uid)
+        .gid(f.gid)
+        .stdin(Stdio::null())
+        .output()
+        .expect("spawn the hooked escapes");
+    let ran = Path::new(MARK).exists();
+    let _ = fs::remove_file(MARK);
+    (o, ran)
+}
+
 #[test]
 fn a_syscall_outside_the_network_list_kills_the_network_child() {
     let f = Fixture::new();
@@ -52,18 +69,7 @@ fn a_syscall_outside_the_network_list_kills_the_network_child() {
         idp.issuer()
     ));
     let g = idp.issue(GrantSpec::new(GrantType::Once, &["touch", MARK]));
-    let _ = fs::remove_file(MARK);
-    let o = Command::new(&hooked)
-        .args(["--grant", &g.token, "--", "touch", MARK])
-        .env_clear()
-        .current_dir("/")
-        .uid(f.uid)
-        .gid(f.gid)
-        .stdin(Stdio::null())
-        .output()
-        .expect("spawn the hooked escapes");
-    let ran = Path::new(MARK).exists();
-    let _ = fs::remove_file(MARK);
+    let (o, ran) = touch_marker(&f, &hooked, &g.token);
     let _ = fs::remove_file(&hooked);
     assert_eq!((code(&o), ran), (1, false), "{}", stderr(&o));
     assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
@@ -89,18 +95,7 @@ fn a_syscall_outside_the_parse_list_kills_the_parse_child() {
     let f = Fixture::new();
     let hooked = hooked_binary();
     let good = f.token(&f.claims(&["touch", MARK]));
-    let _ = fs::remove_file(MARK);
-    let o = Command::new(&hooked)
-        .args(["--grant", &format!("seccomp-test-hook{good}"), "--", "touch", MARK])
-        .env_clear()
-        .current_dir("/")
-        .uid(f.uid)
-        .gid(f.gid)
-        .stdin(Stdio::null())
-        .output()
-        .expect("spawn the hooked escapes");
-    let ran = Path::new(MARK).exists();
-    let _ = fs::remove_file(MARK);
+    let (o, ran) = touch_marker(&f, &hooked, &format!("seccomp-test-hook{good}"));
     assert_eq!((code(&o), ran), (1, false), "{}", stderr(&o));
     assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
     assert!(stderr(&o).contains("killed for a syscall outside its seccomp list"), "{}", stderr(&o));
@@ -108,17 +103,7 @@ fn a_syscall_outside_the_parse_list_kills_the_parse_child() {
     assert_eq!((rec["event"].as_str(), rec["error"].as_str()), (Some("refused"), Some("sandbox")), "{rec}");
 
     // The hook fires only on its marker: the same binary parses a plain grant and runs it.
-    let o = Command::new(&hooked)
-        .args(["--grant", &good, "--", "touch", MARK])
-        .env_clear()
-        .current_dir("/")
-        .uid(f.uid)
-        .gid(f.gid)
-        .stdin(Stdio::null())
-        .output()
-        .expect("spawn the hooked escapes");
-    let ran = Path::new(MARK).exists();
-    let _ = fs::remove_file(MARK);
+    let (o, ran) = touch_marker(&f, &hooked, &good);
     let _ = fs::remove_file(&hooked);
     assert_eq!((code(&o), ran), (0, true), "{}", stderr(&o));
 }
