@@ -287,9 +287,10 @@ impl Log {
 
     /// The record of how a command ended: appended the same way but not fsynced. The command
     /// has run by then, and the "run" record before it was made durable. The next append's
-    /// fsync (or the kernel's writeback within seconds) makes this one durable too; a crash in
-    /// between can lose only this last line, which `--verify-log` then does not miss (the
-    /// chain runs from the line before it).
+    /// fsync (or the kernel's writeback within seconds) makes this one durable too. A crash in
+    /// between can lose this last line, or leave part of it: the next record then starts on a
+    /// line of its own and chains to the fragment, and `--verify-log` reports the fragment as
+    /// the first broken line, which after a crash means "torn", not "tampered".
     pub fn append_after_run(&self, record: &Record) -> Result<(), Error> {
         self.append_with(record, false)
     }

@@ -10,6 +10,7 @@
 
 use std::fmt;
 
+use crate::base64url;
 use crate::jwt::{Claims, Header, Token};
 
 const TOKEN: u8 = b'T';
@@ -28,6 +29,10 @@ pub enum Error {
     NotUtf8,
     /// The signing input the child names is not `header.claims` of the token the parent holds.
     SigningInput,
+    /// The signature the child reports is not the token's third part.
+    Signature,
+    /// More bytes than any report of a token within the size cap can have.
+    TooLong,
 }
 
 impl fmt::Display for Error {
@@ -38,6 +43,8 @@ impl fmt::Display for Error {
             Error::BadTag => "report has an unknown tag",
             Error::NotUtf8 => "report text is not UTF-8",
             Error::SigningInput => "report names a signing input the token does not have",
+            Error::Signature => "report carries a signature the token does not have",
+            Error::TooLong => "report is longer than any report can be",
         })
     }
 }
@@ -95,9 +102,18 @@ pub fn decode<'a>(report: &[u8], token: &'a [u8]) -> Result<Parsed<'a>, Error> {
         REFUSED => Err(r.str()?),
         TOKEN => {
             let len = r.len()?;
-            // `header.claims` is followed by the '.' before the signature.
-            let signing_input = token.get(..len).filter(|_| token.get(len) == Some(&b'.')).ok_or(Error::SigningInput)?;
+            // `header.claims`: exactly one '.' inside, and the token's last '.' right after it.
+            let signing_input = token
+                .get(..len)
+                .filter(|s| token.get(len) == Some(&b'.') && s.iter().filter(|&&b| b == b'.').count() == 1)
+                .ok_or(Error::SigningInput)?;
             let signature: [u8; 64] = r.take(64)?.try_into().map_err(|_| Error::Truncated)?;
+            // And the rest of the token is that signature, in the only spelling jwt::parse
+            // accepts: so every byte the parent holds is what the issuer signed or wrote, and
+            // nothing unsigned can ride along (an encoder, not a second parser).
+            if token.get(len + 1..) != Some(base64url::encode(&signature).as_bytes()) {
+                return Err(Error::Signature);
+            }
             let header = Header { alg: r.str()?, kid: r.opt_str()?, typ: r.opt_str()? };
             let claims = Claims {
                 iss: r.opt_str()?,
@@ -220,7 +236,6 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::base64url;
     use crate::jwt;
 
     fn token(claims: &str) -> String {
@@ -275,6 +290,23 @@ mod tests {
     }
 
     #[test]
+    fn the_signature_must_be_the_tokens_own_third_part() {
+        let t = token(FULL);
+        let mut report = encode(&jwt::parse(t.as_bytes()));
+        // Another signature than the token carries.
+        report[5] ^= 1;
+        assert_eq!(decode(&report, t.as_bytes()), Err(Error::Signature));
+        report[5] ^= 1;
+        // The same report against the token with unsigned bytes appended to its signature part.
+        let longer = format!("{t}AAAA");
+        assert_eq!(decode(&report, longer.as_bytes()), Err(Error::Signature));
+        // Or as a fourth segment.
+        let four = format!("{t}.AAAA");
+        assert_eq!(decode(&report, four.as_bytes()), Err(Error::Signature));
+        assert!(decode(&report, t.as_bytes()).is_ok());
+    }
+
+    #[test]
     fn hostile_reports_are_refused_without_allocating_for_their_counts() {
         assert_eq!(decode(b"", b""), Err(Error::Truncated));
         assert_eq!(decode(b"X", b""), Err(Error::BadTag));
@@ -285,7 +317,7 @@ mod tests {
         let mut w = Writer(vec![TOKEN]);
         let dot2 = t.rfind('.').unwrap();
         w.len(dot2);
-        w.0.extend_from_slice(&[0u8; 64]);
+        w.0.extend_from_slice(&[7u8; 64]);
         w.str("EdDSA");
         w.0.extend_from_slice(&[0, 0, 0, 0]); // kid, typ, iss, sub absent
         w.0.extend_from_slice(&u32::MAX.to_be_bytes()); // aud: 4 billion strings
@@ -293,7 +325,7 @@ mod tests {
         // An option marker other than 0/1.
         let mut w = Writer(vec![TOKEN]);
         w.len(dot2);
-        w.0.extend_from_slice(&[0u8; 64]);
+        w.0.extend_from_slice(&[7u8; 64]);
         w.str("EdDSA");
         w.0.push(2);
         assert_eq!(decode(&w.0, t.as_bytes()), Err(Error::BadTag));

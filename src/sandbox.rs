@@ -25,6 +25,11 @@ pub const TIMEOUT_MS: u64 = 2_000;
 /// A report is the token's decoded strings plus framing: at most a few times the token.
 const MAX_REPORT: usize = 8 * jwt::MAX_TOKEN_LEN;
 
+/// The child's RLIMIT_DATA (heap and private mappings): parsing a 16 KiB token needs well under
+/// a megabyte; what the parent had at the fork is a few hundred KiB.
+#[cfg(not(feature = "valgrind"))]
+const MAX_DATA: u64 = 64 << 20;
+
 /// Why the child gave no usable answer. Every case fails closed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
@@ -88,13 +93,15 @@ fn run(work: impl FnOnce() -> Vec<u8>) -> Result<Vec<u8>, Error> {
         sys::kill(pid, libc::SIGKILL);
     }
     let status = sys::waitpid(pid).map_err(|_| Error::Died { signal: None, status: -1 })?;
-    if let Some(signal) = sys::killed_by(status) {
-        return Err(if report.is_err() && signal == libc::SIGKILL { Error::Timeout } else { Error::Died { signal: Some(signal), status } });
+    match report {
+        // We killed it: the reason is ours, not the signal.
+        Err(net::Error::Timeout) => Err(Error::Timeout),
+        Err(_) if sys::killed_by(status).is_none_or(|s| s == libc::SIGKILL) => Err(Error::Report(handoff::Error::TooLong)),
+        _ if sys::killed_by(status).is_some() => Err(Error::Died { signal: sys::killed_by(status), status }),
+        _ if sys::exit_code_of(status) != 0 => Err(Error::Died { signal: None, status }),
+        Err(_) => Err(Error::Died { signal: None, status }),
+        Ok(r) => Ok(r),
     }
-    if sys::exit_code_of(status) != 0 {
-        return Err(Error::Died { signal: None, status });
-    }
-    report.map_err(|e| if e == net::Error::Timeout { Error::Timeout } else { Error::Died { signal: None, status } })
 }
 
 /// The child: nothing open but the pipe, then the filter, then the work. Never returns; exits
@@ -103,6 +110,12 @@ fn child(pipe: Fd, work: impl FnOnce() -> Vec<u8>) -> ! {
     let keep = pipe.raw();
     sys::close_below(keep as u32);
     sys::close_from(keep as u32 + 1);
+    // A child taken over can still allocate: bounded, it cannot press the machine for memory
+    // in the time it has. (Not under valgrind, which needs address space of its own.)
+    #[cfg(not(feature = "valgrind"))]
+    if sys::set_rlimit(libc::RLIMIT_DATA, MAX_DATA, MAX_DATA).is_err() {
+        sys::exit_now(2);
+    }
     if crate::seccomp::confine_parse().is_err() {
         sys::exit_now(2);
     }
@@ -152,6 +165,21 @@ mod tests {
             b"read it".to_vec()
         });
         assert!(matches!(r, Err(Error::Died { signal: Some(libc::SIGSYS), .. })), "{r:?}");
+    }
+
+    #[test]
+    fn the_child_cannot_allocate_without_bound() {
+        let r = run(|| {
+            let big = vec![1u8; 256 << 20];
+            big.get(..4).unwrap_or(&[]).to_vec()
+        });
+        assert!(matches!(r, Err(Error::Died { .. })), "{r:?}");
+    }
+
+    #[test]
+    fn a_report_longer_than_any_real_one_is_refused() {
+        let r = run(|| vec![b'T'; MAX_REPORT + 1]);
+        assert_eq!(r, Err(Error::Report(handoff::Error::TooLong)));
     }
 
     #[test]

@@ -355,13 +355,14 @@ pub fn getgroups(cap: usize) -> Result<Vec<u32>, Errno> {
 
 // --- process state -----------------------------------------------------------------------------
 
-/// Which of the descriptors 0, 1 and 2 are closed, in one poll(2): a closed one reports
-/// POLLNVAL. None if poll itself fails.
+/// Which of the descriptors 0, 1 and 2 are closed, in one poll(2) in the usual case: an open
+/// one never reports POLLNVAL, a closed one does. An O_PATH descriptor reports POLLNVAL too,
+/// so only those are asked again with F_GETFD. None if poll itself fails.
 pub fn closed_std_fds() -> Option<[bool; 3]> {
     let mut fds = [0, 1, 2].map(|fd| libc::pollfd { fd, events: 0, revents: 0 });
     // SAFETY: fds is a valid array of 3 pollfd; timeout 0 never blocks.
     let r = unsafe { libc::poll(fds.as_mut_ptr(), 3, 0) };
-    (r >= 0).then(|| fds.map(|p| p.revents & libc::POLLNVAL != 0))
+    (r >= 0).then(|| fds.map(|p| p.revents & libc::POLLNVAL != 0 && !fd_is_open(p.fd)))
 }
 
 /// True when descriptor `fd` is open.
@@ -1008,5 +1009,18 @@ mod tests {
     fn closed_standard_descriptors_are_seen_in_one_poll() {
         // The test harness has 0-2 open.
         assert_eq!(closed_std_fds(), Some([false, false, false]));
+    }
+
+    #[test]
+    fn an_o_path_standard_descriptor_counts_as_open() {
+        // In a child, so the harness keeps its own fd 0: O_PATH on 0, then 2 closed.
+        match fork().unwrap() {
+            Forked::Child => {
+                let ok = openat(None, c"/", libc::O_PATH, 0).and_then(|fd| dup2(fd.raw(), 0)).is_ok();
+                close_raw(2);
+                exit_now(if ok && closed_std_fds() == Some([false, false, true]) { 0 } else { 1 })
+            }
+            Forked::Parent(pid) => assert_eq!(exit_code_of(waitpid(pid).unwrap()), 0),
+        }
     }
 }
