@@ -373,7 +373,7 @@ def targets(row):
         who = " and ".join(r for r in (row, "doas") if cg_failed(r))
         out.append(("callgrind ≤ 0.5× doas", f"INVALID: the callgrind run of {who} failed", None))
     elif i and doas_ir:
-        out.append(("callgrind ≤ 0.5× doas", f"{i / 1e6:.3f} M = {i / doas_ir:.2f}× doas ({doas_ir / 1e6:.3f} M)", i <= 0.5 * doas_ir))
+        out.append(("callgrind ≤ 0.5× doas", f"{i / 1e6:.3f} M = {i / doas_ir:.3f}× doas ({doas_ir / 1e6:.3f} M)", i <= 0.5 * doas_ir))
     b = bins.get(row)
     if b:
         out.append(("stripped binary ≤ 1.5 MiB with TLS", f"{b[1] / MIB:.2f} MiB ({b[1]:,} bytes)", b[1] <= 1.5 * MIB))
@@ -502,7 +502,7 @@ def once_wait():
 
 fsyncs = dict((n, c) for c, n in sysc.get("escapes", (None, []))[1]).get("fsync")
 if fsyncs:
-    obs.append(f"escapes fsyncs the audit log {fsyncs}× per run (the `run` record before the exec, the `exit` record after);"
+    obs.append(f"escapes fsyncs the audit log {fsyncs}× per run;"
                f" the bench's audit log is on `{fs_log or '?'}` (the 1 GiB one on `{fs_big or '?'}`), so that is a real disk flush"
                " and part of the wall time. doas, sudo and sudo-rs write nothing synchronously.")
 if "escapes-once" in wall and esc_med:
