@@ -297,19 +297,18 @@ pub fn exchange(ep: &Endpoint, request: &[u8], trust: &tls::Trust) -> Result<htt
 /// Everything up to `cap` bytes a child writes, until it closes the pipe (also the parse
 /// child's, `sandbox`): Timeout once `deadline` passes, NoReport on anything longer or broken.
 pub fn read_report(pipe: &Fd, deadline: &Deadline, cap: usize) -> Result<Vec<u8>, Error> {
+    // Straight into the heap buffer: nothing large on the stack (a caller's tiny RLIMIT_STACK,
+    // which we may not be allowed to raise) and nothing zeroed first.
     let mut out = Vec::new();
-    // On the heap: a caller's tiny RLIMIT_STACK (which we may not be allowed to raise) must not
-    // turn this read into a stack overflow.
-    let mut buf = vec![0u8; 16 * 1024];
     loop {
         let wait = deadline.poll_ms().ok_or(Error::Timeout)?;
         let ev = sys::poll_one(pipe.raw(), sys::POLLIN, wait).map_err(|_| Error::NoReport)?;
         if ev == 0 {
             continue;
         }
-        match sys::read_some(pipe, &mut buf) {
+        match sys::read_append(pipe, &mut out, 16 * 1024) {
             Ok(0) => return Ok(out),
-            Ok(n) => out.extend_from_slice(buf.get(..n).unwrap_or(&[])),
+            Ok(_) => {}
             Err(e) if e.0 == libc::EINTR || e.0 == libc::EAGAIN => continue,
             Err(_) => return Err(Error::NoReport),
         }

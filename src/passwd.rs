@@ -107,13 +107,14 @@ const MAX_NAME: usize = 256;
 /// Accepts one passwd line `name:pw:uid:gid:gecos:home:shell` (optionally ending in `\n`) with a
 /// safe name, canonical decimal ids below 4294967295, absolute home and shell, and no control bytes.
 pub fn parse_passwd_line(line: &[u8]) -> Result<User, Error> {
-    passwd_entry(line).map_err(Error::Malformed)
+    passwd_entry(line).map(|u| u.to_owned()).map_err(Error::Malformed)
 }
 
 /// Accepts one group line `name:pw:gid:member,member` (optionally ending in `\n`) with a safe
 /// name, a canonical decimal gid below 4294967295, safe member names, and no control bytes.
 pub fn parse_group_line(line: &[u8]) -> Result<Group, Error> {
-    group_entry(line).map_err(Error::Malformed)
+    let g = group_entry(line).map_err(Error::Malformed)?;
+    Ok(Group { name: g.name.to_vec(), gid: g.gid, members: g.members().map(<[u8]>::to_vec).collect() })
 }
 
 /// Accepts a passwd file of valid lines, empty lines and `#` comments, and returns the first
@@ -139,7 +140,7 @@ pub fn supplementary_groups(file: &[u8], user: &[u8], primary: u32) -> Result<Ve
     let mut seen = BTreeSet::from([primary]);
     for (line, text) in entries(file) {
         let group = group_entry(text).map_err(|fault| Error::MalformedAt { line, fault })?;
-        if group.members.iter().any(|m| m.as_slice() == user) && seen.insert(group.gid) {
+        if group.members().any(|m| m == user) && seen.insert(group.gid) {
             if gids.len() >= MAX_GROUPS {
                 return Err(Error::TooManyGroups);
             }
@@ -150,12 +151,12 @@ pub fn supplementary_groups(file: &[u8], user: &[u8], primary: u32) -> Result<Ve
 }
 
 /// Validates every entry of the file, keeping the first that `wanted` picks.
-fn find_user(file: &[u8], wanted: impl Fn(&User) -> bool) -> Result<Option<User>, Error> {
+fn find_user(file: &[u8], wanted: impl Fn(&UserRef<'_>) -> bool) -> Result<Option<User>, Error> {
     let mut found = None;
     for (line, text) in entries(file) {
         let user = passwd_entry(text).map_err(|fault| Error::MalformedAt { line, fault })?;
         if found.is_none() && wanted(&user) {
-            found = Some(user);
+            found = Some(user.to_owned());
         }
     }
     Ok(found)
@@ -170,31 +171,53 @@ fn entries(file: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
         .map(|(i, text)| (i.saturating_add(1), text))
 }
 
-fn passwd_entry(line: &[u8]) -> Result<User, Fault> {
-    let [name, _pw, uid, gid, _gecos, home, shell] = fields::<7>(line)?;
-    let user = User {
-        name: account_name(name)?.to_vec(),
-        uid: id(uid)?,
-        gid: id(gid)?,
-        home: absolute(home).ok_or(Fault::HomeNotAbsolute)?.to_vec(),
-        shell: absolute(shell).ok_or(Fault::ShellNotAbsolute)?.to_vec(),
-    };
-    Ok(user)
+/// A checked passwd line, borrowing from the file: every line is checked on every lookup, but
+/// only the one that matches is copied.
+struct UserRef<'a> {
+    name: &'a [u8],
+    uid: u32,
+    gid: u32,
+    home: &'a [u8],
+    shell: &'a [u8],
 }
 
-fn group_entry(line: &[u8]) -> Result<Group, Fault> {
+impl UserRef<'_> {
+    fn to_owned(&self) -> User {
+        User { name: self.name.to_vec(), uid: self.uid, gid: self.gid, home: self.home.to_vec(), shell: self.shell.to_vec() }
+    }
+}
+
+fn passwd_entry(line: &[u8]) -> Result<UserRef<'_>, Fault> {
+    let [name, _pw, uid, gid, _gecos, home, shell] = fields::<7>(line)?;
+    Ok(UserRef {
+        name: account_name(name)?,
+        uid: id(uid)?,
+        gid: id(gid)?,
+        home: absolute(home).ok_or(Fault::HomeNotAbsolute)?,
+        shell: absolute(shell).ok_or(Fault::ShellNotAbsolute)?,
+    })
+}
+
+/// A checked group line, borrowing from the file; each member in `members` has been checked.
+struct GroupRef<'a> {
+    name: &'a [u8],
+    gid: u32,
+    members: &'a [u8],
+}
+
+impl GroupRef<'_> {
+    fn members(&self) -> impl Iterator<Item = &[u8]> {
+        self.members.split(|b| *b == b',').filter(|_| !self.members.is_empty())
+    }
+}
+
+fn group_entry(line: &[u8]) -> Result<GroupRef<'_>, Fault> {
     let [name, _pw, gid, members] = fields::<4>(line)?;
-    let name = account_name(name)?.to_vec();
-    let gid = id(gid)?;
-    let members = if members.is_empty() {
-        Vec::new()
-    } else {
-        members
-            .split(|b| *b == b',')
-            .map(|m| account_name(m).map(<[u8]>::to_vec).map_err(|_| Fault::BadMember))
-            .collect::<Result<Vec<_>, _>>()?
-    };
-    Ok(Group { name, gid, members })
+    let group = GroupRef { name: account_name(name)?, gid: id(gid)?, members };
+    for m in group.members() {
+        account_name(m).map_err(|_| Fault::BadMember)?;
+    }
+    Ok(group)
 }
 
 /// Splits a line into exactly `N` colon-separated fields after the line-level checks.

@@ -147,24 +147,16 @@ pub fn read_capped_sized(fd: &Fd, cap: usize, size: i64) -> Result<Vec<u8>, Read
     if want > cap {
         return Err(ReadError::TooLarge);
     }
-    let mut out = vec![0u8; want + 1];
-    let mut got = 0;
-    while got < out.len() {
-        let rest = out.get_mut(got..).unwrap_or(&mut []);
-        // SAFETY: rest is valid for writes of rest.len() bytes.
-        let n = unsafe { libc::read(fd.0, rest.as_mut_ptr().cast(), rest.len()) };
-        if n < 0 {
-            let e = Errno::last();
-            if e.0 == libc::EINTR {
-                continue;
-            }
-            return Err(ReadError::Io(e));
+    let mut out = Vec::with_capacity(want + 1);
+    while out.len() <= want {
+        let ask = want + 1 - out.len();
+        match read_append(fd, &mut out, ask) {
+            Err(e) if e.0 == libc::EINTR => continue,
+            Err(e) => return Err(ReadError::Io(e)),
+            Ok(0) => return Ok(out),
+            Ok(_) if out.len() == want => return Ok(out),
+            Ok(_) => {}
         }
-        if n == 0 || (got + n as usize == want) {
-            out.truncate(got + n as usize);
-            return Ok(out);
-        }
-        got += n as usize;
     }
     // It grew past its fstat size: read the rest the ordinary way, still capped.
     let more = read_capped_raw(fd.0, cap.saturating_sub(out.len()))?;
@@ -483,9 +475,8 @@ pub fn reset_signal_dispositions(ignored: Option<u64>) {
 /// then resets every signal), or an error where /proc is not mounted.
 pub fn read_proc_self_status() -> Result<Vec<u8>, Errno> {
     let fd = openat(None, c"/proc/self/status", libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOCTTY, 0)?;
-    let mut buf = vec![0u8; 8192];
-    let n = read_some(&fd, &mut buf)?;
-    buf.truncate(n);
+    let mut buf = Vec::new();
+    read_append(&fd, &mut buf, 8192)?;
     Ok(buf)
 }
 
@@ -811,6 +802,24 @@ pub fn recv(fd: &Fd, buf: &mut [u8]) -> Result<usize, Errno> {
     } else {
         Ok(n as usize)
     }
+}
+
+/// One read(2) of at most `max` bytes appended to `out`, into its spare capacity (nothing is
+/// zeroed first); returns how many came, 0 at end of file.
+pub fn read_append(fd: &Fd, out: &mut Vec<u8>, max: usize) -> Result<usize, Errno> {
+    out.reserve(max);
+    let spare = out.spare_capacity_mut();
+    let len = spare.len().min(max);
+    // SAFETY: spare points at `len` writable (uninitialised) bytes owned by `out`; read(2)
+    // writes at most `len` of them.
+    let n = unsafe { libc::read(fd.0, spare.as_mut_ptr().cast(), len) };
+    if n < 0 {
+        return Err(Errno::last());
+    }
+    let n = (n as usize).min(len);
+    // SAFETY: read(2) initialised the first n bytes of the spare capacity, n <= len <= spare.
+    unsafe { out.set_len(out.len() + n) };
+    Ok(n)
 }
 
 /// One read(2) on a descriptor we own (a pipe), at most `buf.len()` bytes; 0 is end of file.
