@@ -1,11 +1,12 @@
 #!/bin/sh
-# Runs every cargo-fuzz target for SECONDS_PER_TARGET seconds (default 60).
+# Runs every cargo-fuzz target for SECONDS_PER_TARGET seconds (default 60): the escapes crate's
+# (fuzz/) and the helpers crate's (helpers/fuzz/).
 #
 #   sh fuzz/run.sh [SECONDS_PER_TARGET]
 #
-# Each target fuzzes a scratch corpus, fuzz/corpus-work/<target> (gitignored), seeded from the
-# committed fuzz/corpus/<target>, so the committed corpora stay small. Logs go to
-# fuzz/corpus-work/<target>.log, crash artifacts to fuzz/artifacts/<target>/.
+# Each target fuzzes a scratch corpus, <crate>/fuzz/corpus-work/<target> (gitignored), seeded from
+# the committed <crate>/fuzz/corpus/<target>, so the committed corpora stay small. Logs go to
+# <crate>/fuzz/corpus-work/<target>.log, crash artifacts to <crate>/fuzz/artifacts/<target>/.
 # Prints one summary line per target (name, executions, status) and exits non-zero if any target
 # crashed or failed to run. Stable toolchains get RUSTC_BOOTSTRAP=1 (ASan needs -Z flags);
 # FUZZ_SANITIZER=none skips ASan if it misbehaves.
@@ -28,17 +29,23 @@ fi
 RUSTC_BOOTSTRAP=${RUSTC_BOOTSTRAP:-1}
 export RUSTC_BOOTSTRAP
 sanitizer=${FUZZ_SANITIZER:-address}
+summary_file=$(mktemp "${TMPDIR:-/tmp}/escapes-fuzz-summary.XXXXXX")
 
+failed=0
+# The escapes crate's targets (fuzz/) and the helpers crate's own (helpers/fuzz/: timebox spec,
+# envauth regex), each run from its crate's directory.
+for crate in . helpers; do
+(
+cd "$crate"
 targets=$(cargo fuzz list)
 if [ -z "$targets" ]; then
-    echo "fuzz/run.sh: cargo fuzz list found no targets" >&2
+    echo "fuzz/run.sh: cargo fuzz list found no targets in $crate" >&2
     exit 1
 fi
 
 # Build everything once up front so a build error is reported as such, not as a crash.
 cargo fuzz build --sanitizer "$sanitizer"
 
-summary=''
 failed=0
 for t in $targets; do
     work=fuzz/corpus-work/$t
@@ -47,7 +54,7 @@ for t in $targets; do
     if [ -d "fuzz/corpus/$t" ]; then
         cp -R "fuzz/corpus/$t/." "$work/"
     fi
-    echo "== $t: ${secs}s (log $log)"
+    echo "== $crate: $t: ${secs}s (log $crate/$log)"
     if cargo fuzz run --sanitizer "$sanitizer" "$t" "$work" -- \
         -max_total_time="$secs" -print_final_stats=1 -timeout=10 >"$log" 2>&1; then
         status=ok
@@ -56,20 +63,23 @@ for t in $targets; do
         artifact=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
         if [ -n "$artifact" ]; then
             kind=$(basename "$artifact" | sed 's/-.*//')
-            status="$kind $artifact"
+            status="$kind $crate/$artifact"
         else
-            status="error (see $log)"
+            status="error (see $crate/$log)"
         fi
         tail -n 40 "$log" >&2
     fi
     execs=$(sed -n 's/^stat::number_of_executed_units:[[:space:]]*\([0-9]*\).*/\1/p' "$log" | tail -n 1)
-    line=$(printf '%-10s %12s execs  %s' "$t" "${execs:-?}" "$status")
+    line=$(printf '%-14s %12s execs  %s' "$t" "${execs:-?}" "$status")
     echo "$line"
-    summary="$summary$line
-"
+    printf '%s\n' "$line" >>"$summary_file"
+done
+exit "$failed"
+) || failed=1
 done
 
 echo
 echo "fuzz summary (${secs}s per target):"
-printf '%s' "$summary"
+cat "$summary_file"
+rm -f "$summary_file"
 exit "$failed"
