@@ -31,8 +31,6 @@ pub enum Error {
     SigningInput,
     /// The signature the child reports is not the token's third part.
     Signature,
-    /// More bytes than any report of a token within the size cap can have.
-    TooLong,
 }
 
 impl fmt::Display for Error {
@@ -44,7 +42,6 @@ impl fmt::Display for Error {
             Error::NotUtf8 => "report text is not UTF-8",
             Error::SigningInput => "report names a signing input the token does not have",
             Error::Signature => "report carries a signature the token does not have",
-            Error::TooLong => "report is longer than any report can be",
         })
     }
 }
@@ -74,19 +71,13 @@ pub fn encode(parsed: &Result<Token<'_>, crate::jwt::Error>) -> Vec<u8> {
             w.opt_str(&c.sub);
             w.list(&c.aud);
             w.opt_str(&c.target_host);
-            for n in [c.iat, c.exp, c.nbf] {
-                w.opt_i64(n);
+            for n in [&c.iat, &c.exp, &c.nbf] {
+                w.opt(n, |w, n| w.0.extend_from_slice(&n.to_be_bytes()));
             }
             for s in [&c.jti, &c.grant_id, &c.grant_type, &c.decided_by] {
                 w.opt_str(s);
             }
-            match &c.command {
-                None => w.0.push(0),
-                Some(v) => {
-                    w.0.push(1);
-                    w.list(v);
-                }
-            }
+            w.opt(&c.command, |w, v| w.list(v));
             w.opt_str(&c.cmd_hash);
             w.opt_str(&c.run_as);
         }
@@ -127,7 +118,7 @@ pub fn decode<'a>(report: &[u8], token: &'a [u8]) -> Result<Parsed<'a>, Error> {
                 grant_id: r.opt_str()?,
                 grant_type: r.opt_str()?,
                 decided_by: r.opt_str()?,
-                command: if r.flag()? { Some(r.list()?) } else { None },
+                command: r.opt(Reader::list)?,
                 cmd_hash: r.opt_str()?,
                 run_as: r.opt_str()?,
             };
@@ -152,23 +143,18 @@ impl Writer {
         self.len(s.len());
         self.0.extend_from_slice(s.as_bytes());
     }
-    fn opt_str(&mut self, s: &Option<String>) {
-        match s {
+    /// A marker byte, 0 for None or 1, then the value.
+    fn opt<T>(&mut self, v: &Option<T>, put: impl FnOnce(&mut Self, &T)) {
+        match v {
             None => self.0.push(0),
-            Some(s) => {
+            Some(v) => {
                 self.0.push(1);
-                self.str(s);
+                put(self, v);
             }
         }
     }
-    fn opt_i64(&mut self, n: Option<i64>) {
-        match n {
-            None => self.0.push(0),
-            Some(n) => {
-                self.0.push(1);
-                self.0.extend_from_slice(&n.to_be_bytes());
-            }
-        }
+    fn opt_str(&mut self, s: &Option<String>) {
+        self.opt(s, |w, s| w.str(s));
     }
     fn list(&mut self, v: &[String]) {
         self.len(v.len());
@@ -196,10 +182,11 @@ impl<'a> Reader<'a> {
         let b: [u8; 4] = self.take(4)?.try_into().map_err(|_| Error::Truncated)?;
         usize::try_from(u32::from_be_bytes(b)).map_err(|_| Error::Truncated)
     }
-    fn flag(&mut self) -> Result<bool, Error> {
+    /// [`Writer::opt`]'s marker, then the value if there is one.
+    fn opt<T>(&mut self, get: impl FnOnce(&mut Self) -> Result<T, Error>) -> Result<Option<T>, Error> {
         match self.u8()? {
-            0 => Ok(false),
-            1 => Ok(true),
+            0 => Ok(None),
+            1 => get(self).map(Some),
             _ => Err(Error::BadTag),
         }
     }
@@ -209,18 +196,13 @@ impl<'a> Reader<'a> {
         String::from_utf8(b.to_vec()).map_err(|_| Error::NotUtf8)
     }
     fn opt_str(&mut self) -> Result<Option<String>, Error> {
-        if self.flag()? {
-            self.str().map(Some)
-        } else {
-            Ok(None)
-        }
+        self.opt(Reader::str)
     }
     fn opt_i64(&mut self) -> Result<Option<i64>, Error> {
-        if !self.flag()? {
-            return Ok(None);
-        }
-        let b: [u8; 8] = self.take(8)?.try_into().map_err(|_| Error::Truncated)?;
-        Ok(Some(i64::from_be_bytes(b)))
+        self.opt(|r| {
+            let b: [u8; 8] = r.take(8)?.try_into().map_err(|_| Error::Truncated)?;
+            Ok(i64::from_be_bytes(b))
+        })
     }
     fn list(&mut self) -> Result<Vec<String>, Error> {
         let n = self.len()?;

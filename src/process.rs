@@ -52,8 +52,7 @@ pub struct HardenError(pub &'static str);
 pub fn harden() -> Result<Inherited, HardenError> {
     // Fill closed 0-2 first: otherwise the next file we open (config, audit log) would become
     // the caller's "stderr".
-    let closed = sys::closed_std_fds().unwrap_or_else(|| [0, 1, 2].map(|fd| !sys::fd_is_open(fd)));
-    for (fd, closed) in (0..3).zip(closed) {
+    for (fd, closed) in (0..3).zip(sys::closed_std_fds()) {
         if closed {
             let got = sys::open_dev_null().map_err(|_| HardenError("cannot open /dev/null for a closed standard descriptor"))?;
             if got != fd {

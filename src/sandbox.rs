@@ -40,6 +40,8 @@ pub enum Error {
     /// The child ended without exiting 0: killed by a signal (SIGSYS: a syscall outside its
     /// list) or a failed exit.
     Died { signal: Option<i32>, status: i32 },
+    /// More bytes than any report of a token within the size cap can have; the child was killed.
+    Oversized,
     /// The report could not be read back.
     Report(handoff::Error),
 }
@@ -54,6 +56,7 @@ impl fmt::Display for Error {
             }
             Error::Died { signal: Some(s), .. } => write!(f, "the confined parser process was killed by signal {s}"),
             Error::Died { status, .. } => write!(f, "the confined parser process failed (wait status {status:#x})"),
+            Error::Oversized => f.write_str("the confined parser process sent more than any report can be"),
             Error::Report(e) => write!(f, "the confined parser process sent a bad report: {e}"),
         }
     }
@@ -93,14 +96,13 @@ fn run(work: impl FnOnce() -> Vec<u8>) -> Result<Vec<u8>, Error> {
         sys::kill(pid, libc::SIGKILL);
     }
     let status = sys::waitpid(pid).map_err(|_| Error::Died { signal: None, status: -1 })?;
-    match report {
+    match (report, sys::killed_by(status)) {
         // We killed it: the reason is ours, not the signal.
-        Err(net::Error::Timeout) => Err(Error::Timeout),
-        Err(_) if sys::killed_by(status).is_none_or(|s| s == libc::SIGKILL) => Err(Error::Report(handoff::Error::TooLong)),
-        _ if sys::killed_by(status).is_some() => Err(Error::Died { signal: sys::killed_by(status), status }),
-        _ if sys::exit_code_of(status) != 0 => Err(Error::Died { signal: None, status }),
-        Err(_) => Err(Error::Died { signal: None, status }),
-        Ok(r) => Ok(r),
+        (Err(net::Error::Timeout), _) => Err(Error::Timeout),
+        (Err(_), None | Some(libc::SIGKILL)) => Err(Error::Oversized),
+        (_, Some(signal)) => Err(Error::Died { signal: Some(signal), status }),
+        (Ok(_), None) if sys::exit_code_of(status) != 0 => Err(Error::Died { signal: None, status }),
+        (Ok(r), None) => Ok(r),
     }
 }
 
@@ -183,7 +185,7 @@ mod tests {
         // (escapes itself is single-threaded: its heap grows with brk.)
         let big = vec![b'T'; MAX_REPORT + 1];
         let r = run(move || big);
-        assert_eq!(r, Err(Error::Report(handoff::Error::TooLong)));
+        assert_eq!(r, Err(Error::Oversized));
     }
 
     #[test]

@@ -136,7 +136,7 @@ pub enum ReadError {
 
 /// Reads until EOF, refusing more than `cap` bytes (reads at most cap+1 before refusing).
 pub fn read_capped(fd: &Fd, cap: usize) -> Result<Vec<u8>, ReadError> {
-    read_capped_raw(fd.0, cap)
+    read_to_end(fd.0, cap, None)
 }
 
 /// [`read_capped`] of a regular file whose fstat size is `size`: once that many bytes have
@@ -147,47 +147,32 @@ pub fn read_capped_sized(fd: &Fd, cap: usize, size: i64) -> Result<Vec<u8>, Read
     if want > cap {
         return Err(ReadError::TooLarge);
     }
-    let mut out = Vec::with_capacity(want + 1);
-    while out.len() <= want {
-        let ask = want + 1 - out.len();
-        match read_append(fd, &mut out, ask) {
-            Err(e) if e.0 == libc::EINTR => continue,
-            Err(e) => return Err(ReadError::Io(e)),
-            Ok(0) => return Ok(out),
-            Ok(_) if out.len() == want => return Ok(out),
-            Ok(_) => {}
-        }
-    }
-    // It grew past its fstat size: read the rest the ordinary way, still capped.
-    let more = read_capped_raw(fd.0, cap.saturating_sub(out.len()))?;
-    out.extend_from_slice(&more);
-    if out.len() > cap {
-        return Err(ReadError::TooLarge);
-    }
-    Ok(out)
+    read_to_end(fd.0, cap, Some(want))
 }
 
 /// Same as [`read_capped`] on a descriptor we do not own (stdin).
 pub fn read_capped_raw(fd: libc::c_int, cap: usize) -> Result<Vec<u8>, ReadError> {
-    let mut out = Vec::new();
-    let mut buf = [0u8; 4096];
+    read_to_end(fd, cap, None)
+}
+
+/// The one capped read loop, straight into the returned Vec; `size` as in [`read_capped_sized`].
+fn read_to_end(fd: libc::c_int, cap: usize, size: Option<usize>) -> Result<Vec<u8>, ReadError> {
+    let mut out = Vec::with_capacity(size.map_or(0, |s| s + 1));
     loop {
-        // SAFETY: buf is valid for writes of buf.len() bytes.
-        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
-        if n < 0 {
-            let e = Errno::last();
-            if e.0 == libc::EINTR {
-                continue;
-            }
-            return Err(ReadError::Io(e));
+        // Never more than cap+1 in all: one byte past the cap is enough to refuse.
+        let room = cap.saturating_add(1).saturating_sub(out.len());
+        let ask = match size {
+            Some(s) if out.len() <= s => s + 1 - out.len(),
+            _ => 4096,
         }
-        if n == 0 {
-            return Ok(out);
-        }
-        let chunk = buf.get(..n as usize).ok_or(ReadError::Io(Errno(libc::EIO)))?;
-        out.extend_from_slice(chunk);
-        if out.len() > cap {
-            return Err(ReadError::TooLarge);
+        .min(room);
+        match read_into(fd, &mut out, ask) {
+            Err(e) if e.0 == libc::EINTR => continue,
+            Err(e) => return Err(ReadError::Io(e)),
+            Ok(0) => return Ok(out),
+            Ok(_) if out.len() > cap => return Err(ReadError::TooLarge),
+            Ok(n) if n < ask && size == Some(out.len()) => return Ok(out),
+            Ok(_) => {}
         }
     }
 }
@@ -349,16 +334,16 @@ pub fn getgroups(cap: usize) -> Result<Vec<u32>, Errno> {
 
 /// Which of the descriptors 0, 1 and 2 are closed, in one poll(2) in the usual case: an open
 /// one never reports POLLNVAL, a closed one does. An O_PATH descriptor reports POLLNVAL too,
-/// so only those are asked again with F_GETFD. None if poll itself fails.
-pub fn closed_std_fds() -> Option<[bool; 3]> {
+/// so only those are asked again with F_GETFD (all three, if poll itself fails).
+pub fn closed_std_fds() -> [bool; 3] {
     let mut fds = [0, 1, 2].map(|fd| libc::pollfd { fd, events: 0, revents: 0 });
     // SAFETY: fds is a valid array of 3 pollfd; timeout 0 never blocks.
-    let r = unsafe { libc::poll(fds.as_mut_ptr(), 3, 0) };
-    (r >= 0).then(|| fds.map(|p| p.revents & libc::POLLNVAL != 0 && !fd_is_open(p.fd)))
+    let polled = unsafe { libc::poll(fds.as_mut_ptr(), 3, 0) } >= 0;
+    fds.map(|p| (!polled || p.revents & libc::POLLNVAL != 0) && !fd_is_open(p.fd))
 }
 
 /// True when descriptor `fd` is open.
-pub fn fd_is_open(fd: libc::c_int) -> bool {
+fn fd_is_open(fd: libc::c_int) -> bool {
     // SAFETY: F_GETFD only queries the descriptor table.
     (unsafe { libc::fcntl(fd, libc::F_GETFD) }) >= 0
 }
@@ -374,24 +359,23 @@ pub fn close_raw(fd: libc::c_int) {
     unsafe { libc::close(fd) };
 }
 
-/// Closes every descriptor below `below` (close_range(2), else a loop).
+/// Closes every descriptor below `below`.
 pub fn close_below(below: u32) {
-    if below == 0 {
-        return;
-    }
-    // SAFETY: close_range takes plain integers and only closes descriptors.
-    let r = unsafe { libc::syscall(libc::SYS_close_range, 0u32, below - 1, 0u32) };
-    if r != 0 {
-        for fd in 0..below {
-            close_raw(fd as libc::c_int);
-        }
+    if let Some(last) = below.checked_sub(1) {
+        close_fds(0, last);
     }
 }
 
-/// Closes every descriptor >= `from`; close_range(2) where the kernel has it, else a loop.
+/// Closes every descriptor >= `from`.
 pub fn close_from(from: u32) {
+    close_fds(from, u32::MAX);
+}
+
+/// Closes descriptors `first..=last`: close_range(2) where the kernel has it, else one by one
+/// up to the descriptor limit.
+fn close_fds(first: u32, last: u32) {
     // SAFETY: close_range takes plain integers and only closes descriptors.
-    let r = unsafe { libc::syscall(libc::SYS_close_range, from, u32::MAX, 0u32) };
+    let r = unsafe { libc::syscall(libc::SYS_close_range, first, last, 0u32) };
     if r == 0 {
         return;
     }
@@ -399,7 +383,7 @@ pub fn close_from(from: u32) {
         Ok((_, hard)) if hard != libc::RLIM_INFINITY => hard.min(1 << 20),
         _ => 1 << 16,
     };
-    for fd in from as u64..max {
+    for fd in u64::from(first)..max.min(u64::from(last).saturating_add(1)) {
         close_raw(fd as libc::c_int);
     }
 }
@@ -463,9 +447,9 @@ const IGNORED_FOR_US: [i32; 2] = [libc::SIGPIPE, libc::SIGXFSZ];
 /// is not known, every catchable signal gets one.
 pub fn reset_signal_dispositions(ignored: Option<u64>) {
     for sig in catchable_signals() {
-        let was_ignored = ignored.is_none_or(|mask| mask & (1u64 << (sig - 1)) != 0);
-        if was_ignored || IGNORED_FOR_US.contains(&sig) {
-            raw_disposition(sig, IGNORED_FOR_US.contains(&sig));
+        let ours = IGNORED_FOR_US.contains(&sig);
+        if ours || ignored.is_none_or(|mask| mask & (1u64 << (sig - 1)) != 0) {
+            raw_disposition(sig, ours);
         }
     }
 }
@@ -807,12 +791,16 @@ pub fn recv(fd: &Fd, buf: &mut [u8]) -> Result<usize, Errno> {
 /// One read(2) of at most `max` bytes appended to `out`, into its spare capacity (nothing is
 /// zeroed first); returns how many came, 0 at end of file.
 pub fn read_append(fd: &Fd, out: &mut Vec<u8>, max: usize) -> Result<usize, Errno> {
+    read_into(fd.0, out, max)
+}
+
+fn read_into(fd: libc::c_int, out: &mut Vec<u8>, max: usize) -> Result<usize, Errno> {
     out.reserve(max);
     let spare = out.spare_capacity_mut();
     let len = spare.len().min(max);
     // SAFETY: spare points at `len` writable (uninitialised) bytes owned by `out`; read(2)
     // writes at most `len` of them.
-    let n = unsafe { libc::read(fd.0, spare.as_mut_ptr().cast(), len) };
+    let n = unsafe { libc::read(fd, spare.as_mut_ptr().cast(), len) };
     if n < 0 {
         return Err(Errno::last());
     }
@@ -1017,7 +1005,7 @@ mod tests {
     #[test]
     fn closed_standard_descriptors_are_seen_in_one_poll() {
         // The test harness has 0-2 open.
-        assert_eq!(closed_std_fds(), Some([false, false, false]));
+        assert_eq!(closed_std_fds(), [false, false, false]);
     }
 
     #[test]
@@ -1027,7 +1015,7 @@ mod tests {
             Forked::Child => {
                 let ok = openat(None, c"/", libc::O_PATH, 0).and_then(|fd| dup2(fd.raw(), 0)).is_ok();
                 close_raw(2);
-                exit_now(if ok && closed_std_fds() == Some([false, false, true]) { 0 } else { 1 })
+                exit_now(if ok && closed_std_fds() == [false, false, true] { 0 } else { 1 })
             }
             Forked::Parent(pid) => assert_eq!(exit_code_of(waitpid(pid).unwrap()), 0),
         }

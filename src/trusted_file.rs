@@ -2,7 +2,7 @@
 //! able to write them or any directory on the way to them.
 
 use crate::sys::{self, Errno, Fd};
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::sync::Mutex;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,30 +94,26 @@ fn remember(path: &str, fd: Fd) -> &'static Fd {
 pub fn open_parent(path: &str) -> Result<(&'static Fd, String), Error> {
     let parts = components(path)?;
     let (last, dirs) = parts.split_last().ok_or(Error::BadPath)?;
-    let mut dir = match walked("/") {
-        Some(d) => d,
-        None => {
-            let root = sys::openat(None, c"/", sys::O_PATH | sys::O_DIRECTORY, 0)
-                .map_err(|errno| Error::Open { path: "/".into(), errno })?;
-            check_dir(&root, "/")?;
-            remember("/", root)
-        }
-    };
+    let mut dir = checked_dir(None, c"/", "/")?;
     let mut walked_to = String::new();
     for name in dirs {
         walked_to.push('/');
         walked_to.push_str(name);
-        dir = match walked(&walked_to) {
-            Some(d) => d,
-            None => {
-                let next = sys::openat(Some(dir), &cstr(name)?, sys::O_PATH | sys::O_DIRECTORY | sys::O_NOFOLLOW, 0)
-                    .map_err(|errno| Error::Open { path: walked_to.clone(), errno })?;
-                check_dir(&next, &walked_to)?;
-                remember(&walked_to, next)
-            }
-        };
+        dir = checked_dir(Some(dir), &cstr(name)?, &walked_to)?;
     }
     Ok((dir, (*last).to_string()))
+}
+
+/// The directory `path` (`name` in `parent`, or `/`), opened O_PATH without following a
+/// symlink and checked, or the one an earlier walk already checked.
+fn checked_dir(parent: Option<&Fd>, name: &CStr, path: &str) -> Result<&'static Fd, Error> {
+    if let Some(d) = walked(path) {
+        return Ok(d);
+    }
+    let fd = sys::openat(parent, name, sys::O_PATH | sys::O_DIRECTORY | sys::O_NOFOLLOW, 0)
+        .map_err(|errno| Error::Open { path: path.into(), errno })?;
+    check_dir(&fd, path)?;
+    Ok(remember(path, fd))
 }
 
 fn check_dir(fd: &Fd, path: &str) -> Result<(), Error> {
