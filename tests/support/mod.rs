@@ -74,23 +74,32 @@ fn ensure_user(name: &str) {
     sh(&format!("useradd --system --no-create-home --home-dir /var/empty/{name} --shell /bin/sh {name}"));
 }
 
-/// Installs the binary once per test process: root:root, mode 4755, in a root-owned directory.
+/// Installs the binary: root:root, mode 4755, in a root-owned directory. Called with the fixture
+/// lock held, by every test: another checkout's test binary may have installed its own build in
+/// between (the lock is shared by every checkout on the machine), so the copy is redone whenever
+/// the marker beside it names another source.
 fn install() -> PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
+    static CHECKED: OnceLock<()> = OnceLock::new();
+    CHECKED.get_or_init(|| {
         assert_eq!(unsafe_free_geteuid(), 0, "integration tests must run as root (they install a setuid binary and switch users)");
         ensure_user(USER);
         ensure_user(OTHER_USER);
-        let bin_dir = Path::new(ROOT).join("bin");
-        fs::create_dir_all(&bin_dir).unwrap();
-        let dst = bin_dir.join("escapes");
-        let _ = fs::remove_file(&dst);
-        fs::copy(env!("CARGO_BIN_EXE_escapes"), &dst).unwrap();
-        chown(&dst, Some(0), Some(0)).unwrap();
-        fs::set_permissions(&dst, fs::Permissions::from_mode(0o4755)).unwrap();
-        dst
-    })
-    .clone()
+    });
+    let bin_dir = Path::new(ROOT).join("bin");
+    fs::create_dir_all(&bin_dir).unwrap();
+    let dst = bin_dir.join("escapes");
+    let marker = bin_dir.join(".installed-from");
+    let src = env!("CARGO_BIN_EXE_escapes");
+    let stamp = fs::metadata(src).and_then(|m| m.modified()).map(|t| format!("{src} {t:?}")).unwrap_or_default();
+    if fs::read_to_string(&marker).ok().as_deref() == Some(stamp.as_str()) && dst.exists() {
+        return dst;
+    }
+    let _ = fs::remove_file(&dst);
+    fs::copy(src, &dst).unwrap();
+    chown(&dst, Some(0), Some(0)).unwrap();
+    fs::set_permissions(&dst, fs::Permissions::from_mode(0o4755)).unwrap();
+    fs::write(&marker, stamp).unwrap();
+    dst
 }
 
 fn unsafe_free_geteuid() -> u32 {
