@@ -6,94 +6,8 @@
 use core::ffi::CStr;
 use std::ffi::CString;
 
-/// An errno value from a failed call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Errno(pub i32);
-
-impl Errno {
-    fn last() -> Errno {
-        // SAFETY: __errno_location returns a valid pointer to this thread's errno.
-        Errno(unsafe { *libc::__errno_location() })
-    }
-
-    /// A short, stable description; never derived from the locale or the environment.
-    pub fn describe(self) -> &'static str {
-        match self.0 {
-            libc::ENOENT => "no such file or directory",
-            libc::EACCES => "permission denied",
-            libc::EPERM => "operation not permitted",
-            libc::ELOOP => "is a symbolic link",
-            libc::ENOTDIR => "a path component is not a directory",
-            libc::EISDIR => "is a directory",
-            libc::ENOSPC => "no space left on device",
-            libc::EFBIG => "file too large",
-            libc::EIO => "input/output error",
-            libc::EMFILE | libc::ENFILE => "too many open files",
-            libc::ENOEXEC => "exec format error",
-            libc::ETXTBSY => "text file busy",
-            libc::ENOMEM => "out of memory",
-            libc::EAGAIN => "resource temporarily unavailable",
-            libc::EINTR => "interrupted",
-            libc::ENAMETOOLONG => "file name too long",
-            libc::E2BIG => "argument list too long",
-            libc::EXDEV => "cross-device link",
-            libc::EROFS => "read-only file system",
-            libc::EBADF => "bad file descriptor",
-            libc::EINVAL => "invalid argument",
-            _ => "system error",
-        }
-    }
-}
-
-impl core::fmt::Display for Errno {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{} (errno {})", self.describe(), self.0)
-    }
-}
-
-fn check(ret: libc::c_int) -> Result<libc::c_int, Errno> {
-    if ret < 0 {
-        Err(Errno::last())
-    } else {
-        Ok(ret)
-    }
-}
-
-/// An owned file descriptor, closed on drop.
-#[derive(Debug)]
-pub struct Fd(libc::c_int);
-
-impl Fd {
-    pub fn raw(&self) -> libc::c_int {
-        self.0
-    }
-}
-
-impl Drop for Fd {
-    fn drop(&mut self) {
-        // SAFETY: we own this descriptor and close it exactly once.
-        unsafe { libc::close(self.0) };
-    }
-}
-
-/// Metadata of an open file, from fstat on the descriptor (never by path).
-#[derive(Debug, Clone, Copy)]
-pub struct Stat {
-    pub mode: u32,
-    pub uid: u32,
-    pub gid: u32,
-    pub nlink: u64,
-    pub size: i64,
-}
-
-impl Stat {
-    pub fn is_regular(&self) -> bool {
-        self.mode & libc::S_IFMT == libc::S_IFREG
-    }
-    pub fn is_dir(&self) -> bool {
-        self.mode & libc::S_IFMT == libc::S_IFDIR
-    }
-}
+pub use opwire::sys::{check, Errno, Fd, ReadError, Stat};
+use opwire::sys::{read_into, read_to_end};
 
 pub const O_RDONLY: i32 = libc::O_RDONLY;
 pub const O_PATH: i32 = libc::O_PATH;
@@ -105,38 +19,11 @@ pub const O_APPEND: i32 = libc::O_APPEND;
 pub const O_CREAT: i32 = libc::O_CREAT;
 pub const O_NOCTTY: i32 = libc::O_NOCTTY;
 
-/// openat(2) with O_CLOEXEC always added; `dir` None means relative to the cwd (or absolute).
-pub fn openat(dir: Option<&Fd>, path: &CStr, flags: i32, mode: u32) -> Result<Fd, Errno> {
-    let dirfd = dir.map_or(libc::AT_FDCWD, Fd::raw);
-    // SAFETY: path is a valid NUL-terminated string; flags are plain integers.
-    let fd = check(unsafe { libc::openat(dirfd, path.as_ptr(), flags | libc::O_CLOEXEC, mode) })?;
-    Ok(Fd(fd))
-}
-
-pub fn fstat(fd: &Fd) -> Result<Stat, Errno> {
-    // SAFETY: a zeroed stat is a valid out-parameter; fd is open.
-    let mut st: libc::stat = unsafe { core::mem::zeroed() };
-    // SAFETY: st points to writable memory of the right size.
-    check(unsafe { libc::fstat(fd.0, &mut st) })?;
-    Ok(Stat {
-        mode: st.st_mode,
-        uid: st.st_uid,
-        gid: st.st_gid,
-        nlink: st.st_nlink,
-        size: st.st_size,
-    })
-}
-
-/// Outcome of a capped read.
-#[derive(Debug, PartialEq, Eq)]
-pub enum ReadError {
-    TooLarge,
-    Io(Errno),
-}
+pub use opwire::sys::{fstat, openat, readlink_fd};
 
 /// Reads until EOF, refusing more than `cap` bytes (reads at most cap+1 before refusing).
 pub fn read_capped(fd: &Fd, cap: usize) -> Result<Vec<u8>, ReadError> {
-    read_to_end(fd.0, cap, None)
+    read_to_end(fd.raw(), cap, None)
 }
 
 /// [`read_capped`] of a regular file whose fstat size is `size`: once that many bytes have
@@ -147,34 +34,12 @@ pub fn read_capped_sized(fd: &Fd, cap: usize, size: i64) -> Result<Vec<u8>, Read
     if want > cap {
         return Err(ReadError::TooLarge);
     }
-    read_to_end(fd.0, cap, Some(want))
+    read_to_end(fd.raw(), cap, Some(want))
 }
 
 /// Same as [`read_capped`] on a descriptor we do not own (stdin).
 pub fn read_capped_raw(fd: libc::c_int, cap: usize) -> Result<Vec<u8>, ReadError> {
     read_to_end(fd, cap, None)
-}
-
-/// The one capped read loop, straight into the returned Vec; `size` as in [`read_capped_sized`].
-fn read_to_end(fd: libc::c_int, cap: usize, size: Option<usize>) -> Result<Vec<u8>, ReadError> {
-    let mut out = Vec::with_capacity(size.map_or(0, |s| s + 1));
-    loop {
-        // Never more than cap+1 in all: one byte past the cap is enough to refuse.
-        let room = cap.saturating_add(1).saturating_sub(out.len());
-        let ask = match size {
-            Some(s) if out.len() <= s => s + 1 - out.len(),
-            _ => 4096,
-        }
-        .min(room);
-        match read_into(fd, &mut out, ask) {
-            Err(e) if e.0 == libc::EINTR => continue,
-            Err(e) => return Err(ReadError::Io(e)),
-            Ok(0) => return Ok(out),
-            Ok(_) if out.len() > cap => return Err(ReadError::TooLarge),
-            Ok(n) if n < ask && size == Some(out.len()) => return Ok(out),
-            Ok(_) => {}
-        }
-    }
 }
 
 /// One write(2) call; returns how many bytes were written.
@@ -212,13 +77,13 @@ pub fn write_stderr(msg: &[u8]) {
 
 pub fn fsync(fd: &Fd) -> Result<(), Errno> {
     // SAFETY: plain syscall on an open descriptor.
-    check(unsafe { libc::fsync(fd.0) }).map(|_| ())
+    check(unsafe { libc::fsync(fd.raw()) }).map(|_| ())
 }
 
 pub fn flock_exclusive(fd: &Fd) -> Result<(), Errno> {
     loop {
         // SAFETY: plain syscall on an open descriptor.
-        match check(unsafe { libc::flock(fd.0, libc::LOCK_EX) }) {
+        match check(unsafe { libc::flock(fd.raw(), libc::LOCK_EX) }) {
             Ok(_) => return Ok(()),
             Err(e) if e.0 == libc::EINTR => continue,
             Err(e) => return Err(e),
@@ -229,7 +94,7 @@ pub fn flock_exclusive(fd: &Fd) -> Result<(), Errno> {
 /// One non-blocking attempt at an exclusive lock: Ok(false) while someone else holds it.
 pub fn flock_try_exclusive(fd: &Fd) -> Result<bool, Errno> {
     // SAFETY: plain syscall on an open descriptor.
-    match check(unsafe { libc::flock(fd.0, libc::LOCK_EX | libc::LOCK_NB) }) {
+    match check(unsafe { libc::flock(fd.raw(), libc::LOCK_EX | libc::LOCK_NB) }) {
         Ok(_) => Ok(true),
         Err(e) if e.0 == libc::EWOULDBLOCK || e.0 == libc::EINTR => Ok(false),
         Err(e) => Err(e),
@@ -245,17 +110,17 @@ pub fn sleep_ms(ms: u64) {
 
 pub fn flock_unlock(fd: &Fd) {
     // SAFETY: plain syscall on an open descriptor; failure only delays the unlock to close.
-    unsafe { libc::flock(fd.0, libc::LOCK_UN) };
+    unsafe { libc::flock(fd.raw(), libc::LOCK_UN) };
 }
 
 pub fn ftruncate(fd: &Fd, len: i64) -> Result<(), Errno> {
     // SAFETY: plain syscall on an open descriptor.
-    check(unsafe { libc::ftruncate(fd.0, len) }).map(|_| ())
+    check(unsafe { libc::ftruncate(fd.raw(), len) }).map(|_| ())
 }
 
 pub fn pread(fd: &Fd, buf: &mut [u8], offset: i64) -> Result<usize, Errno> {
     // SAFETY: buf is valid for writes of buf.len() bytes.
-    let n = unsafe { libc::pread(fd.0, buf.as_mut_ptr().cast(), buf.len(), offset) };
+    let n = unsafe { libc::pread(fd.raw(), buf.as_mut_ptr().cast(), buf.len(), offset) };
     if n < 0 {
         Err(Errno::last())
     } else {
@@ -604,7 +469,27 @@ pub fn pipe_cloexec() -> Result<(Fd, Fd), Errno> {
     let mut fds = [0; 2];
     // SAFETY: fds has room for two descriptors.
     check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
-    Ok((Fd(fds[0]), Fd(fds[1])))
+    // SAFETY: pipe2 just returned these two descriptors, which nothing else owns.
+    Ok(unsafe { (Fd::from_raw(fds[0]), Fd::from_raw(fds[1])) })
+}
+
+/// The target of the symbolic link `path` (EINVAL when it is not a link), at most 4 KiB.
+pub fn readlink(path: &CStr) -> Result<Vec<u8>, Errno> {
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: path is NUL-terminated; buf is valid for writes of buf.len() bytes.
+    let n = unsafe { libc::readlink(path.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    if n < 0 {
+        return Err(Errno::last());
+    }
+    buf.truncate((n as usize).min(buf.len()));
+    Ok(buf)
+}
+
+/// Lets `fd` survive execve (clears FD_CLOEXEC): for a script executed from its descriptor,
+/// whose interpreter then opens `/dev/fd/N`, the very file, instead of a path.
+pub fn clear_cloexec(fd: &Fd) -> Result<(), Errno> {
+    // SAFETY: F_SETFD only changes this descriptor's flags.
+    check(unsafe { libc::fcntl(fd.raw(), libc::F_SETFD, 0) }).map(|_| ())
 }
 
 /// Executes the file behind `fd` (opened O_PATH at resolution), so what was checked is what
@@ -616,7 +501,7 @@ pub fn execveat_fd(fd: &Fd, argv: &[CString], envp: &[CString]) -> Errno {
     unsafe {
         libc::syscall(
             libc::SYS_execveat,
-            fd.0,
+            fd.raw(),
             c"".as_ptr(),
             argv_p.as_ptr(),
             envp_p.as_ptr(),
@@ -702,7 +587,8 @@ pub fn socket(addr: &std::net::SocketAddr, datagram: bool) -> Result<Fd, Errno> 
     let kind = if datagram { libc::SOCK_DGRAM } else { libc::SOCK_STREAM };
     // SAFETY: plain syscall with integer arguments.
     let fd = check(unsafe { libc::socket(family, kind | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0) })?;
-    Ok(Fd(fd))
+    // SAFETY: socket(2) just returned this descriptor, which nothing else owns.
+    Ok(unsafe { Fd::from_raw(fd) })
 }
 
 /// TCP_NODELAY: our requests go out in a few small TLS records; without it Nagle holds the last
@@ -711,7 +597,7 @@ pub fn set_tcp_nodelay(fd: &Fd) -> Result<(), Errno> {
     let one: libc::c_int = 1;
     // SAFETY: `one` is a valid c_int for the duration of the call, and its size is passed.
     let r = unsafe {
-        libc::setsockopt(fd.0, libc::IPPROTO_TCP, libc::TCP_NODELAY, (&one as *const libc::c_int).cast(), core::mem::size_of::<libc::c_int>() as libc::socklen_t)
+        libc::setsockopt(fd.raw(), libc::IPPROTO_TCP, libc::TCP_NODELAY, (&one as *const libc::c_int).cast(), core::mem::size_of::<libc::c_int>() as libc::socklen_t)
     };
     check(r).map(|_| ())
 }
@@ -728,7 +614,7 @@ pub fn connect(fd: &Fd, addr: &std::net::SocketAddr) -> Result<(), Errno> {
             sa.sin_addr.s_addr = u32::from_ne_bytes(a.ip().octets());
             let len = core::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
             // SAFETY: sa is a valid sockaddr_in of the length passed.
-            check(unsafe { libc::connect(fd.0, (&sa as *const libc::sockaddr_in).cast(), len) }).map(|_| ())
+            check(unsafe { libc::connect(fd.raw(), (&sa as *const libc::sockaddr_in).cast(), len) }).map(|_| ())
         }
         std::net::SocketAddr::V6(a) => {
             // SAFETY: an all-zero sockaddr_in6 is valid; the fields are filled below.
@@ -740,7 +626,7 @@ pub fn connect(fd: &Fd, addr: &std::net::SocketAddr) -> Result<(), Errno> {
             sa.sin6_scope_id = a.scope_id();
             let len = core::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t;
             // SAFETY: sa is a valid sockaddr_in6 of the length passed.
-            check(unsafe { libc::connect(fd.0, (&sa as *const libc::sockaddr_in6).cast(), len) }).map(|_| ())
+            check(unsafe { libc::connect(fd.raw(), (&sa as *const libc::sockaddr_in6).cast(), len) }).map(|_| ())
         }
     }
 }
@@ -750,7 +636,7 @@ pub fn socket_error(fd: &Fd) -> Result<i32, Errno> {
     let mut err: libc::c_int = 0;
     let mut len = core::mem::size_of::<libc::c_int>() as libc::socklen_t;
     // SAFETY: err and len are valid for writes and len holds err's size.
-    check(unsafe { libc::getsockopt(fd.0, libc::SOL_SOCKET, libc::SO_ERROR, (&mut err as *mut libc::c_int).cast(), &mut len) })?;
+    check(unsafe { libc::getsockopt(fd.raw(), libc::SOL_SOCKET, libc::SO_ERROR, (&mut err as *mut libc::c_int).cast(), &mut len) })?;
     Ok(err)
 }
 
@@ -769,7 +655,7 @@ pub fn poll_one(fd: libc::c_int, events: i16, timeout_ms: i32) -> Result<i16, Er
 /// send(2) without SIGPIPE; EAGAIN comes back as an error for the caller to poll on.
 pub fn send(fd: &Fd, data: &[u8]) -> Result<usize, Errno> {
     // SAFETY: data is valid for reads of data.len() bytes.
-    let n = unsafe { libc::send(fd.0, data.as_ptr().cast(), data.len(), libc::MSG_NOSIGNAL) };
+    let n = unsafe { libc::send(fd.raw(), data.as_ptr().cast(), data.len(), libc::MSG_NOSIGNAL) };
     if n < 0 {
         Err(Errno::last())
     } else {
@@ -780,7 +666,7 @@ pub fn send(fd: &Fd, data: &[u8]) -> Result<usize, Errno> {
 /// recv(2) into `buf`; 0 is end of stream.
 pub fn recv(fd: &Fd, buf: &mut [u8]) -> Result<usize, Errno> {
     // SAFETY: buf is valid for writes of buf.len() bytes.
-    let n = unsafe { libc::recv(fd.0, buf.as_mut_ptr().cast(), buf.len(), 0) };
+    let n = unsafe { libc::recv(fd.raw(), buf.as_mut_ptr().cast(), buf.len(), 0) };
     if n < 0 {
         Err(Errno::last())
     } else {
@@ -791,29 +677,13 @@ pub fn recv(fd: &Fd, buf: &mut [u8]) -> Result<usize, Errno> {
 /// One read(2) of at most `max` bytes appended to `out`, into its spare capacity (nothing is
 /// zeroed first); returns how many came, 0 at end of file.
 pub fn read_append(fd: &Fd, out: &mut Vec<u8>, max: usize) -> Result<usize, Errno> {
-    read_into(fd.0, out, max)
-}
-
-fn read_into(fd: libc::c_int, out: &mut Vec<u8>, max: usize) -> Result<usize, Errno> {
-    out.reserve(max);
-    let spare = out.spare_capacity_mut();
-    let len = spare.len().min(max);
-    // SAFETY: spare points at `len` writable (uninitialised) bytes owned by `out`; read(2)
-    // writes at most `len` of them.
-    let n = unsafe { libc::read(fd, spare.as_mut_ptr().cast(), len) };
-    if n < 0 {
-        return Err(Errno::last());
-    }
-    let n = (n as usize).min(len);
-    // SAFETY: read(2) initialised the first n bytes of the spare capacity, n <= len <= spare.
-    unsafe { out.set_len(out.len() + n) };
-    Ok(n)
+    read_into(fd.raw(), out, max)
 }
 
 /// One read(2) on a descriptor we own (a pipe), at most `buf.len()` bytes; 0 is end of file.
 pub fn read_some(fd: &Fd, buf: &mut [u8]) -> Result<usize, Errno> {
     // SAFETY: buf is valid for writes of buf.len() bytes.
-    let n = unsafe { libc::read(fd.0, buf.as_mut_ptr().cast(), buf.len()) };
+    let n = unsafe { libc::read(fd.raw(), buf.as_mut_ptr().cast(), buf.len()) };
     if n < 0 {
         Err(Errno::last())
     } else {
@@ -836,25 +706,25 @@ pub fn waitpid(pid: libc::pid_t) -> Result<i32, Errno> {
 
 pub fn mkdirat(dir: &Fd, name: &CStr, mode: u32) -> Result<(), Errno> {
     // SAFETY: name is a valid NUL-terminated string; dir is open.
-    check(unsafe { libc::mkdirat(dir.0, name.as_ptr(), mode) }).map(|_| ())
+    check(unsafe { libc::mkdirat(dir.raw(), name.as_ptr(), mode) }).map(|_| ())
 }
 
 /// Renames within one directory (atomic replace of `to`).
 pub fn renameat(dir: &Fd, from: &CStr, to: &CStr) -> Result<(), Errno> {
     // SAFETY: both names are valid NUL-terminated strings; dir is open.
-    check(unsafe { libc::renameat(dir.0, from.as_ptr(), dir.0, to.as_ptr()) }).map(|_| ())
+    check(unsafe { libc::renameat(dir.raw(), from.as_ptr(), dir.raw(), to.as_ptr()) }).map(|_| ())
 }
 
 /// Removes a file (not a directory) from `dir`.
 pub fn unlinkat(dir: &Fd, name: &CStr) -> Result<(), Errno> {
     // SAFETY: name is a valid NUL-terminated string; dir is open.
-    check(unsafe { libc::unlinkat(dir.0, name.as_ptr(), 0) }).map(|_| ())
+    check(unsafe { libc::unlinkat(dir.raw(), name.as_ptr(), 0) }).map(|_| ())
 }
 
 /// fchown(2) on an open descriptor (never by path, so no race with renames).
 pub fn fchown(fd: &Fd, uid: u32, gid: u32) -> Result<(), Errno> {
     // SAFETY: plain syscall on an open descriptor.
-    check(unsafe { libc::fchown(fd.0, uid, gid) }).map(|_| ())
+    check(unsafe { libc::fchown(fd.raw(), uid, gid) }).map(|_| ())
 }
 
 // --- helmets and jackets (jacket, exec) --------------------------------------------------------

@@ -153,7 +153,7 @@ pub enum Failure {
 impl Failure {
     pub fn code(&self) -> u8 {
         match self {
-            Failure::Untrusted(_, e) => e.exit_code(),
+            Failure::Untrusted(_, e) => trusted::exit_code(e),
             Failure::Spawn(..) => EX_UNAVAILABLE,
             Failure::Timeout(_) => EX_TEMPFAIL,
             Failure::TooLong(_) | Failure::Protocol(..) => EX_PROTOCOL,

@@ -124,7 +124,7 @@ pub enum LoadError {
 impl LoadError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            LoadError::File { error, .. } => error.exit_code(),
+            LoadError::File { error, .. } => trusted::exit_code(error),
             _ => crate::sysexits::EX_CONFIG,
         }
     }

@@ -1,102 +1,52 @@
-//! Before a helper believes a file (a manifest list, the program it hashes, an inner helper of
-//! `coat`), the file and every directory above it must be out of reach of anyone but root (or the
-//! helper's own effective uid, which is root when escapes runs it): otherwise whoever can write
-//! there decides what the check reads.
+//! Before a helper believes a file (a manifest list, the program `signed` hashes and `manifest`
+//! names, an inner helper of `coat`), it must pass the one rule escapes applies to its own
+//! files (`opwire::trusted`): reached from `/` without a symbolic link, through directories and
+//! to a file that only root (or the helper's own effective uid, root when escapes or op runs
+//! it) can change. Otherwise whoever can write there decides what the check reads, or swaps the
+//! name between the check and the exec.
 
-use crate::sys;
-use std::fmt;
-use std::fs::{File, Metadata, OpenOptions};
-use std::io;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
+use crate::sysexits::{EX_CONFIG, EX_NOINPUT};
+use std::fs::File;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
-/// Why a file is not believed.
-#[derive(Debug)]
-pub enum TrustError {
-    NotAbsolute,
-    /// It cannot be opened or examined (the errno kind says why).
-    Unreadable(io::Error),
-    NotRegular,
-    /// Owned by someone other than root or us.
-    Owner(PathBuf),
-    /// Writable by group or others.
-    Writable(PathBuf),
-}
+pub use opwire::trusted::Error as TrustError;
 
-impl TrustError {
-    /// EX_NOINPUT when the file is not there or not readable; EX_CONFIG when it is there but
-    /// cannot be trusted.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            TrustError::Unreadable(_) => crate::sysexits::EX_NOINPUT,
-            _ => crate::sysexits::EX_CONFIG,
-        }
+/// EX_NOINPUT when the file is not there or cannot be read; EX_CONFIG when it is there but
+/// cannot be trusted (or its name is not one the rule accepts).
+pub fn exit_code(e: &TrustError) -> u8 {
+    match e {
+        TrustError::Open { errno, .. } if errno.0 != libc::ELOOP => EX_NOINPUT,
+        TrustError::Read { .. } => EX_NOINPUT,
+        _ => EX_CONFIG,
     }
 }
 
-impl fmt::Display for TrustError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TrustError::NotAbsolute => f.write_str("not an absolute path"),
-            TrustError::Unreadable(e) => write!(f, "cannot open: {e}"),
-            TrustError::NotRegular => f.write_str("not a regular file"),
-            TrustError::Owner(p) => write!(f, "{} is not owned by root", p.display()),
-            TrustError::Writable(p) => write!(f, "{} is writable by group or others", p.display()),
-        }
-    }
+/// Whether the file exists but the rule refuses it (as opposed to missing or unreadable).
+pub fn is_untrusted(e: &TrustError) -> bool {
+    exit_code(e) == EX_CONFIG
 }
 
-/// A directory may be world-writable if it is sticky (like /tmp): others cannot then rename or
-/// remove the root-owned entry below it, whose owner and mode are checked in turn.
-fn check(path: &Path, meta: &Metadata, euid: u32) -> Result<(), TrustError> {
-    if meta.uid() != 0 && meta.uid() != euid {
-        return Err(TrustError::Owner(path.to_path_buf()));
-    }
-    let sticky_dir = meta.is_dir() && meta.mode() & 0o1000 != 0;
-    if meta.mode() & 0o022 != 0 && !sticky_dir {
-        return Err(TrustError::Writable(path.to_path_buf()));
-    }
-    Ok(())
-}
-
-/// Opens `path` read-only and checks the open file (by fstat, so it is the file we read) and,
-/// by path, every directory above its canonical location.
+/// Opens `path` read-only under the rule.
 pub fn open(path: &Path) -> Result<File, TrustError> {
-    if !path.is_absolute() {
-        return Err(TrustError::NotAbsolute);
-    }
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOCTTY | libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(path)
-        .map_err(TrustError::Unreadable)?;
-    let meta = file.metadata().map_err(TrustError::Unreadable)?;
-    if !meta.file_type().is_file() {
-        return Err(TrustError::NotRegular);
-    }
-    let euid = sys::effective_uid();
-    check(path, &meta, euid)?;
-    let canonical = std::fs::canonicalize(path).map_err(TrustError::Unreadable)?;
-    for dir in canonical.ancestors().skip(1) {
-        let m = std::fs::metadata(dir).map_err(TrustError::Unreadable)?;
-        check(dir, &m, euid)?;
-    }
-    Ok(file)
+    opwire::trusted::open(path.as_os_str().as_bytes(), libc::O_RDONLY).map(|(fd, _)| fd.into_file())
+}
+
+/// Checks `path` under the rule without reading it (O_PATH): for a name that is judged, not read.
+pub fn inspect(path: &Path) -> Result<(), TrustError> {
+    opwire::trusted::open(path.as_os_str().as_bytes(), libc::O_PATH).map(|_| ())
 }
 
 /// Reads a trusted file whole, refusing more than `cap` bytes.
 pub fn read(path: &Path, cap: u64) -> Result<Vec<u8>, TrustError> {
-    use std::io::Read;
-    let file = open(path)?;
-    let mut out = Vec::new();
-    file.take(cap + 1)
-        .read_to_end(&mut out)
-        .map_err(TrustError::Unreadable)?;
-    if out.len() as u64 > cap {
-        return Err(TrustError::Unreadable(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "file too large",
-        )));
+    opwire::trusted::read(path.as_os_str().as_bytes(), usize::try_from(cap).unwrap_or(usize::MAX))
+}
+
+/// The refusal in words: the rule's own message, which names the path, or the path and why its
+/// spelling is refused.
+pub fn describe(path: &Path, e: &TrustError) -> String {
+    match e {
+        TrustError::BadPath => format!("{}: {e}", path.display()),
+        _ => e.to_string(),
     }
-    Ok(out)
 }

@@ -383,13 +383,33 @@ fn envauth_refuses_bad_patterns_and_names() {
 
 // ---------------------------------------------------------------- manifest
 
+/// Root-owned programs under `dir` at the given relative paths (manifest judges names, but only
+/// names that reach a file through directories nobody else can change).
+fn programs(dir: &Path, names: &[&str]) {
+    for n in names {
+        let p = dir.join(n);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        for a in p.parent().unwrap().ancestors().take_while(|a| a.starts_with(dir)) {
+            fs::set_permissions(a, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        fs::write(&p, "#!/bin/sh\n").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
 fn manifest_list(dir: &Path) -> String {
+    programs(dir, &["bin/ls", "bin/cat", "bin/true", "bin/sh", "usr/sbin/reboot"]);
+    let d = dir.display();
     write(
         dir,
         "list",
-        "# allowed\n^/bin/ls$\n^/bin/cat$\n^/bin/true$\n69=^/usr/sbin/\n77=.*\n",
+        &format!("# allowed\n^{d}/bin/ls$\n^{d}/bin/cat$\n^{d}/bin/true$\n69=^{d}/usr/sbin/\n77=.*\n"),
         0o644,
     )
+}
+
+fn at(dir: &Path, rel: &str) -> String {
+    dir.join(rel).display().to_string()
 }
 
 #[test]
@@ -398,7 +418,7 @@ fn manifest_allows_listed_programs() {
     let list = manifest_list(&d);
     let o = run_with(
         "manifest",
-        &op_args("/bin/cat"),
+        &op_args(&at(&d, "bin/cat")),
         &[("MANIFEST_LIST", &list), ("MANIFEST_WARN", "w")],
     );
     assert_eq!(code(&o), 0, "{}", err(&o));
@@ -411,7 +431,7 @@ fn manifest_forces_the_code_of_the_first_matching_line() {
     let list = manifest_list(&d);
     let o = run_with(
         "manifest",
-        &op_args("/usr/sbin/reboot"),
+        &op_args(&at(&d, "usr/sbin/reboot")),
         &[
             ("MANIFEST_LIST", &list),
             ("MANIFEST_WARN", "Not on the list"),
@@ -421,16 +441,18 @@ fn manifest_forces_the_code_of_the_first_matching_line() {
         (code(&o), out(&o), err(&o)),
         (69, "69\n".into(), "Not on the list\n".into())
     );
-    let o = run_with("manifest", &op_args("/bin/sh"), &[("MANIFEST_LIST", &list)]);
+    let o = run_with("manifest", &op_args(&at(&d, "bin/sh")), &[("MANIFEST_LIST", &list)]);
     assert_eq!((code(&o), out(&o)), (77, "77\n".into()));
 }
 
 #[test]
 fn manifest_uses_the_denying_list_s_warning() {
     let d = scratch();
-    let a = write(&d, "a", "^/bin/ls$\n", 0o644);
-    let b = write(&d, "b", "^/bin/cat$\n", 0o600);
-    let c = write(&d, "c", "66=^/opt/\n", 0o644);
+    programs(&d, &["bin/ls", "bin/cat", "opt/x", "srv/x"]);
+    let dd = d.display();
+    let a = write(&d, "a", &format!("^{dd}/bin/ls$\n"), 0o644);
+    let b = write(&d, "b", &format!("^{dd}/bin/cat$\n"), 0o600);
+    let c = write(&d, "c", &format!("66=^{dd}/opt/\n"), 0o644);
     let env = [
         ("MANIFEST_LIST", a.as_str()),
         ("MANIFEST_LIST_2", b.as_str()),
@@ -438,55 +460,89 @@ fn manifest_uses_the_denying_list_s_warning() {
         ("MANIFEST_WARN_3", "No /opt"),
         ("MANIFEST_WARN", "Not listed"),
     ];
-    assert_eq!(code(&run_with("manifest", &op_args("/bin/cat"), &env)), 0);
-    let o = run_with("manifest", &op_args("/opt/x"), &env);
+    assert_eq!(code(&run_with("manifest", &op_args(&at(&d, "bin/cat")), &env)), 0);
+    let o = run_with("manifest", &op_args(&at(&d, "opt/x")), &env);
     assert_eq!((code(&o), err(&o)), (66, "No /opt\n".into()));
-    let o = run_with("manifest", &op_args("/srv/x"), &env);
+    let o = run_with("manifest", &op_args(&at(&d, "srv/x")), &env);
     assert_eq!((code(&o), err(&o)), (77, "Not listed\n".into()));
 }
 
 #[test]
 fn manifest_refuses_untrusted_missing_or_bad_lists() {
     let d = scratch();
+    let cat = at(&d, "bin/cat");
+    programs(&d, &["bin/cat"]);
     let writable = write(&d, "w", "^/bin/cat$\n", 0o664);
     let o = run_with(
         "manifest",
-        &op_args("/bin/cat"),
+        &op_args(&cat),
         &[("MANIFEST_LIST", &writable)],
     );
     assert_eq!(code(&o), 78);
     assert!(
-        err(&o).contains("writable by group or others"),
+        err(&o).contains("is group-writable"),
         "{}",
         err(&o)
     );
     let missing = d.join("missing");
     let o = run_with(
         "manifest",
-        &op_args("/bin/cat"),
+        &op_args(&cat),
         &[("MANIFEST_LIST", missing.to_str().unwrap())],
     );
     assert_eq!(code(&o), 66);
     let bad = write(&d, "bad", "^/bin/(cat$\n", 0o644);
-    let o = run_with("manifest", &op_args("/bin/cat"), &[("MANIFEST_LIST", &bad)]);
+    let o = run_with("manifest", &op_args(&cat), &[("MANIFEST_LIST", &bad)]);
     assert_eq!(code(&o), 78);
     assert!(err(&o).contains("line 1"), "{}", err(&o));
     let good = manifest_list(&d);
     let o = run_with(
         "manifest",
-        &op_args("/bin/cat"),
+        &op_args(&cat),
         &[("MANIFEST_LIST", &good), ("MANIFEST_WARN_9", "x")],
     );
     assert_eq!(code(&o), 78);
-    assert_eq!(code(&run_with("manifest", &op_args("/bin/cat"), &[])), 78);
+    assert_eq!(code(&run_with("manifest", &op_args(&cat), &[])), 78);
     assert_eq!(
         code(&run_with(
             "manifest",
-            &op_args("/bin/cat"),
+            &op_args(&cat),
             &[("MANIFEST_LIST", "relative")]
         )),
         78
     );
+}
+
+#[test]
+fn manifest_judges_only_names_that_cannot_be_swapped_or_spelled_around() {
+    let d = scratch();
+    let list = manifest_list(&d);
+    programs(&d, &["sbin/nologin"]);
+    let dd = d.display();
+    // `..` would let `^<d>/bin/` allow <d>/sbin/nologin.
+    let prefix = write(&d, "prefix", &format!("^{dd}/bin/\n77=.*\n"), 0o644);
+    let dotted = format!("{dd}/bin/../sbin/nologin");
+    let o = run_with("manifest", &op_args(&dotted), &[("MANIFEST_LIST", &prefix)]);
+    assert_eq!(code(&o), 77, "{}", err(&o));
+    for spelled in [format!("{dd}//bin/cat"), format!("{dd}/bin/./cat"), format!("{dd}/bin/cat/"), "bin/cat".to_string()] {
+        let o = run_with("manifest", &op_args(&spelled), &[("MANIFEST_LIST", &list)]);
+        assert_eq!(code(&o), 77, "{spelled}: {}", err(&o));
+    }
+    // A symbolic link on the path: the name the list matches is not the file that would run.
+    std::os::unix::fs::symlink(d.join("bin"), d.join("linked")).unwrap();
+    let via_link = format!("{dd}/linked/cat");
+    let list2 = write(&d, "list2", &format!("^{dd}/linked/cat$\n"), 0o644);
+    let o = run_with("manifest", &op_args(&via_link), &[("MANIFEST_LIST", &list2)]);
+    assert_eq!(code(&o), 77, "{}", err(&o));
+    assert!(err(&o).contains("symbolic link"), "{}", err(&o));
+    // A directory others can write: they could replace the named file at any time.
+    fs::create_dir(d.join("drop")).unwrap();
+    programs(&d, &["drop/tool"]);
+    fs::set_permissions(d.join("drop"), fs::Permissions::from_mode(0o777)).unwrap();
+    let list3 = write(&d, "list3", &format!("^{dd}/drop/tool$\n"), 0o644);
+    let o = run_with("manifest", &op_args(&at(&d, "drop/tool")), &[("MANIFEST_LIST", &list3)]);
+    assert_eq!(code(&o), 77, "{}", err(&o));
+    assert!(err(&o).contains("world-writable"), "{}", err(&o));
 }
 
 // ---------------------------------------------------------------- signed
@@ -526,7 +582,28 @@ fn signed_refuses_a_program_others_could_rewrite() {
     let digest = hex(&sha256_of(fs::File::open(&prog).unwrap()).unwrap());
     let o = run_with("signed", &op_args(&prog), &[("SIGNED_SHA256", &digest)]);
     assert_eq!(code(&o), 77, "{}", err(&o));
-    assert!(err(&o).contains("writable by group or others"));
+    assert!(err(&o).contains("is group-writable"), "{}", err(&o));
+}
+
+#[test]
+fn signed_hashes_only_a_file_reached_without_a_link_through_root_only_directories() {
+    let d = scratch();
+    let prog = write(&d, "prog", "#!/bin/sh\necho hi\n", 0o755);
+    let digest = hex(&sha256_of(fs::File::open(&prog).unwrap()).unwrap());
+    // A link to the pinned program: the name could be pointed elsewhere between check and exec.
+    std::os::unix::fs::symlink(&prog, d.join("link")).unwrap();
+    let o = run_with("signed", &op_args(&at(&d, "link")), &[("SIGNED_SHA256", &digest)]);
+    assert_eq!(code(&o), 77, "{}", err(&o));
+    assert!(err(&o).contains("symbolic link"), "{}", err(&o));
+    // The same bytes in a directory others can write: refused, whatever the digest.
+    fs::create_dir(d.join("drop")).unwrap();
+    fs::copy(&prog, d.join("drop/prog")).unwrap();
+    fs::set_permissions(d.join("drop"), fs::Permissions::from_mode(0o1777)).unwrap();
+    let o = run_with("signed", &op_args(&at(&d, "drop/prog")), &[("SIGNED_SHA256", &digest)]);
+    assert_eq!(code(&o), 77, "{}", err(&o));
+    assert!(err(&o).contains("world-writable"), "{}", err(&o));
+    let o = run_with("signed", &op_args(&format!("{}/./prog", d.display())), &[("SIGNED_SHA256", &digest)]);
+    assert_eq!(code(&o), 77, "{}", err(&o));
 }
 
 #[test]

@@ -4,11 +4,16 @@ use escapes_helpers::helper::{self, Helper, Verdict};
 use escapes_helpers::manifest::{self, Decision};
 use escapes_helpers::params::Params;
 use escapes_helpers::sysexits::EX_NOPERM;
+use escapes_helpers::trusted;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 const MANIFEST: Helper = Helper {
     name: "manifest",
     about: "Allows the command only when its program path matches a line of a MANIFEST_LIST<spec> file;\n\
-            the first matching line decides (RE allows, N=RE exits N); no match exits 77.",
+            the first matching line decides (RE allows, N=RE exits N); no match exits 77. The path must\n\
+            name a file through root-only directories and no symbolic link (else 77; missing: 66).",
     reads: &["MANIFEST_LIST<spec>", "MANIFEST_WARN<spec>", "MANIFEST_WARN", "MANIFEST_REVEAL"],
     grammar: &[
         ("MANIFEST_LIST<spec>", "/absolute/file of lines: RE | N=RE | #comment | blank (files in name order)"),
@@ -26,6 +31,14 @@ fn main() {
             Ok(l) => l,
             Err(e) => return Verdict::refuse(e.exit_code(), e.to_string()),
         };
+        // The name is what is judged, so it must be one nobody but root can make mean another
+        // file: a plain absolute path, no symbolic link on it, root-only directories.
+        let program = Path::new(OsStr::from_bytes(&s.invocation.program));
+        match trusted::inspect(program) {
+            Ok(()) => {}
+            Err(e) if trusted::is_untrusted(&e) => return Verdict::refuse(EX_NOPERM, trusted::describe(program, &e)),
+            Err(e) => return Verdict::refuse(trusted::exit_code(&e), trusted::describe(program, &e)),
+        }
         match manifest::decide(&lists, &s.invocation.program) {
             Decision::Matched { code: 0, .. } => Verdict::allow(),
             Decision::Matched { list, code, .. } => {

@@ -4,7 +4,7 @@ use escapes_helpers::helper::{self, Helper, Verdict};
 use escapes_helpers::params::Params;
 use escapes_helpers::signed;
 use escapes_helpers::sysexits::{EX_IOERR, EX_NOPERM};
-use escapes_helpers::trusted::{self, TrustError};
+use escapes_helpers::trusted;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -13,8 +13,9 @@ const SIGNED: Helper = Helper {
     name: "signed",
     about:
         "Allows the command only when the SHA-256 of its program file is listed in SIGNED_SHA256.\n\
-            The file is opened once and hashed from that descriptor; it and its directories must\n\
-            be root's and not group/world-writable.",
+            The file is opened once, without following a symbolic link anywhere on its path, and\n\
+            hashed from that descriptor; it and its directories must be root's and not\n\
+            group/world-writable, so nobody else can change the name or the bytes before the exec.",
     reads: &["SIGNED_SHA256", "SIGNED_WARN", "SIGNED_REVEAL"],
     grammar: &[
         (
@@ -40,11 +41,10 @@ fn main() {
         let program = Path::new(OsStr::from_bytes(&s.invocation.program));
         let file = match trusted::open(program) {
             Ok(f) => f,
-            // An unreadable program is EX_NOINPUT; one that others could rewrite is a denial.
-            Err(e @ TrustError::Unreadable(_)) => {
-                return Verdict::refuse(e.exit_code(), format!("{}: {e}", program.display()))
-            }
-            Err(e) => return Verdict::refuse(EX_NOPERM, format!("{}: {e}", program.display())),
+            // A program whose name or bytes someone else could change is a denial; one that is
+            // not there is EX_NOINPUT.
+            Err(e) if trusted::is_untrusted(&e) => return Verdict::refuse(EX_NOPERM, trusted::describe(program, &e)),
+            Err(e) => return Verdict::refuse(trusted::exit_code(&e), trusted::describe(program, &e)),
         };
         match signed::sha256_of(&file) {
             Ok(d) if expected.contains(&d) => Verdict::allow(),

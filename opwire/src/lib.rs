@@ -1,0 +1,16 @@
+//! What escapes and its op(1l) helpers share, so that each rule exists once:
+//! - [`trusted`]: when a file (a config, a key set, a manifest list, the program a helper
+//!   judges) may be believed: reached from `/` without following a symbolic link, through
+//!   directories that only root (or the checking process's own effective uid) can change, and
+//!   itself a regular file that nobody else can write.
+//! - [`sys`]: the owned descriptor and errno types and the handful of system calls the rule
+//!   needs; the only `unsafe` in this crate.
+//!
+//! Non-goals: no name service (NSS), no environment variables, no allocation-free guarantees.
+
+#![deny(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
+
+#[allow(unsafe_code)]
+pub mod sys;
+pub mod trusted;
