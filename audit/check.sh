@@ -74,6 +74,10 @@ token() {
 # with ENOENT for scripts, so the child falls back to execve) and a file that cannot be executed.
 printf '#!/bin/sh\nexit 0\n' | write_root_file "$ROOT/bin/audit-script" 755
 printf 'not a program\n' | write_root_file "$ROOT/bin/audit-noexec" 755
+# A script in a directory the caller owns: its name could be swapped, so it runs from its
+# descriptor (/dev/fd/N) instead of by path.
+mkdir -p "$work/caller" && printf '#!/bin/sh\nexit 0\n' > "$work/caller/script"
+chmod 755 "$work/caller/script" && chown -R "$USER_NAME" "$work/caller"
 
 scenarios=()
 failed=0
@@ -115,6 +119,9 @@ all_scenarios() {
     scenario forward-signal 0 /dev/null --grant "$(token "[\"sh\",\"-c\",\"$fwd\"]")" -- sh -c "$fwd"
 
     scenario script 0 /dev/null --grant "$(token "[\"$ROOT/bin/audit-script\"]")" -- "$ROOT/bin/audit-script"
+    scenario caller-script 0 /dev/null --grant "$(token "[\"$work/caller/script\"]")" -- "$work/caller/script"
+    # Through a symbolic link (merged /usr): the program's canonical name is walked and read.
+    scenario symlinked 0 /dev/null --grant "$(token '["/bin/true"]')" -- /bin/true
     scenario exec-fails 126 /dev/null --grant "$(token "[\"$ROOT/bin/audit-noexec\"]")" -- "$ROOT/bin/audit-noexec"
     scenario not-found 127 /dev/null --grant "$(token '["escapes-no-such-command"]')" -- escapes-no-such-command
 

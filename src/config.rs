@@ -58,9 +58,10 @@ pub struct Helper {
 }
 
 impl Helper {
-    /// Whether this helper applies to the program that will run (its resolved absolute path).
-    pub fn applies_to(&self, program: &[u8]) -> bool {
-        self.programs.as_ref().is_none_or(|list| list.iter().any(|p| p.as_bytes() == program))
+    /// Whether this helper applies to the program that will run: `named(entry)` says whether a
+    /// `programs` entry names it (by the file, not only the spelling: `exec::Program::is_named_by`).
+    pub fn applies_to(&self, named: impl Fn(&[u8]) -> bool) -> bool {
+        self.programs.as_ref().is_none_or(|list| list.iter().any(|p| named(p.as_bytes())))
     }
 }
 
@@ -1401,10 +1402,11 @@ params = []
     #[test]
     fn a_helper_without_programs_applies_to_every_program_and_with_them_only_to_those() {
         let c = ok(&format!("{MINIMAL}{HELPERS}"));
-        assert!(c.helmets[0].applies_to(b"/usr/local/libexec/doBackups"));
-        assert!(!c.helmets[0].applies_to(b"/usr/local/libexec/doBackups2"));
-        assert!(!c.helmets[0].applies_to(b"doBackups"));
-        assert!(c.helmets[1].applies_to(b"/bin/anything"));
+        let is = |want: &'static [u8]| move |p: &[u8]| p == want;
+        assert!(c.helmets[0].applies_to(is(b"/usr/local/libexec/doBackups")));
+        assert!(!c.helmets[0].applies_to(is(b"/usr/local/libexec/doBackups2")));
+        assert!(!c.helmets[0].applies_to(is(b"doBackups")));
+        assert!(c.helmets[1].applies_to(is(b"/bin/anything")));
     }
 
     #[test]

@@ -3,14 +3,18 @@
 
 use crate::env::SAFE_PATH;
 use crate::process::Inherited;
-use crate::sys::{self, Errno, Fd};
+use crate::sys::{self, Errno, Fd, Stat};
 use std::ffi::CString;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
     NotFound(String),
     RelativePath(String),
+    /// An absolute path with an empty, `.` or `..` component: one program, one spelling.
+    NotCanonical(String),
     NotExecutable(String),
+    /// The program's path no longer names the file that was opened and judged.
+    Swapped(String),
     Fork(Errno),
     Pipe(Errno),
     /// The child could not become the target user or could not exec; errno from the child.
@@ -20,10 +24,11 @@ pub enum Error {
 }
 
 impl Error {
-    /// 127 not found, 126 found but not runnable, 1 for failures of ours.
+    /// 127 not found (or not given in a usable form), 126 found but not runnable, 1 for
+    /// failures of ours.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::NotFound(_) | Error::RelativePath(_) => 127,
+            Error::NotFound(_) | Error::RelativePath(_) | Error::NotCanonical(_) => 127,
             Error::Child { stage: Stage::Exec, errno } if errno.0 == libc::ENOENT => 127,
             Error::NotExecutable(_) | Error::Child { stage: Stage::Exec, .. } => 126,
             Error::JacketGone => 77,
@@ -37,7 +42,11 @@ impl core::fmt::Display for Error {
         match self {
             Error::NotFound(c) => write!(f, "{c:?}: command not found in {SAFE_PATH}"),
             Error::RelativePath(c) => write!(f, "{c:?}: relative paths are refused; give an absolute path or a bare name"),
+            Error::NotCanonical(c) => {
+                write!(f, "{c:?}: a program path with an empty, '.' or '..' component is refused; give its plain absolute path")
+            }
             Error::NotExecutable(c) => write!(f, "{c:?}: not an executable file"),
+            Error::Swapped(c) => write!(f, "{c:?}: no longer names the file that was checked; not running it"),
             Error::Fork(e) => write!(f, "cannot fork: {e}"),
             Error::Pipe(e) => write!(f, "cannot create pipe: {e}"),
             Error::Child { stage, errno } => write!(f, "cannot {}: {errno}", stage.describe()),
@@ -46,10 +55,18 @@ impl core::fmt::Display for Error {
     }
 }
 
-/// A program found on disk: the open O_PATH descriptor we will execute, and its path.
+/// A program found on disk. `fd` (O_PATH) is what will be executed; `canonical` is the one
+/// name helpers are told and judge: reached from `/` without a symbolic link, `.` or `..`,
+/// naming the same file as `fd` when it was opened (`stat`).
 pub struct Program {
     pub fd: Fd,
+    /// As resolved: the absolute argv[0], or the safe-PATH directory joined with a bare name.
     pub path: Vec<u8>,
+    pub canonical: Vec<u8>,
+    pub stat: Stat,
+    /// Every directory of `canonical` is root's and not group/world-writable: nobody but root
+    /// can make the name mean another file.
+    pub root_only_dirs: bool,
 }
 
 /// Finds argv[0]: absolute paths as they are, bare names in the safe PATH, never the caller's.
@@ -62,10 +79,10 @@ pub fn resolve(name: &[u8]) -> Result<Program, Error> {
         if !name.starts_with(b"/") {
             return Err(Error::RelativePath(shown));
         }
-        return open_program(name.to_vec()).map_err(|e| match e {
-            Some(e) => e,
-            None => Error::NotFound(shown),
-        });
+        if opwire::trusted::components(name).is_err() {
+            return Err(Error::NotCanonical(shown));
+        }
+        return open_program(name.to_vec()).map_err(|e| e.unwrap_or(Error::NotFound(shown)));
     }
     let mut denied = None;
     for dir in SAFE_PATH.split(':') {
@@ -79,24 +96,119 @@ pub fn resolve(name: &[u8]) -> Result<Program, Error> {
     Err(denied.unwrap_or(Error::NotFound(shown)))
 }
 
+/// Most symbolic links followed while resolving one program (the kernel's own limit).
+const MAX_LINKS: usize = 40;
+
+/// A step of the walk that did not reach a file: ENOENT and the like mean "not here".
+enum Miss {
+    Absent,
+    Denied,
+}
+
+/// Walks `path` from `/` one component at a time with `openat(O_PATH | O_NOFOLLOW)`, following
+/// each symbolic link by reading it and splicing its target in (at most [`MAX_LINKS`]), so that
+/// the name reached is canonical and every directory of it was checked on the descriptor the
+/// next step opened from. Returns the final file's descriptor, its canonical path, its stat and
+/// whether every directory of that path is root-only.
+fn walk(path: &[u8]) -> Result<(Fd, Vec<u8>, Stat, bool), Miss> {
+    let open = |dir: &Fd, name: &[u8]| -> Result<Fd, Miss> {
+        let c = CString::new(name).map_err(|_| Miss::Absent)?;
+        sys::openat(Some(dir), &c, sys::O_PATH | sys::O_NOFOLLOW, 0).map_err(|e| match e.0 {
+            libc::EACCES => Miss::Denied,
+            _ => Miss::Absent,
+        })
+    };
+    // Not O_DIRECTORY: audit/phases.py tells trusted-file walks by that flag on "/".
+    let root = sys::openat(None, c"/", sys::O_PATH, 0).map_err(|_| Miss::Absent)?;
+    let root_st = sys::fstat(&root).map_err(|_| Miss::Absent)?;
+    // The directories walked into so far: (descriptor, canonical path, root-only).
+    let mut dirs: Vec<(Fd, Vec<u8>, bool)> = vec![(root, Vec::new(), root_only(&root_st))];
+    let mut todo: std::collections::VecDeque<Vec<u8>> = split(path).collect();
+    let mut links = 0;
+    while let Some(name) = todo.pop_front() {
+        match name.as_slice() {
+            b"" | b"." => continue,
+            b".." => {
+                if dirs.len() > 1 {
+                    dirs.pop();
+                }
+                continue;
+            }
+            _ => {}
+        }
+        let (dir, dir_path, dir_ok) = dirs.last().ok_or(Miss::Absent)?;
+        let fd = open(dir, &name)?;
+        let st = sys::fstat(&fd).map_err(|_| Miss::Absent)?;
+        let here = [dir_path.as_slice(), b"/", &name].concat();
+        if st.is_symlink() {
+            links += 1;
+            let target = sys::readlink_fd(&fd).map_err(|_| Miss::Absent)?;
+            if links > MAX_LINKS || target.is_empty() {
+                return Err(Miss::Absent);
+            }
+            if target.starts_with(b"/") {
+                dirs.truncate(1);
+            }
+            for part in split(&target).rev() {
+                todo.push_front(part);
+            }
+            continue;
+        }
+        if st.is_dir() {
+            let ok = *dir_ok && root_only(&st);
+            dirs.push((fd, here, ok));
+            continue;
+        }
+        if !todo.is_empty() {
+            return Err(Miss::Absent);
+        }
+        return Ok((fd, here, st, *dir_ok));
+    }
+    // The path ended on a directory.
+    Err(Miss::Absent)
+}
+
+fn split(path: &[u8]) -> impl DoubleEndedIterator<Item = Vec<u8>> + '_ {
+    path.split(|&b| b == b'/').map(<[u8]>::to_vec)
+}
+
+fn root_only(st: &Stat) -> bool {
+    st.uid == 0 && st.mode & 0o022 == 0
+}
+
 /// Ok: a regular file with an execute bit. Err(None): nothing usable here, keep looking.
 /// Err(Some): found, but not runnable.
 fn open_program(path: Vec<u8>) -> Result<Program, Option<Error>> {
     let shown = String::from_utf8_lossy(&path).into_owned();
-    let c = CString::new(path.clone()).map_err(|_| None)?;
-    let fd = match sys::openat(None, &c, sys::O_PATH, 0) {
-        Ok(fd) => fd,
-        Err(e) if e.0 == libc::EACCES => return Err(Some(Error::NotExecutable(shown))),
-        Err(_) => return Err(None),
+    let (fd, canonical, stat, root_only_dirs) = match walk(&path) {
+        Ok(found) => found,
+        Err(Miss::Denied) => return Err(Some(Error::NotExecutable(shown))),
+        Err(Miss::Absent) => return Err(None),
     };
-    let st = sys::fstat(&fd).map_err(|_| None)?;
-    if st.is_dir() {
-        return Err(None);
-    }
-    if !st.is_regular() || st.mode & 0o111 == 0 {
+    if !stat.is_regular() || stat.mode & 0o111 == 0 {
         return Err(Some(Error::NotExecutable(shown)));
     }
-    Ok(Program { fd, path })
+    Ok(Program { fd, path, canonical, stat, root_only_dirs })
+}
+
+impl Program {
+    /// Whether `entry` (a configured program path) names this program: by spelling, or by
+    /// the file it resolves to (device and inode, so hard links and symlinked directories such
+    /// as a merged /bin count too).
+    pub fn is_named_by(&self, entry: &[u8]) -> bool {
+        entry == self.path.as_slice()
+            || entry == self.canonical.as_slice()
+            || walk(entry).is_ok_and(|(_, _, st, _)| st.same_file(&self.stat))
+    }
+
+    /// Right before the command is started: the canonical name still reaches the very file
+    /// that was opened (and that helpers judged by that name).
+    pub fn still_named(&self) -> Result<(), Error> {
+        match walk(&self.canonical) {
+            Ok((_, canonical, st, _)) if canonical == self.canonical && st.same_file(&self.stat) => Ok(()),
+            _ => Err(Error::Swapped(String::from_utf8_lossy(&self.canonical).into_owned())),
+        }
+    }
 }
 
 /// Who the command runs as.
@@ -118,7 +230,7 @@ impl Identity {
 /// Everything the child needs, prepared before fork so the child only makes syscalls.
 pub struct Launch {
     pub program: Program,
-    /// The program's path, for the script fallback (made before fork).
+    /// The program's canonical path, for a script in root-only directories (made before fork).
     pub path: CString,
     pub argv: Vec<CString>,
     pub envp: Vec<CString>,
@@ -270,12 +382,20 @@ pub(crate) fn child(l: &Launch, envp: &[CString], partner: Option<libc::pid_t>) 
         let _ = sys::set_rlimit(res, soft, hard);
     }
     let e = sys::execveat_fd(&l.program.fd, &l.argv, envp);
+    if e.0 != libc::ENOENT {
+        return (Stage::Exec, e);
+    }
     // A script run from a close-on-exec descriptor cannot be reopened by its interpreter
-    // (ENOENT); only then fall back to the path resolved a moment ago.
-    if e.0 == libc::ENOENT {
+    // (ENOENT). Where only root can change what its canonical name means, the interpreter may
+    // open it by that name (and its $0 stays a path). Anywhere else the caller could swap the
+    // name meanwhile, so the interpreter is handed /dev/fd/N: the file that was checked.
+    if l.program.root_only_dirs {
         return (Stage::Exec, sys::execve(&l.path, &l.argv, envp));
     }
-    (Stage::Exec, e)
+    if let Err(e) = sys::clear_cloexec(&l.program.fd) {
+        return (Stage::Exec, e);
+    }
+    (Stage::Exec, sys::execveat_fd(&l.program.fd, &l.argv, envp))
 }
 
 /// Waits for the child, passing on signals that a process (not the terminal, which already

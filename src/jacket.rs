@@ -189,24 +189,50 @@ fn entry_name(entry: &[u8]) -> &[u8] {
     entry.split(|&b| b == b'=').next().unwrap_or_default()
 }
 
-/// The helper's environment: the command's (without names its params or the facts set), its
-/// params, the grant facts.
+/// Marks an environment made by escapes: the command's proposed environment is then in the
+/// `ESCAPES_ENV_<NAME>` variables (envauth judges those; see helpers/README.md).
+pub const COMMAND_ENV_MARKER: &[u8] = b"ESCAPES_ENV=1";
+/// The prefix that carries each entry of the command's proposed environment to a helper.
+pub const COMMAND_ENV_PREFIX: &[u8] = b"ESCAPES_ENV_";
+
+/// The helper's environment: nothing of the caller's under its own name (no TZ, LANG, LC_* or
+/// TERM a caller chose: an unset TZ is /etc/localtime, no locale is C), only the system's PATH,
+/// the rule's params (which may set TZ or PATH), the facts escapes established (`ESCAPES_*`), and
+/// the command's proposed environment renamed to `ESCAPES_ENV_<NAME>`, for helpers that judge it.
 pub fn environment(command_env: &[Vec<u8>], helper: &Helper, ctx: &Context<'_>) -> Vec<Vec<u8>> {
-    let mut out: Vec<Vec<u8>> = command_env
-        .iter()
-        .filter(|e| {
-            let n = entry_name(e);
-            !n.starts_with(b"ESCAPES_") && !helper.params.iter().any(|(p, _)| p.as_bytes() == n)
-        })
-        .cloned()
-        .collect();
+    let mut out: Vec<Vec<u8>> = Vec::with_capacity(helper.params.len() + ctx.facts.len() + command_env.len() + 2);
+    if !helper.params.iter().any(|(n, _)| n == "PATH") {
+        out.push([b"PATH=".as_slice(), env::SAFE_PATH.as_bytes()].concat());
+    }
     for (n, v) in &helper.params {
         out.push(format!("{n}={v}").into_bytes());
     }
     for (n, v) in &ctx.facts {
         out.push([n.as_bytes(), b"=", v].concat());
     }
+    out.push(COMMAND_ENV_MARKER.to_vec());
+    for e in command_env {
+        out.push([COMMAND_ENV_PREFIX, e].concat());
+    }
     out
+}
+
+/// The time zone a helper reads the clock in, for the audit record: its `TZ` param, else the
+/// system's (`system`, from /etc/localtime).
+pub fn zone_of(helper: &Helper, system: &[u8]) -> Vec<u8> {
+    match helper.params.iter().find(|(n, _)| n == "TZ") {
+        Some((_, tz)) => format!("TZ={tz}").into_bytes(),
+        None => system.to_vec(),
+    }
+}
+
+/// What /etc/localtime says, as the audit record shows it.
+pub fn system_zone() -> Vec<u8> {
+    match sys::readlink(c"/etc/localtime") {
+        Ok(target) => [b"/etc/localtime -> ".as_slice(), &target].concat(),
+        Err(e) if e.0 == libc::EINVAL => b"/etc/localtime".to_vec(),
+        Err(_) => b"UTC (no /etc/localtime)".to_vec(),
+    }
 }
 
 /// Whether the caller could have passed `name=value` to the command through the allow-list.
@@ -749,11 +775,36 @@ mod tests {
     }
 
     #[test]
-    fn helper_environment_is_the_command_env_plus_params_plus_facts() {
+    fn helper_environment_is_params_facts_and_the_command_env_under_its_own_prefix() {
         let e = [];
-        let cmd = vec![b"TERM=xterm".to_vec(), b"TZ=UTC".to_vec(), b"ESCAPES_GRANT_ID=forged".to_vec()];
+        let cmd = vec![b"TERM=xterm".to_vec(), b"TZ=Asia/Tokyo".to_vec(), b"LANG=de_DE.UTF-8".to_vec()];
         let env = strs(&environment(&cmd, &helper(&[("TZ", "America/Denver"), ("TIMEBOX_INSIDE", "0100<=%H%M<0500")]), &ctx(&e)));
-        assert_eq!(env, ["TERM=xterm", "TZ=America/Denver", "TIMEBOX_INSIDE=0100<=%H%M<0500", "ESCAPES_GRANT_ID=g-1", "ESCAPES_RUN_AS=root"]);
+        assert_eq!(
+            env,
+            [
+                format!("PATH={}", env::SAFE_PATH).as_str(),
+                "TZ=America/Denver",
+                "TIMEBOX_INSIDE=0100<=%H%M<0500",
+                "ESCAPES_GRANT_ID=g-1",
+                "ESCAPES_RUN_AS=root",
+                "ESCAPES_ENV=1",
+                "ESCAPES_ENV_TERM=xterm",
+                "ESCAPES_ENV_TZ=Asia/Tokyo",
+                "ESCAPES_ENV_LANG=de_DE.UTF-8",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_caller_tz_never_reaches_a_helper_as_its_own_tz() {
+        let e = [];
+        let cmd = vec![b"TZ=XXX-9".to_vec(), b"LC_ALL=C.UTF-8".to_vec(), b"TERM=xterm".to_vec()];
+        let env = strs(&environment(&cmd, &helper(&[("TIMEBOX_INSIDE", "0900<=%H%M<1700")]), &ctx(&e)));
+        for own in ["TZ=", "LC_ALL=", "TERM=", "LANG="] {
+            assert!(!env.iter().any(|v| v.starts_with(own)), "{own} in {env:?}");
+        }
+        assert_eq!(zone_of(&helper(&[]), b"/etc/localtime"), b"/etc/localtime");
+        assert_eq!(zone_of(&helper(&[("TZ", "UTC")]), b"x"), b"TZ=UTC");
     }
 
     #[test]

@@ -459,7 +459,7 @@ fn check_steps(run: &cli::Run, cfg: &Config, rec: &mut Record, r: &mut Report) {
             r.pass("program", String::from_utf8_lossy(&p.path));
             // Helpers are programs with their own verdict and side effects: named, not run.
             for (kind, list) in [("helmet", &cfg.helmets), ("jacket", &cfg.jackets)] {
-                for h in list.iter().filter(|h| h.applies_to(&p.path)) {
+                for h in list.iter().filter(|h| h.applies_to(|e| p.is_named_by(e))) {
                     r.skip(kind, &format!("{} would be asked at run time (--check does not run it)", h.path));
                 }
             }
@@ -548,6 +548,7 @@ fn execute(
         Err(e) => return refuse(log, rec, fail(e.exit_code(), "exec", e.to_string())),
     };
     rec.str("program", &program.path);
+    rec.str("program_canonical", &program.canonical);
     rec.str("grant_type", auth.grant_type.as_str());
     let user = &auth.target.user;
     let caller_env: Vec<(Vec<u8>, Vec<u8>)> = std::env::vars_os().map(|(k, v)| (k.into_vec(), v.into_vec())).collect();
@@ -559,15 +560,25 @@ fn execute(
         config_path,
         run_as_arg: run.run_as.as_deref(),
         mnemonic: name,
-        program: &program.path,
+        program: &program.canonical,
         euid: auth.target.identity.uid,
         egid: auth.target.identity.gid,
         login: users::name_of(caller.uid).unwrap_or_else(|| format!("#{}", caller.uid).into_bytes()),
         facts: grant_facts(rec),
         caller_env: &caller_env,
     };
+    let applies = |h: &&config::Helper| h.applies_to(|e| program.is_named_by(e));
+    let helmets: Vec<&config::Helper> = cfg.helmets.iter().filter(applies).collect();
+    let jackets: Vec<&config::Helper> = cfg.jackets.iter().filter(applies).collect();
+    if !helmets.is_empty() || !jackets.is_empty() {
+        // Which clock each helper reads: its TZ param, else the system's; never the caller's.
+        let system = jacket::system_zone();
+        let zones = helmets.iter().map(|h| (Kind::Helmet, h)).chain(jackets.iter().map(|h| (Kind::Jacket, h)));
+        let zones = zones.map(|(k, h)| [format!("{} {}: ", k.as_str(), h.path).as_bytes(), &jacket::zone_of(h, &system)].concat());
+        rec.set("helpers_tz", audit::Field::List(zones.collect()));
+    }
     let mut entries: Vec<Vec<u8>> = Vec::new();
-    for helper in cfg.helmets.iter().filter(|h| h.applies_to(&program.path)) {
+    for helper in helmets {
         let (verdict, reply) = match jacket::arm(Kind::Helmet, helper, &ctx, &envp) {
             Ok(armed) => jacket::helmet(&armed),
             Err(v) => (v, None),
@@ -586,10 +597,9 @@ fn execute(
     let (Some(argv_c), Some(envp_c)) = (exec::cstrings(argv), exec::cstrings(&envp)) else {
         return refuse(log, rec, fail(EXIT_ERROR, "exec", "argument or environment contains NUL"));
     };
-    let Ok(path) = std::ffi::CString::new(program.path.clone()) else {
+    let Ok(path) = std::ffi::CString::new(program.canonical.clone()) else {
         return refuse(log, rec, fail(EXIT_ERROR, "exec", "program path contains NUL"));
     };
-    let jackets: Vec<&config::Helper> = cfg.jackets.iter().filter(|h| h.applies_to(&program.path)).collect();
     let mut armed = Vec::with_capacity(jackets.len());
     for helper in &jackets {
         match jacket::arm(Kind::Jacket, helper, &ctx, &envp) {
@@ -605,6 +615,10 @@ fn execute(
 
     rec.str("event", "run").str("result", "allowed");
     let outcome = if armed.is_empty() {
+        // The name the helmets judged still reaches the file that will run.
+        if let Err(e) = launch.program.still_named() {
+            return refuse(log, rec, fail(e.exit_code(), "program_changed", e.to_string()));
+        }
         // Nothing runs unless the log durably holds the record that it is about to.
         if let Err(e) = log.append(rec) {
             report(&fail(EXIT_ERROR, "audit", format!("{e}; not running the command")));
@@ -612,8 +626,16 @@ fn execute(
         }
         exec::run(&launch)
     } else {
+        let program = &launch.program;
         let mut release = |all: &[Vec<u8>]| -> bool {
             rec.set("helpers", audit::Field::List(all.to_vec()));
+            // After the jackets judged it: the name still reaches the file that will run.
+            if let Err(e) = program.still_named() {
+                let f = fail(e.exit_code(), "program_changed", e.to_string());
+                describe(rec, &f);
+                let _ = log.append(rec);
+                return false;
+            }
             match log.append(rec) {
                 Ok(()) => true,
                 Err(e) => {
@@ -657,7 +679,8 @@ fn execute(
     code
 }
 
-/// The verified grant facts a helper can check, as `ESCAPES_*` variables (absent ones omitted).
+/// The verified grant facts a helper can check, as `ESCAPES_*` variables (absent ones omitted),
+/// and the caller's real uid and gid.
 fn grant_facts(rec: &Record) -> Vec<(&'static str, Vec<u8>)> {
     let names = [
         ("ESCAPES_GRANT_ID", "grant_id"),
@@ -667,13 +690,18 @@ fn grant_facts(rec: &Record) -> Vec<(&'static str, Vec<u8>)> {
         ("ESCAPES_ISSUER", "issuer"),
         ("ESCAPES_RUN_AS", "run_as"),
     ];
-    names
+    let mut facts: Vec<(&'static str, Vec<u8>)> = names
         .iter()
         .filter_map(|&(var, field)| match rec.get(field) {
             Some(audit::Field::Str(v)) => Some((var, v.clone())),
             _ => None,
         })
-        .collect()
+        .collect();
+    // Helpers run fully root: the caller's ids are a fact they are told, not their own.
+    let caller = process::caller();
+    facts.push(("ESCAPES_CALLER_UID", caller.uid.to_string().into_bytes()));
+    facts.push(("ESCAPES_CALLER_GID", caller.gid.to_string().into_bytes()));
+    facts
 }
 
 /// One stderr line, one audit line, the exit code. If the audit line cannot be written the

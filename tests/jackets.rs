@@ -470,11 +470,12 @@ fn f5_jacket_reply_with_garbage_is_a_protocol_error() {
 fn f1_helmet_and_jacket_on_one_command_both_run_helmet_first() {
     let f = setup();
     let h = helper("helmet", &format!("#!/bin/sh\necho helmet >> {SEEN}/order\necho '$TZ=UTC'\necho 0\n"));
-    let j = helper("jacket.pl", &OP_JACKET.replace("open(STDOUT", &format!("open(my $s, '>>', '{SEEN}/order'); print $s \"jacket $ENV{{TZ}}\\n\"; close $s;\nopen(STDOUT")));
+    let j = helper("jacket.pl", &OP_JACKET.replace("open(STDOUT", &format!("open(my $s, '>>', '{SEEN}/order'); print $s \"jacket $ENV{{ESCAPES_ENV_TZ}}\\n\"; close $s;\nopen(STDOUT")));
     configure(&f, &[table("jacket", &j, ""), table("helmet", &h, "")]);
     let o = run(&f, &["/usr/bin/env"]);
     assert_eq!(code(&o), 0, "stderr: {}", stderr(&o));
     assert!(stdout(&o).lines().any(|l| l == "TZ=UTC"), "{}", stdout(&o));
+    // In the command's proposed environment, which helpers get under ESCAPES_ENV_<NAME>.
     assert_eq!(seen("order"), "helmet\njacket UTC\n", "the jacket sees the helmet's edits");
     assert_eq!(helpers_field(&f.audit()[0]), [format!("helmet {h}: allowed"), format!("jacket {j}: allowed")]);
 }

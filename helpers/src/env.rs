@@ -87,6 +87,23 @@ impl Env {
         self.entries = rest;
     }
 
+    /// The environment the command will get. Under escapes a helper's own variables are only the
+    /// rule's parameters and escapes' facts; the command's proposed environment comes as
+    /// `ESCAPES_ENV_<NAME>` entries, marked by `ESCAPES_ENV=1`, so no helper mistakes a value the
+    /// caller chose (TZ, LANG, TERM) for its own context. Under op it is the helper's own.
+    pub fn command_env(&self) -> Env {
+        if self.get(b"ESCAPES_ENV") != Some(b"1".as_slice()) {
+            return self.clone();
+        }
+        Env {
+            entries: self
+                .entries
+                .iter()
+                .filter_map(|(k, v)| k.strip_prefix(b"ESCAPES_ENV_".as_slice()).map(|n| (n.to_vec(), v.clone())))
+                .collect(),
+        }
+    }
+
     /// Removes and returns, in order, every entry whose name satisfies `pred`.
     pub fn take_where(&mut self, pred: impl Fn(&[u8]) -> bool) -> Vec<(Vec<u8>, Vec<u8>)> {
         let (taken, kept) = std::mem::take(&mut self.entries)
@@ -118,6 +135,18 @@ mod tests {
         e.set(b"A", b"4");
         assert_eq!(e.values(b"A").collect::<Vec<_>>(), vec![b"4".as_slice()]);
         assert_eq!(e.get(b"B"), Some(b"2".as_slice()));
+    }
+
+    #[test]
+    fn under_escapes_the_command_env_is_the_prefixed_one() {
+        let e = Env::from_pairs(&[("TZ", "UTC"), ("ESCAPES_ENV", "1"), ("ESCAPES_ENV_TZ", "Asia/Tokyo"), ("ESCAPES_ENV_TERM", "xterm")]);
+        let c = e.command_env();
+        assert_eq!(c.get(b"TZ"), Some(b"Asia/Tokyo".as_slice()));
+        assert_eq!(c.get(b"TERM"), Some(b"xterm".as_slice()));
+        assert_eq!(c.entries().len(), 2);
+        // Without the marker (op), the helper's own environment is the command's.
+        let op = Env::from_pairs(&[("TZ", "UTC"), ("ESCAPES_ENV_TZ", "Asia/Tokyo")]);
+        assert_eq!(op.command_env().get(b"TZ"), Some(b"UTC".as_slice()));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! envauth: environment conditions. `ENVAUTH_VAR_<name>=RE`: `<name>` must be set and match RE;
 //! `ENVAUTH_NOT_<name>=RE`: `<name>` must not match RE (unset passes). Every check must pass.
 //! REs are unanchored (write `^…$` for a whole value) and run on the environment the command
-//! will get, minus envauth's own parameters. If `<name>` appears more than once, every value is
+//! will get, minus envauth's own parameters (under escapes, the `ESCAPES_ENV_*` entries:
+//! `Env::command_env`). If `<name>` appears more than once, every value is
 //! checked: whichever one the command's getenv picks must be acceptable.
 
 use crate::env::Env;

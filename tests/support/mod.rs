@@ -263,3 +263,36 @@ pub fn assert_refused(f: &Fixture, o: &Output, exit: i32, error: &str) -> Value 
     assert_eq!(last["error"], error, "{last}");
     last
 }
+
+/// The standard helper `name` from helpers/, built once per test process into a target
+/// directory of its own and installed root:root 0755 in `{ROOT}/libexec` (a root-only directory
+/// chain, as `make install` gives), so a test drives the real helper as escapes runs it.
+pub fn standard_helper(name: &str) -> String {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    let dir = BUILT.get_or_init(|| {
+        let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("helpers");
+        let st = Command::new(env!("CARGO"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["build", "--offline", "-q", "-p", "escapes-helpers", "--bins"])
+            .env("CARGO_TARGET_DIR", &target)
+            .status()
+            .expect("run cargo build");
+        assert!(st.success(), "cargo build -p escapes-helpers failed");
+        target.join("debug")
+    });
+    let libexec = Path::new(ROOT).join("libexec");
+    fs::create_dir_all(&libexec).unwrap();
+    fs::set_permissions(&libexec, fs::Permissions::from_mode(0o755)).unwrap();
+    let dst = libexec.join(name);
+    let _ = fs::remove_file(&dst);
+    fs::copy(dir.join(name), &dst).unwrap();
+    chown(&dst, Some(0), Some(0)).unwrap();
+    fs::set_permissions(&dst, fs::Permissions::from_mode(0o755)).unwrap();
+    dst.display().to_string()
+}
+
+/// SHA-256 of a file, in lowercase hex (for `SIGNED_SHA256`).
+pub fn sha256_file(path: &str) -> String {
+    let out = Command::new("sha256sum").arg(path).output().expect("sha256sum");
+    String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_string()
+}

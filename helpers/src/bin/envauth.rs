@@ -41,7 +41,7 @@ fn main() {
             Ok(c) => c,
             Err(e) => return Verdict::config(e),
         };
-        match envauth::first_failure(&checks, &s.env) {
+        match envauth::first_failure(&checks, &s.env.command_env()) {
             None => Verdict::allow(),
             Some(_) => Verdict::deny(EX_NOPERM),
         }
