@@ -2,7 +2,7 @@
 //! the record of how a command ended, `Log::append_after_run`).
 //! Formatting is pure (`Record::to_line`); `Log` is the I/O shell around it.
 
-use crate::json;
+use crate::parse::json;
 use crate::sys::{self, Errno, Fd};
 use crate::trusted_file;
 use crate::verify::hex_sha256;

@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use crate::toml::{self, Entry, Value};
+use crate::parse::toml::{self, Entry, Value};
 
 pub const DEFAULT_AUDIT_LOG: &str = "/var/log/openape/audit.log";
 

@@ -3,7 +3,7 @@
 //! Each function must return normally for every input: a panic is a bug.
 
 pub fn toml(data: &[u8]) {
-    let _ = crate::toml::parse(data);
+    let _ = crate::parse::toml::parse(data);
 }
 
 pub fn config(data: &[u8]) {
@@ -11,22 +11,22 @@ pub fn config(data: &[u8]) {
 }
 
 pub fn base64url(data: &[u8]) {
-    if let Ok(bytes) = crate::base64url::decode(data) {
+    if let Ok(bytes) = crate::parse::base64url::decode(data) {
         // Round trip: whatever we accept re-encodes to exactly the input.
-        assert_eq!(crate::base64url::encode(&bytes).as_bytes(), data);
+        assert_eq!(crate::parse::base64url::encode(&bytes).as_bytes(), data);
     }
 }
 
 pub fn json(data: &[u8]) {
-    let _ = crate::json::parse(data);
+    let _ = crate::parse::json::parse(data);
 }
 
 pub fn jwt(data: &[u8]) {
-    let _ = crate::jwt::parse(data);
+    let _ = crate::parse::jwt::parse(data);
 }
 
 pub fn jwks(data: &[u8]) {
-    let _ = crate::jwks::parse(data);
+    let _ = crate::parse::jwks::parse(data);
 }
 
 /// The ed25519 targets' input layout: 32-byte key, 64-byte signature, then the message.
@@ -43,33 +43,33 @@ pub fn ed25519(data: &[u8]) {
 }
 
 pub fn passwd(data: &[u8]) {
-    let _ = crate::passwd::find_user_by_name(data, b"root");
-    let _ = crate::passwd::find_user_by_uid(data, 0);
+    let _ = crate::parse::passwd::find_user_by_name(data, b"root");
+    let _ = crate::parse::passwd::find_user_by_uid(data, 0);
     for line in data.split(|b| *b == b'\n') {
-        let _ = crate::passwd::parse_passwd_line(line);
+        let _ = crate::parse::passwd::parse_passwd_line(line);
     }
 }
 
 pub fn group(data: &[u8]) {
-    let _ = crate::passwd::supplementary_groups(data, b"root", 0);
+    let _ = crate::parse::passwd::supplementary_groups(data, b"root", 0);
     for line in data.split(|b| *b == b'\n') {
-        let _ = crate::passwd::parse_group_line(line);
+        let _ = crate::parse::passwd::parse_group_line(line);
     }
 }
 
 pub fn cli(data: &[u8]) {
     // NUL separates arguments, as in /proc/PID/cmdline.
     let args: Vec<Vec<u8>> = data.split(|b| *b == 0).map(|a| a.to_vec()).collect();
-    let _ = crate::cli::parse(&args);
+    let _ = crate::parse::cli::parse(&args);
 }
 
 pub fn http(data: &[u8]) {
-    if let Ok(r) = crate::http::parse_response(data) {
-        assert!(r.body.len() <= crate::http::MAX_BODY);
+    if let Ok(r) = crate::parse::http::parse_response(data) {
+        assert!(r.body.len() <= crate::parse::http::MAX_BODY);
         // The network loop stops at the first complete parse: a complete response must not
         // already look complete one byte earlier.
         if let Some(prefix) = data.get(..data.len().saturating_sub(1)) {
-            assert_eq!(crate::http::parse_response(prefix), Err(crate::http::Error::Incomplete));
+            assert_eq!(crate::parse::http::parse_response(prefix), Err(crate::parse::http::Error::Incomplete));
         }
     }
     // The report the unprivileged network child sends its root parent is framed bytes too.
@@ -79,8 +79,8 @@ pub fn http(data: &[u8]) {
 }
 
 pub fn pem(data: &[u8]) {
-    if let Ok(certs) = crate::pem::certificates(data) {
-        assert!(!certs.is_empty() && certs.len() <= crate::pem::MAX_CERTS);
+    if let Ok(certs) = crate::parse::pem::certificates(data) {
+        assert!(!certs.is_empty() && certs.len() <= crate::parse::pem::MAX_CERTS);
         assert!(certs.iter().all(|c| !c.is_empty()));
     }
 }
@@ -91,16 +91,16 @@ pub fn dns(data: &[u8]) {
         [a, b, ..] => u16::from_be_bytes([*a, *b]),
         _ => 0,
     };
-    for qtype in [crate::dns::QType::A, crate::dns::QType::Aaaa] {
-        if let Ok(addrs) = crate::dns::parse_response(data, id, "id.example.com", qtype) {
+    for qtype in [crate::parse::dns::QType::A, crate::parse::dns::QType::Aaaa] {
+        if let Ok(addrs) = crate::parse::dns::parse_response(data, id, "id.example.com", qtype) {
             assert!(!addrs.is_empty());
         }
     }
 }
 
 pub fn hosts(data: &[u8]) {
-    let _ = crate::dns::hosts_lookup(data, "id.example.com");
-    assert!(crate::dns::nameservers(data).len() <= 3);
+    let _ = crate::parse::dns::hosts_lookup(data, "id.example.com");
+    assert!(crate::parse::dns::nameservers(data).len() <= 3);
 }
 
 pub fn jacket_reply(data: &[u8]) {
@@ -121,15 +121,15 @@ pub fn handoff(data: &[u8]) {
     // The parent's side: any report, read against any token it holds, never panics.
     let _ = crate::handoff::decode(data, data);
     // The child's side: whatever jwt::parse makes of the bytes reaches the parent unchanged.
-    let parsed = crate::jwt::parse(data);
+    let parsed = crate::parse::jwt::parse(data);
     let back = crate::handoff::decode(&crate::handoff::encode(&parsed), data);
     assert_eq!(back, Ok(parsed.map_err(|e| e.to_string())));
 }
 
 pub fn proc_status(data: &[u8]) {
-    if let Ok(mask) = crate::proc_status::sig_ignored(data) {
+    if let Ok(mask) = crate::parse::proc_status::sig_ignored(data) {
         // Exactly one line carried it, and it says so again on its own.
         let line = format!("SigIgn:\t{mask:016x}");
-        assert_eq!(crate::proc_status::sig_ignored(line.as_bytes()), Ok(mask));
+        assert_eq!(crate::parse::proc_status::sig_ignored(line.as_bytes()), Ok(mask));
     }
 }

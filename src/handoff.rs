@@ -10,8 +10,8 @@
 
 use std::fmt;
 
-use crate::base64url;
-use crate::jwt::{Claims, Header, Token};
+use crate::parse::base64url;
+use crate::parse::jwt::{Claims, Header, Token};
 
 const TOKEN: u8 = b'T';
 const REFUSED: u8 = b'E';
@@ -52,7 +52,7 @@ impl std::error::Error for Error {}
 pub type Parsed<'a> = Result<Token<'a>, String>;
 
 /// Encodes `jwt::parse`'s result, with the error as its display text.
-pub fn encode(parsed: &Result<Token<'_>, crate::jwt::Error>) -> Vec<u8> {
+pub fn encode(parsed: &Result<Token<'_>, crate::parse::jwt::Error>) -> Vec<u8> {
     let mut w = Writer(Vec::with_capacity(512));
     match parsed {
         Err(e) => {
@@ -218,7 +218,7 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jwt;
+    use crate::parse::jwt;
 
     fn token(claims: &str) -> String {
         let h = base64url::encode(br#"{"alg":"EdDSA","kid":"k1","typ":"JWT"}"#);

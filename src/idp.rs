@@ -11,11 +11,11 @@
 use std::fmt;
 
 use crate::config::Config;
-use crate::http::{self, Method};
-use crate::json::{self, Value};
-use crate::jwks;
+use crate::parse::http::{self, Method};
+use crate::parse::json::{self, Value};
+use crate::parse::jwks;
 use crate::net;
-use crate::pem;
+use crate::parse::pem;
 use crate::tls;
 use crate::trusted_file;
 use crate::verify::GrantType;

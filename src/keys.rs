@@ -15,7 +15,7 @@
 
 use crate::config::Config;
 use crate::idp;
-use crate::jwks;
+use crate::parse::jwks;
 use crate::sys::{self, Fd};
 use crate::trusted_file;
 use crate::verify::hex_sha256;

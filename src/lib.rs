@@ -13,34 +13,25 @@
 #![deny(unsafe_code)]
 
 pub mod audit;
-pub mod base64url;
-pub mod cli;
 pub mod config;
-pub mod dns;
 pub mod ed25519;
 pub mod env;
 pub mod exec;
 pub mod fuzz_entry;
 pub mod grant;
 pub mod handoff;
-pub mod http;
 pub mod jacket;
 pub mod idp;
-pub mod json;
-pub mod jwks;
-pub mod jwt;
 pub mod keys;
 pub mod net;
-pub mod passwd;
-pub mod pem;
-pub mod proc_status;
+pub mod parse;
 pub mod process;
+pub mod resolve;
 pub mod sandbox;
 pub mod seccomp;
 #[allow(unsafe_code)]
 pub mod sys;
 pub mod tls;
-pub mod toml;
 pub mod trusted_file;
 pub mod users;
 pub mod verify;

@@ -10,11 +10,12 @@
 #![deny(unsafe_code)]
 
 use escapes::audit::{self, Record};
-use escapes::cli::{self, Request};
+use escapes::parse::cli::{self, Request};
 use escapes::config::{self, Config};
 use escapes::verify::{self, GrantType};
 use escapes::jacket::{self, Kind, Verdict};
-use escapes::{env, exec, grant, jwt, keys, process, sys, trusted_file, users};
+use escapes::parse::jwt;
+use escapes::{env, exec, grant, keys, process, sys, trusted_file, users};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::sync::atomic::{AtomicBool, Ordering};
 

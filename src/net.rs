@@ -17,8 +17,9 @@ use std::fmt;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 
-use crate::dns;
-use crate::http;
+use crate::parse::dns;
+use crate::resolve;
+use crate::parse::http;
 use crate::sys::{self, Errno, Fd};
 use crate::tls;
 
@@ -373,7 +374,7 @@ fn confine() -> Result<(), ChildFailure> {
 fn fetch(ep: &Endpoint, request: &[u8], trust: &tls::Trust, deadline: &Deadline) -> Result<http::Response, ChildFailure> {
     let addrs = match &ep.host {
         Host::Ip(ip) => vec![*ip],
-        Host::Name(name) => dns::resolve(name, deadline).map_err(|e| ChildFailure::new(Kind::Resolve, e))?,
+        Host::Name(name) => resolve::resolve(name, deadline).map_err(|e| ChildFailure::new(Kind::Resolve, e))?,
     };
     let stream = connect_any(&addrs, ep.port, deadline)?;
     tls::exchange(stream, &ep.host, request, trust, deadline)

@@ -89,7 +89,7 @@ pub fn harden() -> Result<Inherited, HardenError> {
     }
     sys::clear_interval_timers();
     // Only what the caller left ignored needs resetting; without /proc, everything.
-    let ignored = sys::read_proc_self_status().ok().and_then(|s| crate::proc_status::sig_ignored(&s).ok());
+    let ignored = sys::read_proc_self_status().ok().and_then(|s| crate::parse::proc_status::sig_ignored(&s).ok());
     sys::reset_signal_dispositions(ignored);
     sys::set_sigmask(&sys::SigSet::empty()).map_err(|_| HardenError("cannot reset the signal mask"))?;
     // The caller's umask (0777, say) must not shape our files or the command's.

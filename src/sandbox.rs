@@ -15,7 +15,7 @@
 use std::fmt;
 
 use crate::handoff;
-use crate::jwt;
+use crate::parse::jwt;
 use crate::net::{self, Deadline};
 use crate::sys::{self, Errno, Fd};
 
@@ -133,7 +133,7 @@ mod tests {
     // The child really forks and installs its filter; these run as any user (seccomp with
     // no_new_privs needs no privilege).
     use super::*;
-    use crate::base64url;
+    use crate::parse::base64url;
 
     #[test]
     fn a_token_parsed_in_the_child_is_the_token_parsed_here() {

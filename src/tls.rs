@@ -11,7 +11,7 @@ use std::sync::Arc;
 use rustls::pki_types::{CertificateDer, DnsName, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore};
 
-use crate::http;
+use crate::parse::http;
 use crate::net::{self, ChildFailure, Deadline, Host, Kind};
 
 /// The roots a server certificate must chain to, built (as root, before forking) from the

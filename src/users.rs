@@ -2,7 +2,7 @@
 //! setuid process).
 
 use crate::exec::Identity;
-use crate::passwd;
+use crate::parse::passwd;
 use crate::sys::Errno;
 use crate::trusted_file;
 

@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::ed25519;
-use crate::jwt::{Claims, Header, Token};
+use crate::parse::jwt::{Claims, Header, Token};
 use sha2::{Digest, Sha256};
 
 /// Seconds of clock skew tolerated on exp, nbf and iat.

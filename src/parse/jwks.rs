@@ -9,8 +9,8 @@
 
 use std::fmt;
 
-use crate::base64url;
-use crate::json::{self, Value};
+use crate::parse::base64url;
+use crate::parse::json::{self, Value};
 
 /// Largest key set accepted; a real one holds a handful of keys in well under 4 KiB.
 pub const MAX_JWKS_LEN: usize = 64 * 1024;
@@ -192,7 +192,7 @@ fn usable_key(index: usize, entry: &Value) -> Result<Option<Key>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::base64url::encode;
+    use crate::parse::base64url::encode;
 
     // RFC 8037 §A.2 public key.
     const X: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";

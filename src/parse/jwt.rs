@@ -9,8 +9,8 @@
 
 use std::fmt;
 
-use crate::base64url;
-use crate::json::{self, Value};
+use crate::parse::base64url;
+use crate::parse::json::{self, Value};
 
 /// Longest token accepted; real grants are well under 2 KiB.
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;
@@ -314,7 +314,7 @@ fn claims(value: &Value) -> Result<Claims, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::base64url::encode;
+    use crate::parse::base64url::encode;
 
     const HEADER: &str = r#"{"alg":"EdDSA","typ":"JWT","kid":"key-1700000000000"}"#;
     const CLAIMS: &str = r#"{
