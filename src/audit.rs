@@ -5,7 +5,7 @@
 use crate::parse::json;
 use crate::sys::{self, Errno, Fd};
 use crate::trusted_file;
-use crate::verify::hex_sha256;
+use crate::policy::verify::hex_sha256;
 
 /// The chain field: `sha256:` + hex of the previous line's bytes (without its newline).
 pub const CHAIN_FIELD: &str = "prev_hash";

@@ -1,7 +1,7 @@
 //! Running the approved command: resolve it with the safe PATH, fork, become the target user
 //! in the child, exec the very file that was resolved, forward signals, wait.
 
-use crate::env::SAFE_PATH;
+use crate::policy::env::SAFE_PATH;
 use crate::process::Inherited;
 use crate::sys::{self, Errno, Fd, Stat};
 use std::ffi::CString;

@@ -7,7 +7,7 @@ pub fn toml(data: &[u8]) {
 }
 
 pub fn config(data: &[u8]) {
-    let _ = crate::config::parse(data);
+    let _ = crate::parse::config::parse(data);
 }
 
 pub fn base64url(data: &[u8]) {
@@ -38,7 +38,7 @@ pub fn ed25519_input(data: &[u8]) -> Option<([u8; 32], [u8; 64], &[u8])> {
 
 pub fn ed25519(data: &[u8]) {
     if let Some((k, s, msg)) = ed25519_input(data) {
-        let _ = crate::ed25519::verify_strict(&k, msg, &s);
+        let _ = crate::policy::ed25519::verify_strict(&k, msg, &s);
     }
 }
 

@@ -11,7 +11,7 @@
 use std::fmt;
 
 use crate::parse::base64url;
-use crate::parse::jwt::{Claims, Header, Token};
+use crate::policy::token::{Claims, Header, Token};
 
 const TOKEN: u8 = b'T';
 const REFUSED: u8 = b'E';

@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use crate::config::Config;
+use crate::policy::config::Config;
 use crate::parse::http::{self, Method};
 use crate::parse::json::{self, Value};
 use crate::parse::jwks;
@@ -18,7 +18,7 @@ use crate::net;
 use crate::parse::pem;
 use crate::tls;
 use crate::trusted_file;
-use crate::verify::GrantType;
+use crate::policy::verify::GrantType;
 
 const EXIT_ERROR: i32 = 1;
 const EXIT_REFUSED: i32 = 5;
@@ -306,14 +306,14 @@ mod tests {
 
     #[test]
     fn refuses_unsafe_grant_id_before_any_network() {
-        let cfg = crate::config::parse(b"[security]\nallowed_issuers = [\"https://id.example\"]\nallowed_approvers = [\"a\"]\n").unwrap();
+        let cfg = crate::parse::config::parse(b"[security]\nallowed_issuers = [\"https://id.example\"]\nallowed_approvers = [\"a\"]\n").unwrap();
         let e = consume(&cfg, "https://id.example", "../admin", "t", GrantType::Once).unwrap_err();
         assert_eq!((e.exit_code(), e.code()), (5, "grant_id_invalid"));
     }
 
     #[test]
     fn never_contacts_an_issuer_that_is_not_allowed() {
-        let cfg = crate::config::parse(b"[security]\nallowed_issuers = [\"https://id.example\"]\nallowed_approvers = [\"a\"]\n").unwrap();
+        let cfg = crate::parse::config::parse(b"[security]\nallowed_issuers = [\"https://id.example\"]\nallowed_approvers = [\"a\"]\n").unwrap();
         let e = fetch_jwks(&cfg, "https://evil.example").unwrap_err();
         assert_eq!(e, Error::IssuerNotAllowed { issuer: "https://evil.example".into() });
     }

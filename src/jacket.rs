@@ -20,7 +20,7 @@
 //! is close-on-exec, so a helper inherits only 0, 1 and 2.
 //!
 //! **Environment edits** from a reply (`$NAME=value`, `$NAME`, `~PREFIX`) reach the command only
-//! when the resulting entry is one the command's environment allow-list ([`crate::env`]) would
+//! when the resulting entry is one the command's environment allow-list ([`crate::policy::env`]) would
 //! pass from the caller (TERM, TZ, LANG, LC_*, with their value checks): a helper must not become
 //! a way around it (for `$NAME`, whose value is the caller's, F14). Refused edits are not applied
 //! and are named in the audit record; `-NAME` always applies (removing only narrows).
@@ -50,10 +50,11 @@
 
 pub mod reply;
 
-use crate::config::Helper;
+use crate::policy::config::Helper;
 use crate::exec::{self, Launch};
 use crate::sys::{self, Errno, Fd};
-use crate::{env, trusted_file};
+use crate::policy::env;
+use crate::trusted_file;
 use reply::{Edit, Reply};
 use std::ffi::CString;
 

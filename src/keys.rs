@@ -13,12 +13,12 @@
 //! trustworthy (wrong owner or mode) is ignored and refetched, never trusted, and failing to
 //! write it does not stop a run (the reason goes into the audit record).
 
-use crate::config::Config;
+use crate::policy::config::Config;
 use crate::idp;
 use crate::parse::jwks;
 use crate::sys::{self, Fd};
 use crate::trusted_file;
-use crate::verify::hex_sha256;
+use crate::policy::verify::hex_sha256;
 use std::ffi::CString;
 
 /// Pinned key files are small; anything bigger is a mistake.

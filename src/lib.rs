@@ -13,9 +13,6 @@
 #![deny(unsafe_code)]
 
 pub mod audit;
-pub mod config;
-pub mod ed25519;
-pub mod env;
 pub mod exec;
 pub mod fuzz_entry;
 pub mod grant;
@@ -25,6 +22,7 @@ pub mod idp;
 pub mod keys;
 pub mod net;
 pub mod parse;
+pub mod policy;
 pub mod process;
 pub mod resolve;
 pub mod sandbox;
@@ -34,4 +32,3 @@ pub mod sys;
 pub mod tls;
 pub mod trusted_file;
 pub mod users;
-pub mod verify;

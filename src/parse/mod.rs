@@ -7,6 +7,7 @@
 
 pub mod base64url;
 pub mod cli;
+pub mod config;
 pub mod dns;
 pub mod http;
 pub mod json;

@@ -2,9 +2,9 @@
 //! this run. `main` calls them in order: header, issuer, (key lookup), signature, claims — so
 //! nothing expensive or key-dependent happens for a token from an issuer we do not trust.
 
-use crate::config::Config;
-use crate::ed25519;
-use crate::parse::jwt::{Claims, Header, Token};
+use crate::policy::config::Config;
+use crate::policy::ed25519;
+use crate::policy::token::{Claims, Header, Token};
 use sha2::{Digest, Sha256};
 
 /// Seconds of clock skew tolerated on exp, nbf and iat.

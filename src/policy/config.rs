@@ -1,0 +1,57 @@
+//! The escapes configuration as a value: which issuers, approvers and audiences a grant may
+//! name, and where the pinned keys, the CA bundle, the audit log and the helpers live.
+//! `parse::config` builds it from the file's bytes, and refuses anything it does not know.
+
+pub const DEFAULT_AUDIT_LOG: &str = "/var/log/openape/audit.log";
+
+/// Used when `[security] allowed_audiences` is absent.
+pub const DEFAULT_AUDIENCE: &str = "escapes";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `None`: compare grants against the system hostname.
+    pub host: Option<String>,
+    pub run_as: Option<String>,
+    pub audit_log: String,
+    pub allowed_issuers: Vec<String>,
+    pub allowed_approvers: Vec<String>,
+    pub allowed_audiences: Vec<String>,
+    pub offline: bool,
+    pub ca_bundle: Option<String>,
+    /// Pinned JWKS file per issuer, in file order; every issuer is in `allowed_issuers`.
+    pub keys: Vec<(String, String)>,
+    /// `[[helmet]]` tables in file order: programs that must also say yes before a command runs.
+    pub helmets: Vec<Helper>,
+    /// `[[jacket]]` tables in file order: programs that hold the command until they release it
+    /// and stay around it while it runs.
+    pub jackets: Vec<Helper>,
+}
+
+/// Helmet timeout when none is configured (seconds): long enough for a lookup, short enough
+/// that a hung helper cannot hold the caller for long.
+pub const DEFAULT_HELPER_TIMEOUT: u64 = 5;
+
+/// Longest configurable helper timeout (seconds).
+pub const MAX_HELPER_TIMEOUT: u64 = 3600;
+
+/// One `[[helmet]]` or `[[jacket]]` table: an op(1l)-style authorization helper.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Helper {
+    /// Absolute path of a root-owned executable (checked like the config when it is run).
+    pub path: String,
+    /// Exact resolved program paths this helper applies to; `None` means every program.
+    pub programs: Option<Vec<String>>,
+    /// `NAME=value` parameters added to the helper's environment (op's `$NAME=value`), in order.
+    pub params: Vec<(String, String)>,
+    /// Seconds: for a helmet, to reply and exit; for a jacket, to release the command.
+    pub timeout_secs: u64,
+}
+
+impl Helper {
+    /// Whether this helper applies to the program that will run: `named(entry)` says whether a
+    /// `programs` entry names it (by the file, not only the spelling: `exec::Program::is_named_by`).
+    pub fn applies_to(&self, named: impl Fn(&[u8]) -> bool) -> bool {
+        self.programs.as_ref().is_none_or(|list| list.iter().any(|p| named(p.as_bytes())))
+    }
+}
+

@@ -1,0 +1,10 @@
+//! Decisions and the values they are made on, with no I/O: the configuration, the grant token,
+//! the verification chain, the strict Ed25519 check, the command's environment.
+
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod ed25519;
+pub mod env;
+pub mod token;
+pub mod verify;
