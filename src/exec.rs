@@ -3,6 +3,7 @@
 
 use crate::policy::env::SAFE_PATH;
 use crate::process::Inherited;
+use crate::policy::account::Identity;
 use crate::sys::{self, Errno, Fd, Stat};
 use std::ffi::CString;
 
@@ -211,21 +212,6 @@ impl Program {
     }
 }
 
-/// Who the command runs as.
-pub struct Identity {
-    pub uid: u32,
-    pub gid: u32,
-    /// Sorted, without duplicates (the child compares getgroups against it).
-    pub groups: Vec<u32>,
-}
-
-impl Identity {
-    pub fn new(uid: u32, gid: u32, mut groups: Vec<u32>) -> Identity {
-        groups.sort_unstable();
-        groups.dedup();
-        Identity { uid, gid, groups }
-    }
-}
 
 /// Everything the child needs, prepared before fork so the child only makes syscalls.
 pub struct Launch {

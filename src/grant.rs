@@ -1,6 +1,6 @@
 //! Reading the grant token: from argv, stdin, or a file opened with the *caller's* rights.
 
-use crate::parse::cli::GrantSource;
+use crate::policy::request::GrantSource;
 use crate::policy::token::MAX_TOKEN_LEN;
 use crate::process;
 use crate::sys::{self, Errno, ReadError};

@@ -36,7 +36,7 @@ pub struct Consumed {
 /// A fetched key set: the usable keys and the body they came from (for the cache).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Jwks {
-    pub keys: Vec<jwks::Key>,
+    pub keys: Vec<crate::policy::token::Key>,
     pub raw: Vec<u8>,
 }
 

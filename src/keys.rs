@@ -111,7 +111,7 @@ pub struct Found {
 }
 
 /// The usable Ed25519 keys of a pinned JWKS file (root-owned, read by trusted_file rules).
-pub fn read_pinned(path: &str) -> Result<Vec<jwks::Key>, Error> {
+pub fn read_pinned(path: &str) -> Result<Vec<crate::policy::token::Key>, Error> {
     let bytes = trusted_file::read(path, MAX_JWKS_FILE).map_err(Error::File)?;
     jwks::parse(&bytes).map_err(|error| Error::Jwks { path: path.into(), error })
 }
@@ -122,14 +122,14 @@ pub fn find(cfg: &Config, issuer: &str, kid: &str) -> Result<Found, Error> {
     let unknown = || Error::UnknownKid { issuer: issuer.into(), kid: kid.into() };
     if let Some((_, path)) = cfg.keys.iter().find(|(iss, _)| iss == issuer) {
         let keys = read_pinned(path)?;
-        let key = jwks::find(&keys, kid).ok_or_else(unknown)?;
+        let key = crate::policy::token::find(&keys, kid).ok_or_else(unknown)?;
         return Ok(Found { key: key.x, source: Source::Pinned, cache_note: None });
     }
     let now = sys::realtime().0;
     let mut note = None;
     match read_cache(issuer, now) {
         Ok(Some(keys)) => {
-            if let Some(k) = jwks::find(&keys, kid) {
+            if let Some(k) = crate::policy::token::find(&keys, kid) {
                 return Ok(Found { key: k.x, source: Source::Cached, cache_note: None });
             }
         }
@@ -140,7 +140,7 @@ pub fn find(cfg: &Config, issuer: &str, kid: &str) -> Result<Found, Error> {
     if let Err(why) = write_cache(issuer, now, &fetched.raw) {
         note = Some(format!("cache not written: {why}"));
     }
-    let key = jwks::find(&fetched.keys, kid).ok_or_else(unknown)?;
+    let key = crate::policy::token::find(&fetched.keys, kid).ok_or_else(unknown)?;
     Ok(Found { key: key.x, source: Source::Fetched, cache_note: note })
 }
 
@@ -183,7 +183,7 @@ impl core::fmt::Display for CacheError {
 /// Accepts what [`encode_cache`] writes for `issuer`, fetched at most
 /// [`MAX_CACHE_AGE_SECS`] before `now` (and not more than a minute after it), holding a key
 /// set [`jwks::parse`] accepts.
-pub fn decode_cache(bytes: &[u8], issuer: &str, now: i64) -> Result<Vec<jwks::Key>, CacheError> {
+pub fn decode_cache(bytes: &[u8], issuer: &str, now: i64) -> Result<Vec<crate::policy::token::Key>, CacheError> {
     let mut parts = bytes.splitn(5, |b| *b == b'\n');
     let mut next = || parts.next().ok_or(CacheError::Format);
     if next()? != CACHE_MAGIC.as_bytes() {
@@ -212,7 +212,7 @@ pub fn decode_cache(bytes: &[u8], issuer: &str, now: i64) -> Result<Vec<jwks::Ke
 
 /// The cached keys, None when there is no cache file (the usual first run); an error says why
 /// an existing one is not used.
-fn read_cache(issuer: &str, now: i64) -> Result<Option<Vec<jwks::Key>>, String> {
+fn read_cache(issuer: &str, now: i64) -> Result<Option<Vec<crate::policy::token::Key>>, String> {
     match trusted_file::read(&cache_path(issuer), MAX_CACHE_FILE) {
         Ok(bytes) => decode_cache(&bytes, issuer, now).map(Some).map_err(|e| e.to_string()),
         Err(trusted_file::Error::Open { errno, .. }) if errno.0 == libc::ENOENT => Ok(None),

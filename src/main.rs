@@ -10,7 +10,8 @@
 #![deny(unsafe_code)]
 
 use escapes::audit::{self, Record};
-use escapes::parse::cli::{self, Request};
+use escapes::parse::cli;
+use escapes::policy::request::{self, Request};
 use escapes::policy::config::{self, Config};
 use escapes::policy::verify::{self, GrantType};
 use escapes::jacket::{self, Kind, Verdict};
@@ -260,7 +261,7 @@ struct Authorized {
 
 /// Reads and verifies the grant; fills the audit record with what the token says as soon as
 /// it is known, so a refusal is recorded with everything an investigator needs.
-fn authorize(run: &cli::Run, cfg: &Config, rec: &mut Record) -> Result<Authorized, Failure> {
+fn authorize(run: &request::Run, cfg: &Config, rec: &mut Record) -> Result<Authorized, Failure> {
     let token_bytes = grant::read(&run.grant).map_err(|e| fail(if e.is_io() { EXIT_ERROR } else { EXIT_REFUSED }, "grant", e.to_string()))?;
     let token = parse_token(&token_bytes)?;
     record_claims(rec, &token.claims, false);
@@ -331,7 +332,7 @@ impl Report {
 
 /// `--check`: every verification step, one line each on stdout; nothing is consumed and
 /// nothing runs. Exit 0 when the command would run, else the code a real run would give.
-fn check(run: &cli::Run, cfg: &Config, log: &audit::Log, rec: &mut Record) -> i32 {
+fn check(run: &request::Run, cfg: &Config, log: &audit::Log, rec: &mut Record) -> i32 {
     let mut r = Report::default();
     check_steps(run, cfg, rec, &mut r);
     let _ = sys::write_all(1, r.out.as_bytes());
@@ -347,7 +348,7 @@ fn check(run: &cli::Run, cfg: &Config, log: &audit::Log, rec: &mut Record) -> i3
     r.first_failure.map_or(0, |(exit, _)| exit)
 }
 
-fn check_steps(run: &cli::Run, cfg: &Config, rec: &mut Record, r: &mut Report) {
+fn check_steps(run: &request::Run, cfg: &Config, rec: &mut Record, r: &mut Report) {
     let token_bytes = match grant::read(&run.grant) {
         Ok(b) => {
             r.pass("grant", format!("{} bytes", b.len()));
@@ -533,7 +534,7 @@ fn record_claims(rec: &mut Record, c: &escapes::policy::token::Claims, verified:
 fn execute(
     log: &audit::Log,
     rec: &mut Record,
-    run: &cli::Run,
+    run: &request::Run,
     cfg: &Config,
     config_path: &str,
     auth: Authorized,

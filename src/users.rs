@@ -1,7 +1,7 @@
 //! The target user and groups, from /etc/passwd and /etc/group read by us (no NSS modules in a
 //! setuid process).
 
-use crate::exec::Identity;
+use crate::policy::account::Identity;
 use crate::parse::passwd;
 use crate::sys::Errno;
 use crate::trusted_file;
@@ -35,7 +35,7 @@ fn passwd_db() -> &'static Result<Vec<u8>, trusted_file::Error> {
 
 /// A user with the identity the command will have.
 pub struct Resolved {
-    pub user: passwd::User,
+    pub user: crate::policy::account::User,
     pub identity: Identity,
 }
 
@@ -48,7 +48,7 @@ pub fn resolve(name: &[u8]) -> Result<Resolved, Error> {
     let db = match passwd_db() {
         Ok(db) => db,
         Err(e) if missing(e) && name == b"root" => {
-            let user = passwd::User { name: b"root".to_vec(), uid: 0, gid: 0, home: b"/root".to_vec(), shell: b"/bin/sh".to_vec() };
+            let user = crate::policy::account::User { name: b"root".to_vec(), uid: 0, gid: 0, home: b"/root".to_vec(), shell: b"/bin/sh".to_vec() };
             return Ok(Resolved { user, identity: Identity::new(0, 0, vec![0]) });
         }
         Err(e) => return Err(Error::File(e.clone())),

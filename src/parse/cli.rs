@@ -1,35 +1,7 @@
 //! Command line: `escapes (--grant JWT | --grant-stdin | --grant-file PATH) [--run-as USER]
 //! [--config PATH] -- CMD [ARGS...]`, `--help`, `--version`.
 
-/// Where the grant token comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum GrantSource {
-    Arg(Vec<u8>),
-    Stdin,
-    File(Vec<u8>),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Run {
-    pub grant: GrantSource,
-    pub run_as: Option<Vec<u8>>,
-    /// Only honoured when the real uid is 0; `main` enforces that.
-    pub config: Option<Vec<u8>>,
-    /// Verify and report every check, but neither consume nor execute.
-    pub check_only: bool,
-    pub argv: Vec<Vec<u8>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Request {
-    Help,
-    Version,
-    /// Check an audit log's hash chain; runs with the caller's rights only.
-    VerifyLog(Vec<u8>),
-    /// Validate the config and every file it names, reporting all problems (root only).
-    CheckConfig { config: Option<Vec<u8>> },
-    Run(Run),
-}
+use crate::policy::request::{GrantSource, Request, Run};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {

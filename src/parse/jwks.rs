@@ -11,16 +11,11 @@ use std::fmt;
 
 use crate::parse::base64url;
 use crate::parse::json::{self, Value};
+use crate::policy::token::{find, Key};
 
 /// Largest key set accepted; a real one holds a handful of keys in well under 4 KiB.
 pub const MAX_JWKS_LEN: usize = 64 * 1024;
 
-/// An Ed25519 public key usable for verifying grants.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Key {
-    pub kid: String,
-    pub x: [u8; 32],
-}
 
 /// Why a key set was refused. `index` counts entries of `keys` from 0.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,10 +134,6 @@ pub fn parse(input: &[u8]) -> Result<Vec<Key>, Error> {
     Ok(keys)
 }
 
-/// The key whose `kid` is exactly `kid`; `parse` guarantees there is at most one.
-pub fn find<'a>(keys: &'a [Key], kid: &str) -> Option<&'a Key> {
-    keys.iter().find(|k| k.kid == kid)
-}
 
 fn is(entry: &Value, member: &str, wanted: &str) -> bool {
     entry.get(member).and_then(Value::as_str) == Some(wanted)

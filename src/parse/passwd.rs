@@ -9,15 +9,8 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-/// One validated `/etc/passwd` entry (password and GECOS fields are not kept).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
-    pub name: Vec<u8>,
-    pub uid: u32,
-    pub gid: u32,
-    pub home: Vec<u8>,
-    pub shell: Vec<u8>,
-}
+use crate::policy::account::User;
+
 
 /// One validated `/etc/group` entry (password field is not kept).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,8 +3,10 @@
 
 #![forbid(unsafe_code)]
 
+pub mod account;
 pub mod config;
 pub mod ed25519;
 pub mod env;
+pub mod request;
 pub mod token;
 pub mod verify;

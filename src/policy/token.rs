@@ -40,3 +40,15 @@ pub struct Token<'a> {
     pub signature: [u8; 64],
 }
 
+
+/// An Ed25519 public key usable for verifying grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    pub kid: String,
+    pub x: [u8; 32],
+}
+
+/// The key whose `kid` is exactly `kid`; `parse` guarantees there is at most one.
+pub fn find<'a>(keys: &'a [Key], kid: &str) -> Option<&'a Key> {
+    keys.iter().find(|k| k.kid == kid)
+}

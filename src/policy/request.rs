@@ -1,0 +1,32 @@
+//! What the caller asked for, as `parse::cli` read it from argv.
+
+/// Where the grant token comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantSource {
+    Arg(Vec<u8>),
+    Stdin,
+    File(Vec<u8>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    pub grant: GrantSource,
+    pub run_as: Option<Vec<u8>>,
+    /// Only honoured when the real uid is 0; `main` enforces that.
+    pub config: Option<Vec<u8>>,
+    /// Verify and report every check, but neither consume nor execute.
+    pub check_only: bool,
+    pub argv: Vec<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    Help,
+    Version,
+    /// Check an audit log's hash chain; runs with the caller's rights only.
+    VerifyLog(Vec<u8>),
+    /// Validate the config and every file it names, reporting all problems (root only).
+    CheckConfig { config: Option<Vec<u8>> },
+    Run(Run),
+}
+
