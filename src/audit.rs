@@ -2,7 +2,6 @@
 //! the record of how a command ended, `Log::append_after_run`).
 //! Formatting is pure (`Record::to_line`); `Log` is the I/O shell around it.
 
-use crate::parse::json;
 use crate::sys::{self, Errno, Fd};
 use crate::trusted_file;
 use crate::policy::verify::hex_sha256;
@@ -33,52 +32,6 @@ pub fn link_of(prev: Option<&[u8]>) -> String {
     match prev {
         None => GENESIS.to_string(),
         Some(line) => format!("sha256:{}", hex_sha256(line)),
-    }
-}
-
-/// Why a log fails verification.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Broken {
-    NotJson,
-    NoLink,
-    WrongLink,
-    Unterminated,
-}
-
-impl core::fmt::Display for Broken {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            Broken::NotJson => write!(f, "not a JSON object"),
-            Broken::NoLink => write!(f, "has no {CHAIN_FIELD}"),
-            Broken::WrongLink => write!(f, "{CHAIN_FIELD} does not match the line before (edited, deleted or reordered)"),
-            Broken::Unterminated => write!(f, "last line is incomplete"),
-        }
-    }
-}
-
-/// Checks a log's hash chain line by line; feed every line (without its newline) in order.
-#[derive(Debug, Default)]
-pub struct Chain {
-    prev: Option<Vec<u8>>,
-    pub lines: usize,
-}
-
-impl Chain {
-    /// Verifies `line` links to the line before it.
-    pub fn feed(&mut self, line: &[u8]) -> Result<(), Broken> {
-        self.lines += 1;
-        let value = json::parse(line).map_err(|_| Broken::NotJson)?;
-        let link = match value.get(CHAIN_FIELD) {
-            Some(json::Value::Str(s)) => s.clone(),
-            Some(_) => return Err(Broken::NoLink),
-            None if matches!(value, json::Value::Object(_)) => return Err(Broken::NoLink),
-            None => return Err(Broken::NotJson),
-        };
-        if link != link_of(self.prev.as_deref()) {
-            return Err(Broken::WrongLink);
-        }
-        self.prev = Some(line.to_vec());
-        Ok(())
     }
 }
 
@@ -398,71 +351,6 @@ fn last_line(fd: &Fd, size: i64) -> Result<(Option<Vec<u8>>, bool), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn chain_all(text: &[u8]) -> Result<usize, (usize, Broken)> {
-        let mut c = Chain::default();
-        for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-            c.feed(line).map_err(|e| (c.lines, e))?;
-        }
-        Ok(c.lines)
-    }
-
-    fn chained(n: usize) -> Vec<Vec<u8>> {
-        let mut lines: Vec<Vec<u8>> = Vec::new();
-        for i in 0..n {
-            let mut r = Record::new();
-            r.int("n", i as i64).str(CHAIN_FIELD, link_of(lines.last().map(|l| l.as_slice())));
-            let mut l = r.to_line();
-            l.pop();
-            lines.push(l);
-        }
-        lines
-    }
-
-    #[test]
-    fn an_intact_chain_verifies() {
-        assert_eq!(chain_all(&chained(5).join(&b'\n')), Ok(5));
-    }
-
-    #[test]
-    fn detects_an_edited_line() {
-        let mut lines = chained(4);
-        lines[1] = lines[1].replace_bytes(b"\"n\":1", b"\"n\":9");
-        assert_eq!(chain_all(&lines.join(&b'\n')), Err((3, Broken::WrongLink)));
-    }
-
-    #[test]
-    fn detects_a_deleted_line() {
-        let mut lines = chained(4);
-        lines.remove(2);
-        assert_eq!(chain_all(&lines.join(&b'\n')), Err((3, Broken::WrongLink)));
-        let mut lines = chained(4);
-        lines.remove(0);
-        assert_eq!(chain_all(&lines.join(&b'\n')), Err((1, Broken::WrongLink)));
-    }
-
-    #[test]
-    fn detects_reordered_lines() {
-        let mut lines = chained(4);
-        lines.swap(1, 2);
-        assert_eq!(chain_all(&lines.join(&b'\n')), Err((2, Broken::WrongLink)));
-    }
-
-    #[test]
-    fn detects_garbage_and_unchained_lines() {
-        assert_eq!(chain_all(b"not json"), Err((1, Broken::NotJson)));
-        assert_eq!(chain_all(b"{\"a\":1}"), Err((1, Broken::NoLink)));
-    }
-
-    trait ReplaceBytes {
-        fn replace_bytes(&self, from: &[u8], to: &[u8]) -> Vec<u8>;
-    }
-    impl ReplaceBytes for Vec<u8> {
-        fn replace_bytes(&self, from: &[u8], to: &[u8]) -> Vec<u8> {
-            let s = String::from_utf8(self.clone()).unwrap();
-            s.replace(std::str::from_utf8(from).unwrap(), std::str::from_utf8(to).unwrap()).into_bytes()
-        }
-    }
 
     #[test]
     fn escapes_control_characters_and_quotes() {

@@ -248,7 +248,11 @@ pub fn run(launch: &Launch) -> Result<i32, Error> {
     let wait_set = sys::SigSet::full();
     sys::set_sigmask(&wait_set).map_err(Error::Fork)?;
     let (rx, tx) = sys::pipe_cloexec().map_err(Error::Pipe)?;
-    let pid = match sys::fork().map_err(Error::Fork)? {
+    #[allow(unsafe_code)] // fork's soundness is process-wide state only this caller can vouch for
+    // SAFETY: escapes never starts a thread, so it is single-threaded here; the child only
+    // changes its credentials and execs, or reports and calls sys::exit_now.
+    let forked = unsafe { sys::fork() };
+    let pid = match forked.map_err(Error::Fork)? {
         sys::Forked::Child => {
             drop(rx);
             let (stage, errno) = child(launch, &launch.envp, None);

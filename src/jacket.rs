@@ -451,7 +451,11 @@ pub fn helmet(a: &Armed<'_>) -> (Verdict, Option<Reply>) {
         Ok(p) => p,
         Err(e) => return (Verdict::Internal(format!("cannot create pipe: {e}")), None),
     };
-    let pid = match sys::fork() {
+    #[allow(unsafe_code)] // fork's soundness is process-wide state only this caller can vouch for
+    // SAFETY: escapes never starts a thread, so it is single-threaded here; the child only
+    // rearranges descriptors and execs the helper, or reports and calls sys::exit_now.
+    let forked = unsafe { sys::fork() };
+    let pid = match forked {
         Err(e) => return (Verdict::Internal(format!("cannot fork: {e}")), None),
         Ok(sys::Forked::Child) => {
             // Its own process group: on a timeout, whatever it started dies with it.
@@ -552,7 +556,11 @@ pub fn run_jacketed(
         launch,
     };
     let started = sys::monotonic_ms();
-    let pid = match sys::fork() {
+    #[allow(unsafe_code)] // fork's soundness is process-wide state only this caller can vouch for
+    // SAFETY: escapes never starts a thread, so it is single-threaded here; the child becomes
+    // jacket 1 (chain_link), which ends in execve or sys::exit_now.
+    let forked = unsafe { sys::fork() };
+    let pid = match forked {
         Err(e) => return internal(format!("cannot fork: {e}")),
         Ok(sys::Forked::Child) => chain_link(&chain, 0, sys::getppid()),
         Ok(sys::Forked::Parent(pid)) => pid,
@@ -688,7 +696,11 @@ fn chain_link(c: &Chain<'_, '_>, k: usize, parent: libc::pid_t) -> ! {
         let _ = sys::write_once(c.jst.1, &msg);
         sys::exit_now(69);
     };
-    match sys::fork() {
+    #[allow(unsafe_code)] // fork's soundness is process-wide state only this caller can vouch for
+    // SAFETY: this process (a forked link of the chain) is single-threaded like escapes; both
+    // sides end in execve or sys::exit_now.
+    let forked = unsafe { sys::fork() };
+    match forked {
         Err(e) => fail(e),
         Ok(sys::Forked::Child) => chain_link(c, k + 1, me),
         Ok(sys::Forked::Parent(child)) => {

@@ -13,9 +13,10 @@
 //! trustworthy (wrong owner or mode) is ignored and refetched, never trusted, and failing to
 //! write it does not stop a run (the reason goes into the audit record).
 
-use crate::policy::config::Config;
+use crate::confined::service;
 use crate::idp;
-use crate::parse::jwks;
+use crate::policy::config::Config;
+use crate::policy::token::{self, Key};
 use crate::sys::{self, Fd};
 use crate::trusted_file;
 use crate::policy::verify::hex_sha256;
@@ -31,18 +32,15 @@ pub const CACHE_DIR: &str = match option_env!("ESCAPES_CACHE_DIR") {
 };
 const _: () = assert!(matches!(CACHE_DIR.as_bytes().first(), Some(b'/')), "ESCAPES_CACHE_DIR must be absolute");
 
-/// How long a fetched key set is used without asking again: one hour, so a key the issuer
-/// withdraws stops working within the hour (and a new `kid` is fetched at once anyway).
-pub const MAX_CACHE_AGE_SECS: i64 = 3600;
-/// A cache entry dated this far in the future means the clock moved: refetch.
-const CLOCK_SKEW_SECS: i64 = 60;
-const CACHE_MAGIC: &str = "escapes-jwks-cache 1";
-const MAX_CACHE_FILE: usize = jwks::MAX_JWKS_LEN + 4096;
+const MAX_CACHE_FILE: usize = token::MAX_JWKS_LEN + 4096;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
     File(trusted_file::Error),
-    Jwks { path: String, error: jwks::Error },
+    /// The key file's bytes are not a usable key set (the parse service's words).
+    Jwks { path: String, error: String },
+    /// The parse service failed (exit 1).
+    Service(service::Error),
     Fetch(idp::Error),
     UnknownKid { issuer: String, kid: String },
 }
@@ -78,6 +76,7 @@ impl core::fmt::Display for Error {
         match self {
             Error::File(e) => write!(f, "key file {e}"),
             Error::Jwks { path, error } => write!(f, "key file {path}: {error}"),
+            Error::Service(e) => write!(f, "{e}"),
             Error::Fetch(e) => write!(f, "cannot fetch the issuer's keys: {e}"),
             Error::UnknownKid { issuer, kid } => write!(f, "issuer {issuer:?} has no Ed25519 key with kid {kid:?}"),
         }
@@ -111,9 +110,9 @@ pub struct Found {
 }
 
 /// The usable Ed25519 keys of a pinned JWKS file (root-owned, read by trusted_file rules).
-pub fn read_pinned(path: &str) -> Result<Vec<crate::policy::token::Key>, Error> {
+pub fn read_pinned(path: &str) -> Result<Vec<Key>, Error> {
     let bytes = trusted_file::read(path, MAX_JWKS_FILE).map_err(Error::File)?;
-    jwks::parse(&bytes).map_err(|error| Error::Jwks { path: path.into(), error })
+    service::jwks(&bytes).map_err(Error::Service)?.map_err(|error| Error::Jwks { path: path.into(), error })
 }
 
 /// The 32-byte Ed25519 key that `issuer` publishes under `kid`, and where it came from; see the
@@ -122,25 +121,25 @@ pub fn find(cfg: &Config, issuer: &str, kid: &str) -> Result<Found, Error> {
     let unknown = || Error::UnknownKid { issuer: issuer.into(), kid: kid.into() };
     if let Some((_, path)) = cfg.keys.iter().find(|(iss, _)| iss == issuer) {
         let keys = read_pinned(path)?;
-        let key = crate::policy::token::find(&keys, kid).ok_or_else(unknown)?;
+        let key = token::find(&keys, kid).ok_or_else(unknown)?;
         return Ok(Found { key: key.x, source: Source::Pinned, cache_note: None });
     }
     let now = sys::realtime().0;
     let mut note = None;
     match read_cache(issuer, now) {
         Ok(Some(keys)) => {
-            if let Some(k) = crate::policy::token::find(&keys, kid) {
+            if let Some(k) = token::find(&keys, kid) {
                 return Ok(Found { key: k.x, source: Source::Cached, cache_note: None });
             }
         }
         Ok(None) => {}
         Err(why) => note = Some(format!("cache not used: {why}")),
     }
-    let fetched = idp::fetch_jwks(cfg, issuer).map_err(Error::Fetch)?;
-    if let Err(why) = write_cache(issuer, now, &fetched.raw) {
+    let (keys, raw) = idp::fetch_jwks(cfg, issuer).map_err(Error::Fetch)?;
+    if let Err(why) = write_cache(issuer, now, &raw) {
         note = Some(format!("cache not written: {why}"));
     }
-    let key = crate::policy::token::find(&fetched.keys, kid).ok_or_else(unknown)?;
+    let key = token::find(&keys, kid).ok_or_else(unknown)?;
     Ok(Found { key: key.x, source: Source::Fetched, cache_note: note })
 }
 
@@ -152,69 +151,20 @@ pub fn cache_path(issuer: &str) -> String {
 
 /// A cache entry: a header naming the format, the issuer and the fetch time, then the key set
 /// exactly as the issuer served it.
-pub fn encode_cache(issuer: &str, fetched_at: i64, raw: &[u8]) -> Vec<u8> {
-    let mut out = format!("{CACHE_MAGIC}\nissuer {issuer}\nfetched {fetched_at}\n\n").into_bytes();
+pub fn cache_entry(issuer: &str, fetched_at: i64, raw: &[u8]) -> Vec<u8> {
+    let mut out = format!("{}\nissuer {issuer}\nfetched {fetched_at}\n\n", token::CACHE_MAGIC).into_bytes();
     out.extend_from_slice(raw);
     out
 }
 
-/// Why a cache entry is not used.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CacheError {
-    Format,
-    OtherIssuer,
-    Stale { age: i64 },
-    FromTheFuture,
-    Jwks(jwks::Error),
-}
-
-impl core::fmt::Display for CacheError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            CacheError::Format => f.write_str("not an escapes JWKS cache file"),
-            CacheError::OtherIssuer => f.write_str("entry is for another issuer"),
-            CacheError::Stale { age } => write!(f, "entry is {age} s old (limit {MAX_CACHE_AGE_SECS} s)"),
-            CacheError::FromTheFuture => f.write_str("entry is dated in the future"),
-            CacheError::Jwks(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-/// Accepts what [`encode_cache`] writes for `issuer`, fetched at most
-/// [`MAX_CACHE_AGE_SECS`] before `now` (and not more than a minute after it), holding a key
-/// set [`jwks::parse`] accepts.
-pub fn decode_cache(bytes: &[u8], issuer: &str, now: i64) -> Result<Vec<crate::policy::token::Key>, CacheError> {
-    let mut parts = bytes.splitn(5, |b| *b == b'\n');
-    let mut next = || parts.next().ok_or(CacheError::Format);
-    if next()? != CACHE_MAGIC.as_bytes() {
-        return Err(CacheError::Format);
-    }
-    let iss = next()?.strip_prefix(b"issuer ").ok_or(CacheError::Format)?;
-    if iss != issuer.as_bytes() {
-        return Err(CacheError::OtherIssuer);
-    }
-    let t = next()?.strip_prefix(b"fetched ").ok_or(CacheError::Format)?;
-    let t = std::str::from_utf8(t).ok().filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).ok_or(CacheError::Format)?;
-    let fetched: i64 = t.parse().map_err(|_| CacheError::Format)?;
-    if !next()?.is_empty() {
-        return Err(CacheError::Format);
-    }
-    let raw = next()?;
-    if fetched > now.saturating_add(CLOCK_SKEW_SECS) {
-        return Err(CacheError::FromTheFuture);
-    }
-    let age = now.saturating_sub(fetched);
-    if age > MAX_CACHE_AGE_SECS {
-        return Err(CacheError::Stale { age });
-    }
-    jwks::parse(raw).map_err(CacheError::Jwks)
-}
-
 /// The cached keys, None when there is no cache file (the usual first run); an error says why
 /// an existing one is not used.
-fn read_cache(issuer: &str, now: i64) -> Result<Option<Vec<crate::policy::token::Key>>, String> {
+fn read_cache(issuer: &str, now: i64) -> Result<Option<Vec<Key>>, String> {
     match trusted_file::read(&cache_path(issuer), MAX_CACHE_FILE) {
-        Ok(bytes) => decode_cache(&bytes, issuer, now).map(Some).map_err(|e| e.to_string()),
+        Ok(bytes) => match service::jwks_cache(&bytes, issuer, now) {
+            Ok(parsed) => parsed.map(Some),
+            Err(e) => Err(e.to_string()),
+        },
         Err(trusted_file::Error::Open { errno, .. }) if errno.0 == libc::ENOENT => Ok(None),
         Err(e) => Err(e.to_string()),
     }
@@ -254,7 +204,7 @@ fn write_cache(issuer: &str, now: i64, raw: &[u8]) -> Result<(), String> {
     let _ = sys::unlinkat(&dir, &tmp);
     let fd = sys::openat(Some(&dir), &tmp, sys::O_WRONLY | sys::O_CREAT | sys::O_EXCL | sys::O_NOFOLLOW | sys::O_NOCTTY, 0o600)
         .map_err(|e| format!("cannot create a cache file in {CACHE_DIR}: {e}"))?;
-    let written = fill(&fd, &encode_cache(issuer, now, raw)).and_then(|()| sys::fchown(&fd, 0, 0)).and_then(|()| sys::fsync(&fd));
+    let written = fill(&fd, &cache_entry(issuer, now, raw)).and_then(|()| sys::fchown(&fd, 0, 0)).and_then(|()| sys::fsync(&fd));
     drop(fd);
     if let Err(e) = written.and_then(|()| sys::renameat(&dir, &tmp, &final_name)) {
         let _ = sys::unlinkat(&dir, &tmp);
@@ -279,43 +229,6 @@ mod tests {
     use super::*;
 
     const ISS: &str = "https://id.example.com";
-    const JWKS: &str = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"k1","alg":"EdDSA","use":"sig"}]}"#;
-
-    #[test]
-    fn cache_round_trips_while_fresh() {
-        let c = encode_cache(ISS, 1000, JWKS.as_bytes());
-        let keys = decode_cache(&c, ISS, 1000 + MAX_CACHE_AGE_SECS).unwrap();
-        assert_eq!(keys.len(), 1);
-        assert_eq!(keys[0].kid, "k1");
-    }
-
-    #[test]
-    fn stale_or_future_cache_is_not_used() {
-        let c = encode_cache(ISS, 1000, JWKS.as_bytes());
-        assert_eq!(decode_cache(&c, ISS, 1001 + MAX_CACHE_AGE_SECS), Err(CacheError::Stale { age: MAX_CACHE_AGE_SECS + 1 }));
-        assert_eq!(decode_cache(&c, ISS, 1000 - CLOCK_SKEW_SECS - 1), Err(CacheError::FromTheFuture));
-    }
-
-    #[test]
-    fn cache_for_another_issuer_is_not_used() {
-        let c = encode_cache("https://other.example", 1000, JWKS.as_bytes());
-        assert_eq!(decode_cache(&c, ISS, 1000), Err(CacheError::OtherIssuer));
-    }
-
-    #[test]
-    fn damaged_cache_is_not_used() {
-        for bad in [
-            &b""[..],
-            b"escapes-jwks-cache 2\nissuer https://id.example.com\nfetched 1000\n\n{}",
-            b"escapes-jwks-cache 1\nissuer https://id.example.com\nfetched -1\n\n{}",
-            b"escapes-jwks-cache 1\nissuer https://id.example.com\nfetched 1000\nx\n{}",
-            b"escapes-jwks-cache 1\nissuer https://id.example.com\nfetched 1000",
-        ] {
-            assert_eq!(decode_cache(bad, ISS, 1000), Err(CacheError::Format), "{}", String::from_utf8_lossy(bad));
-        }
-        let c = encode_cache(ISS, 1000, b"{\"keys\":1}");
-        assert!(matches!(decode_cache(&c, ISS, 1000), Err(CacheError::Jwks(_))));
-    }
 
     #[test]
     fn cache_file_names_are_hashes() {

@@ -13,22 +13,19 @@
 #![deny(unsafe_code)]
 
 pub mod audit;
+pub mod confined;
 pub mod exec;
 pub mod fuzz_entry;
 pub mod grant;
-pub mod handoff;
 pub mod jacket;
 pub mod idp;
 pub mod keys;
-pub mod net;
 pub mod parse;
 pub mod policy;
 pub mod process;
-pub mod resolve;
-pub mod sandbox;
-pub mod seccomp;
 #[allow(unsafe_code)]
 pub mod sys;
-pub mod tls;
 pub mod trusted_file;
+pub mod unprivileged;
+pub mod time;
 pub mod users;

@@ -10,14 +10,14 @@
 #![deny(unsafe_code)]
 
 use escapes::audit::{self, Record};
-use escapes::parse::cli;
 use escapes::policy::request::{self, Request};
 use escapes::policy::config::{self, Config};
 use escapes::policy::verify::{self, GrantType};
 use escapes::jacket::{self, Kind, Verdict};
+use escapes::parse::cli;
 use escapes::policy::env;
 use escapes::{exec, grant, keys, process, sys, trusted_file, users};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStringExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// `--json-errors`: set once at start, read wherever a refusal is reported.
@@ -69,7 +69,7 @@ fn run() -> i32 {
     let request = cli::parse(&args);
     match request {
         Ok(Request::Help) => {
-            let _ = sys::write_all(1, cli::USAGE.as_bytes());
+            let _ = sys::write_all(1, request::USAGE.as_bytes());
             return 0;
         }
         Ok(Request::Version) => {
@@ -137,37 +137,7 @@ fn verify_log(path: &[u8]) -> i32 {
         sys::write_stderr(b"escapes: cannot drop privileges\n");
         return EXIT_ERROR;
     }
-    let file = match std::fs::File::open(std::ffi::OsStr::from_bytes(path)) {
-        Ok(f) => f,
-        Err(e) => {
-            sys::write_stderr(format!("escapes: cannot open {}: {e}\n", String::from_utf8_lossy(path)).as_bytes());
-            return EXIT_ERROR;
-        }
-    };
-    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
-    let mut chain = audit::Chain::default();
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        match std::io::BufRead::read_until(&mut reader, b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => {
-                sys::write_stderr(format!("escapes: read error: {e}\n").as_bytes());
-                return EXIT_ERROR;
-            }
-        }
-        let complete = line.last() == Some(&b'\n');
-        let body = line.strip_suffix(b"\n").unwrap_or(&line);
-        let verdict = if complete { chain.feed(body) } else { Err(audit::Broken::Unterminated) };
-        if let Err(e) = verdict {
-            let n = if complete { chain.lines } else { chain.lines + 1 };
-            sys::write_stderr(format!("escapes: audit log broken at line {n}: {e}\n").as_bytes());
-            return EXIT_REFUSED;
-        }
-    }
-    let _ = sys::write_all(1, format!("audit log intact: {} lines chained\n", chain.lines).as_bytes());
-    0
+    escapes::unprivileged::verify_log(path)
 }
 
 /// `--check-config` (root only): the config and every file it names, each problem on its own
@@ -250,7 +220,11 @@ fn base_record() -> Record {
 
 fn load_config(path: &str) -> Result<Config, Failure> {
     let bytes = trusted_file::read(path, MAX_CONFIG).map_err(|e| fail(EXIT_ERROR, "config", format!("config {e}")))?;
-    escapes::parse::config::parse(&bytes).map_err(|e| fail(EXIT_ERROR, "config", format!("config {path}: {e}")))
+    match escapes::confined::service::config(&bytes) {
+        Ok(Ok(cfg)) => Ok(cfg),
+        Ok(Err(e)) => Err(fail(EXIT_ERROR, "config", format!("config {path}: {e}"))),
+        Err(e) => Err(fail(EXIT_ERROR, "sandbox", e.to_string())),
+    }
 }
 
 /// What the verified grant allows.
@@ -300,7 +274,7 @@ fn authorize(run: &request::Run, cfg: &Config, rec: &mut Record) -> Result<Autho
             .filter(|t| t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.'))
             .ok_or_else(|| fail(EXIT_REFUSED, "jwt", "grant is not base64url and dots"))?;
         match escapes::idp::consume(cfg, issuer, grant_id, bearer, ok.grant_type) {
-            Ok(c) => rec.str("consume", &c.status),
+            Ok(status) => rec.str("consume", &status),
             Err(e) => {
                 rec.str("consume", if e.exit_code() == EXIT_REFUSED { "refused" } else { "failed" });
                 return Err(fail(e.exit_code(), e.code(), e.to_string()));
@@ -474,7 +448,7 @@ fn check_steps(run: &request::Run, cfg: &Config, rec: &mut Record, r: &mut Repor
 /// The token parsed in the confined child (`sandbox`): a malformed token is the caller's
 /// fault (5); a child that died, hung or sent garbage fails closed as our own error (1).
 fn parse_token(token_bytes: &[u8]) -> Result<escapes::policy::token::Token<'_>, Failure> {
-    match escapes::sandbox::parse_token(token_bytes) {
+    match escapes::confined::service::token(token_bytes) {
         Ok(Ok(t)) => Ok(t),
         Ok(Err(e)) => Err(fail(EXIT_REFUSED, "jwt", format!("malformed grant: {e}"))),
         Err(e) => Err(fail(EXIT_ERROR, "sandbox", e.to_string())),
@@ -616,6 +590,8 @@ fn execute(
     let launch = exec::Launch { program, path, argv: argv_c, envp: envp_c, identity: auth.target.identity, inherited };
 
     rec.str("event", "run").str("result", "allowed");
+    // Nothing is parsed from here on: the confined parsers end before the command starts.
+    escapes::confined::service::stop();
     let outcome = if armed.is_empty() {
         // The name the helmets judged still reaches the file that will run.
         if let Err(e) = launch.program.still_named() {

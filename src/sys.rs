@@ -420,9 +420,14 @@ pub enum Forked {
     Parent(libc::pid_t),
 }
 
-pub fn fork() -> Result<Forked, Errno> {
-    // SAFETY: escapes is single-threaded, so the child's copy of the heap and of every lock is
-    // consistent: it may allocate, and it ends in execve or _exit.
+/// fork(2).
+///
+/// # Safety
+/// The process must be single-threaded at the call, so that the child's copy of the heap and
+/// of every lock is consistent (it may then allocate), and the child must end in execve or
+/// [`exit_now`], never by returning into code that assumes it is the parent.
+pub unsafe fn fork() -> Result<Forked, Errno> {
+    // SAFETY: the caller upholds the contract above; fork itself takes no pointers.
     let pid = unsafe { libc::fork() };
     match pid {
         p if p < 0 => Err(Errno::last()),
@@ -680,6 +685,11 @@ pub fn read_append(fd: &Fd, out: &mut Vec<u8>, max: usize) -> Result<usize, Errn
     read_into(fd.raw(), out, max)
 }
 
+/// [`read_append`] on a descriptor number (the confined child's fd 0).
+pub fn read_raw(fd: libc::c_int, out: &mut Vec<u8>, max: usize) -> Result<usize, Errno> {
+    read_into(fd, out, max)
+}
+
 /// One read(2) on a descriptor we own (a pipe), at most `buf.len()` bytes; 0 is end of file.
 pub fn read_some(fd: &Fd, buf: &mut [u8]) -> Result<usize, Errno> {
     // SAFETY: buf is valid for writes of buf.len() bytes.
@@ -881,7 +891,8 @@ mod tests {
     #[test]
     fn an_o_path_standard_descriptor_counts_as_open() {
         // In a child, so the harness keeps its own fd 0: O_PATH on 0, then 2 closed.
-        match fork().unwrap() {
+        // SAFETY (test only): the child calls only async-signal-safe syscalls and exit_now.
+        match unsafe { fork() }.unwrap() {
             Forked::Child => {
                 let ok = openat(None, c"/", libc::O_PATH, 0).and_then(|fd| dup2(fd.raw(), 0)).is_ok();
                 close_raw(2);
@@ -890,4 +901,28 @@ mod tests {
             Forked::Parent(pid) => assert_eq!(exit_code_of(waitpid(pid).unwrap()), 0),
         }
     }
+}
+
+// --- confined children (src/confined/spawn.rs) ---------------------------------------------------
+
+/// setresuid(2) with each id optional (None leaves it as it is).
+pub fn setresuid(real: Option<u32>, effective: Option<u32>, saved: Option<u32>) -> Result<(), Errno> {
+    let id = |v: Option<u32>| v.unwrap_or(u32::MAX);
+    // SAFETY: plain syscall; -1 (u32::MAX) leaves that id unchanged.
+    check(unsafe { libc::setresuid(id(real), id(effective), id(saved)) }).map(|_| ())
+}
+
+/// PR_GET_DUMPABLE: whether the process may be ptraced by its uid (and dump core).
+pub fn is_dumpable() -> Result<bool, Errno> {
+    // SAFETY: prctl with integer arguments.
+    check(unsafe { libc::prctl(libc::PR_GET_DUMPABLE, 0, 0, 0, 0) }).map(|v| v != 0)
+}
+
+/// Makes reads and writes on `fd` (our own end of a pipe to a child) return EAGAIN instead of
+/// blocking, so every wait on it goes through poll with a deadline.
+pub fn set_nonblocking(fd: &Fd) -> Result<(), Errno> {
+    // SAFETY: F_GETFL/F_SETFL only read and change this descriptor's status flags.
+    let flags = check(unsafe { libc::fcntl(fd.raw(), libc::F_GETFL) })?;
+    // SAFETY: as above.
+    check(unsafe { libc::fcntl(fd.raw(), libc::F_SETFL, flags | libc::O_NONBLOCK) }).map(|_| ())
 }

@@ -1,9 +1,8 @@
-//! The target user and groups, from /etc/passwd and /etc/group read by us (no NSS modules in a
-//! setuid process).
+//! The target user and groups, from /etc/passwd and /etc/group: read here as trusted files,
+//! looked up by the parse service (no NSS modules in a setuid process).
 
-use crate::policy::account::Identity;
-use crate::parse::passwd;
-use crate::sys::Errno;
+use crate::confined::service;
+use crate::policy::account::{Identity, User};
 use crate::trusted_file;
 
 const PASSWD: &str = "/etc/passwd";
@@ -13,7 +12,9 @@ const MAX_DB: usize = 16 * 1024 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
     File(trusted_file::Error),
-    Parse { path: &'static str, error: passwd::Error },
+    /// A malformed line (the parse service's words, naming the file and line).
+    Parse(String),
+    Service(service::Error),
     NoSuchUser(String),
 }
 
@@ -21,7 +22,8 @@ impl core::fmt::Display for Error {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Error::File(e) => write!(f, "{e}"),
-            Error::Parse { path, error } => write!(f, "{path}: {error}"),
+            Error::Parse(e) => f.write_str(e),
+            Error::Service(e) => write!(f, "{e}"),
             Error::NoSuchUser(u) => write!(f, "run-as user {u:?} does not exist on this host"),
         }
     }
@@ -35,38 +37,35 @@ fn passwd_db() -> &'static Result<Vec<u8>, trusted_file::Error> {
 
 /// A user with the identity the command will have.
 pub struct Resolved {
-    pub user: crate::policy::account::User,
+    pub user: User,
     pub identity: Identity,
-}
-
-fn missing(e: &trusted_file::Error) -> bool {
-    matches!(e, trusted_file::Error::Open { errno: Errno(libc::ENOENT), .. })
 }
 
 /// Looks up `name`; `root` works even where /etc/passwd does not exist (a minimal image).
 pub fn resolve(name: &[u8]) -> Result<Resolved, Error> {
     let db = match passwd_db() {
         Ok(db) => db,
-        Err(e) if missing(e) && name == b"root" => {
-            let user = crate::policy::account::User { name: b"root".to_vec(), uid: 0, gid: 0, home: b"/root".to_vec(), shell: b"/bin/sh".to_vec() };
+        Err(e) if e.is_missing() && name == b"root" => {
+            let user = User { name: b"root".to_vec(), uid: 0, gid: 0, home: b"/root".to_vec(), shell: b"/bin/sh".to_vec() };
             return Ok(Resolved { user, identity: Identity::new(0, 0, vec![0]) });
         }
         Err(e) => return Err(Error::File(e.clone())),
     };
-    let user = passwd::find_user_by_name(db, name)
-        .map_err(|error| Error::Parse { path: PASSWD, error })?
-        .ok_or_else(|| Error::NoSuchUser(String::from_utf8_lossy(name).into_owned()))?;
     let groups = match trusted_file::read(GROUP, MAX_DB) {
-        Ok(g) => passwd::supplementary_groups(&g, &user.name, user.gid).map_err(|error| Error::Parse { path: GROUP, error })?,
-        Err(e) if missing(&e) => vec![user.gid],
+        Ok(g) => Some(g),
+        Err(e) if e.is_missing() => None,
         Err(e) => return Err(Error::File(e)),
     };
-    let identity = Identity::new(user.uid, user.gid, groups);
+    let (user, gids) = service::user_by_name(db, groups.as_deref(), name)
+        .map_err(Error::Service)?
+        .map_err(Error::Parse)?
+        .ok_or_else(|| Error::NoSuchUser(String::from_utf8_lossy(name).into_owned()))?;
+    let identity = Identity::new(user.uid, user.gid, gids);
     Ok(Resolved { user, identity })
 }
 
 /// The caller's login name for the audit log, if /etc/passwd knows it.
 pub fn name_of(uid: u32) -> Option<Vec<u8>> {
     let db = passwd_db().as_ref().ok()?;
-    passwd::find_user_by_uid(db, uid).ok().flatten().map(|u| u.name)
+    service::user_by_uid(db, uid).ok()?.ok()?.map(|u| u.name)
 }

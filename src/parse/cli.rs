@@ -34,7 +34,6 @@ impl core::fmt::Display for Error {
     }
 }
 
-pub const USAGE: &str = "usage: escapes [--check] [--json-errors] (--grant JWT | --grant-stdin | --grant-file PATH) [--run-as USER] -- CMD [ARGS...]\n       escapes --verify-log FILE\n       escapes --check-config [--config PATH]\n       escapes --help | --version\n";
 
 /// Parses argv (including argv[0]); options come before a mandatory `--`, everything after it is
 /// the command, byte for byte.

@@ -11,10 +11,8 @@ use std::fmt;
 
 use crate::parse::base64url;
 use crate::parse::json::{self, Value};
-use crate::policy::token::{find, Key};
+use crate::policy::token::{find, Key, MAX_JWKS_LEN};
 
-/// Largest key set accepted; a real one holds a handful of keys in well under 4 KiB.
-pub const MAX_JWKS_LEN: usize = 64 * 1024;
 
 
 /// Why a key set was refused. `index` counts entries of `keys` from 0.

@@ -12,6 +12,7 @@ pub mod dns;
 pub mod http;
 pub mod json;
 pub mod jwks;
+pub mod jwks_cache;
 pub mod jwt;
 pub mod passwd;
 pub mod pem;

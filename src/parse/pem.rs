@@ -11,10 +11,9 @@
 //! - Inside a block only base64 lines are allowed (no RFC 1421 headers, no blank lines); the
 //!   base64 is the standard alphabet with `=` padding, canonical (unused bits zero).
 
+use crate::policy::config::MAX_BUNDLE;
 use std::fmt;
 
-/// A system bundle (ca-certificates.crt) is about 220 KB.
-pub const MAX_BUNDLE: usize = 1024 * 1024;
 /// More roots than any real bundle has.
 pub const MAX_CERTS: usize = 1000;
 

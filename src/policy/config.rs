@@ -55,3 +55,6 @@ impl Helper {
     }
 }
 
+
+/// A system bundle (ca-certificates.crt) is about 220 KB.
+pub const MAX_BUNDLE: usize = 1024 * 1024;

@@ -8,5 +8,6 @@ pub mod config;
 pub mod ed25519;
 pub mod env;
 pub mod request;
+pub mod text;
 pub mod token;
 pub mod verify;

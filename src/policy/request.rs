@@ -30,3 +30,6 @@ pub enum Request {
     Run(Run),
 }
 
+
+/// What `--help` prints.
+pub const USAGE: &str = "usage: escapes [--check] [--json-errors] (--grant JWT | --grant-stdin | --grant-file PATH) [--run-as USER] -- CMD [ARGS...]\n       escapes --verify-log FILE\n       escapes --check-config [--config PATH]\n       escapes --help | --version\n";

@@ -52,3 +52,14 @@ pub struct Key {
 pub fn find<'a>(keys: &'a [Key], kid: &str) -> Option<&'a Key> {
     keys.iter().find(|k| k.kid == kid)
 }
+
+/// How long a fetched key set is used without asking again: one hour, so a key the issuer
+/// withdraws stops working within the hour (and a new `kid` is fetched at once anyway).
+pub const MAX_CACHE_AGE_SECS: i64 = 3600;
+/// A cache entry dated this far in the future means the clock moved: refetch.
+pub const CLOCK_SKEW_SECS: i64 = 60;
+/// The first line of a JWKS cache file (`parse::jwks_cache`).
+pub const CACHE_MAGIC: &str = "escapes-jwks-cache 1";
+
+/// Largest key set accepted; a real one holds a handful of keys in well under 4 KiB.
+pub const MAX_JWKS_LEN: usize = 64 * 1024;

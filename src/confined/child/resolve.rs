@@ -9,7 +9,8 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use crate::net::Deadline;
+use crate::confined::child::stream::describe_errno;
+use crate::time::Deadline;
 use crate::parse::dns::{hosts_lookup, nameservers, parse_response, query, valid_hostname, Error, QType};
 use crate::sys::{self, Errno};
 
@@ -109,7 +110,7 @@ impl fmt::Display for Ask {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Ask::Answer(e) => write!(f, "{e}"),
-            Ask::Io(what, e) => write!(f, "{what}: {}", crate::net::describe_errno(*e)),
+            Ask::Io(what, e) => write!(f, "{what}: {}", describe_errno(*e)),
             Ask::Timeout => f.write_str("no answer in time"),
             Ask::Random => f.write_str("no random query id available"),
         }
