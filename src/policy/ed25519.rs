@@ -6,21 +6,17 @@
 //! dalek accepts for such a key needs the discrete logarithm of a point with tiny y, so no
 //! input anyone can construct tells the two apart (`tests/ed25519_vectors.rs` checks the rest).
 //!
-//! Two implementations share the strictness rules and must agree with dalek (and so with each
-//! other):
-//! - `verify_strict` (used by escapes): the strictness checks are byte comparisons (S < L; A
-//!   and R canonical and not among the eight small-order encodings), then `ring` (already linked
-//!   for TLS) evaluates the cofactorless equation. About 60 µs instead of 1.8 ms; see the
-//!   benchmark (bench/RESULTS.md) and SECURITY.md. A point that is not on the curve is refused
-//!   by ring, so it is reported as `BadSignature`.
-//! - `verify_strict_salty`, pure Rust, for builds without TLS: `salty` does the curve arithmetic.
-//!   On its own salty is not strict: it multiplies by S without reducing it (so S + L verifies
-//!   like S), and it accepts small-order keys (so the identity key with R = identity, S = 0
-//!   verifies for every message). The checks below exist for those cases.
+//! The strictness checks are byte comparisons (S < L; A and R canonical and not among the eight
+//! small-order encodings), then `ring` (already linked for TLS) evaluates the cofactorless
+//! equation; see the benchmark (bench/RESULTS.md) and SECURITY.md. A point that is not on the
+//! curve is refused by ring, so it is reported as `BadSignature`.
+//!
+//! The tests hold it against an independent pure-Rust reference on `salty`'s arithmetic
+//! (`tests/support/ed25519_reference.rs`, a dev-dependency only), which proves the tables below
+//! by computation, and against `ed25519-dalek` (tests/ed25519_vectors.rs).
 
 use core::fmt;
 
-use salty::{CompressedY, EdwardsPoint, PublicKey, Signature};
 
 /// The group order L = 2^252 + 27742317777372353535851937790883648493, little-endian.
 const L: [u8; 32] = [
@@ -34,10 +30,6 @@ const P: [u8; 32] = [
     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
 ];
 
-/// The canonical encoding of the neutral element (x = 0, y = 1).
-const IDENTITY: [u8; 32] = [
-    1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-];
 
 /// Why a signature was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,13 +38,16 @@ pub enum Error {
     NonCanonicalS,
     /// The key's y is not below p, or the key encodes x = 0 with the sign bit set.
     NonCanonicalKey,
-    /// The key's y is not the y of any curve point.
+    /// The key's y is not the y of any curve point (the pure-Rust reference says so; ring,
+    /// which escapes uses, reports it as `BadSignature`).
+    #[allow(dead_code)]
     InvalidKey,
     /// The key's order divides 8: with it, one signature can verify for many messages.
     SmallOrderKey,
     /// R's y is not below p, or R encodes x = 0 with the sign bit set.
     NonCanonicalR,
-    /// R's y is not the y of any curve point.
+    /// R's y is not the y of any curve point (as `InvalidKey`).
+    #[allow(dead_code)]
     InvalidR,
     /// R's order divides 8.
     SmallOrderR,
@@ -76,7 +71,7 @@ impl fmt::Display for Error {
 }
 
 /// The canonical encodings of the eight points of order dividing 8 (the whole 8-torsion
-/// subgroup: the unit tests prove it with salty's arithmetic).
+/// subgroup: the unit tests prove it with the reference's arithmetic).
 const SMALL_ORDER: [[u8; 32]; 8] = [
     hex32("0100000000000000000000000000000000000000000000000000000000000000"),
     hex32("ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"),
@@ -127,12 +122,12 @@ pub fn verify_strict(public: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> Result<()
         return Err(Error::NonCanonicalS);
     }
     check_encoding(public).map_err(|fault| match fault {
-        PointFault::SmallOrder => Error::SmallOrderKey,
-        _ => Error::NonCanonicalKey,
+        Fault::SmallOrder => Error::SmallOrderKey,
+        Fault::NonCanonical => Error::NonCanonicalKey,
     })?;
     check_encoding(&r_bytes).map_err(|fault| match fault {
-        PointFault::SmallOrder => Error::SmallOrderR,
-        _ => Error::NonCanonicalR,
+        Fault::SmallOrder => Error::SmallOrderR,
+        Fault::NonCanonical => Error::NonCanonicalR,
     })?;
     // ring decodes A (refusing points off the curve), recomputes R from S and H(R ‖ A ‖ M) and
     // compares its encoding with the given R bytes: the cofactorless equation, as dalek's
@@ -142,86 +137,27 @@ pub fn verify_strict(public: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> Result<()
         .map_err(|_| Error::BadSignature)
 }
 
-/// Refuses non-canonical encodings and the small-order points, by their bytes alone.
-fn check_encoding(bytes: &[u8; 32]) -> Result<(), PointFault> {
-    let mut y = *bytes;
-    y[31] &= 0x7f;
-    if !is_below(&y, &P) || NEGATIVE_ZERO_X.contains(bytes) {
-        return Err(PointFault::NonCanonical);
-    }
-    if SMALL_ORDER.contains(bytes) {
-        return Err(PointFault::SmallOrder);
-    }
-    Ok(())
-}
-
-/// The same rules on salty's arithmetic: pure Rust, for builds without ring.
-pub fn verify_strict_salty(public: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> Result<(), Error> {
-    let mut r = [0u8; 32];
-    let mut s = [0u8; 32];
-    r.copy_from_slice(&sig[..32]);
-    s.copy_from_slice(&sig[32..]);
-
-    if !is_below(&s, &L) {
-        return Err(Error::NonCanonicalS);
-    }
-    check_point(public).map_err(|fault| match fault {
-        PointFault::NonCanonical => Error::NonCanonicalKey,
-        PointFault::NotOnCurve => Error::InvalidKey,
-        PointFault::SmallOrder => Error::SmallOrderKey,
-    })?;
-    check_point(&r).map_err(|fault| match fault {
-        PointFault::NonCanonical => Error::NonCanonicalR,
-        PointFault::NotOnCurve => Error::InvalidR,
-        PointFault::SmallOrder => Error::SmallOrderR,
-    })?;
-
-    // check_point already decompressed A, but salty's PublicKey can only be built by
-    // decompressing again; the failure branch is therefore unreachable, not ignored.
-    let key = PublicKey::try_from(public).map_err(|_| Error::InvalidKey)?;
-    // Salty hashes the key bytes exactly as given and compares the recomputed R to the given
-    // R bytewise: the cofactorless equation, as dalek's verify_strict evaluates it.
-    key.verify(msg, &Signature::from(sig))
-        .map_err(|_| Error::BadSignature)
-}
-
-enum PointFault {
+enum Fault {
     NonCanonical,
-    NotOnCurve,
     SmallOrder,
 }
 
-/// Accepts the canonical encoding of a curve point whose order does not divide 8.
-fn check_point(bytes: &[u8; 32]) -> Result<(), PointFault> {
+/// Refuses non-canonical encodings and the small-order points, by their bytes alone.
+fn check_encoding(bytes: &[u8; 32]) -> Result<(), Fault> {
     let mut y = *bytes;
     y[31] &= 0x7f;
-    // Salty would silently reduce y mod p, giving a second spelling of the same point.
-    if !is_below(&y, &P) {
-        return Err(PointFault::NonCanonical);
+    if !is_below(&y, &P) || NEGATIVE_ZERO_X.contains(bytes) {
+        return Err(Fault::NonCanonical);
     }
-    let point = CompressedY(*bytes)
-        .decompressed()
-        .map_err(|_| PointFault::NotOnCurve)?;
-    // The other second spelling: x = 0 (y = ±1) with the sign bit set, which salty decodes
-    // as if the bit were clear; only recompression notices.
-    if point.compressed().0 != *bytes {
-        return Err(PointFault::NonCanonical);
-    }
-    if is_small_order(&point) {
-        return Err(PointFault::SmallOrder);
+    if SMALL_ORDER.contains(bytes) {
+        return Err(Fault::SmallOrder);
     }
     Ok(())
 }
 
-/// Whether [8]P is the identity, i.e. P lies in the 8-torsion subgroup. Computed rather than
-/// looked up, so it cannot depend on which encodings of those points a list happens to hold.
-fn is_small_order(point: &EdwardsPoint) -> bool {
-    let p2 = point + point;
-    let p4 = &p2 + &p2;
-    let p8 = &p4 + &p4;
-    // Comparing encodings spares the inversion that compressing the neutral element would cost.
-    p8.compressed().0 == IDENTITY
-}
+#[cfg(test)]
+#[path = "../../tests/support/ed25519_reference.rs"]
+mod reference;
 
 /// Whether the little-endian integer `x` is below `bound`.
 fn is_below(x: &[u8; 32], bound: &[u8; 32]) -> bool {
@@ -236,9 +172,10 @@ fn is_below(x: &[u8; 32], bound: &[u8; 32]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    // These tests pin the error of each rule on the salty path; the ring path must give the
-    // same verdicts (`both_paths_agree_on_every_unit_case` and tests/ed25519_vectors.rs).
-    use super::verify_strict_salty as verify_strict;
+    // These tests pin the error of each rule on the pure-Rust reference; the ring path must give
+    // the same verdicts (`both_paths_agree_on_every_unit_case` and tests/ed25519_vectors.rs).
+    use super::reference::{is_small_order, verify_strict_salty as verify_strict, IDENTITY};
+    use salty::{CompressedY, EdwardsPoint, PublicKey, Signature};
 
     fn hex<const N: usize>(s: &str) -> [u8; N] {
         assert_eq!(s.len(), 2 * N, "{s}");
