@@ -1,5 +1,6 @@
-//! The one way escapes starts a confined child, and the parent's side of talking to it. Each
-//! numbered rule of `confined/mod.rs` is carried out here, once, for both children.
+//! The one way escapes starts a confined child, and the parent's side of talking to it: rules
+//! 5–7 of `confined/mod.rs` are carried out here; the fork hands the child to
+//! `child::enter`, which carries out rules 1–4 before any of its work runs.
 
 use crate::confined::child;
 use crate::confined::job::Work;
@@ -7,13 +8,6 @@ use crate::sys::{self, Errno, Fd};
 use crate::time::Deadline;
 use std::fmt;
 
-include!(concat!(env!("OUT_DIR"), "/seccomp_lists.rs"));
-
-/// Rule 2: the parse service's heap and private mappings. Its largest request (passwd and
-/// group at their 16 MiB caps) and what parsing it takes fit well inside; a child taken over
-/// cannot press the machine for memory in the time it has.
-#[cfg(not(feature = "valgrind"))]
-const PARSE_DATA_LIMIT: u64 = 128 << 20;
 
 /// A running confined child: its pid, the pipe it reads requests from (the parse service
 /// only), and the pipe it answers on.
@@ -78,7 +72,7 @@ pub fn spawn(work: Work<'_>) -> Result<Child, Failure> {
                 drop(w);
                 r
             });
-            confine(&work, requests, ans_w)
+            child::enter(&work, requests, ans_w)
         }
         sys::Forked::Parent(pid) => pid,
     };
@@ -96,91 +90,6 @@ pub fn spawn(work: Work<'_>) -> Result<Child, Failure> {
             Err(Failure::Spawn(e))
         }
     }
-}
-
-/// In the child: rules 1–5, then the work. Never returns.
-fn confine(work: &Work<'_>, requests: Option<Fd>, answers: Fd) -> ! {
-    // Rule 1: the answer pipe is fd 1, the request pipe (if any) fd 0, and nothing else is
-    // open: not the audit log, not the caller's terminal.
-    let moved = sys::dup2(answers.raw(), 1).and_then(|()| match &requests {
-        Some(r) => sys::dup2(r.raw(), 0),
-        None => Ok(()),
-    });
-    if moved.is_err() {
-        sys::exit_now(2);
-    }
-    core::mem::forget(answers);
-    core::mem::forget(requests);
-    if matches!(work, Work::Network(_)) {
-        sys::close_raw(0);
-    }
-    sys::close_from(2);
-    let confined = match work {
-        // Rule 3: the network child gives up root for good before it touches the network.
-        Work::Network(_) => drop_to_caller().and_then(|()| seccomp(NETWORK_SYSCALLS)),
-        _ => limit_data().and_then(|()| seccomp(PARSE_SYSCALLS)),
-    };
-    if confined.is_err() {
-        sys::exit_now(2);
-    }
-    // Debug builds with the `seccomp-test-hook` feature only (tests/seccomp.rs): an unlisted
-    // syscall right after the network child's filter, to show that a violation kills it.
-    #[cfg(all(debug_assertions, feature = "seccomp-test-hook"))]
-    if matches!(work, Work::Network(_)) {
-        let _ = sys::getppid();
-    }
-    child::run(work)
-}
-
-#[cfg(not(feature = "valgrind"))]
-fn limit_data() -> Result<(), Errno> {
-    sys::set_rlimit(libc::RLIMIT_DATA, PARSE_DATA_LIMIT, PARSE_DATA_LIMIT)
-}
-
-/// valgrind needs address space of its own.
-#[cfg(feature = "valgrind")]
-fn limit_data() -> Result<(), Errno> {
-    Ok(())
-}
-
-/// Rule 3: real, effective and saved ids become the caller's as they were at start-up, and the
-/// supplementary groups just the caller's gid. The order keeps the caller from ptracing the
-/// child at any step even where `fs.suid_dumpable` is 1 (each id change resets dumpability to
-/// that value): while the saved uid is still 0 the caller's uid does not match all three of the
-/// child's, so the kernel refuses the attach; dumpability is cleared before the last uid change,
-/// which (changing only the saved uid) does not reset it. A root caller stays root.
-pub fn drop_to_caller() -> Result<(), Errno> {
-    drop_to_caller_with(|| {})
-}
-
-/// [`drop_to_caller`], calling `between` after each step (tests check each step's state).
-pub fn drop_to_caller_with(mut between: impl FnMut()) -> Result<(), Errno> {
-    let caller = crate::process::caller();
-    let (uid, gid) = (caller.uid, caller.gid);
-    sys::setgroups(&[gid])?;
-    between();
-    sys::set_all_gids(gid)?;
-    between();
-    sys::setresuid(Some(uid), Some(uid), Some(0))?;
-    between();
-    sys::set_not_dumpable()?;
-    between();
-    sys::setresuid(None, None, Some(uid))?;
-    between();
-    if sys::getresuid()? != (uid, uid, uid) || sys::getresgid()? != (gid, gid, gid) || sys::is_dumpable()? {
-        return Err(Errno(libc::EPERM));
-    }
-    Ok(())
-}
-
-/// Rule 4: from here on only the listed syscalls (audit/syscalls); any other kills the child.
-fn seccomp(list: &[(&str, libc::c_long)]) -> Result<(), Errno> {
-    #[allow(unused_mut)] // extended only in valgrind builds
-    let mut nrs: Vec<i64> = list.iter().map(|&(_, nr)| nr).collect();
-    // `make bench`'s callgrind copies only (see build.rs); never in a shipped build.
-    #[cfg(feature = "valgrind")]
-    nrs.extend(VALGRIND_SYSCALLS.iter().map(|&(_, nr)| nr).filter(|nr| !list.iter().any(|&(_, n)| n == *nr)));
-    sys::seccomp_allow_only(&nrs)
 }
 
 impl Child {
@@ -348,50 +257,4 @@ mod tests {
         assert_eq!(run(|| b"fine".to_vec()), Ok(b"fine".to_vec()));
     }
 
-    #[test]
-    fn the_network_list_is_the_audited_network_phase() {
-        let names: Vec<&str> = NETWORK_SYSCALLS.iter().map(|&(n, _)| n).collect();
-        for needed in ["recvfrom", "sendto", "poll", "write", "getrandom", "exit_group", "restart_syscall"] {
-            assert!(names.contains(&needed), "{needed} missing");
-        }
-        // What the child must never be able to do once it parses network bytes.
-        for never in ["execve", "execveat", "setresuid", "setuid", "ptrace", "clone", "fork", "kill", "prctl", "getppid", "uname"] {
-            assert!(!names.contains(&never), "{never} allowed");
-        }
-    }
-
-    #[test]
-    fn the_parse_list_is_memory_its_two_pipes_and_exit() {
-        let mut names: Vec<&str> = PARSE_SYSCALLS.iter().map(|&(n, _)| n).collect();
-        names.sort_unstable();
-        assert_eq!(names, ["brk", "exit_group", "mmap", "mremap", "munmap", "read", "write"]);
-    }
-
-    /// A listed call works, an unlisted one (getppid) kills the process with SIGSYS.
-    #[test]
-    #[allow(unsafe_code)]
-    fn an_unlisted_syscall_kills_the_confined_process() {
-        for (call_unlisted, want) in [(false, None), (true, Some(libc::SIGSYS))] {
-            // SAFETY (test only): the child makes a few syscalls and calls exit_now.
-            match unsafe { sys::fork() }.unwrap() {
-                sys::Forked::Child => {
-                    if seccomp(NETWORK_SYSCALLS).is_err() {
-                        sys::exit_now(3);
-                    }
-                    let _ = sys::monotonic_ms();
-                    if call_unlisted {
-                        let _ = sys::getppid();
-                    }
-                    sys::exit_now(0)
-                }
-                sys::Forked::Parent(pid) => {
-                    let status = sys::waitpid(pid).unwrap();
-                    assert_eq!(sys::killed_by(status), want, "status {status:#x}");
-                    if want.is_none() {
-                        assert_eq!(sys::exit_code_of(status), 0, "status {status:#x}");
-                    }
-                }
-            }
-        }
-    }
 }
