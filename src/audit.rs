@@ -3,7 +3,7 @@
 //! Formatting is pure (`Record::to_line`); `Log` is the I/O shell around it.
 
 use crate::sys::{self, Errno, Fd};
-use crate::trusted_file;
+use crate::root::trusted_file;
 use crate::policy::verify::hex_sha256;
 
 /// The chain field: `sha256:` + hex of the previous line's bytes (without its newline).

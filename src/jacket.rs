@@ -54,7 +54,7 @@ use crate::policy::config::Helper;
 use crate::exec::{self, Launch};
 use crate::sys::{self, Errno, Fd};
 use crate::policy::env;
-use crate::trusted_file;
+use crate::root::trusted_file;
 use reply::{Edit, Reply};
 use std::ffi::CString;
 

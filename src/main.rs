@@ -16,7 +16,8 @@ use escapes::policy::verify::{self, GrantType};
 use escapes::jacket::{self, Kind, Verdict};
 use escapes::parse::cli;
 use escapes::policy::env;
-use escapes::{exec, grant, keys, process, sys, trusted_file, users};
+use escapes::root::{keys, trusted_file, users};
+use escapes::{exec, grant, process, sys};
 use std::os::unix::ffi::OsStringExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -273,7 +274,7 @@ fn authorize(run: &request::Run, cfg: &Config, rec: &mut Record) -> Result<Autho
             .ok()
             .filter(|t| t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.'))
             .ok_or_else(|| fail(EXIT_REFUSED, "jwt", "grant is not base64url and dots"))?;
-        match escapes::idp::consume(cfg, issuer, grant_id, bearer, ok.grant_type) {
+        match escapes::root::idp::consume(cfg, issuer, grant_id, bearer, ok.grant_type) {
             Ok(status) => rec.str("consume", &status),
             Err(e) => {
                 rec.str("consume", if e.exit_code() == EXIT_REFUSED { "refused" } else { "failed" });
@@ -414,7 +415,7 @@ fn check_steps(run: &request::Run, cfg: &Config, rec: &mut Record, r: &mut Repor
         ),
         (kind, true, _) => r.pass("consume", format!("{} grant: [security] offline = true, the IdP is not asked", kind.as_str())),
         (_, false, None) => r.fail("consume", fail(EXIT_REFUSED, "claim_missing", "token has no grant_id claim, so the IdP cannot be asked about the grant")),
-        (_, false, Some(id)) if !escapes::idp::is_safe_segment(id) => {
+        (_, false, Some(id)) if !escapes::root::idp::is_safe_segment(id) => {
             r.fail("consume", fail(EXIT_REFUSED, "grant_id_invalid", format!("grant_id {id:?} is not a plain identifier")))
         }
         (kind, false, Some(id)) => r.pass(
