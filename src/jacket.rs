@@ -760,6 +760,8 @@ mod tests {
             path: "/usr/local/libexec/jacket/timebox".into(),
             programs: None,
             params: params.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
+            copies: vec![],
+            env: vec![],
             timeout_secs: 5,
         }
     }
