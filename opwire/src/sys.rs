@@ -103,6 +103,8 @@ pub struct Stat {
     pub size: i64,
     pub dev: u64,
     pub ino: u64,
+    /// The device a character or block special file stands for.
+    pub rdev: u64,
 }
 
 impl Stat {
@@ -142,6 +144,7 @@ pub fn fstat(fd: &Fd) -> Result<Stat, Errno> {
         size: st.st_size,
         dev: st.st_dev,
         ino: st.st_ino,
+        rdev: st.st_rdev,
     })
 }
 

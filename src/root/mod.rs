@@ -6,4 +6,5 @@
 pub mod idp;
 pub mod keys;
 pub mod trusted_file;
+pub mod tty;
 pub mod users;
