@@ -42,7 +42,7 @@ impl core::fmt::Display for Error {
 /// The token bytes, trailing whitespace (a file's final newline) removed.
 pub fn read(src: &GrantSource) -> Result<Vec<u8>, Error> {
     let raw = match src {
-        GrantSource::Arg(t) => t.clone(),
+        GrantSource::Arg(t) | GrantSource::Env(t) => t.clone(),
         GrantSource::Stdin => sys::read_capped_raw(0, MAX_TOKEN_LEN + 2).map_err(|e| match e {
             ReadError::TooLarge => Error::TooLarge,
             ReadError::Io(e) => Error::Stdin(e),

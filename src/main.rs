@@ -37,10 +37,18 @@ const MAX_CONFIG: usize = 64 * 1024;
 const EXIT_ERROR: i32 = 1;
 const EXIT_REFUSED: i32 = 5;
 
-#[allow(unsafe_code)] // the C entry point has to be unmangled
+#[allow(unsafe_code)] // the C entry point has to be unmangled, and argv is the C runtime's
 #[no_mangle]
-pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
-    run()
+pub extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc::c_int {
+    // SAFETY: argc and argv are what the C runtime passed to main: argc NUL-terminated strings
+    // on the initial stack, writable, and referenced by nothing else (std's copy is not used).
+    let mut args = unsafe { sys::Argv::from_main(argc, argv) };
+    // Before anything else can block: a token on the command line stops showing in
+    // /proc/PID/cmdline, which every local user can read.
+    for (word, from) in cli::grant_positions(args.words()) {
+        args.blank(word, from);
+    }
+    run(args.words().to_vec())
 }
 
 /// A refusal on its way out: exit code, stable code word, message for humans.
@@ -56,7 +64,7 @@ fn fail(exit: i32, code: &'static str, message: impl Into<String>) -> Failure {
     Failure { exit, code, message: message.into(), expected_hash: None, actual_hash: None }
 }
 
-fn run() -> i32 {
+fn run(args: Vec<Vec<u8>>) -> i32 {
     let started_ms = sys::monotonic_ms();
     let inherited = match process::harden() {
         Ok(i) => i,
@@ -65,9 +73,9 @@ fn run() -> i32 {
             return EXIT_ERROR;
         }
     };
-    let args: Vec<Vec<u8>> = std::env::args_os().map(|a| a.into_vec()).collect();
     JSON_ERRORS.store(cli::wants_json_errors(&args), Ordering::Relaxed);
-    let request = cli::parse(&args);
+    let env_grant = std::env::var_os("ESCAPES_GRANT").map(|v| v.into_vec());
+    let request = cli::parse_with_env(&args, env_grant.as_deref());
     match request {
         Ok(Request::Help) => {
             let _ = sys::write_all(1, request::USAGE.as_bytes());

@@ -926,3 +926,48 @@ pub fn set_nonblocking(fd: &Fd) -> Result<(), Errno> {
     // SAFETY: as above.
     check(unsafe { libc::fcntl(fd.raw(), libc::F_SETFL, flags | libc::O_NONBLOCK) }).map(|_| ())
 }
+
+// --- the process's own argv (main.rs) ------------------------------------------------------------
+
+/// The argv `main` received: copies of its words, and where they live, so one of them can be
+/// blanked in place (what /proc/PID/cmdline shows).
+pub struct Argv {
+    words: Vec<Vec<u8>>,
+    raw: Vec<*mut libc::c_char>,
+}
+
+impl Argv {
+    /// # Safety
+    /// `argc` and `argv` must be what the C runtime passed to `main`: `argc` entries, each a
+    /// NUL-terminated string in writable memory that nothing else holds a reference to.
+    pub unsafe fn from_main(argc: libc::c_int, argv: *const *const libc::c_char) -> Argv {
+        let n = usize::try_from(argc).unwrap_or(0);
+        let mut words = Vec::with_capacity(n);
+        let mut raw = Vec::with_capacity(n);
+        for i in 0..n {
+            // SAFETY: the caller guarantees argv holds argc valid pointers.
+            let p = unsafe { *argv.add(i) };
+            if p.is_null() {
+                break;
+            }
+            // SAFETY: each is a NUL-terminated string (the caller's contract).
+            words.push(unsafe { CStr::from_ptr(p) }.to_bytes().to_vec());
+            raw.push(p.cast_mut());
+        }
+        Argv { words, raw }
+    }
+
+    pub fn words(&self) -> &[Vec<u8>] {
+        &self.words
+    }
+
+    /// Overwrites word `index` from byte `from` on with `x`, in the process's own memory; the
+    /// copy in [`Argv::words`] keeps the original.
+    pub fn blank(&mut self, index: usize, from: usize) {
+        let (Some(&p), Some(word)) = (self.raw.get(index), self.words.get(index)) else { return };
+        for i in from..word.len() {
+            // SAFETY: p points at word.len() + 1 writable bytes (from_main's contract), i < len.
+            unsafe { *p.add(i) = b'x' as libc::c_char };
+        }
+    }
+}
