@@ -187,6 +187,31 @@ impl Record {
     }
 }
 
+/// Characters never written raw, in a record or on a terminal: every control character (C0,
+/// DEL and C1: U+0085 NEL ends a line for Unicode line readers, U+009B is an 8-bit CSI that
+/// drives terminals), and U+2028/U+2029, which are valid JSON but end lines for JavaScript and
+/// other Unicode-aware readers.
+fn is_hostile(c: char) -> bool {
+    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
+}
+
+/// `s` for a terminal or a log that is read as text (stderr, `--check` reports): every
+/// [`is_hostile`] character as `\u{..}`, the way Rust's `{:?}` spells it.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(is_hostile) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if is_hostile(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Appends `s` as a JSON string literal.
 pub fn json_string(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'"');
@@ -198,10 +223,7 @@ pub fn json_string(out: &mut Vec<u8>, s: &[u8]) {
                 '\n' => out.extend_from_slice(b"\\n"),
                 '\r' => out.extend_from_slice(b"\\r"),
                 '\t' => out.extend_from_slice(b"\\t"),
-                // U+2028/2029 are valid JSON but break line-oriented JavaScript readers.
-                c if (c as u32) < 0x20 || c == '\u{7f}' || c == '\u{2028}' || c == '\u{2029}' => {
-                    out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes());
-                }
+                c if is_hostile(c) => out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes()),
                 c => {
                     let mut buf = [0u8; 4];
                     out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
@@ -469,6 +491,19 @@ mod tests {
         let mut r = Record::new();
         r.str("a", b"x\"y\\z\n\r\t\x00\x1b\x7f");
         assert_eq!(r.to_line(), b"{\"a\":\"x\\\"y\\\\z\\n\\r\\t\\u0000\\u001b\\u007f\"}\n".to_vec());
+    }
+
+    #[test]
+    fn escapes_c1_controls_and_line_separators() {
+        let mut r = Record::new();
+        r.str("a", "\u{80}\u{85}\u{9b}\u{9f}\u{a0}\u{2028}\u{2029}");
+        assert_eq!(r.to_line(), "{\"a\":\"\\u0080\\u0085\\u009b\\u009f\u{a0}\\u2028\\u2029\"}\n".as_bytes());
+    }
+
+    #[test]
+    fn text_for_a_terminal_carries_no_control_character() {
+        assert_eq!(printable("a\u{85}b\u{9b}2J\u{1b}c\n\u{2028}\u{7f}é"), "a\\u{85}b\\u{9b}2J\\u{1b}c\\u{a}\\u{2028}\\u{7f}é");
+        assert!(matches!(printable("plain text"), std::borrow::Cow::Borrowed(_)));
     }
 
     #[test]

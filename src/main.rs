@@ -138,7 +138,7 @@ fn verify_log(path: &[u8]) -> i32 {
     let file = match std::fs::File::open(std::ffi::OsStr::from_bytes(path)) {
         Ok(f) => f,
         Err(e) => {
-            sys::write_stderr(format!("escapes: cannot open {}: {e}\n", String::from_utf8_lossy(path)).as_bytes());
+            say(&format!("cannot open {}: {e}", String::from_utf8_lossy(path)));
             return EXIT_ERROR;
         }
     };
@@ -317,14 +317,14 @@ struct Report {
 
 impl Report {
     fn pass(&mut self, step: &str, detail: impl AsRef<str>) {
-        self.out.push_str(&format!("pass  {step:<12} {}\n", detail.as_ref()));
+        self.out.push_str(&format!("pass  {step:<12} {}\n", audit::printable(detail.as_ref())));
     }
     fn fail(&mut self, step: &str, f: Failure) {
-        self.out.push_str(&format!("FAIL  {step:<12} {}\n", f.message));
+        self.out.push_str(&format!("FAIL  {step:<12} {}\n", audit::printable(&f.message)));
         self.first_failure.get_or_insert((f.exit, f.code));
     }
     fn skip(&mut self, step: &str, why: &str) {
-        self.out.push_str(&format!("skip  {step:<12} {why}\n"));
+        self.out.push_str(&format!("skip  {step:<12} {}\n", audit::printable(why)));
     }
 }
 
@@ -714,8 +714,13 @@ fn report(f: &Failure) {
         sys::write_stderr(&j.to_line());
     } else {
         let kind = if f.exit == EXIT_REFUSED { "refused: " } else { "" };
-        sys::write_stderr(format!("escapes: {kind}{}\n", f.message).as_bytes());
+        say(&format!("{kind}{}", f.message));
     }
+}
+
+/// One line on stderr, `escapes: ` first; no control character of the caller's gets through.
+fn say(line: &str) {
+    sys::write_stderr(format!("escapes: {}\n", audit::printable(line)).as_bytes());
 }
 
 fn describe(rec: &mut Record, f: &Failure) {

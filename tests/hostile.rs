@@ -753,6 +753,36 @@ fn a_cwd_with_newlines_and_invalid_utf8_stays_one_json_line() {
     let _ = fs::remove_dir(&dir);
 }
 
+/// Raw C1 controls (U+0080-U+009F: NEL ends a line for Unicode line readers, CSI drives
+/// terminals), DEL and the Unicode line and paragraph separators.
+const RAW_CONTROLS: [&str; 5] = ["\u{85}", "\u{9b}", "\u{7f}", "\u{2028}", "\u{2029}"];
+
+fn carries_raw_control(bytes: &[u8]) -> Option<&'static str> {
+    RAW_CONTROLS.iter().copied().find(|c| bytes.windows(c.len()).any(|w| w == c.as_bytes()))
+}
+
+#[test]
+fn c1_controls_and_line_separators_are_escaped_in_the_log_and_on_stderr() {
+    let f = Fixture::new();
+    let evil = "x\u{85}{\"event\":\"exit\"}\u{9b}2J\u{7f}\u{2028}\u{2029}y";
+    let o = spawn_bounded(&mut grant_cmd(&f, "not.a.token", &["id", evil]), BOUND);
+    assert_eq!(o.code(), 5, "{}", o.err);
+    assert_eq!(carries_raw_control(&audit_bytes()), None, "the audit log carries a raw control character");
+    let lines = whole_lines();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["command"][1], evil, "escaped, the argument still reads back exactly");
+    // Whatever of the caller's reaches stderr: a path in --verify-log's error, an unknown
+    // option in a usage refusal, in words and with --json-errors.
+    let (path, option) = (format!("/nonexistent/{evil}"), format!("--{evil}"));
+    let cases = [&["--verify-log", path.as_str()][..], &[option.as_str(), "--", "id"], &["--json-errors", option.as_str(), "--", "id"]];
+    for args in cases {
+        let o = spawn_bounded(&mut f.command(args), BOUND);
+        assert!([1, 5].contains(&o.code()), "{args:?}: {}", o.err);
+        assert_eq!(o.err.lines().count(), 1, "{args:?}: {}", o.err);
+        assert_eq!(carries_raw_control(o.err.as_bytes()), None, "{args:?}: stderr carries a raw control character: {:?}", o.err);
+    }
+}
+
 #[test]
 fn an_inherited_personality_does_not_reach_the_command() {
     // ADDR_NO_RANDOMIZE would switch ASLR off for a root process; the kernel clears it on a
