@@ -269,6 +269,8 @@ fn authorize(run: &cli::Run, cfg: &Config, rec: &mut Record) -> Result<Authorize
     let (key, _) = key_for(cfg, issuer, kid, rec)?;
     verify::signature(&token, &key).map_err(refused)?;
     record_claims(rec, &token.claims, true);
+    // Signed by an allowed issuer: the record may now carry more of the command.
+    rec.verified(&run.argv);
 
     let hostname = hostname().map_err(|e| fail(EXIT_ERROR, "internal", format!("cannot read hostname: {e}")))?;
     let facts = verify::Facts { now: sys::realtime().0, hostname: &hostname, argv: &run.argv, cli_run_as: run.run_as.as_deref() };
@@ -416,6 +418,7 @@ fn check_steps(run: &cli::Run, cfg: &Config, rec: &mut Record, r: &mut Report) {
         return;
     }
     record_claims(rec, &token.claims, true);
+    rec.verified(&run.argv);
     let hostname = hostname().unwrap_or_default();
     let facts = verify::Facts { now: sys::realtime().0, hostname: &hostname, argv: &run.argv, cli_run_as: run.run_as.as_deref() };
     for (name, result) in verify::claim_checks(&token.claims, cfg, &facts) {

@@ -1247,7 +1247,67 @@ fn a_command_line_near_arg_max_with_invalid_utf8_is_recorded_whole() {
         assert_eq!(l["command_truncated"], 1, "{l}");
         assert_eq!(l["command_sha256"], format!("sha256:{}", hex(&argv.join(&0u8))));
     }
-    assert!(audit_bytes().len() < 2 * 1024 * 1024, "records are capped, not megabytes");
+    assert_lines_within(MAX_VERIFIED_LINE, "a verified run");
+}
+
+/// What SECURITY.md promises for a record written before a grant's signature is verified: one
+/// line of at most 4 KiB, whatever the caller passed.
+const MAX_UNVERIFIED_LINE: usize = 4096;
+/// And for a record of a verified grant (its command recorded up to 64 KiB).
+const MAX_VERIFIED_LINE: usize = 96 * 1024;
+
+/// The audit log's lines, raw, each checked to be at most `cap` bytes (without the newline).
+fn assert_lines_within(cap: usize, what: &str) -> Vec<Value> {
+    let bytes = audit_bytes();
+    for l in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        assert!(l.len() <= cap, "{what}: a {} byte line, more than {cap}: {}...", l.len(), String::from_utf8_lossy(&l[..300]));
+    }
+    whole_lines()
+}
+
+#[test]
+fn unauthenticated_refusals_stay_within_4_kib_whatever_the_caller_sends() {
+    // The worst the caller can send without a grant: arguments, an option, a cwd and claims
+    // made of characters that escape to six bytes each (\u0001, \u0085), up to the limits the
+    // kernel and the 16 KiB token cap allow.
+    let f = Fixture::new();
+    let c0 = "\u{1}".repeat(4096);
+    let argv: Vec<String> = std::iter::once("id".to_string()).chain((0..32).map(|_| c0.clone())).collect();
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    // A cwd of 14 directories named by 127 NELs each (3.6 KB, just under getcwd's 4 KiB).
+    let top = user_dir(&f, b"deep");
+    let mut cwd = top.clone();
+    for _ in 0..14 {
+        cwd.push("\u{85}".repeat(127));
+        fs::create_dir(&cwd).unwrap();
+    }
+    let nel = "\u{85}".repeat(900);
+    let mut garbage = json!({"iss": nel, "sub": nel, "decided_by": nel, "grant_id": nel, "jti": nel, "grant_type": nel, "exp": now() + 60});
+    let forged_issuer = mint(&["sign", "--seed", OTHER_SEED, "--kid", KID, "--claims", &garbage.to_string()]);
+    garbage["iss"] = json!(ISSUER);
+    let forged_signature = mint(&["sign", "--seed", OTHER_SEED, "--kid", KID, "--claims", &garbage.to_string()]);
+    let option = format!("--{c0}");
+    let cases: [(&str, Vec<&str>); 4] = [
+        ("not a token", [&["--grant", "not.a.token", "--"][..], &argv].concat()),
+        ("forged issuer", [&["--grant", forged_issuer.as_str(), "--"][..], &argv].concat()),
+        ("forged signature", [&["--grant", forged_signature.as_str(), "--"][..], &argv].concat()),
+        ("unknown option", [&[option.as_str(), "--"][..], &argv].concat()),
+    ];
+    for (what, args) in &cases {
+        f.reset();
+        let mut c = f.command(args);
+        c.current_dir(&cwd);
+        let o = spawn_bounded(&mut c, BOUND);
+        assert!([1, 5].contains(&o.code()), "{what}: {}", &o.err[..o.err.len().min(300)]);
+        let lines = assert_lines_within(MAX_UNVERIFIED_LINE, what);
+        assert_eq!(events(&lines), ["refused"], "{what}");
+        if *what != "unknown option" {
+            assert_eq!(lines[0]["command_truncated"], 1, "{what}");
+            let sha = lines[0]["command_sha256"].as_str().unwrap_or_default();
+            assert!(sha.starts_with("sha256:") && sha.len() == 71, "{what}: {sha}");
+        }
+    }
+    let _ = fs::remove_dir_all(&top);
 }
 
 // --- grant files -----------------------------------------------------------------------------
@@ -1436,9 +1496,9 @@ fn a_record_after_a_partial_last_line_starts_on_a_line_of_its_own() {
 #[test]
 #[ignore = "limit: only root can send SIGKILL to escapes now, and no process can block it; a write it cuts short leaves a fragment that the next append steps over onto a new line (see a_record_after_a_partial_last_line_starts_on_a_line_of_its_own) and --verify-log reports"]
 fn killing_escapes_during_a_large_append_never_leaves_a_partial_line() {
-    // A refusal record carries the argv: capped at 64 KiB, but control characters escape to six
-    // bytes each, so one write(2) of ~390 KB, which a fatal signal (an admin's kill, the OOM
-    // killer, the terminal's ^C) can cut short. We watch the log grow and strike mid-write.
+    // A refusal record carries the argv. It is capped at 4 KiB after escaping now (it was ~390
+    // KB before), so a fatal signal (an admin's kill, the OOM killer, the terminal's ^C) has
+    // far less of a write(2) to cut short. We watch the log grow and strike mid-write.
     let f = Fixture::new();
     let args = largest_record_argv();
     for round in 0..20 {
@@ -1465,8 +1525,8 @@ fn killing_escapes_during_a_large_append_never_leaves_a_partial_line() {
     }
 }
 
-/// The most a refusal record can carry: 16 arguments of 4 KiB of control characters, each
-/// escaped to six bytes (`\u0001`): about 390 KB of JSON in one write(2).
+/// The largest refusal a caller can ask for: 16 arguments of 4 KiB of control characters, each
+/// escaped to six bytes (`\u0001`); cut to at most 4 KiB of JSON (audit::MAX_RECORD).
 fn largest_record_argv() -> Vec<Vec<u8>> {
     let mut args = vec![b"true".to_vec()];
     args.extend((0..16).map(|_| vec![0x01u8; 4096]));
@@ -1495,7 +1555,7 @@ impl Pty {
         Pty { master, slave }
     }
 
-    /// Escapes refusing a ~390 KB record, in a new session on this terminal. With
+    /// Escapes refusing the largest record it writes, in a new session on this terminal. With
     /// `job_control`, like a shell runs a job: a parent stays in the session and escapes gets
     /// its own foreground process group (so ^Z is not discarded as for an orphaned group); the
     /// returned child is then that parent.
