@@ -58,7 +58,7 @@ fn run() -> i32 {
     let inherited = match process::harden() {
         Ok(i) => i,
         Err(e) => {
-            sys::write_stderr(format!("escapes: {}\n", e.0).as_bytes());
+            say(e.0);
             return EXIT_ERROR;
         }
     };
@@ -67,12 +67,12 @@ fn run() -> i32 {
     let request = cli::parse(&args);
     match request {
         Ok(Request::Help) => {
-            let _ = sys::write_all(1, cli::USAGE.as_bytes());
+            let _ = sys::write_stdout(cli::USAGE.as_bytes());
             return 0;
         }
         Ok(Request::Version) => {
             let v = format!("escapes {}\nconfig: {CONFIG_PATH}\n", env!("CARGO_PKG_VERSION"));
-            let _ = sys::write_all(1, v.as_bytes());
+            let _ = sys::write_stdout(v.as_bytes());
             return 0;
         }
         Ok(Request::VerifyLog(ref path)) => return verify_log(path),
@@ -132,7 +132,7 @@ fn verify_log(path: &[u8]) -> i32 {
     let caller = process::caller();
     let (uid, gid) = (caller.uid, caller.gid);
     if sys::set_all_gids(gid).and_then(|_| sys::set_all_uids(uid)).is_err() {
-        sys::write_stderr(b"escapes: cannot drop privileges\n");
+        say("cannot drop privileges");
         return EXIT_ERROR;
     }
     let file = match std::fs::File::open(std::ffi::OsStr::from_bytes(path)) {
@@ -151,7 +151,7 @@ fn verify_log(path: &[u8]) -> i32 {
             Ok(0) => break,
             Ok(_) => {}
             Err(e) => {
-                sys::write_stderr(format!("escapes: read error: {e}\n").as_bytes());
+                say(&format!("read error: {e}"));
                 return EXIT_ERROR;
             }
         }
@@ -160,11 +160,11 @@ fn verify_log(path: &[u8]) -> i32 {
         let verdict = if complete { chain.feed(body) } else { Err(audit::Broken::Unterminated) };
         if let Err(e) = verdict {
             let n = if complete { chain.lines } else { chain.lines + 1 };
-            sys::write_stderr(format!("escapes: audit log broken at line {n}: {e}\n").as_bytes());
+            say(&format!("audit log broken at line {n}: {e}"));
             return EXIT_REFUSED;
         }
     }
-    let _ = sys::write_all(1, format!("audit log intact: {} lines chained\n", chain.lines).as_bytes());
+    let _ = sys::write_stdout(format!("audit log intact: {} lines chained\n", chain.lines).as_bytes());
     0
 }
 
@@ -184,7 +184,7 @@ fn check_config(path: Option<&[u8]>) -> i32 {
         }
         Err(f) => {
             r.fail("config", f);
-            let _ = sys::write_all(1, r.out.as_bytes());
+            let _ = sys::write_stdout(r.out.as_bytes());
             return EXIT_ERROR;
         }
     };
@@ -214,7 +214,7 @@ fn check_config(path: Option<&[u8]>) -> i32 {
         Ok(u) => r.pass("run_as", format!("{run_as} (uid {})", u.user.uid)),
         Err(e) => r.fail("run_as", fail(EXIT_ERROR, "run_as", e.to_string())),
     }
-    let _ = sys::write_all(1, r.out.as_bytes());
+    let _ = sys::write_stdout(r.out.as_bytes());
     if r.first_failure.is_some() { EXIT_ERROR } else { 0 }
 }
 
@@ -335,16 +335,17 @@ impl Report {
 fn check(run: &cli::Run, cfg: &Config, log: &audit::Log, rec: &mut Record) -> i32 {
     let mut r = Report::default();
     check_steps(run, cfg, rec, &mut r);
-    let _ = sys::write_all(1, r.out.as_bytes());
     rec.str("event", "check");
     match r.first_failure {
         None => rec.str("result", "would_run"),
         Some((_, code)) => rec.str("result", "would_refuse").str("error", code),
     };
+    // The record first: a stdout nobody reads must not keep it from the log.
     if let Err(e) = log.append(rec) {
         report(&fail(EXIT_ERROR, "audit", e.to_string()));
         return EXIT_ERROR;
     }
+    let _ = sys::write_stdout(r.out.as_bytes());
     r.first_failure.map_or(0, |(exit, _)| exit)
 }
 
@@ -641,21 +642,24 @@ fn execute(
     let (secs, nanos) = sys::realtime();
     rec.str("timestamp", audit::rfc3339(secs, nanos));
     rec.int("duration_ms", i64::try_from(duration).unwrap_or(i64::MAX));
-    let code = match outcome {
+    let (code, failed) = match outcome {
         Ok(code) => {
             rec.str("event", "exit").str("result", "success").int("exit_code", i64::from(code));
-            code
+            (code, None)
         }
         Err(e) => {
             let code = e.exit_code();
-            report(&fail(code, "exec", e.to_string()));
             rec.str("event", "exec_failed").str("result", "error").str("error", "exec").str("message", e.to_string());
             rec.int("exit_code", i64::from(code));
-            code
+            (code, Some(e.to_string()))
         }
     };
-    if let Err(e) = log.append_after_run(rec) {
-        report(&fail(code, "audit", format!("{e} (the command has already run)")));
+    // The record first, then the one stderr line (which may wait on a pipe nobody reads).
+    match (log.append_after_run(rec), failed) {
+        (Ok(()), Some(why)) => report(&fail(code, "exec", why)),
+        (Err(e), Some(why)) => report(&fail(code, "exec", format!("{why} (not recorded: {e})"))),
+        (Err(e), None) => report(&fail(code, "audit", format!("{e} (the command has already run)"))),
+        (Ok(()), None) => {}
     }
     code
 }
@@ -679,15 +683,17 @@ fn grant_facts(rec: &Record) -> Vec<(&'static str, Vec<u8>)> {
         .collect()
 }
 
-/// One stderr line, one audit line, the exit code. If the audit line cannot be written the
-/// refusal still stands (nothing ran), and stderr says so.
+/// One audit line, then one stderr line, and the exit code. The record comes first: the stderr
+/// line may wait (at most sys::STDERR_WAIT_MS) on a pipe nobody reads. If the audit line cannot
+/// be written the refusal still stands (nothing ran), and the stderr line says so.
 fn refuse(log: &audit::Log, rec: &mut Record, f: Failure) -> i32 {
     describe(rec, &f);
     if let Err(e) = log.append(rec) {
         // Unrecorded, the refusal becomes a failure of ours (exit 1), whatever refused it.
-        report(&fail(EXIT_ERROR, "audit", e.to_string()));
+        report(&fail(EXIT_ERROR, "audit", format!("{} (not recorded: {e})", f.message)));
         return EXIT_ERROR;
     }
+    report(&f);
     f.exit
 }
 
@@ -695,13 +701,14 @@ fn refuse(log: &audit::Log, rec: &mut Record, f: Failure) -> i32 {
 /// if it can be opened; the single stderr line says when there was nowhere to record it.
 fn refuse_unlogged(rec: &mut Record, mut f: Failure) -> i32 {
     let log = audit::Log::open(config::DEFAULT_AUDIT_LOG).ok();
-    if log.is_none() {
-        f.message.push_str(" (no audit log to record this in)");
-    }
     describe(rec, &f);
-    if let Some(log) = log {
-        let _ = log.append(rec);
+    match log {
+        Some(log) => {
+            let _ = log.append(rec);
+        }
+        None => f.message.push_str(" (no audit log to record this in)"),
     }
+    report(&f);
     f.exit
 }
 
@@ -726,8 +733,8 @@ fn say(line: &str) {
     sys::write_stderr(format!("escapes: {}\n", audit::printable(line)).as_bytes());
 }
 
+/// A refusal's fields in its audit record.
 fn describe(rec: &mut Record, f: &Failure) {
-    report(f);
     rec.str("event", "refused").str("result", "refused").str("error", f.code).str("message", &f.message);
     if let Some(h) = &f.expected_hash {
         rec.str("expected_hash", h);

@@ -40,6 +40,7 @@ impl Errno {
             libc::EROFS => "read-only file system",
             libc::EBADF => "bad file descriptor",
             libc::EINVAL => "invalid argument",
+            libc::ETIMEDOUT => "timed out",
             _ => "system error",
         }
     }
@@ -150,13 +151,24 @@ pub fn read_capped_sized(fd: &Fd, cap: usize, size: i64) -> Result<Vec<u8>, Read
     read_to_end(fd.0, cap, Some(want))
 }
 
-/// Same as [`read_capped`] on a descriptor we do not own (stdin).
+/// Same as [`read_capped`] on a raw descriptor of our own (a pipe a jacket inherited).
 pub fn read_capped_raw(fd: libc::c_int, cap: usize) -> Result<Vec<u8>, ReadError> {
     read_to_end(fd, cap, None)
 }
 
+/// Same as [`read_capped`] on a descriptor the caller gave us (stdin), giving up with ETIMEDOUT
+/// after `ms` ([`within`]).
+pub fn read_capped_within(fd: libc::c_int, cap: usize, ms: u64) -> Result<Vec<u8>, ReadError> {
+    within(ms, |deadline| read_to_end_by(fd, cap, None, Some(deadline))).map_err(ReadError::Io)?
+}
+
 /// The one capped read loop, straight into the returned Vec; `size` as in [`read_capped_sized`].
 fn read_to_end(fd: libc::c_int, cap: usize, size: Option<usize>) -> Result<Vec<u8>, ReadError> {
+    read_to_end_by(fd, cap, size, None)
+}
+
+/// [`read_to_end`]; with a `deadline` (monotonic ms), an EINTR after it ends the read.
+fn read_to_end_by(fd: libc::c_int, cap: usize, size: Option<usize>, deadline: Option<u64>) -> Result<Vec<u8>, ReadError> {
     let mut out = Vec::with_capacity(size.map_or(0, |s| s + 1));
     loop {
         // Never more than cap+1 in all: one byte past the cap is enough to refuse.
@@ -167,6 +179,9 @@ fn read_to_end(fd: libc::c_int, cap: usize, size: Option<usize>) -> Result<Vec<u
         }
         .min(room);
         match read_into(fd, &mut out, ask) {
+            Err(e) if e.0 == libc::EINTR && deadline.is_some_and(|d| monotonic_ms() >= d) => {
+                return Err(ReadError::Io(Errno(libc::ETIMEDOUT)))
+            }
             Err(e) if e.0 == libc::EINTR => continue,
             Err(e) => return Err(ReadError::Io(e)),
             Ok(0) => return Ok(out),
@@ -177,22 +192,29 @@ fn read_to_end(fd: libc::c_int, cap: usize, size: Option<usize>) -> Result<Vec<u
     }
 }
 
-/// One write(2) call; returns how many bytes were written.
+/// One write(2) call, retried on EINTR; returns how many bytes were written.
 pub fn write_once(fd: libc::c_int, data: &[u8]) -> Result<usize, Errno> {
     loop {
-        // SAFETY: data is valid for reads of data.len() bytes.
-        let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
-        if n >= 0 {
-            return Ok(n as usize);
-        }
-        let e = Errno::last();
-        if e.0 != libc::EINTR {
-            return Err(e);
+        match write_raw(fd, data) {
+            Err(e) if e.0 == libc::EINTR => continue,
+            r => return r,
         }
     }
 }
 
-/// Writes all of `data` to `fd`, resuming after short writes (pipes); stops at an error.
+/// One write(2) call, EINTR included.
+fn write_raw(fd: libc::c_int, data: &[u8]) -> Result<usize, Errno> {
+    // SAFETY: data is valid for reads of data.len() bytes.
+    let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
+    if n >= 0 {
+        Ok(n as usize)
+    } else {
+        Err(Errno::last())
+    }
+}
+
+/// Writes all of `data` to `fd`, resuming after short writes (pipes); stops at an error. For
+/// descriptors of our own (pipes to children); the caller's go through [`write_all_within`].
 pub fn write_all(fd: libc::c_int, data: &[u8]) -> Result<(), Errno> {
     let mut rest = data;
     while !rest.is_empty() {
@@ -204,10 +226,93 @@ pub fn write_all(fd: libc::c_int, data: &[u8]) -> Result<(), Errno> {
     Ok(())
 }
 
-/// Best-effort write of a whole message to stderr (fd 2); errors are ignored on purpose:
-/// there is nowhere left to report them.
+/// Writes all of `data` to a descriptor the caller gave us, resuming after short writes
+/// (pipes), giving up with ETIMEDOUT after `ms` ([`within`]): a pipe nobody drains cannot hold
+/// escapes. What was written by then stays written.
+pub fn write_all_within(fd: libc::c_int, data: &[u8], ms: u64) -> Result<(), Errno> {
+    within(ms, |deadline| {
+        let mut rest = data;
+        while !rest.is_empty() {
+            match write_raw(fd, rest) {
+                Ok(0) => return Err(Errno(libc::EIO)),
+                Ok(n) => rest = rest.get(n..).unwrap_or(&[]),
+                Err(e) if e.0 == libc::EINTR && monotonic_ms() < deadline => {}
+                Err(e) if e.0 == libc::EINTR => return Err(Errno(libc::ETIMEDOUT)),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    })?
+}
+
+/// How long one line on stderr may take to write before escapes gives up on it.
+pub const STDERR_WAIT_MS: u64 = 1_000;
+
+/// How long a report on stdout (`--help`, `--version`, `--check`, `--check-config`,
+/// `--verify-log`) may take to write.
+pub const STDOUT_WAIT_MS: u64 = 5_000;
+
+/// Best-effort write of a whole message to stderr (fd 2), for at most STDERR_WAIT_MS; errors
+/// are ignored on purpose: there is nowhere left to report them, and the audit record, written
+/// first, already says what happened.
 pub fn write_stderr(msg: &[u8]) {
-    let _ = write_all(2, msg);
+    let _ = write_all_within(2, msg, STDERR_WAIT_MS);
+}
+
+/// A report on stdout (fd 1), for at most STDOUT_WAIT_MS.
+pub fn write_stdout(msg: &[u8]) -> Result<(), Errno> {
+    write_all_within(1, msg, STDOUT_WAIT_MS)
+}
+
+/// Once a bound has passed, SIGALRM comes again this often, so a read or write that started
+/// just after one alarm is still cut short by the next.
+const ALARM_REPEAT_MS: u64 = 20;
+
+/// SIGALRM's handler while [`within`] runs: it only has to exist, so that the blocked call
+/// returns EINTR instead of the signal killing us.
+extern "C" fn on_alarm(_: libc::c_int) {}
+
+fn timeval_ms(ms: u64) -> libc::timeval {
+    libc::timeval { tv_sec: (ms / 1000) as libc::time_t, tv_usec: ((ms % 1000) * 1000) as libc::suseconds_t }
+}
+
+/// The one bound on blocking reads and writes of descriptors the caller gave us (stdin,
+/// stdout, stderr): runs `op` with SIGALRM due in `ms` (and every ALARM_REPEAT_MS after),
+/// taken by a handler that does nothing and is installed without SA_RESTART, so a read(2) or
+/// write(2) blocked on such a descriptor returns EINTR; `op` gets the deadline on the
+/// monotonic clock and gives up once an EINTR comes after it. The descriptor's flags are never
+/// touched (O_NONBLOCK would change the caller's shared open file description). SIGALRM is
+/// unblocked for the call (escapes blocks every signal while it waits for the command and
+/// inside audit appends); the timer, the mask and SIGALRM's disposition are restored after.
+/// Err only when the alarm cannot be set up, and then `op` does not run.
+fn within<T>(ms: u64, op: impl FnOnce(u64) -> T) -> Result<T, Errno> {
+    let deadline = monotonic_ms().saturating_add(ms);
+    // SAFETY: an all-zero sigaction is a valid value (SIG_DFL, no flags, empty mask).
+    let mut act: libc::sigaction = unsafe { core::mem::zeroed() };
+    act.sa_sigaction = on_alarm as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    act.sa_mask = SigSet::empty().0;
+    // SAFETY: as above; the old action is written here.
+    let mut old_act: libc::sigaction = unsafe { core::mem::zeroed() };
+    // SAFETY: both point to valid sigaction values; glibc supplies the restorer; no SA_RESTART.
+    check(unsafe { libc::sigaction(libc::SIGALRM, &act, &mut old_act) })?;
+    let timer = libc::itimerval { it_interval: timeval_ms(ALARM_REPEAT_MS), it_value: timeval_ms(ms.max(1)) };
+    let off = libc::itimerval { it_interval: timeval_ms(0), it_value: timeval_ms(0) };
+    // SAFETY: valid itimerval; the old value is not wanted (process::harden cleared the timer).
+    let armed = check(unsafe { libc::setitimer(libc::ITIMER_REAL, &timer, core::ptr::null_mut()) });
+    let mut old_mask = SigSet::empty();
+    let unblocked = armed.and_then(|_| {
+        // SAFETY: both sets are initialised.
+        check(unsafe { libc::sigprocmask(libc::SIG_UNBLOCK, &SigSet::of(&[libc::SIGALRM]).0, &mut old_mask.0) })
+    });
+    let result = unblocked.map(|_| op(deadline));
+    // SAFETY: as above. Stopped first: an alarm still pending now goes to our handler.
+    unsafe { libc::setitimer(libc::ITIMER_REAL, &off, core::ptr::null_mut()) };
+    if unblocked.is_ok() {
+        let _ = set_sigmask(&old_mask);
+    }
+    // SAFETY: old_act is what sigaction returned above.
+    unsafe { libc::sigaction(libc::SIGALRM, &old_act, core::ptr::null_mut()) };
+    result
 }
 
 pub fn fsync(fd: &Fd) -> Result<(), Errno> {

@@ -326,8 +326,9 @@ fn grant_stdin_with_stdin_closed_reads_dev_null_and_refuses() {
 
 #[test]
 fn a_grant_stdin_that_never_ends_blocks_only_its_own_caller() {
-    // A writer that never writes nor closes: that escapes waits (its caller's choice), but it
-    // must not hold the audit log's lock meanwhile, or it would stop everybody else.
+    // A writer that never writes nor closes: that escapes waits (at most 10 s, see
+    // a_grant_stdin_that_never_delivers_is_refused_after_ten_seconds), but it must not hold the
+    // audit log's lock meanwhile, or it would stop everybody else.
     let f = Fixture::new();
     let mut blocked = f.command(&["--grant-stdin", "--", "id"]);
     blocked.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null());
@@ -342,6 +343,89 @@ fn a_grant_stdin_that_never_ends_blocks_only_its_own_caller() {
     assert!(still_waiting);
     assert_eq!((o.code(), o.out.as_str()), (0, "0\n"), "{}", o.err);
     assert_eq!(events(&whole_lines()), ["run", "exit"]);
+}
+
+/// A pipe whose buffer is full and that nobody will ever read: (read end, write end). The
+/// write end is blocking, as a caller hands it over.
+fn full_pipe() -> (fs::File, fs::File) {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let mut fds = [0; 2];
+    // SAFETY (test only): pipe2 and fcntl on descriptors this test owns; write of a valid buffer.
+    unsafe {
+        assert_eq!(libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC), 0);
+        let (r, w) = (fs::File::from_raw_fd(fds[0]), fs::File::from_raw_fd(fds[1]));
+        let fl = libc::fcntl(w.as_raw_fd(), libc::F_GETFL);
+        libc::fcntl(w.as_raw_fd(), libc::F_SETFL, fl | libc::O_NONBLOCK);
+        let chunk = [b'x'; 4096];
+        while libc::write(w.as_raw_fd(), chunk.as_ptr().cast(), chunk.len()) > 0 {}
+        libc::fcntl(w.as_raw_fd(), libc::F_SETFL, fl);
+        (r, w)
+    }
+}
+
+#[test]
+fn a_stderr_nobody_reads_holds_a_refusal_at_most_a_second_and_the_record_comes_first() {
+    // With fd 2 a full pipe, escapes used to block in write(2), as root and unkillable by the
+    // caller, before it had recorded anything.
+    let f = Fixture::new();
+    let (_reader, writer) = full_pipe();
+    let mut c = grant_cmd(&f, "not.a.token", &["id"]);
+    c.stdout(Stdio::null()).stderr(writer);
+    let start = Instant::now();
+    let mut child = c.spawn().unwrap();
+    let st = wait_bounded(&mut child, Duration::from_secs(4));
+    assert!(start.elapsed() < Duration::from_secs(3), "took {:?}", start.elapsed());
+    assert_eq!(st.code(), Some(5), "{st:?}");
+    let lines = whole_lines();
+    assert_eq!((events(&lines), lines[0]["error"].as_str()), (vec!["refused".to_string()], Some("jwt")));
+}
+
+#[test]
+fn a_stdout_nobody_reads_holds_version_and_check_five_seconds_at_most() {
+    let f = Fixture::new();
+    let argv = ["id", "-u"];
+    let t = token_for(&f, &argv);
+    // (--help is written the way --version is.)
+    for args in [&["--version"][..], &["--check", "--grant", t.as_str(), "--", "id", "-u"]] {
+        f.reset();
+        let (_reader, writer) = full_pipe();
+        let mut c = f.command(args);
+        c.stdout(writer).stderr(Stdio::null());
+        let start = Instant::now();
+        let mut child = c.spawn().unwrap();
+        let st = wait_bounded(&mut child, Duration::from_secs(10));
+        assert!(start.elapsed() < Duration::from_secs(7), "{args:?} took {:?}", start.elapsed());
+        assert!(st.code().is_some(), "{args:?}: {st:?}");
+        if args[0] == "--check" {
+            assert_eq!(events(&whole_lines()), ["check"], "the --check record is written before the report");
+        }
+    }
+}
+
+#[test]
+fn a_grant_stdin_that_never_delivers_is_refused_after_ten_seconds() {
+    let f = Fixture::new();
+    clear_markers();
+    let mut c = f.command(&["--grant-stdin", "--"]);
+    c.args(marker_argv()).stdin(Stdio::piped());
+    let start = Instant::now();
+    let o = {
+        let (out_p, err_p) = (scratch("out"), scratch("err"));
+        c.stdout(fs::File::create(&out_p).unwrap()).stderr(fs::File::create(&err_p).unwrap());
+        let mut child = c.spawn().unwrap();
+        let _writer = child.stdin.take(); // open, silent
+        let status = wait_bounded(&mut child, Duration::from_secs(15));
+        let err = fs::read_to_string(&err_p).unwrap_or_default();
+        let _ = (fs::remove_file(out_p), fs::remove_file(err_p));
+        Outcome { status, out: String::new(), err }
+    };
+    let took = start.elapsed();
+    assert!(took >= Duration::from_secs(9) && took < Duration::from_secs(13), "took {took:?}");
+    assert_eq!(o.code(), 1, "{}", o.err);
+    assert!(o.err.contains("standard input"), "{}", o.err);
+    assert!(!ran());
+    let lines = whole_lines();
+    assert_eq!((events(&lines), lines[0]["error"].as_str()), (vec!["refused".to_string()], Some("grant")));
 }
 
 #[test]
@@ -1596,14 +1680,10 @@ impl Pty {
         c.spawn().unwrap()
     }
 
-    /// Waits (bounded) for escapes' first output (its refusal message), then `delay`, then
-    /// types `key`.
-    fn type_after_first_output(&self, delay: Duration, key: u8) -> bool {
-        let mut pfd = libc::pollfd { fd: self.master, events: libc::POLLIN, revents: 0 };
-        // SAFETY (test only): one valid pollfd.
-        if unsafe { libc::poll(&mut pfd, 1, 3000) } != 1 {
-            return false;
-        }
+    /// Types `key` `delay` after escapes was started. (Its refusal message used to be a cue
+    /// just before the record was appended; the record now comes first, so the message is no
+    /// cue any more and the tests sweep the delay over the whole run instead.)
+    fn type_after(&self, delay: Duration, key: u8) -> bool {
         std::thread::sleep(delay);
         // SAFETY (test only): writing one byte to the master we own.
         unsafe { libc::write(self.master, [key].as_ptr().cast(), 1) == 1 }
@@ -1627,17 +1707,16 @@ impl Drop for Pty {
 #[test]
 fn a_terminal_interrupt_from_the_caller_never_leaves_a_partial_line() {
     // The caller cannot kill(2) escapes any more, but it owns a terminal: with escapes in the
-    // foreground of a pty, ^C written to the master delivers SIGINT. The refusal message
-    // reaches the terminal just before the record is formatted and appended: the caller's cue,
-    // and it tunes the delay after it.
+    // foreground of a pty, ^C written to the master delivers SIGINT, at delays that sweep the
+    // whole refusal (start-up, verification, the append, the message).
     let f = Fixture::new();
     let pty = Pty::open(&f);
     let (mut partial, mut interrupted) = (None, 0);
     for round in 0..120u64 {
-        let delay = Duration::from_micros((round % 60) * 200);
+        let delay = Duration::from_micros((round % 60) * 350);
         f.reset();
         let mut child = pty.spawn(&f, false);
-        pty.type_after_first_output(delay, 0x03);
+        pty.type_after(delay, 0x03);
         let st = wait_bounded(&mut child, BOUND);
         interrupted += usize::from(st.signal() == Some(libc::SIGINT));
         pty.drain();
@@ -1648,7 +1727,7 @@ fn a_terminal_interrupt_from_the_caller_never_leaves_a_partial_line() {
         }
     }
     assert!(interrupted > 0, "^C on the terminal never reached escapes");
-    assert_eq!(partial, None, "^C (delay after the message, log bytes) left a partial line");
+    assert_eq!(partial, None, "^C (delay after the start, log bytes) left a partial line");
 }
 
 /// The pid of `parent`'s only child, once it has one.
@@ -1679,12 +1758,12 @@ fn a_terminal_stop_from_the_caller_never_leaves_the_audit_log_locked() {
     let f = Fixture::new();
     let pty = Pty::open(&f);
     let (mut stopped, mut locked_while_stopped) = (0, None);
-    for round in 0..30u64 {
-        let delay = Duration::from_micros(round * 250);
+    for round in 0..40u64 {
+        let delay = Duration::from_micros(round * 500);
         f.reset();
         let mut job = pty.spawn(&f, true);
         let escapes = only_child_of(job.id());
-        pty.type_after_first_output(delay, 0x1a);
+        pty.type_after(delay, 0x1a);
         if let Some(pid) = escapes {
             let start = Instant::now();
             while start.elapsed() < Duration::from_millis(300) && !matches!(proc_state(pid), 'T' | 'Z' | '?') {
@@ -1705,5 +1784,5 @@ fn a_terminal_stop_from_the_caller_never_leaves_the_audit_log_locked() {
         }
     }
     assert!(stopped > 0, "^Z on the terminal never stopped escapes");
-    assert_eq!(locked_while_stopped, None, "^Z (delay after the message) stopped escapes holding the log's lock");
+    assert_eq!(locked_while_stopped, None, "^Z (delay after the start) stopped escapes holding the log's lock");
 }
