@@ -264,16 +264,18 @@ pub(crate) fn child(l: &Launch, envp: &[CString], partner: Option<libc::pid_t>) 
             return (Stage::Partner, Errno(libc::ESRCH));
         }
     }
-    // The caller's own limits, where we raised them for ourselves: last, so that nothing of
-    // ours runs (or allocates) under them.
+    // The caller's own limits (CPU, RTTIME, FSIZE, AS, DATA, STACK, NOFILE, CORE), where we
+    // changed them for ourselves: last, so that nothing of ours runs (or allocates: the exec
+    // arrays are built first) under them. The CPU time this child has used is near zero.
+    let args = sys::ExecArgs::new(&l.argv, envp);
     for &(res, soft, hard) in l.inherited.limits.iter().flatten() {
         let _ = sys::set_rlimit(res, soft, hard);
     }
-    let e = sys::execveat_fd(&l.program.fd, &l.argv, envp);
+    let e = sys::execveat_args(&l.program.fd, &args);
     // A script run from a close-on-exec descriptor cannot be reopened by its interpreter
     // (ENOENT); only then fall back to the path resolved a moment ago.
     if e.0 == libc::ENOENT {
-        return (Stage::Exec, sys::execve(&l.path, &l.argv, envp));
+        return (Stage::Exec, sys::execve_args(&l.path, &args));
     }
     (Stage::Exec, e)
 }

@@ -116,6 +116,11 @@ fn run() -> i32 {
         Err(e) => return refuse(&log, &mut rec, fail(EXIT_ERROR, "usage", format!("{e} (see escapes --help)"))),
     };
     rec.command(&run.argv);
+    // A kill timer or a cap the caller set that escapes could not lift: refused before the
+    // grant is even read, as soon as the refusal can be recorded.
+    if let Some(limit) = inherited.unsafe_limit {
+        return refuse(&log, &mut rec, fail(EXIT_ERROR, "rlimit", limit.to_string()));
+    }
     if run.check_only {
         return check(&run, &cfg, &log, &mut rec);
     }

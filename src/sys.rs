@@ -712,31 +712,45 @@ pub fn pipe_cloexec() -> Result<(Fd, Fd), Errno> {
     Ok((Fd(fds[0]), Fd(fds[1])))
 }
 
+/// argv and envp as the NULL-terminated pointer arrays execve wants, built ahead: the exec
+/// child builds them before it gives the caller's resource limits back, so nothing of ours
+/// allocates under those limits.
+pub struct ExecArgs<'a> {
+    argv: Vec<*const libc::c_char>,
+    envp: Vec<*const libc::c_char>,
+    _strings: core::marker::PhantomData<&'a CString>,
+}
+
+impl<'a> ExecArgs<'a> {
+    pub fn new(argv: &'a [CString], envp: &'a [CString]) -> ExecArgs<'a> {
+        ExecArgs { argv: null_terminated(argv), envp: null_terminated(envp), _strings: core::marker::PhantomData }
+    }
+}
+
 /// Executes the file behind `fd` (opened O_PATH at resolution), so what was checked is what
 /// runs. Returns only on failure.
 pub fn execveat_fd(fd: &Fd, argv: &[CString], envp: &[CString]) -> Errno {
-    let argv_p = null_terminated(argv);
-    let envp_p = null_terminated(envp);
-    // SAFETY: both arrays are NULL-terminated and point into CStrings that outlive the call.
-    unsafe {
-        libc::syscall(
-            libc::SYS_execveat,
-            fd.0,
-            c"".as_ptr(),
-            argv_p.as_ptr(),
-            envp_p.as_ptr(),
-            libc::AT_EMPTY_PATH,
-        );
-    }
-    Errno::last()
+    execveat_args(fd, &ExecArgs::new(argv, envp))
 }
 
 /// execve(2) by path; used only when execveat cannot run a script from a close-on-exec fd.
 pub fn execve(path: &CStr, argv: &[CString], envp: &[CString]) -> Errno {
-    let argv_p = null_terminated(argv);
-    let envp_p = null_terminated(envp);
-    // SAFETY: both arrays are NULL-terminated and point into CStrings that outlive the call.
-    unsafe { libc::execve(path.as_ptr(), argv_p.as_ptr(), envp_p.as_ptr()) };
+    execve_args(path, &ExecArgs::new(argv, envp))
+}
+
+/// [`execveat_fd`] with the arrays built ahead.
+pub fn execveat_args(fd: &Fd, args: &ExecArgs<'_>) -> Errno {
+    // SAFETY: both arrays are NULL-terminated and point into CStrings that outlive `args`.
+    unsafe {
+        libc::syscall(libc::SYS_execveat, fd.0, c"".as_ptr(), args.argv.as_ptr(), args.envp.as_ptr(), libc::AT_EMPTY_PATH);
+    }
+    Errno::last()
+}
+
+/// [`execve`] with the arrays built ahead.
+pub fn execve_args(path: &CStr, args: &ExecArgs<'_>) -> Errno {
+    // SAFETY: both arrays are NULL-terminated and point into CStrings that outlive `args`.
+    unsafe { libc::execve(path.as_ptr(), args.argv.as_ptr(), args.envp.as_ptr()) };
     Errno::last()
 }
 

@@ -445,6 +445,181 @@ fn broken_pipes_on_stdout_and_stderr_do_not_stop_the_refusal_record() {
 
 // --- resource limits -----------------------------------------------------------------------------
 
+/// Soft and hard value of a limit in a `/proc/PID/limits` text (`cat /proc/self/limits` as the
+/// command), by its row name ("Max cpu time").
+fn limit_row<'a>(limits: &'a str, row: &str) -> (&'a str, &'a str) {
+    let line = limits.lines().find(|l| l.starts_with(row)).unwrap_or_else(|| panic!("no {row:?} in {limits}"));
+    let mut v = line[row.len()..].split_whitespace();
+    (v.next().unwrap_or(""), v.next().unwrap_or(""))
+}
+
+/// True when this test (root) may raise hard limits (CAP_SYS_RESOURCE, bit 24 of CapEff). Then
+/// escapes may too, and lifts a low hard limit instead of refusing; this machine's root lacks it.
+fn can_raise_hard_limits() -> bool {
+    let status = fs::read_to_string("/proc/self/status").unwrap();
+    let hex = status.lines().find_map(|l| l.strip_prefix("CapEff:")).unwrap().trim();
+    u64::from_str_radix(hex, 16).unwrap() & (1 << 24) != 0
+}
+
+/// In a child about to exec: spends CPU until this process has used `total` of it (the clock
+/// survives exec, and RLIMIT_CPU counts it).
+fn burn_cpu_until(clock: libc::clockid_t, total: Duration) {
+    loop {
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY (test only): clock_gettime is async-signal-safe; ts is valid for writes.
+        unsafe { libc::clock_gettime(clock, &mut ts) };
+        if Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32) >= total {
+            return;
+        }
+    }
+}
+
+/// 20,000 harmless variables: the old environment filter spent well over 100 ms of CPU on them
+/// (it was quadratic), so a CPU limit the caller nearly used up ran out inside escapes.
+fn many_variables(c: &mut Command) {
+    for i in 0..20_000 {
+        c.env(format!("V{i}"), "x");
+    }
+}
+
+#[test]
+fn a_cpu_limit_the_caller_nearly_used_up_cannot_kill_escapes_and_the_command_gets_it_back() {
+    // RLIMIT_CPU counts CPU time used before exec. The caller sets 1 s (hard: unlimited) and
+    // burns 940 ms: an escapes that kept the limit gets SIGXCPU 60 ms of CPU after it starts,
+    // wherever it is then. The soft limit is below an unlimited hard one, so escapes lifts it
+    // for itself, and gives it back to the command.
+    let f = Fixture::new();
+    let argv = ["cat", "/proc/self/limits"];
+    let mut c = grant_cmd(&f, &token_for(&f, &argv), &argv);
+    many_variables(&mut c);
+    // SAFETY (test only): setrlimit and clock_gettime are async-signal-safe, in the child.
+    unsafe {
+        c.pre_exec(|| {
+            let rl = libc::rlimit { rlim_cur: 1, rlim_max: libc::RLIM_INFINITY };
+            if libc::setrlimit(libc::RLIMIT_CPU, &rl) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            burn_cpu_until(libc::CLOCK_PROCESS_CPUTIME_ID, Duration::from_millis(940));
+            Ok(())
+        });
+    }
+    let o = spawn_bounded(&mut c, BOUND);
+    assert_eq!(o.code(), 0, "{}", o.err);
+    assert_eq!(events(&whole_lines()), ["run", "exit"]);
+    assert_eq!(limit_row(&o.out, "Max cpu time"), ("1", "unlimited"), "{}", o.out);
+}
+
+#[test]
+fn a_realtime_timeout_the_caller_nearly_used_up_cannot_kill_escapes() {
+    // RLIMIT_RTTIME counts the CPU a SCHED_FIFO/RR task uses without sleeping, across exec. A
+    // caller may run SCHED_FIFO where the admin grants realtime priority (RLIMIT_RTPRIO, as for
+    // audio); here root sets the policy, then becomes the test user, sets 150 ms (hard:
+    // unlimited) and burns 100 ms of it without sleeping before it execs escapes.
+    let f = Fixture::new();
+    let argv = ["cat", "/proc/self/limits"];
+    let mut c = Command::new(&f.bin);
+    c.args(["--grant", &token_for(&f, &argv), "--"]).args(argv).env_clear().current_dir("/").stdin(Stdio::null());
+    many_variables(&mut c);
+    let (uid, gid) = (f.uid, f.gid);
+    // SAFETY (test only): async-signal-safe syscalls on the child's own state, before exec.
+    unsafe {
+        c.pre_exec(move || {
+            let p = libc::sched_param { sched_priority: 1 };
+            let rl = libc::rlimit { rlim_cur: 150_000, rlim_max: libc::RLIM_INFINITY };
+            if libc::sched_setscheduler(0, libc::SCHED_FIFO, &p) != 0
+                || libc::setgroups(0, std::ptr::null()) != 0
+                || libc::setresgid(gid, gid, gid) != 0
+                || libc::setresuid(uid, uid, uid) != 0
+                || libc::setrlimit(libc::RLIMIT_RTTIME, &rl) != 0
+            {
+                return Err(io::Error::last_os_error());
+            }
+            let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+            libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts);
+            let start = Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
+            burn_cpu_until(libc::CLOCK_THREAD_CPUTIME_ID, start + Duration::from_millis(100));
+            Ok(())
+        });
+    }
+    let o = spawn_bounded(&mut c, BOUND);
+    assert_eq!(o.code(), 0, "{}", o.err);
+    assert_eq!(events(&whole_lines()), ["run", "exit"]);
+    assert_eq!(limit_row(&o.out, "Max realtime timeout"), ("150000", "unlimited"), "{}", o.out);
+}
+
+/// Runs the marker command with the caller's limit `res` at (soft, hard) and checks the verdict:
+/// where the hard limit cannot be raised, a refusal (exit 1, `rlimit`, one stderr line, one
+/// record, nothing run); where it can, a run with both records.
+fn assert_refused_for_limit(f: &Fixture, res: Resource, soft: u64, hard: u64, what: &str) {
+    f.reset();
+    clear_markers();
+    let argv = marker_argv();
+    let mut c = grant_cmd(f, &token_for(f, &argv), &argv);
+    limit(&mut c, res, soft, hard);
+    let o = spawn_bounded(&mut c, BOUND);
+    let lines = whole_lines();
+    if can_raise_hard_limits() {
+        assert_eq!((o.code(), events(&lines)), (0, vec!["run".to_string(), "exit".to_string()]), "{what}: {}", o.err);
+        return;
+    }
+    assert_eq!(o.code(), 1, "{what}: {}", o.err);
+    assert_eq!(o.err.lines().count(), 1, "{what}: {}", o.err);
+    assert!(o.err.contains("limit"), "{what}: {}", o.err);
+    assert!(!ran(), "{what}: the command ran");
+    assert_eq!((events(&lines), lines[0]["error"].as_str()), (vec!["refused".to_string()], Some("rlimit")), "{what}");
+}
+
+#[test]
+fn refuses_when_the_cpu_hard_limit_cannot_be_raised() {
+    // Any finite hard CPU limit is a SIGKILL the caller has timed.
+    let f = Fixture::new();
+    assert_refused_for_limit(&f, libc::RLIMIT_CPU, 3600, 3600, "RLIMIT_CPU 3600 s");
+    assert_refused_for_limit(&f, libc::RLIMIT_CPU, 1, 3600, "RLIMIT_CPU 1 s of 3600 s");
+}
+
+#[test]
+fn refuses_when_the_realtime_hard_limit_cannot_be_raised() {
+    let f = Fixture::new();
+    assert_refused_for_limit(&f, libc::RLIMIT_RTTIME, 10_000_000, 10_000_000, "RLIMIT_RTTIME 10 s");
+}
+
+#[test]
+fn refuses_hard_limits_below_what_escapes_needs_when_it_cannot_raise_them() {
+    let f = Fixture::new();
+    for (res, hard, what) in [
+        (libc::RLIMIT_FSIZE, 1 << 30, "RLIMIT_FSIZE 1 GiB: the log has no bound, a record could be cut"),
+        (libc::RLIMIT_AS, 128 << 20, "RLIMIT_AS 128 MiB"),
+        (libc::RLIMIT_DATA, 128 << 20, "RLIMIT_DATA 128 MiB"),
+        (libc::RLIMIT_STACK, 64 << 10, "RLIMIT_STACK 64 KiB"),
+        (libc::RLIMIT_NOFILE, 32, "RLIMIT_NOFILE 32"),
+    ] {
+        assert_refused_for_limit(&f, res, hard, hard, what);
+    }
+}
+
+#[test]
+fn hard_limits_escapes_can_run_under_are_kept_for_it_and_given_back_to_the_command() {
+    // At or above what escapes needs, a hard limit it cannot raise is no reason to refuse: it
+    // runs with the soft limit at the hard one, and the command gets the caller's values.
+    let f = Fixture::new();
+    let argv = ["cat", "/proc/self/limits"];
+    let t = token_for(&f, &argv);
+    for (res, soft, hard, row) in [
+        (libc::RLIMIT_STACK, 300 << 10, 1 << 20, "Max stack size"),
+        (libc::RLIMIT_AS, 400 << 20, 512 << 20, "Max address space"),
+        (libc::RLIMIT_NOFILE, 70, 128, "Max open files"),
+        (libc::RLIMIT_CORE, 1 << 20, 1 << 20, "Max core file size"),
+    ] {
+        f.reset();
+        let mut c = grant_cmd(&f, &t, &argv);
+        limit(&mut c, res, soft, hard);
+        let o = spawn_bounded(&mut c, BOUND);
+        assert_eq!(o.code(), 0, "{row}: {}", o.err);
+        assert_eq!(events(&whole_lines()), ["run", "exit"], "{row}");
+        assert_eq!(limit_row(&o.out, row), (soft.to_string().as_str(), hard.to_string().as_str()), "{row}");
+    }
+}
+
 #[test]
 fn a_tiny_open_file_limit_never_runs_anything_unrecorded() {
     // Too few descriptors: the dynamic loader fails (127), or escapes cannot open config, keys
@@ -524,24 +699,28 @@ fn a_file_size_limit_at_or_below_the_log_size_is_a_reported_failure_not_a_crash(
 }
 
 #[test]
-fn an_exit_record_that_does_not_fit_is_cut_back_and_the_code_still_passes_through() {
-    // The limit leaves room for the run record but not for the exit record (where escapes
-    // cannot raise it): the command runs, its code comes back, the log holds whole lines.
+fn a_file_size_limit_that_leaves_no_room_for_the_exit_record_never_loses_it() {
+    // The limit leaves room for the run record but not for the exit record. It used to let the
+    // command run as root and then cut its exit record, when escapes could not raise the hard
+    // limit. Now: a soft limit is lifted for escapes (and the command gets it back), a hard one
+    // it cannot raise is refused before anything runs.
     let f = Fixture::new();
     let argv = ["sh", "-c", "exit 7"];
     let t = token_for(&f, &argv);
     let o = spawn_bounded(&mut grant_cmd(&f, &t, &argv), BOUND);
     assert_eq!(o.code(), 7);
     let first_line = audit_bytes().iter().position(|&b| b == b'\n').unwrap() as u64 + 1;
-    f.reset();
-    let mut c = grant_cmd(&f, &t, &argv);
-    limit(&mut c, libc::RLIMIT_FSIZE, first_line + 20, first_line + 20);
-    let o = spawn_bounded(&mut c, BOUND);
-    assert_eq!(o.code(), 7, "{}", o.err);
-    let ev = events(&whole_lines());
-    assert!(ev == ["run"] || ev == ["run", "exit"], "{ev:?}");
-    if ev == ["run"] {
-        assert!(o.err.contains("already run"), "{}", o.err);
+    for hard in [libc::RLIM_INFINITY, first_line + 20] {
+        f.reset();
+        let mut c = grant_cmd(&f, &t, &argv);
+        limit(&mut c, libc::RLIMIT_FSIZE, first_line + 20, hard);
+        let o = spawn_bounded(&mut c, BOUND);
+        let ev = events(&whole_lines());
+        if hard == libc::RLIM_INFINITY || can_raise_hard_limits() {
+            assert_eq!((o.code(), ev), (7, vec!["run".to_string(), "exit".to_string()]), "hard {hard}: {}", o.err);
+        } else {
+            assert_eq!((o.code(), ev), (1, vec!["refused".to_string()]), "hard {hard}: {}", o.err);
+        }
     }
 }
 
@@ -551,7 +730,7 @@ fn the_command_gets_the_callers_file_size_limit_back() {
     let argv = ["sh", "-c", "ulimit -f"];
     let t = token_for(&f, &argv);
     let mut c = grant_cmd(&f, &t, &argv);
-    limit(&mut c, libc::RLIMIT_FSIZE, 1 << 20, 1 << 20);
+    limit(&mut c, libc::RLIMIT_FSIZE, 1 << 20, libc::RLIM_INFINITY);
     let o = spawn_bounded(&mut c, BOUND);
     assert_eq!((o.code(), o.out.as_str()), (0, "2048\n"), "{}", o.err);
     assert_eq!(events(&whole_lines()), ["run", "exit"]);
@@ -595,11 +774,14 @@ fn nproc_limits_of_zero_and_one_never_run_anything_unrecorded() {
 /// libraries, so a failure to run it is never the command's own.
 const STATIC_CMD: [&str; 2] = ["/sbin/ldconfig", "-V"];
 
-/// Runs the static command under RLIMIT_AS = `bytes`, with a fresh log.
+/// Runs the static command under a soft RLIMIT_AS of `bytes`, with a fresh log. The hard limit
+/// stays unlimited, so escapes lifts the soft one for itself and gives it back to the command
+/// (a hard limit below 256 MiB is refused: refuses_hard_limits_below_what_escapes_needs_...);
+/// what the sweep probes is the start-up before that and the child that gives it back.
 fn run_with_address_space(f: &Fixture, t: &str, bytes: u64) -> (Outcome, Vec<Value>) {
     f.reset();
     let mut c = grant_cmd(f, t, &STATIC_CMD);
-    limit(&mut c, libc::RLIMIT_AS, bytes, bytes);
+    limit(&mut c, libc::RLIMIT_AS, bytes, libc::RLIM_INFINITY);
     let o = spawn_bounded(&mut c, BOUND);
     let lines = whole_lines();
     (o, lines)
@@ -681,14 +863,16 @@ fn a_child_that_dies_before_exec_is_not_recorded_as_the_command_dying() {
 }
 
 #[test]
-fn a_small_stack_limit_still_runs_the_command() {
+fn a_small_stack_limit_the_caller_can_lift_still_runs_the_command() {
+    // The command gets the small soft limit back; escapes itself runs with 8 MiB. (A hard one
+    // below 256 KiB is refused: refuses_hard_limits_below_what_escapes_needs_...)
     let f = Fixture::new();
     let argv = ["id", "-u"];
     let t = token_for(&f, &argv);
     for kib in [32u64, 64, 256] {
         f.reset();
         let mut c = grant_cmd(&f, &t, &argv);
-        limit(&mut c, libc::RLIMIT_STACK, kib << 10, kib << 10);
+        limit(&mut c, libc::RLIMIT_STACK, kib << 10, libc::RLIM_INFINITY);
         let o = spawn_bounded(&mut c, BOUND);
         assert_eq!((o.code(), o.out.as_str()), (0, "0\n"), "RLIMIT_STACK={kib}KiB: {}", o.err);
         assert_eq!(events(&whole_lines()), ["run", "exit"]);
