@@ -559,7 +559,9 @@ fn execute(
     rec.str("program", &program.path);
     rec.str("grant_type", auth.grant_type.as_str());
     let user = &auth.target.user;
-    let caller_env: Vec<(Vec<u8>, Vec<u8>)> = std::env::vars_os().map(|(k, v)| (k.into_vec(), v.into_vec())).collect();
+    // Only what env::build may look at is copied: a huge environment costs escapes nothing more.
+    let caller_env: Vec<(Vec<u8>, Vec<u8>)> =
+        std::env::vars_os().take(env::MAX_CALLER_VARS).map(|(k, v)| (k.into_vec(), v.into_vec())).collect();
     let mut envp = env::build(&caller_env, &env::Target { name: &user.name, home: &user.home, shell: &user.shell });
 
     // Helmets, in order, each seeing the resolved program and the edits of those before it.
