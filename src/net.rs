@@ -342,19 +342,56 @@ fn child(pipe: Fd, ep: &Endpoint, request: &[u8], trust: &tls::Trust, deadline: 
 /// Real, effective and saved ids all become the caller's as they were at start-up
 /// (`process::harden` has since made all of ours root), and the supplementary groups just the
 /// caller's gid: the network needs no file but world-readable /etc/hosts and /etc/resolv.conf.
-/// Groups first, while we may still. A root caller stays root: nothing to protect from them.
+/// Groups first, while we may still, and never dumpable with only the caller's ids
+/// ([`drop_to`]). A root caller stays root: nothing to protect from them.
 fn drop_privileges() -> Result<(), ChildFailure> {
     let caller = crate::process::caller();
-    let (uid, gid) = (caller.uid, caller.gid);
-    let local = |e: Errno| ChildFailure::new(Kind::Local, format!("cannot drop privileges for the network: {e}"));
-    sys::setgroups(&[gid]).map_err(local)?;
-    sys::set_all_gids(gid).map_err(local)?;
-    sys::set_all_uids(uid).map_err(local)?;
-    if sys::getresuid().map_err(local)? != (uid, uid, uid) || sys::getresgid().map_err(local)? != (gid, gid, gid) {
-        return Err(ChildFailure::new(Kind::Local, "privileges were not fully dropped for the network"));
+    drop_to(caller.uid, caller.gid, &mut |_| {}).map_err(|e| ChildFailure::new(Kind::Local, e))
+}
+
+/// Why [`drop_to`] stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DropError {
+    Call(Errno),
+    NotDropped,
+}
+
+impl fmt::Display for DropError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DropError::Call(e) => write!(f, "cannot drop privileges for the network: {e}"),
+            DropError::NotDropped => f.write_str("privileges were not fully dropped for the network"),
+        }
     }
-    // Changing ids resets dumpability to the system default; keep the caller's debugger out.
-    sys::set_not_dumpable().map_err(local)?;
+}
+
+/// The drop itself, step by step; `after` is called with each step's name once it is done
+/// (a test pauses there and tries to ptrace the process as the caller).
+///
+/// The order keeps the caller's debugger out at every step. A change of the effective uid or
+/// gid resets dumpability to fs.suid_dumpable (commit_creds), and the caller may ptrace a
+/// dumpable process whose real, effective and saved ids are all its own (ptrace_may_access).
+/// So the saved uid stays 0 until dumpability is off again: setresuid(u, u, 0) resets it but
+/// leaves a root id; PR_SET_DUMPABLE 0; then setresuid(-1, -1, u) changes only the saved uid,
+/// which resets nothing (effective and fs ids, and the capabilities' being a subset, decide).
+pub fn drop_to(uid: u32, gid: u32, after: &mut dyn FnMut(&'static str)) -> Result<(), DropError> {
+    let call = DropError::Call;
+    sys::setgroups(&[gid]).map_err(call)?;
+    after("setgroups");
+    sys::set_all_gids(gid).map_err(call)?;
+    after("setresgid");
+    sys::set_uids(uid, uid, 0).map_err(call)?;
+    after("setresuid, saved uid still 0");
+    sys::set_not_dumpable().map_err(call)?;
+    after("not dumpable");
+    sys::set_uids(u32::MAX, u32::MAX, uid).map_err(call)?;
+    after("saved uid");
+    if sys::getresuid().map_err(call)? != (uid, uid, uid) || sys::getresgid().map_err(call)? != (gid, gid, gid) {
+        return Err(DropError::NotDropped);
+    }
+    if sys::dumpable().map_err(call)? != 0 {
+        return Err(DropError::NotDropped);
+    }
     Ok(())
 }
 

@@ -399,8 +399,13 @@ pub fn set_egid(gid: u32) -> Result<(), Errno> {
 
 /// Sets real, effective and saved ids at once, so none of root is left.
 pub fn set_all_uids(uid: u32) -> Result<(), Errno> {
+    set_uids(uid, uid, uid)
+}
+
+/// setresuid(2) as given; `u32::MAX` (-1) leaves that id unchanged.
+pub fn set_uids(real: u32, effective: u32, saved: u32) -> Result<(), Errno> {
     // SAFETY: plain syscall.
-    check(unsafe { libc::setresuid(uid, uid, uid) }).map(|_| ())
+    check(unsafe { libc::setresuid(real, effective, saved) }).map(|_| ())
 }
 pub fn set_all_gids(gid: u32) -> Result<(), Errno> {
     // SAFETY: plain syscall.
@@ -511,6 +516,12 @@ pub fn set_rlimit(res: Resource, soft: u64, hard: u64) -> Result<(), Errno> {
 pub fn set_not_dumpable() -> Result<(), Errno> {
     // SAFETY: prctl with integer arguments.
     check(unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) }).map(|_| ())
+}
+
+/// PR_GET_DUMPABLE: 0 when this process is not dumpable.
+pub fn dumpable() -> Result<i32, Errno> {
+    // SAFETY: prctl with integer arguments.
+    check(unsafe { libc::prctl(libc::PR_GET_DUMPABLE, 0, 0, 0, 0) })
 }
 
 pub fn set_umask(mask: u32) -> u32 {

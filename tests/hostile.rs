@@ -1416,6 +1416,117 @@ fn a_signal_at_any_moment_never_leaves_an_unrecorded_run_or_a_partial_line() {
     }
 }
 
+// --- the network child's privilege drop ---------------------------------------------------------
+
+/// Sets /proc/sys/fs/suid_dumpable for the life of the value, then puts the old one back.
+struct SuidDumpable(String);
+
+impl SuidDumpable {
+    fn set(v: &str) -> SuidDumpable {
+        let old = fs::read_to_string("/proc/sys/fs/suid_dumpable").expect("read suid_dumpable");
+        fs::write("/proc/sys/fs/suid_dumpable", v).expect("write suid_dumpable");
+        SuidDumpable(old.trim().to_string())
+    }
+}
+
+impl Drop for SuidDumpable {
+    fn drop(&mut self) {
+        let _ = fs::write("/proc/sys/fs/suid_dumpable", &self.0);
+    }
+}
+
+/// Runs `drop` in a forked root child (made non-dumpable first, as escapes is when it forks its
+/// network child), which stops after each step it reports; at each stop a process running as
+/// uid/gid tries PTRACE_SEIZE on it. Returns (step, whether the seize succeeded).
+fn ptrace_probe(uid: u32, gid: u32, drop: fn(u32, u32, &mut dyn FnMut(&'static str)) -> bool) -> Vec<(String, bool)> {
+    let (mut step_fds, mut go_fds) = ([0; 2], [0; 2]);
+    // SAFETY (test only): fork, pipes, and async-signal-safe calls in the children; the probe
+    // child only makes the syscalls of `drop` and of its pauses, then _exits.
+    unsafe {
+        assert_eq!(libc::pipe(step_fds.as_mut_ptr()), 0);
+        assert_eq!(libc::pipe(go_fds.as_mut_ptr()), 0);
+        let target = libc::fork();
+        if target == 0 {
+            libc::close(step_fds[0]);
+            libc::close(go_fds[1]);
+            libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+            let mut pause = |name: &'static str| {
+                let mut b = [0u8; 1];
+                libc::write(step_fds[1], name.as_ptr().cast(), name.len());
+                libc::write(step_fds[1], b"\n".as_ptr().cast(), 1);
+                libc::read(go_fds[0], b.as_mut_ptr().cast(), 1);
+            };
+            let ok = drop(uid, gid, &mut pause);
+            libc::_exit(if ok { 0 } else { 1 });
+        }
+        libc::close(step_fds[1]);
+        libc::close(go_fds[0]);
+        let mut steps = Vec::new();
+        let mut pending = Vec::new();
+        loop {
+            let mut buf = [0u8; 64];
+            let n = libc::read(step_fds[0], buf.as_mut_ptr().cast(), buf.len());
+            if n <= 0 {
+                break;
+            }
+            pending.extend_from_slice(&buf[..n as usize]);
+            while let Some(nl) = pending.iter().position(|&b| b == b'\n') {
+                let name = String::from_utf8_lossy(&pending[..nl]).into_owned();
+                pending.drain(..=nl);
+                let attacker = libc::fork();
+                if attacker == 0 {
+                    let ok = libc::setgroups(0, std::ptr::null()) == 0 && libc::setresgid(gid, gid, gid) == 0 && libc::setresuid(uid, uid, uid) == 0;
+                    let seized = ok && libc::ptrace(libc::PTRACE_SEIZE, target, 0, 0) == 0;
+                    libc::_exit(if seized { 0 } else { 1 });
+                }
+                let mut st = 0;
+                libc::waitpid(attacker, &mut st, 0);
+                steps.push((name, libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0));
+                libc::write(go_fds[1], b"g".as_ptr().cast(), 1);
+            }
+        }
+        let mut st = 0;
+        libc::waitpid(target, &mut st, 0);
+        libc::close(step_fds[0]);
+        libc::close(go_fds[1]);
+        assert!(libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0, "the drop failed in the probe child: {st:#x}");
+        steps
+    }
+}
+
+/// The order the network child used to drop in: its setresuid made the ids the caller's while
+/// the kernel reset dumpability to fs.suid_dumpable, until set_not_dumpable came.
+fn drop_in_the_old_order(uid: u32, gid: u32, after: &mut dyn FnMut(&'static str)) -> bool {
+    // SAFETY (test only): credential syscalls with integer arguments, in the probe child.
+    unsafe {
+        let gids = [gid];
+        let ok = libc::setgroups(1, gids.as_ptr()) == 0;
+        after("setgroups");
+        let ok = ok && libc::setresgid(gid, gid, gid) == 0;
+        after("setresgid");
+        let ok = ok && libc::setresuid(uid, uid, uid) == 0;
+        after("setresuid");
+        let ok = ok && libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) == 0;
+        after("not dumpable");
+        ok
+    }
+}
+
+#[test]
+fn the_caller_cannot_ptrace_the_network_child_at_any_step_of_its_privilege_drop() {
+    // With fs.suid_dumpable = 1 an id change makes a process dumpable, and one whose ids are all
+    // the caller's is then theirs to ptrace. The check works: the old order is attachable at
+    // one step. escapes' own drop (net::drop_to, the very function the network child runs)
+    // must be attachable at none.
+    let f = Fixture::new();
+    let _dumpable = SuidDumpable::set("1");
+    let old = ptrace_probe(f.uid, f.gid, drop_in_the_old_order);
+    assert!(old.iter().any(|(_, seized)| *seized), "the probe never attached, even to the old order: {old:?}");
+    let new = ptrace_probe(f.uid, f.gid, |uid, gid, after| escapes::net::drop_to(uid, gid, after).is_ok());
+    assert!(new.len() >= 4, "{new:?}");
+    assert!(new.iter().all(|(_, seized)| !seized), "the caller could ptrace the network child: {new:?}");
+}
+
 // --- argv -----------------------------------------------------------------------------------------
 
 /// Runs `args` as the test user with exactly that argv (argv[0] included, possibly none).
