@@ -474,35 +474,41 @@ fn burn_cpu_until(clock: libc::clockid_t, total: Duration) {
     }
 }
 
-/// 20,000 harmless variables: the old environment filter spent well over 100 ms of CPU on them
-/// (it was quadratic), so a CPU limit the caller nearly used up ran out inside escapes.
+/// 40,000 harmless variables: the old, quadratic environment filter spent over a second of CPU
+/// on them, after verification, so a CPU limit the caller had mostly used up ran out inside
+/// escapes whatever the jitter of the kernel's CPU accounting (±60 ms a second on this VM).
 fn many_variables(c: &mut Command) {
-    for i in 0..20_000 {
+    for i in 0..40_000 {
         c.env(format!("V{i}"), "x");
+    }
+}
+
+/// Sets RLIMIT_CPU to 1 s (hard unlimited) in the child and spends all of it but `left`.
+fn cpu_limit_nearly_used(c: &mut Command, left: Duration) {
+    // SAFETY (test only): setrlimit and clock_gettime are async-signal-safe, in the child.
+    unsafe {
+        c.pre_exec(move || {
+            let rl = libc::rlimit { rlim_cur: 1, rlim_max: libc::RLIM_INFINITY };
+            if libc::setrlimit(libc::RLIMIT_CPU, &rl) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            burn_cpu_until(libc::CLOCK_PROCESS_CPUTIME_ID, Duration::from_secs(1) - left);
+            Ok(())
+        });
     }
 }
 
 #[test]
 fn a_cpu_limit_the_caller_nearly_used_up_cannot_kill_escapes_and_the_command_gets_it_back() {
     // RLIMIT_CPU counts CPU time used before exec. The caller sets 1 s (hard: unlimited) and
-    // burns 940 ms: an escapes that kept the limit gets SIGXCPU 60 ms of CPU after it starts,
-    // wherever it is then. The soft limit is below an unlimited hard one, so escapes lifts it
-    // for itself, and gives it back to the command.
+    // leaves 500 ms of it: an escapes that kept the limit gets SIGXCPU 500 ms of CPU after it
+    // starts, wherever it is then. The soft limit is below an unlimited hard one, so escapes
+    // lifts it for itself, and gives it back to the command.
     let f = Fixture::new();
     let argv = ["cat", "/proc/self/limits"];
     let mut c = grant_cmd(&f, &token_for(&f, &argv), &argv);
     many_variables(&mut c);
-    // SAFETY (test only): setrlimit and clock_gettime are async-signal-safe, in the child.
-    unsafe {
-        c.pre_exec(|| {
-            let rl = libc::rlimit { rlim_cur: 1, rlim_max: libc::RLIM_INFINITY };
-            if libc::setrlimit(libc::RLIMIT_CPU, &rl) != 0 {
-                return Err(io::Error::last_os_error());
-            }
-            burn_cpu_until(libc::CLOCK_PROCESS_CPUTIME_ID, Duration::from_millis(940));
-            Ok(())
-        });
-    }
+    cpu_limit_nearly_used(&mut c, Duration::from_millis(500));
     let o = spawn_bounded(&mut c, BOUND);
     assert_eq!(o.code(), 0, "{}", o.err);
     assert_eq!(events(&whole_lines()), ["run", "exit"]);
@@ -510,11 +516,47 @@ fn a_cpu_limit_the_caller_nearly_used_up_cannot_kill_escapes_and_the_command_get
 }
 
 #[test]
+fn escapes_runs_without_the_callers_timers_and_file_size_limit_and_the_command_gets_them_back() {
+    // The attack above needs escapes to spend CPU after its start, which it now hardly does;
+    // this checks the normalisation itself: escapes' own limits, read from /proc while it waits,
+    // and the command's.
+    let f = Fixture::new();
+    clear_markers();
+    let script = format!("cat /proc/self/limits; : > {STARTED}; exec sleep 1");
+    let argv = ["sh", "-c", script.as_str()];
+    let mut c = grant_cmd(&f, &token_for(&f, &argv), &argv);
+    let inf = libc::RLIM_INFINITY;
+    for (res, soft) in [(libc::RLIMIT_CPU, 5), (libc::RLIMIT_RTTIME, 300_000), (libc::RLIMIT_FSIZE, 1 << 20), (libc::RLIMIT_STACK, 64 << 10)] {
+        limit(&mut c, res, soft, inf);
+    }
+    let out_p = scratch("limits");
+    c.stdout(fs::File::create(&out_p).unwrap()).stderr(Stdio::null());
+    let mut child = c.spawn().unwrap();
+    await_file(STARTED, &mut child);
+    let own = fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+    let st = wait_bounded(&mut child, BOUND);
+    let theirs = fs::read_to_string(&out_p).unwrap_or_default();
+    let _ = fs::remove_file(&out_p);
+    assert_eq!(st.code(), Some(0));
+    assert_eq!(events(&whole_lines()), ["run", "exit"]);
+    for (row, mine, callers) in [
+        ("Max cpu time", ("unlimited", "unlimited"), ("5", "unlimited")),
+        ("Max realtime timeout", ("unlimited", "unlimited"), ("300000", "unlimited")),
+        ("Max file size", ("unlimited", "unlimited"), ("1048576", "unlimited")),
+        ("Max stack size", ("8388608", "unlimited"), ("65536", "unlimited")),
+    ] {
+        assert_eq!(limit_row(&own, row), mine, "escapes' own {row}");
+        assert_eq!(limit_row(&theirs, row), callers, "the command's {row}");
+    }
+}
+
+#[test]
 fn a_realtime_timeout_the_caller_nearly_used_up_cannot_kill_escapes() {
     // RLIMIT_RTTIME counts the CPU a SCHED_FIFO/RR task uses without sleeping, across exec. A
     // caller may run SCHED_FIFO where the admin grants realtime priority (RLIMIT_RTPRIO, as for
-    // audio); here root sets the policy, then becomes the test user, sets 150 ms (hard:
-    // unlimited) and burns 100 ms of it without sleeping before it execs escapes.
+    // audio); here root sets the policy, then becomes the test user, sets 300 ms (hard:
+    // unlimited) and burns 100 ms of it without sleeping before it execs escapes. (The old
+    // escapes then spent over a second in its environment filter, never sleeping.)
     let f = Fixture::new();
     let argv = ["cat", "/proc/self/limits"];
     let mut c = Command::new(&f.bin);
@@ -525,7 +567,7 @@ fn a_realtime_timeout_the_caller_nearly_used_up_cannot_kill_escapes() {
     unsafe {
         c.pre_exec(move || {
             let p = libc::sched_param { sched_priority: 1 };
-            let rl = libc::rlimit { rlim_cur: 150_000, rlim_max: libc::RLIM_INFINITY };
+            let rl = libc::rlimit { rlim_cur: 300_000, rlim_max: libc::RLIM_INFINITY };
             if libc::sched_setscheduler(0, libc::SCHED_FIFO, &p) != 0
                 || libc::setgroups(0, std::ptr::null()) != 0
                 || libc::setresgid(gid, gid, gid) != 0
@@ -544,7 +586,7 @@ fn a_realtime_timeout_the_caller_nearly_used_up_cannot_kill_escapes() {
     let o = spawn_bounded(&mut c, BOUND);
     assert_eq!(o.code(), 0, "{}", o.err);
     assert_eq!(events(&whole_lines()), ["run", "exit"]);
-    assert_eq!(limit_row(&o.out, "Max realtime timeout"), ("150000", "unlimited"), "{}", o.out);
+    assert_eq!(limit_row(&o.out, "Max realtime timeout"), ("300000", "unlimited"), "{}", o.out);
 }
 
 /// Runs the marker command with the caller's limit `res` at (soft, hard) and checks the verdict:
