@@ -2,7 +2,7 @@
 //!
 //! `run` reads top to bottom as the security argument: harden, parse, load config, open the
 //! audit log, read and verify the grant, record, execute. Every failure goes through `refuse`,
-//! which writes one stderr line and one audit line and picks the exit code.
+//! which writes one audit line and then one stderr line, and picks the exit code.
 
 // std's runtime start-up (stack guard probing via /proc, fd sanitising, SIGPIPE) is skipped:
 // `process::harden` does what we need, with fewer syscalls and no dependency on /proc.
@@ -346,11 +346,12 @@ fn check(run: &cli::Run, cfg: &Config, log: &audit::Log, rec: &mut Record) -> i3
         Some((_, code)) => rec.str("result", "would_refuse").str("error", code),
     };
     // The record first: a stdout nobody reads must not keep it from the log.
-    if let Err(e) = log.append(rec) {
+    let recorded = log.append(rec);
+    let _ = sys::write_stdout(r.out.as_bytes());
+    if let Err(e) = recorded {
         report(&fail(EXIT_ERROR, "audit", e.to_string()));
         return EXIT_ERROR;
     }
-    let _ = sys::write_stdout(r.out.as_bytes());
     r.first_failure.map_or(0, |(exit, _)| exit)
 }
 

@@ -261,10 +261,15 @@ fn read_to_end(fd: libc::c_int, cap: usize, size: Option<usize>) -> Result<Vec<u
     read_to_end_by(fd, cap, size, None)
 }
 
-/// [`read_to_end`]; with a `deadline` (monotonic ms), an EINTR after it ends the read.
+/// [`read_to_end`]; with a `deadline` (monotonic ms), the read ends with ETIMEDOUT once it has
+/// passed, whether a read was interrupted or a trickle of bytes keeps coming.
 fn read_to_end_by(fd: libc::c_int, cap: usize, size: Option<usize>, deadline: Option<u64>) -> Result<Vec<u8>, ReadError> {
     let mut out = Vec::with_capacity(size.map_or(0, |s| s + 1));
+    let late = || deadline.is_some_and(|d| monotonic_ms() >= d);
     loop {
+        if late() {
+            return Err(ReadError::Io(Errno(libc::ETIMEDOUT)));
+        }
         // Never more than cap+1 in all: one byte past the cap is enough to refuse.
         let room = cap.saturating_add(1).saturating_sub(out.len());
         let ask = match size {
@@ -273,9 +278,6 @@ fn read_to_end_by(fd: libc::c_int, cap: usize, size: Option<usize>, deadline: Op
         }
         .min(room);
         match read_into(fd, &mut out, ask) {
-            Err(e) if e.0 == libc::EINTR && deadline.is_some_and(|d| monotonic_ms() >= d) => {
-                return Err(ReadError::Io(Errno(libc::ETIMEDOUT)))
-            }
             Err(e) if e.0 == libc::EINTR => continue,
             Err(e) => return Err(ReadError::Io(e)),
             Ok(0) => return Ok(out),
@@ -327,11 +329,15 @@ pub fn write_all_within(fd: libc::c_int, data: &[u8], ms: u64) -> Result<(), Err
     within(ms, |deadline| {
         let mut rest = data;
         while !rest.is_empty() {
+            // Checked before every call, so a reader that drains a byte at a time cannot keep
+            // us past the deadline either.
+            if monotonic_ms() >= deadline {
+                return Err(Errno(libc::ETIMEDOUT));
+            }
             match write_raw(fd, rest) {
                 Ok(0) => return Err(Errno(libc::EIO)),
                 Ok(n) => rest = rest.get(n..).unwrap_or(&[]),
-                Err(e) if e.0 == libc::EINTR && monotonic_ms() < deadline => {}
-                Err(e) if e.0 == libc::EINTR => return Err(Errno(libc::ETIMEDOUT)),
+                Err(e) if e.0 == libc::EINTR => {}
                 Err(e) => return Err(e),
             }
         }
@@ -1230,6 +1236,38 @@ mod tests {
     fn closed_standard_descriptors_are_seen_in_one_poll() {
         // The test harness has 0-2 open.
         assert_eq!(closed_std_fds(), [false, false, false]);
+    }
+
+    #[test]
+    fn a_write_to_a_pipe_nobody_drains_gives_up_at_its_bound_and_puts_sigalrm_back() {
+        // In a child: SIGALRM is process-directed, and the harness has other threads.
+        match fork().unwrap() {
+            Forked::Child => {
+                let (_r, w) = pipe_cloexec().unwrap();
+                let flags = fill_pipe(&w);
+                let start = monotonic_ms();
+                let timed_out = write_all_within(w.raw(), b"x", 200) == Err(Errno(libc::ETIMEDOUT));
+                let took = monotonic_ms() - start;
+                // SAFETY (test): a zeroed sigaction is a valid out-parameter; query only.
+                let mut now: libc::sigaction = unsafe { core::mem::zeroed() };
+                // SAFETY (test): query SIGALRM's action.
+                unsafe { libc::sigaction(libc::SIGALRM, core::ptr::null(), &mut now) };
+                let restored = now.sa_sigaction == libc::SIG_DFL;
+                exit_now(if flags && timed_out && (200..1000).contains(&took) && restored { 0 } else { 1 })
+            }
+            Forked::Parent(pid) => assert_eq!(exit_code_of(waitpid(pid).unwrap()), 0),
+        }
+    }
+
+    /// Fills a pipe through its write end without leaving it non-blocking; true when it worked.
+    fn fill_pipe(w: &Fd) -> bool {
+        // SAFETY (test): fcntl and write on a pipe this test owns.
+        unsafe {
+            let fl = libc::fcntl(w.raw(), libc::F_GETFL);
+            libc::fcntl(w.raw(), libc::F_SETFL, fl | libc::O_NONBLOCK);
+            while libc::write(w.raw(), [0u8; 4096].as_ptr().cast(), 4096) > 0 {}
+            libc::fcntl(w.raw(), libc::F_SETFL, fl) == 0
+        }
     }
 
     #[test]
