@@ -32,6 +32,7 @@ pub fn caller() -> Caller {
 /// - SIGPENDING only caps queued siginfo: standard signals are still delivered (the kernel
 ///   synthesises the info; a_zero_pending_signal_limit_still_forwards_and_records), and the
 ///   kernel's own SIGALRM/SIGCHLD are not counted.
+///
 /// CORE is lowered (soft 0) instead, in [`harden`].
 const LIMITS: [(sys::Resource, &str, u64, u64); 7] = [
     // The soft limit is SIGXCPU and the hard one SIGKILL, at a CPU time the caller can use up
