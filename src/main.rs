@@ -15,7 +15,7 @@ use escapes::config::{self, Config};
 use escapes::verify::{self, GrantType};
 use escapes::jacket::{self, Kind, Verdict};
 use escapes::{env, exec, grant, jwt, keys, process, sys, trusted_file, users};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStringExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// `--json-errors`: set once at start, read wherever a refusal is reported.
@@ -75,7 +75,7 @@ fn run() -> i32 {
             let _ = sys::write_all(1, v.as_bytes());
             return 0;
         }
-        Ok(Request::VerifyLog(ref path)) => return verify_log(path),
+        Ok(Request::VerifyLog(ref v)) => return verify_log(v),
         Ok(Request::CheckConfig { ref config }) => return check_config(config.as_deref()),
         _ => {}
     }
@@ -102,7 +102,7 @@ fn run() -> i32 {
         Ok(c) => c,
         Err(f) => return refuse_unlogged(&mut rec, f),
     };
-    let log = match audit::Log::open(&cfg.audit_log) {
+    let log = match audit::Log::open_with(&cfg.audit_log, cfg.syslog) {
         Ok(l) => l,
         Err(e) => {
             report(&fail(EXIT_ERROR, "audit", format!("{e}; refusing to run anything")));
@@ -126,46 +126,18 @@ fn run() -> i32 {
     }
 }
 
-/// `--verify-log FILE`: first gives up root for good (any user may run it on a file they can
-/// read), then walks the hash chain and names the first broken line. 0 intact, 5 broken.
-fn verify_log(path: &[u8]) -> i32 {
+/// `--verify-log FILE [FILE...] [--anchors EXPORT]`: first gives up root for good (any user may
+/// run it on files they can read), then walks the hash chain across the files and names the
+/// first broken line; with `--anchors`, compares each line with the system logger's copy
+/// (`escapes::verify_log`). 0 intact, 5 broken or disagreeing.
+fn verify_log(v: &cli::VerifyLog) -> i32 {
     let caller = process::caller();
     let (uid, gid) = (caller.uid, caller.gid);
     if sys::set_all_gids(gid).and_then(|_| sys::set_all_uids(uid)).is_err() {
         sys::write_stderr(b"escapes: cannot drop privileges\n");
         return EXIT_ERROR;
     }
-    let file = match std::fs::File::open(std::ffi::OsStr::from_bytes(path)) {
-        Ok(f) => f,
-        Err(e) => {
-            sys::write_stderr(format!("escapes: cannot open {}: {e}\n", String::from_utf8_lossy(path)).as_bytes());
-            return EXIT_ERROR;
-        }
-    };
-    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
-    let mut chain = audit::Chain::default();
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        match std::io::BufRead::read_until(&mut reader, b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => {
-                sys::write_stderr(format!("escapes: read error: {e}\n").as_bytes());
-                return EXIT_ERROR;
-            }
-        }
-        let complete = line.last() == Some(&b'\n');
-        let body = line.strip_suffix(b"\n").unwrap_or(&line);
-        let verdict = if complete { chain.feed(body) } else { Err(audit::Broken::Unterminated) };
-        if let Err(e) = verdict {
-            let n = if complete { chain.lines } else { chain.lines + 1 };
-            sys::write_stderr(format!("escapes: audit log broken at line {n}: {e}\n").as_bytes());
-            return EXIT_REFUSED;
-        }
-    }
-    let _ = sys::write_all(1, format!("audit log intact: {} lines chained\n", chain.lines).as_bytes());
-    0
+    escapes::verify_log::run(&v.files, v.anchors.as_deref())
 }
 
 /// `--check-config` (root only): the config and every file it names, each problem on its own
@@ -620,9 +592,13 @@ fn execute(
             return refuse(log, rec, fail(e.exit_code(), "program_changed", e.to_string()));
         }
         // Nothing runs unless the log durably holds the record that it is about to.
-        if let Err(e) = log.append(rec) {
-            report(&fail(EXIT_ERROR, "audit", format!("{e}; not running the command")));
-            return EXIT_ERROR;
+        match log.append_before_run(rec) {
+            Ok(()) => {}
+            Err(e @ audit::Error::Syslog(_)) => return refuse(log, rec, syslog_refusal(&e)),
+            Err(e) => {
+                report(&fail(EXIT_ERROR, "audit", format!("{e}; not running the command")));
+                return EXIT_ERROR;
+            }
         }
         exec::run(&launch)
     } else {
@@ -636,8 +612,14 @@ fn execute(
                 let _ = log.append(rec);
                 return false;
             }
-            match log.append(rec) {
+            match log.append_before_run(rec) {
                 Ok(()) => true,
+                Err(e @ audit::Error::Syslog(_)) => {
+                    let f = syslog_refusal(&e);
+                    describe(rec, &f);
+                    let _ = log.append(rec);
+                    false
+                }
                 Err(e) => {
                     report(&fail(EXIT_ERROR, "audit", format!("{e}; not running the command")));
                     false
@@ -677,6 +659,12 @@ fn execute(
         report(&fail(code, "audit", format!("{e} (the command has already run)")));
     }
     code
+}
+
+/// `[audit] syslog_required = true` and the system logger did not take the run record: nothing
+/// runs (issue 15).
+fn syslog_refusal(e: &audit::Error) -> Failure {
+    fail(EXIT_ERROR, "syslog_unavailable", format!("{e}; not running the command"))
 }
 
 /// The verified grant facts a helper can check, as `ESCAPES_*` variables (absent ones omitted),
