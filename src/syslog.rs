@@ -309,7 +309,7 @@ impl core::fmt::Display for Failure {
         match self {
             Failure::Unreachable(why) => write!(f, "system logger unreachable: {why}"),
             Failure::TimedOut(path) => write!(f, "system logger at {path} took nothing within {SEND_WAIT_MS} ms"),
-            Failure::Send(path, e) => write!(f, "system logger at {path}: cannot send: {e}"),
+            Failure::Send(path, e) => write!(f, "system logger at {path}: cannot send: {}", why(*e)),
             Failure::GaveUp => write!(f, "the system logger failed earlier in this run"),
         }
     }
@@ -379,7 +379,7 @@ impl Copy {
         if matches!(result, Err(Failure::Send(_, Errno(libc::ECONNREFUSED | libc::ENOTCONN)))) {
             // The logger restarted since we connected: once more on a fresh socket.
             result = sys::unix_datagram_connect(path.as_bytes())
-                .map_err(|e| Failure::Unreachable(format!("{path}: {e}")))
+                .map_err(|e| Failure::Unreachable(format!("{path}: {}", why(e))))
                 .and_then(|fresh| {
                     let r = send_bounded(&fresh, &datagram, path);
                     *state = State::Connected { fd: fresh, path, journal };
@@ -387,12 +387,21 @@ impl Copy {
                 });
         }
         if let Err(f) = &result {
-            *state = State::Down(match f {
-                Failure::TimedOut(_) => f.clone(),
-                other => other.clone(),
-            });
+            *state = State::Down(f.clone());
         }
         result
+    }
+}
+
+/// Errno words for what a connect or send to a logger's socket can meet.
+fn why(e: Errno) -> String {
+    match e.0 {
+        libc::ECONNREFUSED => "connection refused (nobody is listening)".into(),
+        libc::ENOENT => "no such socket".into(),
+        libc::EACCES | libc::EPERM => "permission denied".into(),
+        libc::EMSGSIZE => "message too long".into(),
+        libc::ENOBUFS => "no buffer space".into(),
+        _ => e.to_string(),
     }
 }
 
@@ -426,7 +435,7 @@ fn connect(mode: Mode) -> Result<(Fd, &'static str, bool), Failure> {
     let mut last = Failure::Unreachable("no socket".into());
     for &(path, journal) in candidates {
         match checked_socket(path).and_then(|target| {
-            sys::unix_datagram_connect(target.as_bytes()).map_err(|e| Failure::Unreachable(format!("{path}: {e}")))
+            sys::unix_datagram_connect(target.as_bytes()).map_err(|e| Failure::Unreachable(format!("{path}: {}", why(e))))
         }) {
             Ok(fd) => return Ok((fd, path, journal)),
             Err(f) => last = f,
@@ -446,7 +455,7 @@ fn checked_socket(path: &'static str) -> Result<String, Failure> {
     for hop in 0..2 {
         let (dir, name) = trusted_file::open_parent(&at).map_err(|e| unreachable(e.to_string()))?;
         let cname = CString::new(name.as_bytes()).map_err(|_| unreachable("bad name".into()))?;
-        let st = sys::fstatat_nofollow(dir, &cname).map_err(|e| unreachable(e.to_string()))?;
+        let st = sys::fstatat_nofollow(dir, &cname).map_err(|e| unreachable(why(e)))?;
         if st.uid != 0 {
             return Err(unreachable(format!("owned by uid {}, not root", st.uid)));
         }
@@ -457,7 +466,7 @@ fn checked_socket(path: &'static str) -> Result<String, Failure> {
             return Err(unreachable("not a socket".into()));
         }
         let link = sys::openat(Some(dir), &cname, sys::O_PATH | sys::O_NOFOLLOW, 0).and_then(|fd| sys::readlink_fd(&fd));
-        let target = link.map_err(|e| unreachable(e.to_string()))?;
+        let target = link.map_err(|e| unreachable(why(e)))?;
         at = String::from_utf8(target).map_err(|_| unreachable("link target is not UTF-8".into()))?;
     }
     Err(unreachable("not a socket".into()))
