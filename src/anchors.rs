@@ -223,11 +223,26 @@ fn syslog_anchor(line: &[u8], at: usize) -> Option<Anchor> {
 }
 
 /// Our SD element `[escapes@32473 name="value" ...]` on the line: its parameters (values
-/// unescaped: `\"`, `\\`, `\]`) and the offset just past it. A malformed element is not ours.
+/// unescaped: `\"`, `\\`, `\]`) and the offset just past it. The first well-formed one that
+/// carries a `line_hash` wins (what a header field or the record's text may look like cannot
+/// displace the element escapes wrote); a malformed one is not ours.
 fn find_element(line: &[u8]) -> Option<(Vec<(String, String)>, usize)> {
     let open = format!("[{SD_ID}");
-    let start = line.windows(open.len()).position(|w| w == open.as_bytes())?;
-    let mut i = start + open.len();
+    let mut from = 0;
+    while let Some(start) = line.get(from..)?.windows(open.len()).position(|w| w == open.as_bytes()) {
+        let start = from + start;
+        if let Some((params, end)) = element_at(line, start + open.len()) {
+            if params.iter().any(|(n, _)| n == "line_hash") {
+                return Some((params, end));
+            }
+        }
+        from = start + 1;
+    }
+    None
+}
+
+/// The parameters of an element whose SD-ID ends just before `i`.
+fn element_at(line: &[u8], mut i: usize) -> Option<(Vec<(String, String)>, usize)> {
     let mut params = Vec::new();
     loop {
         match line.get(i)? {

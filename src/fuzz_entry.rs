@@ -133,3 +133,38 @@ pub fn proc_status(data: &[u8]) {
         assert_eq!(crate::proc_status::sig_ignored(line.as_bytes()), Ok(mask));
     }
 }
+
+/// A journal export (`--anchors`): every anchor it yields is a well-formed chain hash, and the
+/// comparison over any local lines never panics.
+pub fn journal_export(data: &[u8]) {
+    if let Ok(anchors) = crate::anchors::journal_export(data) {
+        check_anchors(data, anchors);
+    }
+}
+
+/// A syslog file (`--anchors`): likewise; also the system-log encoders over the same bytes
+/// taken as an audit line, whose copies must read back with that line's hash.
+pub fn syslog_file(data: &[u8]) {
+    check_anchors(data, crate::anchors::syslog_file(data));
+    let line = data.split(|&b| b == b'\n').next().unwrap_or_default();
+    let datagram = crate::syslog::syslog_datagram(line);
+    assert!(datagram.len() <= crate::syslog::MAX_TEXT + 1024);
+    let back = crate::anchors::syslog_file(&datagram);
+    assert_eq!(back.first().map(|a| a.hash.clone()), Some(crate::syslog::line_hash(line)));
+    let _ = crate::syslog::journal_datagram(line, false);
+}
+
+fn check_anchors(data: &[u8], anchors: Vec<crate::anchors::Anchor>) {
+    for a in &anchors {
+        assert!(crate::syslog::is_chain_hash(a.hash.as_bytes()));
+        assert!(a.prev.as_deref().is_none_or(|p| crate::syslog::is_chain_hash(p.as_bytes())));
+    }
+    let mut c = crate::anchors::Compare::new(anchors);
+    for (i, line) in data.split(|&b| b == b'\n').take(64).enumerate() {
+        let at = crate::anchors::Place { file: 0, line: i + 1 };
+        if c.feed(at, &crate::syslog::line_hash(line), &crate::syslog::line_hash(data), None).is_err() {
+            return;
+        }
+    }
+    let _ = c.finish();
+}
