@@ -92,7 +92,10 @@ while True: s.recv(1 << 17)' &
     die "the test logger did not bind /dev/log"
 }
 stop_logger() {
-    [ -n "$logger_pid" ] && kill "$logger_pid" 2>/dev/null && wait "$logger_pid" 2>/dev/null
+    if [ -n "$logger_pid" ]; then
+        kill "$logger_pid" 2>/dev/null || true
+        wait "$logger_pid" 2>/dev/null || true
+    fi
     logger_pid=
     rm -f /dev/log
     [ -e /dev/log.escapes-audit-saved ] || [ -L /dev/log.escapes-audit-saved ] && mv /dev/log.escapes-audit-saved /dev/log
@@ -170,6 +173,8 @@ all_scenarios() {
     cp "$AUDIT_LOG" "$work/audit$suffix.copy"
     chown "$USER_NAME:" "$work/audit$suffix.copy"
     scenario verify-log 0 /dev/null --verify-log "$work/audit$suffix.copy"
+    # The same copy as a syslog file it is compared with (every line carries its JSON record).
+    scenario verify-log-anchors 0 /dev/null --verify-log "$work/audit$suffix.copy" --anchors "$work/audit$suffix.copy"
 
     AS_USER=root scenario check-config 0 /dev/null --check-config
 

@@ -25,7 +25,7 @@
 
 use crate::json;
 use crate::syslog::{is_chain_hash, line_hash, SD_ID};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The genesis link: every log's first line chains to it, so it says nothing about which log
 /// an entry belongs to.
@@ -315,8 +315,8 @@ pub struct Summary {
 /// The export, indexed by hash and by predecessor.
 pub struct Compare {
     anchors: Vec<Anchor>,
-    hashes: HashSet<String>,
-    successors: HashMap<String, Vec<usize>>,
+    hashes: BTreeSet<String>,
+    successors: BTreeMap<String, Vec<usize>>,
     seen_anchored: bool,
     pending: Option<(Place, usize)>,
     last: Option<(Place, String)>,
@@ -325,8 +325,8 @@ pub struct Compare {
 
 impl Compare {
     pub fn new(anchors: Vec<Anchor>) -> Compare {
-        let mut hashes = HashSet::new();
-        let mut successors: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut hashes = BTreeSet::new();
+        let mut successors: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, a) in anchors.iter().enumerate() {
             hashes.insert(a.hash.clone());
             if let Some(p) = &a.prev {

@@ -175,6 +175,13 @@ fn check_config(path: Option<&[u8]>) -> i32 {
         Ok(false) => r.pass("audit_log", format!("{} (created on first use)", cfg.audit_log)),
         Err(e) => r.fail("audit_log", fail(EXIT_ERROR, "audit", e.to_string())),
     }
+    // The system-log copy (issue 15): unreachable stops runs only with syslog_required.
+    match escapes::syslog::Copy::new(cfg.syslog).describe() {
+        Ok(None) => r.pass("syslog", "off ([audit] syslog = \"off\")"),
+        Ok(Some(to)) => r.pass("syslog", to),
+        Err(e) if cfg.syslog.required => r.fail("syslog", fail(EXIT_ERROR, "syslog_unavailable", format!("{e}; with syslog_required = true nothing would run"))),
+        Err(e) => r.pass("syslog", format!("{e} (runs go on; each record says its copy failed)")),
+    }
     if let Some(ca) = &cfg.ca_bundle {
         match trusted_file::read(ca, 1 << 20) {
             Ok(_) => r.pass("ca_bundle", ca),

@@ -359,6 +359,20 @@ impl Copy {
         }
     }
 
+    /// For `--check-config`: where the copy goes, connecting as a run would (nothing is sent);
+    /// `Ok(None)` when it is off.
+    pub fn describe(&self) -> Result<Option<String>, Failure> {
+        if !self.enabled() {
+            return Ok(None);
+        }
+        self.ready()?;
+        match &*self.state.borrow() {
+            State::Connected { path, journal: true, .. } => Ok(Some(format!("{path} (journald native protocol)"))),
+            State::Connected { path, .. } => Ok(Some(format!("{path} (RFC 5424, facility authpriv)"))),
+            _ => Err(Failure::GaveUp),
+        }
+    }
+
     /// Sends the copy of `line` (as written, without its newline), waiting at most
     /// SEND_WAIT_MS for room. A failure is kept: the rest of the run sends nothing.
     pub fn send(&self, line: &[u8]) -> Result<(), Failure> {

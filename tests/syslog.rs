@@ -310,6 +310,32 @@ fn the_default_imuxsock_parser_keeps_the_hashes_in_the_message() {
     assert_eq!(code(&f.run(&["--verify-log", &forged, "--anchors", &export])), 5);
 }
 
+#[test]
+fn check_config_says_where_the_copy_goes_and_fails_only_when_it_is_required() {
+    let f = Fixture::new();
+    let check = || {
+        let o = Command::new(&f.bin).arg("--check-config").env_clear().current_dir("/").output().unwrap();
+        (code(&o), stdout(&o))
+    };
+    f.write_config(&config_with("syslog = \"syslog\"\nsyslog_required = true"));
+    {
+        let _rsyslogd = Rsyslogd::start(false);
+        let (rc, out) = check();
+        assert_eq!(rc, 0, "{out}");
+        assert!(out.contains("pass  syslog       /dev/log (RFC 5424, facility authpriv)"), "{out}");
+    }
+    let _aside = Aside::new(DEV_LOG);
+    let (rc, out) = check();
+    assert_eq!(rc, 1, "{out}");
+    assert!(out.contains("FAIL  syslog       system logger unreachable: /dev/log: no such socket"), "{out}");
+    f.write_config(&config_with("syslog = \"syslog\""));
+    let (rc, out) = check();
+    assert_eq!(rc, 0, "{out}");
+    assert!(out.contains("pass  syslog       system logger unreachable") && out.contains("runs go on"), "{out}");
+    f.write_config(&config_with("syslog = \"off\""));
+    assert!(check().1.contains("pass  syslog       off"));
+}
+
 // --- a logger that is gone or stuck -----------------------------------------------------------
 
 #[test]
