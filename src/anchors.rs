@@ -526,6 +526,17 @@ mod tests {
     }
 
     #[test]
+    fn a_line_missing_between_confirmed_lines_is_found() {
+        // A copy that keeps only the explicit line hashes (no prev_hash): nothing pins line 3.
+        let lines = log(4, "web-1");
+        let mut export = String::new();
+        for l in [&lines[0], &lines[1], &lines[3]] {
+            export.push_str(&format!("x escapes: [escapes@32473 line_hash=\"{}\"] cut\n", line_hash(l.as_bytes())));
+        }
+        assert_eq!(compare(&lines, syslog_file(export.as_bytes())), Err(Finding::Missing { at: Place { file: 0, line: 3 } }));
+    }
+
+    #[test]
     fn a_cut_off_tail_is_found_unless_a_newer_file_follows() {
         let lines = log(5, "web-1");
         let export = syslog_file(&rsyslog_5424(&lines));
