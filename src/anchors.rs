@@ -27,8 +27,8 @@ use crate::json;
 use crate::syslog::{is_chain_hash, line_hash, SD_ID};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The genesis link: every log's first line chains to it, so it says nothing about which log
-/// an entry belongs to.
+/// The genesis link: every log's first line chains to it (another host's, this host's before
+/// its log was started afresh), so a record after it says nothing about our first line.
 const GENESIS: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 
 /// One record's copy, as the collector holds it.
@@ -340,20 +340,16 @@ impl Compare {
         self.anchors.len()
     }
 
-    /// The export's records after `prev` (for the genesis link, only those of `host`).
-    fn after<'a>(&'a self, prev: &str, host: Option<&'a str>) -> impl Iterator<Item = &'a Anchor> + 'a {
-        let genesis = prev == GENESIS;
-        self.successors
-            .get(prev)
-            .into_iter()
-            .flatten()
-            .filter_map(|&i| self.anchors.get(i))
-            .filter(move |a| !genesis || (a.host.is_some() && a.host.as_deref() == host))
+    /// The export's records after `prev` (none for the genesis link: a forged first line is
+    /// still caught, since nothing after it can then be confirmed).
+    fn after<'a>(&'a self, prev: &str) -> impl Iterator<Item = &'a Anchor> + 'a {
+        let list = if prev == GENESIS { None } else { self.successors.get(prev) };
+        list.into_iter().flatten().filter_map(|&i| self.anchors.get(i))
     }
 
-    /// The next local line: its hash, the hash it chains to, its host.
-    pub fn feed(&mut self, at: Place, hash: &str, prev: &str, host: Option<&str>) -> Result<(), Finding> {
-        if let Some(other) = self.after(prev, host).find(|a| a.hash != hash) {
+    /// The next local line: its hash and the hash it chains to.
+    pub fn feed(&mut self, at: Place, hash: &str, prev: &str) -> Result<(), Finding> {
+        if let Some(other) = self.after(prev).find(|a| a.hash != hash) {
             return Err(Finding::Contradicted { at, ours: hash.to_string(), theirs: other.hash.clone(), export_at: other.at });
         }
         let anchored = self.hashes.contains(hash) || self.successors.contains_key(hash);
@@ -377,7 +373,7 @@ impl Compare {
     /// After the last local line.
     pub fn finish(mut self) -> Result<Summary, Finding> {
         if let Some((last, hash)) = &self.last {
-            let next: Vec<&Anchor> = self.after(hash, None).collect();
+            let next: Vec<&Anchor> = self.after(hash).collect();
             if let Some(cut) = next.iter().find(|a| !a.starts_file) {
                 return Err(Finding::Truncated { last: *last, theirs: cut.hash.clone(), export_at: cut.at });
             }
@@ -441,8 +437,7 @@ mod tests {
         for (i, l) in local.iter().enumerate() {
             let v = json::parse(l.as_bytes()).unwrap();
             let prev = v.get("prev_hash").and_then(json::Value::as_str).unwrap().to_string();
-            let host = v.get("host").and_then(json::Value::as_str).map(str::to_string);
-            c.feed(Place { file: 0, line: i + 1 }, &line_hash(l.as_bytes()), &prev, host.as_deref())?;
+            c.feed(Place { file: 0, line: i + 1 }, &line_hash(l.as_bytes()), &prev)?;
         }
         c.finish()
     }
@@ -572,13 +567,16 @@ mod tests {
     }
 
     #[test]
-    fn other_hosts_first_records_do_not_contradict_ours() {
+    fn other_logs_first_records_do_not_contradict_ours_but_a_forged_first_line_is_caught() {
         let ours = log(3, "web-1");
         let theirs = log(3, "web-2");
         let mut export = rsyslog_5424(&theirs);
         export.extend_from_slice(&rsyslog_5424(&ours));
         assert_eq!(compare(&ours, syslog_file(&export)).unwrap().anchored, 3);
         assert_eq!(compare(&ours, syslog_file(&rsyslog_5424(&theirs))), Err(Finding::NothingAnchored));
+        let mut forged = ours.clone();
+        rechain_from(&mut forged, 0);
+        assert_eq!(compare(&forged, syslog_file(&export)), Err(Finding::NothingAnchored));
     }
 
     #[test]

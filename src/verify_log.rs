@@ -73,8 +73,7 @@ pub fn run(files: &[Vec<u8>], anchors: Option<&[u8]>) -> i32 {
                 return EXIT_BROKEN;
             }
             if let Some(c) = compare.as_mut() {
-                let (prev, host) = link_and_host(body);
-                if let Err(finding) = c.feed(at, &line_hash(body), &prev, host.as_deref()) {
+                if let Err(finding) = c.feed(at, &line_hash(body), &link_of(body)) {
                     return disagree(&finding, &place);
                 }
             }
@@ -129,11 +128,10 @@ fn read_export(path: &[u8]) -> Result<Compare, String> {
     Ok(Compare::new(found))
 }
 
-/// A chained line's `prev_hash` (the chain check has just accepted it) and `host`.
-fn link_and_host(line: &[u8]) -> (String, Option<String>) {
+/// A chained line's `prev_hash` (the chain check has just accepted it).
+fn link_of(line: &[u8]) -> String {
     let v = json::parse(line).unwrap_or(json::Value::Null);
-    let get = |k: &str| v.get(k).and_then(json::Value::as_str).map(str::to_string);
-    (get(audit::CHAIN_FIELD).unwrap_or_default(), get("host"))
+    v.get(audit::CHAIN_FIELD).and_then(json::Value::as_str).unwrap_or_default().to_string()
 }
 
 fn disagree(finding: &Finding, place: &dyn Fn(Place) -> String) -> i32 {
