@@ -369,8 +369,8 @@ fn a_logger_that_never_reads_does_not_hang_escapes() {
     let o = run_true(&f);
     let took = start.elapsed();
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    // One bound (200 ms) for the run record, none for the exit record.
-    assert!(took < Duration::from_millis(1500), "{took:?}");
+    // One bound (200 ms) for the run record, none for the exit record; a hang would never end.
+    assert!(took < Duration::from_secs(3), "{took:?}");
     let lines = f.audit();
     assert!(lines[0].get("syslog_error").is_none(), "sent before anything was known: {}", lines[0]);
     let note = lines[1]["syslog_error"].as_str().unwrap();
@@ -402,7 +402,7 @@ fn a_stuck_logger_with_syslog_required_means_nothing_runs() {
     let t = f.token(&f.claims(&["touch", &marker]));
     let start = Instant::now();
     let o = f.run_grant(&t, &["touch", &marker]);
-    assert!(start.elapsed() < Duration::from_millis(1500));
+    assert!(start.elapsed() < Duration::from_secs(3));
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
     assert!(stderr(&o).contains("took nothing within 200 ms"), "{}", stderr(&o));
