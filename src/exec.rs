@@ -5,6 +5,7 @@ use crate::policy::env::SAFE_PATH;
 use crate::process::Inherited;
 use crate::policy::account::Identity;
 use crate::sys::{self, Errno, Fd, Stat};
+use opwire::exit::Exit;
 use std::ffi::CString;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,13 +28,13 @@ pub enum Error {
 impl Error {
     /// 127 not found (or not given in a usable form), 126 found but not runnable, 1 for
     /// failures of ours.
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit(&self) -> Exit {
         match self {
-            Error::NotFound(_) | Error::RelativePath(_) | Error::NotCanonical(_) => 127,
-            Error::Child { stage: Stage::Exec, errno } if errno.0 == libc::ENOENT => 127,
-            Error::NotExecutable(_) | Error::Child { stage: Stage::Exec, .. } => 126,
-            Error::JacketGone => 77,
-            _ => 1,
+            Error::NotFound(_) | Error::RelativePath(_) | Error::NotCanonical(_) => Exit::NotFound,
+            Error::Child { stage: Stage::Exec, errno } if errno.0 == libc::ENOENT => Exit::NotFound,
+            Error::NotExecutable(_) | Error::Child { stage: Stage::Exec, .. } => Exit::NotExecutable,
+            Error::JacketGone => Exit::Helper(opwire::exit::EX_NOPERM),
+            _ => Exit::Error,
         }
     }
 }

@@ -56,6 +56,7 @@ use crate::sys::{self, Errno, Fd};
 use crate::policy::env;
 use crate::root::trusted_file;
 use reply::{Edit, Reply};
+use opwire::exit::{Exit, EX_NOPERM, EX_PROTOCOL, EX_TEMPFAIL, EX_UNAVAILABLE};
 use std::ffi::CString;
 
 /// Most bytes of the release message (the final environment) the held command accepts.
@@ -120,17 +121,18 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// The exit code escapes ends with when this verdict refuses (see the module comment).
-    pub fn exit_code(&self) -> i32 {
+    /// The exit status escapes ends with when this verdict refuses (see the module comment);
+    /// never 0, so an `Allow` asked anyway reads as a denial.
+    pub fn exit(&self) -> Exit {
         match self {
-            Verdict::Allow => 0,
-            Verdict::Deny(n) => i32::from(*n),
-            Verdict::Exited(n) => *n,
-            Verdict::Protocol(_) => 76,
-            Verdict::Timeout(_) => 75,
-            Verdict::ExecFailed(_) => 69,
-            Verdict::Killed(_) | Verdict::Gone => 77,
-            Verdict::Untrusted(_) | Verdict::Internal(_) => 1,
+            Verdict::Allow => Exit::Helper(EX_NOPERM),
+            Verdict::Deny(n) => Exit::helper(i32::from(*n)),
+            Verdict::Exited(n) => Exit::helper(*n),
+            Verdict::Protocol(_) => Exit::Helper(EX_PROTOCOL),
+            Verdict::Timeout(_) => Exit::Helper(EX_TEMPFAIL),
+            Verdict::ExecFailed(_) => Exit::Helper(EX_UNAVAILABLE),
+            Verdict::Killed(_) | Verdict::Gone => Exit::Helper(EX_NOPERM),
+            Verdict::Untrusted(_) | Verdict::Internal(_) => Exit::Error,
         }
     }
 }
@@ -638,7 +640,7 @@ pub fn run_jacketed(
     if let Some((index, verdict)) = refusal {
         let timed_out = matches!(verdict, Verdict::Timeout(_));
         // The held command exits with the denial code, for its jacket to reap.
-        let code = u8::try_from(verdict.exit_code()).unwrap_or(77).max(1);
+        let code = u8::try_from(verdict.exit().code()).unwrap_or(EX_NOPERM).max(1);
         let _ = sys::write_all(rel_w.raw(), &[code]);
         drop(rel_w);
         if timed_out || reap_by(pid, sys::monotonic_ms().saturating_add(DENIED_GRACE_MS)).is_none() {
@@ -842,13 +844,13 @@ mod tests {
 
     #[test]
     fn exit_codes_follow_the_documented_semantics() {
-        assert_eq!(Verdict::Deny(77).exit_code(), 77);
-        assert_eq!(Verdict::Exited(3).exit_code(), 3);
-        assert_eq!(Verdict::Protocol(reply::Error { line: 1, kind: reply::ErrorKind::Junk }).exit_code(), 76);
-        assert_eq!(Verdict::Timeout(5).exit_code(), 75);
-        assert_eq!(Verdict::ExecFailed(Errno(libc::ENOENT)).exit_code(), 69);
-        assert_eq!(Verdict::Killed(9).exit_code(), 77);
-        assert_eq!(Verdict::Gone.exit_code(), 77);
-        assert_eq!(Verdict::Untrusted(String::new()).exit_code(), 1);
+        assert_eq!(Verdict::Deny(77).exit().code(), 77);
+        assert_eq!(Verdict::Exited(3).exit().code(), 3);
+        assert_eq!(Verdict::Protocol(reply::Error { line: 1, kind: reply::ErrorKind::Junk }).exit().code(), 76);
+        assert_eq!(Verdict::Timeout(5).exit().code(), 75);
+        assert_eq!(Verdict::ExecFailed(Errno(libc::ENOENT)).exit().code(), 69);
+        assert_eq!(Verdict::Killed(9).exit().code(), 77);
+        assert_eq!(Verdict::Gone.exit().code(), 77);
+        assert_eq!(Verdict::Untrusted(String::new()).exit().code(), 1);
     }
 }

@@ -19,6 +19,7 @@ pub mod exec;
 pub mod fuzz_entry;
 pub mod grant;
 pub mod jacket;
+pub mod mode;
 pub mod parse;
 pub mod policy;
 pub mod process;

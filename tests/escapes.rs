@@ -929,3 +929,70 @@ fn records_a_huge_command_bounded_with_its_hash() {
     let t = f.token(&f.claims(&["true"]));
     assert_eq!(code(&f.run_grant(&t, &["true"])), 0);
 }
+
+// --- audit fields (issue 15) -------------------------------------------------------------------
+
+#[test]
+fn records_audience_target_host_and_the_commands_cmd_hash() {
+    let f = Fixture::new();
+    let argv = ["id", "-u"];
+    assert_eq!(code(&f.run_grant(&f.token(&f.claims(&argv)), &argv)), 0);
+    let run = f.audit().into_iter().find(|l| l["event"] == "run").expect("a run record");
+    assert_eq!(run["audience"], json!(["escapes"]), "{run}");
+    assert_eq!(run["target_host"], HOST);
+    // The IdPs' spelling (argv joined with single spaces), prefixed like the log's other hashes.
+    assert_eq!(run["cmd_hash"], format!("sha256:{}", mint(&["cmd-hash", "id", "-u"])));
+    assert_eq!(run["program_canonical"], "/usr/bin/id");
+
+    // Before the signature is checked, they are claims; the cmd_hash is of what was asked.
+    f.reset();
+    let c = with(with(f.claims(&argv), "iss", json!("https://evil.example")), "aud", json!(["a", "b"]));
+    let rec = assert_refused(&f, &f.run_grant(&f.token(&c), &argv), 5, "issuer_not_allowed");
+    assert_eq!((&rec["claimed_audience"], &rec["claimed_target_host"]), (&json!(["a", "b"]), &json!(HOST)), "{rec}");
+    assert!(rec["audience"].is_null() && rec["target_host"].is_null(), "{rec}");
+    assert_eq!(rec["cmd_hash"], format!("sha256:{}", mint(&["cmd-hash", "id", "-u"])));
+}
+
+/// Runs escapes as the test user from python, which first sets up fd 0-2 and the session as
+/// `setup` says (a real pty from the kernel).
+fn run_in_pty(f: &Fixture, setup: &str, token: &str) -> std::process::Output {
+    let bin = f.bin.to_str().unwrap();
+    let script = format!(
+        "import os, pty, sys\n{setup}\nos.execv({bin:?}, [{bin:?}, '--grant', sys.argv[1], '--', 'true'])\n"
+    );
+    let driver = format!(
+        "import os, pty, sys\npid, fd = pty.fork()\nif pid == 0:\n    os.execv('/usr/bin/python3', ['python3', '-c', {script:?}, sys.argv[1]])\nwhile True:\n    try:\n        if not os.read(fd, 1024): break\n    except OSError: break\nsys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n"
+    );
+    std::process::Command::new("python3")
+        .args(["-c", &driver, token])
+        .env_clear()
+        .current_dir("/")
+        .uid(f.uid)
+        .gid(f.gid)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn records_the_callers_controlling_terminal_not_whatever_fd_0_is() {
+    let f = Fixture::new();
+    let t = f.token(&f.claims(&["true"]));
+    // pty.fork: a new session whose controlling terminal is the pty.
+    let o = run_in_pty(&f, "", &t);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let tty = f.last_audit()["tty"].as_str().map(str::to_owned).unwrap_or_default();
+    assert!(tty.starts_with("/dev/pts/") && tty[9..].bytes().all(|b| b.is_ascii_digit()), "{tty:?}");
+
+    // A terminal on fd 0-2 but no controlling terminal (a new session that never acquired
+    // one): no tty field.
+    f.reset();
+    let leave = "if os.fork():\n    sys.exit(os.waitstatus_to_exitcode(os.wait()[1]))\nos.setsid()";
+    let o = run_in_pty(&f, leave, &t);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(f.last_audit()["tty"].is_null(), "{}", f.last_audit());
+
+    // No terminal at all.
+    f.reset();
+    assert_eq!(code(&f.run_grant(&t, &["true"])), 0);
+    assert!(f.last_audit()["tty"].is_null());
+}

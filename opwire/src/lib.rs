@@ -3,6 +3,7 @@
 //!   judges) may be believed: reached from `/` without following a symbolic link, through
 //!   directories that only root (or the checking process's own effective uid) can change, and
 //!   itself a regular file that nobody else can write.
+//! - [`exit`]: the exit statuses escapes gives, and the sysexits words of the helpers.
 //! - [`sys`]: the owned descriptor and errno types and the handful of system calls the rule
 //!   needs; the only `unsafe` in this crate.
 //!
@@ -11,6 +12,7 @@
 #![deny(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
+pub mod exit;
 #[allow(unsafe_code)]
 pub mod sys;
 pub mod trusted;

@@ -8,6 +8,7 @@ use crate::confined::spawn::{self, Failure};
 use crate::confined::wire::{self, Reader};
 use crate::policy::token::Key;
 use crate::time::Deadline;
+use opwire::exit::Exit;
 
 /// The child's own limit for the whole exchange, DNS included (`child::stream`).
 const TOTAL_TIMEOUT_MS: u64 = 10_000;
@@ -29,10 +30,11 @@ pub enum Answer {
     Consumed(String),
 }
 
-/// Why the exchange does not let the grant run: exit 5 when the IdP refused it, 1 otherwise.
+/// Why the exchange does not let the grant run: `Refused` when the IdP refused it, `Error`
+/// otherwise.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
-    pub exit: i32,
+    pub exit: Exit,
     pub code: &'static str,
     pub message: String,
 }
@@ -40,7 +42,7 @@ pub struct Refusal {
 /// Runs `job` in the network child and reads its verdict.
 pub fn ask(job: &NetJob) -> Result<Answer, Refusal> {
     let unreachable = |f: Failure| Refusal {
-        exit: 1,
+        exit: Exit::Error,
         code: if matches!(f, Failure::Spawn(_)) { "idp_error" } else { "idp_unreachable" },
         message: format!("IdP {} unreachable: {}", job.issuer, f.describe("network helper", TOTAL_TIMEOUT_MS / 1000)),
     };
@@ -52,7 +54,7 @@ pub fn ask(job: &NetJob) -> Result<Answer, Refusal> {
     };
     child.finish(&deadline).map_err(unreachable)?;
     decode(&report).map_err(|e| Refusal {
-        exit: 1,
+        exit: Exit::Error,
         code: "idp_error",
         message: format!("IdP {}: the network helper process sent a bad report: {e}", job.issuer),
     })?
@@ -68,7 +70,7 @@ pub fn decode(report: &[u8]) -> Result<Result<Answer, Refusal>, wire::Error> {
         }
         b'C' => Ok(Answer::Consumed(r.str()?)),
         b'E' => {
-            let exit = if r.u8()? == 5 { 5 } else { 1 };
+            let exit = if r.u8()? == 5 { Exit::Refused } else { Exit::Error };
             let named = r.str()?;
             let code = CODES.iter().copied().find(|c| *c == named).unwrap_or("idp_error");
             Err(Refusal { exit, code, message: r.str()? })

@@ -4,6 +4,7 @@
 //! Only issuers in `allowed_issuers` are contacted, and only through the network child
 //! (`confined::net`), which also judges the answer.
 
+use opwire::exit::Exit;
 use std::fmt;
 
 use crate::confined::job::{Ask, NetJob};
@@ -29,11 +30,11 @@ pub enum Error {
 
 impl Error {
     /// 5 when the IdP refused the grant or the token's grant_id is unusable; 1 otherwise.
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit(&self) -> Exit {
         match self {
-            Error::BadGrantId { .. } => 5,
+            Error::BadGrantId { .. } => Exit::Refused,
             Error::Idp(r) => r.exit,
-            _ => 1,
+            _ => Exit::Error,
         }
     }
 
@@ -61,8 +62,17 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// A grant id goes into the URL path as is: refused unless [`is_safe_segment`].
+pub fn check_grant_id(grant_id: &str) -> Result<(), Error> {
+    if is_safe_segment(grant_id) {
+        Ok(())
+    } else {
+        Err(Error::BadGrantId { grant_id: grant_id.into() })
+    }
+}
+
 /// True for 1–128 characters from `A-Z a-z 0-9 - . _ ~`, other than `.` and `..`.
-pub fn is_safe_segment(s: &str) -> bool {
+fn is_safe_segment(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= MAX_GRANT_ID
         && s != "."
@@ -94,9 +104,7 @@ pub fn fetch_jwks(cfg: &Config, issuer: &str) -> Result<(Vec<Key>, Vec<u8>), Err
 /// Asks the IdP to consume (`once`) or confirm (`timed`, `always`) the grant; the status it
 /// answered (`consumed` or `valid`).
 pub fn consume(cfg: &Config, issuer: &str, grant_id: &str, token: &str, grant_type: GrantType) -> Result<String, Error> {
-    if !is_safe_segment(grant_id) {
-        return Err(Error::BadGrantId { grant_id: grant_id.into() });
-    }
+    check_grant_id(grant_id)?;
     let job = Ask::Consume { grant_id: grant_id.into(), token: token.into(), grant_type };
     match ask(cfg, issuer, job)? {
         Answer::Consumed(status) => Ok(status),
@@ -105,7 +113,7 @@ pub fn consume(cfg: &Config, issuer: &str, grant_id: &str, token: &str, grant_ty
 }
 
 fn mismatch(issuer: &str) -> Error {
-    Error::Idp(Refusal { exit: 1, code: "idp_error", message: format!("IdP {issuer}: the network helper process answered another question") })
+    Error::Idp(Refusal { exit: Exit::Error, code: "idp_error", message: format!("IdP {issuer}: the network helper process answered another question") })
 }
 
 #[cfg(test)]
@@ -124,7 +132,7 @@ mod tests {
     fn refuses_unsafe_grant_id_before_any_network() {
         let cfg = crate::parse::config::parse(b"[security]\nallowed_issuers = [\"https://id.example\"]\nallowed_approvers = [\"a\"]\n").unwrap();
         let e = consume(&cfg, "https://id.example", "../admin", "t", GrantType::Once).unwrap_err();
-        assert_eq!((e.exit_code(), e.code()), (5, "grant_id_invalid"));
+        assert_eq!((e.exit().code(), e.code()), (5, "grant_id_invalid"));
     }
 
     #[test]

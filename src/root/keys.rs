@@ -20,6 +20,7 @@ use crate::policy::token::{self, Key};
 use crate::sys::{self, Fd};
 use crate::root::trusted_file;
 use crate::policy::verify::hex_sha256;
+use opwire::exit::Exit;
 use std::ffi::CString;
 
 /// Pinned key files are small; anything bigger is a mistake.
@@ -62,11 +63,11 @@ impl Error {
     }
 
     /// 5 for the token's fault, 1 for everything else (including every fetch failure).
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit(&self) -> Exit {
         match self {
-            Error::UnknownKid { .. } => 5,
-            Error::Fetch(e) => e.exit_code(),
-            _ => 1,
+            Error::UnknownKid { .. } => Exit::Refused,
+            Error::Fetch(e) => e.exit(),
+            _ => Exit::Error,
         }
     }
 }
