@@ -108,7 +108,7 @@ pub fn jacket_reply(data: &[u8]) {
             // Whatever is accepted applies without panicking, and only allow-listed names are set.
             let mut env = vec![b"TERM=xterm".to_vec(), b"PATH=/usr/bin".to_vec()];
             let caller = [(b"LANG".to_vec(), b"C".to_vec()), (b"LD_PRELOAD".to_vec(), b"/x".to_vec())];
-            let _ = crate::jacket::apply(&mut env, &r.edits, &caller);
+            let _ = crate::jacket::apply(&mut env, &r.edits, &caller, &["DISPLAY".to_string()]);
             assert!(env.iter().all(|e| !e.starts_with(b"LD_")));
         }
         Err(e) => assert!(e.line <= data.len()),

@@ -54,6 +54,7 @@ use crate::policy::config::Helper;
 use crate::exec::{self, Launch};
 use crate::sys::{self, Errno, Fd};
 use crate::policy::env;
+use crate::policy::facts::{self, RunFacts, MAX_FACT};
 use crate::root::trusted_file;
 use reply::{Edit, Reply};
 use opwire::exit::{Exit, EX_NOPERM, EX_PROTOCOL, EX_TEMPFAIL, EX_UNAVAILABLE};
@@ -98,6 +99,11 @@ pub struct Context<'a> {
     pub facts: Vec<(&'static str, Vec<u8>)>,
     /// The caller's environment as escapes received it, for `$NAME` copies.
     pub caller_env: &'a [(Vec<u8>, Vec<u8>)],
+    /// The per-run facts a parameter may name (`policy::facts`): the caller's controlling
+    /// terminal, the command's words as given, the target's home.
+    pub tty: Option<&'a [u8]>,
+    pub argv: &'a [Vec<u8>],
+    pub target_home: &'a [u8],
 }
 
 /// A helper's verdict.
@@ -115,6 +121,8 @@ pub enum Verdict {
     Timeout(u64),
     ExecFailed(Errno),
     Untrusted(String),
+    /// Its parameters name a fact this run lacks, or one whose value may not reach a helper.
+    Params(String),
     /// A jacket that exited, or was killed, before the command was released.
     Gone,
     Internal(String),
@@ -132,7 +140,7 @@ impl Verdict {
             Verdict::Timeout(_) => Exit::Helper(EX_TEMPFAIL),
             Verdict::ExecFailed(_) => Exit::Helper(EX_UNAVAILABLE),
             Verdict::Killed(_) | Verdict::Gone => Exit::Helper(EX_NOPERM),
-            Verdict::Untrusted(_) | Verdict::Internal(_) => Exit::Error,
+            Verdict::Untrusted(_) | Verdict::Params(_) | Verdict::Internal(_) => Exit::Error,
         }
     }
 }
@@ -148,6 +156,7 @@ impl core::fmt::Display for Verdict {
             Verdict::Timeout(s) => write!(f, "no complete reply within {s} s; killed"),
             Verdict::ExecFailed(e) => write!(f, "cannot be executed: {e}"),
             Verdict::Untrusted(m) => write!(f, "not trusted: {m}"),
+            Verdict::Params(m) => write!(f, "not asked: {m}"),
             Verdict::Gone => write!(f, "was gone before the command was released"),
             Verdict::Internal(m) => write!(f, "{m}"),
         }
@@ -163,6 +172,12 @@ pub fn audit_entry(kind: Kind, helper: &Helper, verdict: &Verdict, refused: &[Ve
         s.push(b')');
     }
     s
+}
+
+/// One `helper_env` audit entry: `jacket /path: NAME=value`, a variable a helper set for the
+/// command.
+pub fn helper_env_entry(kind: Kind, helper: &Helper, entry: &[u8]) -> Vec<u8> {
+    [format!("{} {}: ", kind.as_str(), helper.path).as_bytes(), entry].concat()
 }
 
 // --- pure: argv, environment, edits --------------------------------------------------------------
@@ -199,16 +214,30 @@ pub const COMMAND_ENV_MARKER: &[u8] = b"ESCAPES_ENV=1";
 pub const COMMAND_ENV_PREFIX: &[u8] = b"ESCAPES_ENV_";
 
 /// The helper's environment: nothing of the caller's under its own name (no TZ, LANG, LC_* or
-/// TERM a caller chose: an unset TZ is /etc/localtime, no locale is C), only the system's PATH,
-/// the rule's params (which may set TZ or PATH), the facts escapes established (`ESCAPES_*`), and
-/// the command's proposed environment renamed to `ESCAPES_ENV_<NAME>`, for helpers that judge it.
-pub fn environment(command_env: &[Vec<u8>], helper: &Helper, ctx: &Context<'_>) -> Vec<Vec<u8>> {
+/// TERM a caller chose: an unset TZ is /etc/localtime, no locale is C) unless the rule copies
+/// it (`$NAME`), only the system's PATH, the rule's params with their per-run facts filled in
+/// (which may set TZ or PATH), the facts escapes established (`ESCAPES_*`), and the command's
+/// proposed environment renamed to `ESCAPES_ENV_<NAME>`, for helpers that judge it. A fact the
+/// run lacks, or a value with a control character, refuses the run (`Verdict::Params`).
+pub fn environment(command_env: &[Vec<u8>], helper: &Helper, ctx: &Context<'_>) -> Result<Vec<Vec<u8>>, Verdict> {
     let mut out: Vec<Vec<u8>> = Vec::with_capacity(helper.params.len() + ctx.facts.len() + command_env.len() + 2);
     if !helper.params.iter().any(|(n, _)| n == "PATH") {
         out.push([b"PATH=".as_slice(), env::SAFE_PATH.as_bytes()].concat());
     }
-    for (n, v) in &helper.params {
-        out.push(format!("{n}={v}").into_bytes());
+    let run = RunFacts { login: &ctx.login, tty: ctx.tty, argv: ctx.argv, target_home: ctx.target_home };
+    for (n, template) in &helper.params {
+        let value = facts::expand(template, Some(&run)).map_err(|e| Verdict::Params(format!("parameter {n}: {e}")))?;
+        out.push([n.as_bytes(), b"=", &value].concat());
+    }
+    for name in &helper.copies {
+        // op: a variable the caller does not have is not passed.
+        let Some((_, value)) = ctx.caller_env.iter().find(|(n, _)| n == name.as_bytes()) else { continue };
+        if !facts::acceptable(value, MAX_FACT) {
+            return Err(Verdict::Params(format!(
+                "${name}: the caller's value holds a control character or is longer than {MAX_FACT} bytes"
+            )));
+        }
+        out.push([name.as_bytes(), b"=", value].concat());
     }
     for (n, v) in &ctx.facts {
         out.push([n.as_bytes(), b"=", v].concat());
@@ -217,7 +246,7 @@ pub fn environment(command_env: &[Vec<u8>], helper: &Helper, ctx: &Context<'_>) 
     for e in command_env {
         out.push([COMMAND_ENV_PREFIX, e].concat());
     }
-    out
+    Ok(out)
 }
 
 /// The time zone a helper reads the clock in, for the audit record: its `TZ` param, else the
@@ -246,23 +275,43 @@ fn allow_listed(name: &[u8], value: &[u8]) -> bool {
     probe.len() > 5
 }
 
-fn set(env: &mut Vec<Vec<u8>>, name: &[u8], value: &[u8]) {
-    env.retain(|e| entry_name(e) != name);
-    env.push([name, b"=", value].concat());
+/// Whether a reply may set `name=value` for the command: the allow-list would pass it from the
+/// caller, or the rule names it in `env` (never one of `policy::config::NEVER_SET`, checked
+/// when the config is read) and the value is plain text of at most MAX_FACT bytes.
+fn permitted(name: &[u8], value: &[u8], extra: &[String]) -> bool {
+    allow_listed(name, value) || (extra.iter().any(|n| n.as_bytes() == name) && facts::acceptable(value, MAX_FACT))
 }
 
-/// Applies a reply's edits in order (see the module comment); returns the names refused.
-pub fn apply(env: &mut Vec<Vec<u8>>, edits: &[Edit], caller_env: &[(Vec<u8>, Vec<u8>)]) -> Vec<Vec<u8>> {
-    let mut refused = Vec::new();
+/// What a reply's edits did to the command's environment.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// The names of edits not applied.
+    pub refused: Vec<Vec<u8>>,
+    /// Every `NAME=value` a helper set, for the audit record.
+    pub set: Vec<Vec<u8>>,
+}
+
+impl Applied {
+    fn set(&mut self, env: &mut Vec<Vec<u8>>, name: &[u8], value: &[u8]) {
+        env.retain(|e| entry_name(e) != name);
+        let entry = [name, b"=", value].concat();
+        self.set.push(entry.clone());
+        env.push(entry);
+    }
+}
+
+/// Applies a reply's edits in order (see the module comment); `extra` is the rule's `env`.
+pub fn apply(env: &mut Vec<Vec<u8>>, edits: &[Edit], caller_env: &[(Vec<u8>, Vec<u8>)], extra: &[String]) -> Applied {
+    let mut done = Applied::default();
     for edit in edits {
         match edit {
-            Edit::Set { name, value } if allow_listed(name, value) => set(env, name, value),
-            Edit::Set { name, .. } => refused.push(name.clone()),
+            Edit::Set { name, value } if permitted(name, value, extra) => done.set(env, name, value),
+            Edit::Set { name, .. } => done.refused.push(name.clone()),
             Edit::Copy { name } => match caller_env.iter().find(|(n, _)| n == name) {
                 // op: a variable the caller does not have changes nothing.
                 None => {}
-                Some((_, value)) if allow_listed(name, value) => set(env, name, value),
-                Some(_) => refused.push(name.clone()),
+                Some((_, value)) if permitted(name, value, extra) => done.set(env, name, value),
+                Some(_) => done.refused.push(name.clone()),
             },
             Edit::Remove { name } => env.retain(|e| entry_name(e) != name.as_slice()),
             Edit::Reveal { prefix } => {
@@ -279,16 +328,16 @@ pub fn apply(env: &mut Vec<Vec<u8>>, edits: &[Edit], caller_env: &[(Vec<u8>, Vec
                     let value = entry.get(name.len() + 1..).unwrap_or_default();
                     env.retain(|e| entry_name(e) != name.as_slice());
                     let shown = name.get(prefix.len()..).unwrap_or_default();
-                    if reply::is_name(shown) && allow_listed(shown, value) {
-                        set(env, shown, value);
+                    if reply::is_name(shown) && permitted(shown, value, extra) {
+                        done.set(env, shown, value);
                     } else {
-                        refused.push(name.clone());
+                        done.refused.push(name.clone());
                     }
                 }
             }
         }
     }
-    refused
+    done
 }
 
 // --- opening and running helpers -----------------------------------------------------------------
@@ -322,7 +371,7 @@ pub fn arm<'h>(kind: Kind, helper: &'h Helper, ctx: &Context<'_>, command_env: &
     }
     let pid = (kind == Kind::Jacket).then_some(0);
     let argv = exec::cstrings(&argv(&helper.path, pid, ctx)).ok_or_else(|| Verdict::Internal("helper argument contains NUL".into()))?;
-    let envp = exec::cstrings(&environment(command_env, helper, ctx)).ok_or_else(|| Verdict::Internal("helper environment contains NUL".into()))?;
+    let envp = exec::cstrings(&environment(command_env, helper, ctx)?).ok_or_else(|| Verdict::Internal("helper environment contains NUL".into()))?;
     let path = CString::new(helper.path.clone()).map_err(|_| Verdict::Untrusted("path contains NUL".into()))?;
     Ok(Armed { helper, fd, path, argv, envp })
 }
@@ -533,7 +582,8 @@ pub fn run_jacketed(
     command_env: &[Vec<u8>],
     caller_env: &[(Vec<u8>, Vec<u8>)],
     entries: &mut Vec<Vec<u8>>,
-    release: &mut dyn FnMut(&[Vec<u8>]) -> bool,
+    set_env: &mut Vec<Vec<u8>>,
+    release: &mut dyn FnMut(&[Vec<u8>], &[Vec<u8>]) -> bool,
 ) -> Ended {
     let internal = |m: String| Ended::Refused { index: 0, verdict: Verdict::Internal(m) };
     let wait_set = sys::SigSet::full();
@@ -607,8 +657,9 @@ pub fn run_jacketed(
         };
         match verdict {
             Ok(r) => {
-                let refused = apply(&mut env, &r.edits, caller_env);
-                entries.push(audit_entry(Kind::Jacket, a.helper, &Verdict::Allow, &refused));
+                let done = apply(&mut env, &r.edits, caller_env, &a.helper.env);
+                entries.push(audit_entry(Kind::Jacket, a.helper, &Verdict::Allow, &done.refused));
+                set_env.extend(done.set.iter().map(|e| helper_env_entry(Kind::Jacket, a.helper, e)));
             }
             Err(v) => {
                 entries.push(audit_entry(Kind::Jacket, a.helper, &v, &[]));
@@ -648,7 +699,7 @@ pub fn run_jacketed(
         }
         return Ended::Refused { index, verdict };
     }
-    if !release(entries) {
+    if !release(entries, set_env) {
         kill_and_reap(pid, false);
         return Ended::Aborted;
     }
@@ -754,6 +805,9 @@ mod tests {
             login: b"ksb".to_vec(),
             facts: vec![("ESCAPES_GRANT_ID", b"g-1".to_vec()), ("ESCAPES_RUN_AS", b"root".to_vec())],
             caller_env,
+            tty: None,
+            argv: &[],
+            target_home: b"/root",
         }
     }
 
@@ -795,7 +849,7 @@ mod tests {
     fn helper_environment_is_params_facts_and_the_command_env_under_its_own_prefix() {
         let e = [];
         let cmd = vec![b"TERM=xterm".to_vec(), b"TZ=Asia/Tokyo".to_vec(), b"LANG=de_DE.UTF-8".to_vec()];
-        let env = strs(&environment(&cmd, &helper(&[("TZ", "America/Denver"), ("TIMEBOX_INSIDE", "0100<=%H%M<0500")]), &ctx(&e)));
+        let env = strs(&environment(&cmd, &helper(&[("TZ", "America/Denver"), ("TIMEBOX_INSIDE", "0100<=%H%M<0500")]), &ctx(&e)).unwrap());
         assert_eq!(
             env,
             [
@@ -816,7 +870,7 @@ mod tests {
     fn a_caller_tz_never_reaches_a_helper_as_its_own_tz() {
         let e = [];
         let cmd = vec![b"TZ=XXX-9".to_vec(), b"LC_ALL=C.UTF-8".to_vec(), b"TERM=xterm".to_vec()];
-        let env = strs(&environment(&cmd, &helper(&[("TIMEBOX_INSIDE", "0900<=%H%M<1700")]), &ctx(&e)));
+        let env = strs(&environment(&cmd, &helper(&[("TIMEBOX_INSIDE", "0900<=%H%M<1700")]), &ctx(&e)).unwrap());
         for own in ["TZ=", "LC_ALL=", "TERM=", "LANG="] {
             assert!(!env.iter().any(|v| v.starts_with(own)), "{own} in {env:?}");
         }
@@ -829,17 +883,59 @@ mod tests {
         let caller = vec![(b"LANG".to_vec(), b"de_DE.UTF-8".to_vec()), (b"LC_ALL".to_vec(), b"/tmp/evil".to_vec())];
         let mut env = vec![b"TERM=xterm".to_vec(), b"PATH=/usr/bin".to_vec()];
         let edits = reply::parse(b"$TERM=vt100\n$LD_PRELOAD=/tmp/x.so\n$PATH=/tmp\n$LANG\n$LC_ALL\n$NOT_SET\n-PATH\n$TZ=../../etc/shadow").unwrap().edits;
-        let refused = apply(&mut env, &edits, &caller);
+        let done = apply(&mut env, &edits, &caller, &[]);
         assert_eq!(strs(&env), ["TERM=vt100", "LANG=de_DE.UTF-8"]);
-        assert_eq!(strs(&refused), ["LD_PRELOAD", "PATH", "LC_ALL", "TZ"]);
+        assert_eq!(strs(&done.refused), ["LD_PRELOAD", "PATH", "LC_ALL", "TZ"]);
+        assert_eq!(strs(&done.set), ["TERM=vt100", "LANG=de_DE.UTF-8"], "every variable a helper set is listed");
     }
 
     #[test]
     fn reveal_renames_only_into_allowed_names() {
         let mut env = vec![b"hide_TZ=UTC".to_vec(), b"hide_LD_PRELOAD=/x".to_vec(), b"TZ=Europe/Berlin".to_vec()];
-        let refused = apply(&mut env, &[Edit::Reveal { prefix: b"hide_".to_vec() }], &[]);
+        let done = apply(&mut env, &[Edit::Reveal { prefix: b"hide_".to_vec() }], &[], &[]);
         assert_eq!(strs(&env), ["TZ=UTC"]);
-        assert_eq!(strs(&refused), ["hide_LD_PRELOAD"]);
+        assert_eq!(strs(&done.refused), ["hide_LD_PRELOAD"]);
+    }
+
+    #[test]
+    fn a_rules_env_lets_its_helpers_set_those_names_and_no_others() {
+        let caller = vec![(b"DISPLAY".to_vec(), b":0".to_vec()), (b"XAUTHORITY".to_vec(), b"/tmp/x\n".to_vec())];
+        let extra = ["SSH_AUTH_SOCK".to_string(), "DISPLAY".to_string(), "XAUTHORITY".to_string()];
+        let mut env = vec![b"TERM=xterm".to_vec()];
+        let edits = reply::parse(b"$SSH_AUTH_SOCK=/tmp/escapes-sproxy.1/agent\n$DISPLAY\n$XAUTHORITY\n$GIT_DIR=/x\n$LD_PRELOAD=/x.so")
+            .unwrap()
+            .edits;
+        let done = apply(&mut env, &edits, &caller, &extra);
+        assert_eq!(strs(&env), ["TERM=xterm", "SSH_AUTH_SOCK=/tmp/escapes-sproxy.1/agent", "DISPLAY=:0"]);
+        assert_eq!(strs(&done.set), ["SSH_AUTH_SOCK=/tmp/escapes-sproxy.1/agent", "DISPLAY=:0"]);
+        // A value with a control character, a name the rule does not give, a loader variable.
+        assert_eq!(strs(&done.refused), ["XAUTHORITY", "GIT_DIR", "LD_PRELOAD"]);
+        let mut env = vec![];
+        let long = vec![b'x'; MAX_FACT + 1];
+        let done = apply(&mut env, &[Edit::Set { name: b"DISPLAY".to_vec(), value: long }], &[], &extra);
+        assert_eq!((env.len(), strs(&done.refused)), (0, vec!["DISPLAY".to_string()]));
+    }
+
+    #[test]
+    fn params_get_the_runs_facts_and_copies_the_callers_own_values() {
+        let caller = vec![(b"DISPLAY".to_vec(), b":1".to_vec()), (b"EVIL".to_vec(), b"a\x1b[2J".to_vec())];
+        let argv = vec![b"commit".to_vec(), b"42".to_vec()];
+        let mut c = ctx(&caller);
+        c.tty = Some(b"/dev/pts/3");
+        c.argv = &argv;
+        let mut h = helper(&[("STAMP_SPEC", "ecru/$l:TTY=$y"), ("STAMP_SPEC_2", "commit/ready-$1:Auth!$l")]);
+        h.copies = vec!["DISPLAY".into(), "NOT_SET".into()];
+        let env = strs(&environment(&[], &h, &c).unwrap());
+        assert_eq!(env[1..4], ["STAMP_SPEC=ecru/ksb:TTY=/dev/pts/3", "STAMP_SPEC_2=commit/ready-42:Auth!ksb", "DISPLAY=:1"]);
+        // The run lacks a fact: the helper is not asked at all.
+        c.tty = None;
+        assert!(matches!(environment(&[], &h, &c), Err(Verdict::Params(m)) if m.contains("$y")));
+        // A copied value a helper must not be shown raw.
+        c.tty = Some(b"/dev/pts/3");
+        h.copies = vec!["EVIL".into()];
+        let v = environment(&[], &h, &c).unwrap_err();
+        assert_eq!(v.exit().code(), 1);
+        assert!(v.to_string().contains("$EVIL"), "{v}");
     }
 
     #[test]

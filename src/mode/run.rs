@@ -16,7 +16,7 @@ use crate::policy::env;
 use crate::policy::verify::hex_sha256;
 use crate::policy::request::{self, Request};
 use crate::process::{self, Inherited};
-use crate::root::users;
+use crate::root::{tty, users};
 use crate::sys;
 use opwire::exit::Exit;
 use std::os::unix::ffi::OsStringExt;
@@ -127,6 +127,9 @@ fn execute(ctx: &Context<'_>, rec: &mut Record, decision: Decision) -> i32 {
         login: users::name_of(caller.uid).unwrap_or_else(|| format!("#{}", caller.uid).into_bytes()),
         facts: grant_facts(rec),
         caller_env: &caller_env,
+        tty: tty::controlling(),
+        argv,
+        target_home: &user.home,
     };
     let applies = |h: &&Helper| h.applies_to(|e| program.is_named_by(e));
     let helmets: Vec<&Helper> = ctx.cfg.helmets.iter().filter(applies).collect();
@@ -141,18 +144,24 @@ fn execute(ctx: &Context<'_>, rec: &mut Record, decision: Decision) -> i32 {
     let refused = |kind: Kind, helper: &Helper, v: &Verdict| {
         Failure::new(v.exit(), kind.as_str(), format!("{} {}: {v}", kind.as_str(), helper.path))
     };
+    // The audit record's `helpers` (each one's verdict) and `helper_env` (every variable one set).
     let mut entries: Vec<Vec<u8>> = Vec::new();
+    let mut set_env: Vec<Vec<u8>> = Vec::new();
     for helper in helmets {
         let (verdict, reply) = match jacket::arm(Kind::Helmet, helper, &helper_ctx, &envp) {
             Ok(armed) => jacket::helmet(&armed),
             Err(v) => (v, None),
         };
-        let not_applied = match (&verdict, reply) {
-            (Verdict::Allow, Some(r)) => jacket::apply(&mut envp, &r.edits, &caller_env),
-            _ => Vec::new(),
+        let done = match (&verdict, reply) {
+            (Verdict::Allow, Some(r)) => jacket::apply(&mut envp, &r.edits, &caller_env, &helper.env),
+            _ => jacket::Applied::default(),
         };
-        entries.push(jacket::audit_entry(Kind::Helmet, helper, &verdict, &not_applied));
+        entries.push(jacket::audit_entry(Kind::Helmet, helper, &verdict, &done.refused));
+        set_env.extend(done.set.iter().map(|e| jacket::helper_env_entry(Kind::Helmet, helper, e)));
         rec.set("helpers", Field::List(entries.clone()));
+        if !set_env.is_empty() {
+            rec.set("helper_env", Field::List(set_env.clone()));
+        }
         if verdict != Verdict::Allow {
             return refused(Kind::Helmet, helper, &verdict).refuse(log, rec);
         }
@@ -186,12 +195,15 @@ fn execute(ctx: &Context<'_>, rec: &mut Record, decision: Decision) -> i32 {
         }
         exec::run(&launch)
     } else {
-        let mut release = |all: &[Vec<u8>]| -> bool {
+        let mut release = |all: &[Vec<u8>], set: &[Vec<u8>]| -> bool {
             rec.set("helpers", Field::List(all.to_vec()));
+            if !set.is_empty() {
+                rec.set("helper_env", Field::List(set.to_vec()));
+            }
             record_run(log, rec, &launch).is_ok()
         };
         let mut all = entries.clone();
-        match jacket::run_jacketed(&launch, &armed, &envp, &caller_env, &mut all, &mut release) {
+        match jacket::run_jacketed(&launch, &armed, &envp, &caller_env, &mut all, &mut set_env, &mut release) {
             jacket::Ended::Ran { status, start } => start.map(|()| status),
             jacket::Ended::Aborted => return Exit::Error.code(),
             jacket::Ended::Refused { index, verdict } => {
