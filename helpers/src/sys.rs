@@ -216,6 +216,14 @@ pub fn peer_cred(sock: BorrowedFd<'_>) -> io::Result<(i32, u32, u32)> {
     Ok((cred.pid, cred.uid, cred.gid))
 }
 
+/// listen(2) again on a listening socket: besides the backlog, Linux records the caller's
+/// credentials as the ones connecting clients see in SO_PEERCRED. A holder calls it after the
+/// fork so that clients see the holder's pid and its (root) identity, not stampctl's.
+pub fn relisten(sock: BorrowedFd<'_>, backlog: i32) -> io::Result<()> {
+    // SAFETY: listen has no memory-safety preconditions.
+    cvt(unsafe { libc::listen(sock.as_raw_fd(), backlog) }).map(drop)
+}
+
 /// A non-blocking connect(2) of a new SOCK_STREAM UNIX socket to `path`. A UNIX connect either
 /// completes at once or fails: EAGAIN means the listener's backlog is full (try again later),
 /// ECONNREFUSED that nobody listens (a dead stamp).

@@ -11,6 +11,7 @@ use crate::dirwalk::{self, Dir, WalkError, ROOT_ONLY};
 use crate::sys;
 use std::fs::File;
 use std::io::{self, Read, Write};
+use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
@@ -94,6 +95,8 @@ pub enum ConnError {
     Timeout,
     /// The holder closed the connection.
     Closed,
+    /// The process serving the socket is not root (its SO_PEERCRED uid).
+    NotRoot(u32),
     Protocol(WireError),
     Io(io::Error),
 }
@@ -104,6 +107,7 @@ impl std::fmt::Display for ConnError {
             ConnError::Dead => f.write_str("no holder listens (dead stamp)"),
             ConnError::Timeout => f.write_str("the holder did not answer in time"),
             ConnError::Closed => f.write_str("the holder closed the connection"),
+            ConnError::NotRoot(uid) => write!(f, "the socket is served by uid {uid}, not root"),
             ConnError::Protocol(e) => write!(f, "the holder broke the protocol: {e}"),
             ConnError::Io(e) => write!(f, "{e}"),
         }
@@ -136,6 +140,12 @@ impl Socket {
                 Err(e) => return Err(ConnError::Io(e)),
             }
         };
+        // Only root can bind in the walked directories, and a holder runs as root; anything
+        // else serving there is refused outright.
+        let (_, uid, _) = sys::peer_cred(fd.as_fd()).map_err(ConnError::Io)?;
+        if uid != 0 {
+            return Err(ConnError::NotRoot(uid));
+        }
         let stream = UnixStream::from(fd);
         stream.set_nonblocking(false).map_err(ConnError::Io)?;
         Ok(Conn {

@@ -538,11 +538,12 @@ impl Context {
 }
 
 fn conn_fail(shown: &str, e: ConnError) -> Fail {
-    match e {
-        ConnError::Timeout => Fail(EX_TEMPFAIL, format!("{shown}: {e}")),
-        ConnError::Dead => Fail(EX_UNAVAILABLE, format!("{shown}: {e}")),
-        _ => Fail(EX_UNAVAILABLE, format!("{shown}: {e}")),
-    }
+    let code = match e {
+        ConnError::Timeout => EX_TEMPFAIL,
+        ConnError::NotRoot(_) => EX_NOPERM,
+        _ => EX_UNAVAILABLE,
+    };
+    Fail(code, format!("{shown}: {e}"))
 }
 
 /// Sends one request to a live stamp; `Ok(None)` if its holder is dead.
@@ -801,6 +802,7 @@ fn start(h: Holder, shown: &str) -> Outcome {
             let ready = (|| {
                 sys::new_session()?;
                 sys::become_root()?;
+                sys::relisten(h.listener.as_fd(), 128)?;
                 sys::detach_stdio(null.as_fd())?;
                 drop(null);
                 std::env::set_current_dir("/")?;

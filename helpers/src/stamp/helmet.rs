@@ -278,7 +278,7 @@ pub fn judge(config: &Config, root: &[Vec<u8>]) -> Judged {
         };
         let mut conn = match socket.connect(Instant::now() + client::ANSWER_DEADLINE) {
             Ok(c) => c,
-            Err(ConnError::Io(e)) => {
+            Err(e @ (ConnError::Io(_) | ConnError::NotRoot(_))) => {
                 return plain(deny(rule, Some(format!("{shown}: {e}"))));
             }
             Err(_) => return plain(deny(rule, None)),
