@@ -715,12 +715,8 @@ fn hostile_clients_cannot_hang_or_flood_a_holder() {
     f.make("s", &["-E", "1m", "TTY=/dev/pts/3"]);
     let sock = f.path("s");
     let pid = holder_pid(&sock);
-    // Forty clients that connect and say nothing, one that stops mid-line, one that floods.
-    let idle: Vec<UnixStream> = (0..40)
-        .map(|_| UnixStream::connect(&sock).unwrap())
-        .collect();
-    let mut partial = UnixStream::connect(&sock).unwrap();
-    partial.write_all(b"Q TT").unwrap();
+    // One client floods, one stops mid-line, then forty connect and say nothing: more than
+    // the holder serves at once, so the helmet's connection must displace one of them.
     let flood_sock = sock.clone();
     let flooder = std::thread::spawn(move || {
         let mut s = UnixStream::connect(&flood_sock).unwrap();
@@ -735,16 +731,21 @@ fn hostile_clients_cannot_hang_or_flood_a_holder() {
         }
         sent
     });
-    std::thread::sleep(Duration::from_millis(200));
-    let t = Instant::now();
-    let o = stamp(&[f.env(), ("STAMP_SPEC", "s:TTY=/dev/pts/3")]);
-    assert_eq!(code(&o), 0, "{}", err(&o));
-    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
     let sent = flooder.join().unwrap();
     assert!(
         sent < 16 * 1024 * 1024,
         "the holder stopped reading the flood"
     );
+    let mut partial = UnixStream::connect(&sock).unwrap();
+    partial.write_all(b"Q TT").unwrap();
+    let idle: Vec<UnixStream> = (0..40)
+        .map(|_| UnixStream::connect(&sock).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
+    let o = stamp(&[f.env(), ("STAMP_SPEC", "s:TTY=/dev/pts/3")]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
     let rss: u64 = status_field(pid, "VmRSS:")
         .split_whitespace()
         .nth(1)
