@@ -148,6 +148,26 @@ pub fn open_at(
     }
 }
 
+/// Opens /dev/null on any of fds 0, 1, 2 that is closed, so that no descriptor opened later
+/// (a walked directory, a socket) takes a standard number: stdout is where a helper's reply
+/// goes, and a holder points all three at /dev/null.
+pub fn ensure_std_fds() -> io::Result<()> {
+    for fd in 0..=2 {
+        // SAFETY: F_GETFD only queries the descriptor.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } >= 0 {
+            continue;
+        }
+        // SAFETY: the path is NUL-terminated; open returns the lowest free descriptor, `fd`.
+        let got = cvt(unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) })?;
+        if got != fd {
+            // SAFETY: `got` was just opened here and is owned by nothing else.
+            unsafe { libc::close(got) };
+            return Err(io::Error::from_raw_os_error(libc::EBADF));
+        }
+    }
+    Ok(())
+}
+
 /// mkdirat(2): a new directory `name` in `dir` (the umask applies; chmod afterwards).
 pub fn mkdir_at(dir: BorrowedFd<'_>, name: &CStr, mode: u32) -> io::Result<()> {
     // SAFETY: `name` is NUL-terminated; `dir` is a valid descriptor for the call.

@@ -15,7 +15,8 @@ use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
-/// How long a holder has to accept and answer (per stamp).
+/// How long holders have to accept and answer: the stamp helper's whole judgement, and each of
+/// stampctl's requests.
 pub const ANSWER_DEADLINE: Duration = Duration::from_secs(3);
 /// The most of a lock file shown.
 pub const MAX_LOCK_TEXT: u64 = 4096;

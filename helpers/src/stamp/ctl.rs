@@ -474,7 +474,9 @@ fn walk_fail(e: WalkError) -> Fail {
 /// What stampctl knows about its caller and its environment.
 struct Context {
     root: Vec<Vec<u8>>,
-    facility: Vec<Vec<u8>>,
+    /// `STAMP_FACILITY`, parsed (or why not: only an error once a stamp name needs it, so the
+    /// boot form, whose names are facilities, does not depend on it).
+    facility: Result<Vec<Vec<u8>>, String>,
     /// The uid stampctl acts for.
     acting: u32,
 }
@@ -483,9 +485,9 @@ fn context() -> Result<Context, Fail> {
     let root = super::root_components()
         .or_else(|e| fail(EX_SOFTWARE, format!("compiled-in stamp root {ROOT}: {e}")))?;
     let facility = match std::env::var_os("STAMP_FACILITY") {
-        None => Vec::new(),
+        None => Ok(Vec::new()),
         Some(f) => path::parse_facility(f.as_bytes(), ROOT.as_bytes())
-            .or_else(|e| fail(EX_CONFIG, format!("STAMP_FACILITY: {e}")))?,
+            .map_err(|e| format!("STAMP_FACILITY: {e}")),
     };
     let acting = match (sys::real_uid(), std::env::var_os("ESCAPES_CALLER_UID")) {
         (0, Some(u)) => decimal_u32(u.as_bytes())
@@ -502,7 +504,11 @@ fn context() -> Result<Context, Fail> {
 
 impl Context {
     fn stamp(&self, name: &[u8]) -> Result<StampPath, Fail> {
-        StampPath::parse(name, &self.facility, ROOT.as_bytes()).or_else(|e: PathError| {
+        let facility = match &self.facility {
+            Ok(f) => f,
+            Err(e) => return fail(EX_CONFIG, e.clone()),
+        };
+        StampPath::parse(name, facility, ROOT.as_bytes()).or_else(|e: PathError| {
             fail(
                 EX_USAGE,
                 format!("stamp name {:?}: {e}", String::from_utf8_lossy(name)),
@@ -973,6 +979,9 @@ mode=octal, e.g. 750 (directories: no group/other write; sockets: at most 777)
 
 /// The whole life of stampctl.
 pub fn main() -> ! {
+    if sys::ensure_std_fds().is_err() {
+        std::process::exit(i32::from(EX_OSERR));
+    }
     let args = crate::helper::args();
     let command = match parse_args(&args) {
         Ok(c) => c,

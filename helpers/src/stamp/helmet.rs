@@ -3,7 +3,8 @@
 //!
 //! Verdict order for each spec (§4.7), in byte order of the variable names: nothing at the path
 //! → deny; a plain file → deny and print its text on stderr (not `STAMP_WARN`); a socket with no
-//! holder, or one that does not answer within `client::ANSWER_DEADLINE` → deny; query the
+//! holder, or one that does not answer within `client::ANSWER_DEADLINE` (for all specs
+//! together) → deny; query the
 //! entries the checks and `STAMP_SET<n>` need → deny on the first failing check; then, once every
 //! spec's checks passed, ask each holder for its status on the same connection that answered
 //! the queries: anything but `y` denies. A directory on the way that is not root's, is
@@ -249,12 +250,14 @@ pub struct Judged {
     pub lock: Option<Vec<u8>>,
 }
 
-/// Asks every stamp; `root` is the stamp root's components.
+/// Asks every stamp; `root` is the stamp root's components. All of them together get
+/// `client::ANSWER_DEADLINE` to accept and answer.
 pub fn judge(config: &Config, root: &[Vec<u8>]) -> Judged {
     let plain = |verdict| Judged {
         verdict,
         lock: None,
     };
+    let deadline = Instant::now() + client::ANSWER_DEADLINE;
     let mut open = Vec::new();
     for rule in &config.rules {
         let shown = rule.path.display(ROOT);
@@ -276,7 +279,7 @@ pub fn judge(config: &Config, root: &[Vec<u8>]) -> Judged {
             Ok(Located::Socket(s)) => s,
             Err(e) => return plain(deny(rule, Some(format!("{}: {e}", rule.var)))),
         };
-        let mut conn = match socket.connect(Instant::now() + client::ANSWER_DEADLINE) {
+        let mut conn = match socket.connect(deadline) {
             Ok(c) => c,
             Err(e @ (ConnError::Io(_) | ConnError::NotRoot(_))) => {
                 return plain(deny(rule, Some(format!("{shown}: {e}"))));
@@ -394,6 +397,9 @@ fn keep_fresh(pid: i32, root: &[Vec<u8>], path: &StampPath) -> u8 {
 
 /// The whole life of the stamp helper.
 pub fn main() -> ! {
+    if sys::ensure_std_fds().is_err() {
+        std::process::exit(i32::from(crate::sysexits::EX_OSERR));
+    }
     let s = match helper::setup(
         &STAMP,
         &helper::args(),
