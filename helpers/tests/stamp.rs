@@ -489,6 +489,55 @@ fn page_example_two_managers() {
     assert!(out(&o).ends_with("\n0\n"));
 }
 
+#[test]
+fn checks_of_every_kind_against_a_live_tableau() {
+    let f = Facility::new();
+    f.make(
+        "s",
+        &["-E", "1m", "Level=3rc2", "Who=alice", "Host=db7.example"],
+    );
+    let judge = |checks: &str| code(&stamp(&[f.env(), ("STAMP_SPEC", &format!("s:{checks}"))]));
+    for pass in [
+        "Level",
+        "Level>=3",
+        "Level<4",
+        "Level==3",
+        "Level>3rc1",
+        "Level!=2",
+        "Who=alice",
+        "Who!bob",
+        "Host=~^db[0-9]+[.]",
+        "Host!~^web",
+        "Level:Who=alice:Host=~example$",
+    ] {
+        assert_eq!(judge(pass), 0, "{pass}");
+    }
+    for deny in [
+        "Missing",
+        "Missing!x",
+        "Missing!~x",
+        "Level>3",
+        "Level<3rc2",
+        "Who=Alice",
+        "Who!alice",
+        "Host=~^web",
+        "Host!~db",
+        "Who>1",
+        "Level:Who=bob",
+    ] {
+        assert_eq!(judge(deny), 77, "{deny}");
+    }
+}
+
+#[test]
+fn reveal_follows_the_deletions() {
+    let f = Facility::new();
+    f.make("s", &["-E", "1m"]);
+    let o = stamp(&[f.env(), ("STAMP_SPEC", "s"), ("STAMP_REVEAL", "J_")]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert!(out(&o).ends_with("-STAMP_SPEC\n~J_\n0\n"), "{}", out(&o));
+}
+
 // ---------------------------------------------------------------- limits
 
 #[test]
