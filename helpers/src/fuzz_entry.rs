@@ -1,8 +1,15 @@
 //! Entry points shared by the fuzz targets (helpers/fuzz) and the corpus replay test, so a
-//! plain `cargo test` runs every committed seed through the same code the fuzzer drives.
+//! plain `cargo test` runs every committed seed through the same code the fuzzer drives:
+//! `timebox_spec`, `envauth_regex`, `stamp_spec` (STAMP_SPEC, durations, stamp paths,
+//! stampctl's argv, STAMP_SET, numbers) and `stamp_wire` (the socket protocol and the holder).
 
+use crate::dirwalk::is_component;
 use crate::regex::{self, Regex};
+use crate::stamp::holder::{After, Stamp, Terms};
+use crate::stamp::wire::{self, Reply, Request};
+use crate::stamp::{ctl, duration, helmet, path, spec as stamp_spec};
 use crate::timebox::{spec, Timebox, Zone};
+use std::time::Duration;
 
 const INSTANTS: [i64; 6] = [
     0,
@@ -92,5 +99,165 @@ pub fn envauth_regex(data: &[u8]) {
             String::from_utf8_lossy(pattern),
             String::from_utf8_lossy(hay)
         );
+    }
+}
+
+fn split_nul(data: &[u8]) -> (&[u8], &[u8]) {
+    match data.iter().position(|&b| b == 0) {
+        Some(i) => (
+            data.get(..i).unwrap_or_default(),
+            data.get(i + 1..).unwrap_or_default(),
+        ),
+        None => (data, &b""[..]),
+    }
+}
+
+const FUZZ_ROOT: &[u8] = b"/run/escapes/stamp";
+
+/// Byte 0 picks the parser: a STAMP_SPEC (checks evaluated on the input's tail), a duration,
+/// a stamp name and facility (NUL between), stampctl's argv (NUL-separated words), a
+/// STAMP_SET list, or two numbers compared both ways. Every accepted path stays inside the root.
+pub fn stamp_spec(data: &[u8]) {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    match selector % 6 {
+        0 => {
+            let (text, value) = split_nul(rest);
+            if let Ok(s) = stamp_spec::parse(text, FUZZ_ROOT) {
+                let names = s.names();
+                for (i, n) in names.iter().enumerate() {
+                    assert!(!names.iter().take(i).any(|m| m == n));
+                }
+                for c in &s.checks {
+                    let _ = c.passes(Some(value));
+                    assert!(!c.passes(None), "a check passed without its entry");
+                }
+            }
+        }
+        1 => {
+            if let Ok(secs) = duration::parse(rest) {
+                assert!((1..=duration::MAX_SECS).contains(&secs));
+                assert_eq!(duration::parse(duration::format(secs).as_bytes()), Ok(secs));
+            }
+        }
+        2 => {
+            let (name, facility) = split_nul(rest);
+            if let Ok(f) = path::parse_facility(facility, FUZZ_ROOT) {
+                if let Ok(p) = path::StampPath::parse(name, &f, FUZZ_ROOT) {
+                    assert!(!p.leaf().is_empty());
+                    assert!(p.dirs().len() < path::MAX_DEPTH);
+                    for c in p.dirs().iter().map(Vec::as_slice).chain([p.leaf()]) {
+                        assert!(is_component(c) && c.len() <= path::MAX_COMPONENT);
+                    }
+                }
+            }
+        }
+        3 => {
+            let args: Vec<Vec<u8>> = rest.split(|&b| b == 0).map(<[u8]>::to_vec).collect();
+            if let Ok(ctl::Command::Make(m)) = ctl::parse_args(&args) {
+                assert!(m.end >= 1 && m.end <= duration::MAX_SECS);
+                for e in &m.tableau {
+                    if let ctl::EntryArg::Set(_, v) = e {
+                        assert!(wire::is_value(v));
+                    }
+                }
+            }
+        }
+        4 => {
+            if let Ok(names) = helmet::parse_set(rest) {
+                assert!(names.iter().all(|n| !n.starts_with(b"STAMP_")));
+            }
+        }
+        _ => {
+            let (a, b) = split_nul(rest);
+            if let (Some(x), Some(y)) = (stamp_spec::Number::parse(a), stamp_spec::Number::parse(b))
+            {
+                assert_eq!(x.compare(&y), y.compare(&x).reverse());
+                assert_eq!(x.compare(&x), std::cmp::Ordering::Equal);
+            }
+        }
+    }
+}
+
+/// Byte 0 picks: a request line, a reply line (each must re-encode to exactly its input), or
+/// a conversation with a holder: lines framed as the holder frames them (byte 1: the peer's
+/// uid, 0 or 1000; byte 2: the count limit; byte 3: penalty) with the holder's promises checked:
+/// no more `y` than the limit, no `y` in penalty mode, nothing after the end, state changes only
+/// for root or the owner (1000).
+pub fn stamp_wire(data: &[u8]) {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    match selector % 3 {
+        0 => {
+            if let Ok(r) = wire::parse_request(rest) {
+                assert_eq!(r.encode(), [rest, b"\n"].concat());
+            }
+        }
+        1 => {
+            if let Ok(r) = wire::parse_reply(rest) {
+                assert_eq!(r.encode(), [rest, b"\n"].concat());
+            }
+        }
+        _ => {
+            let [peer, max, penalty, ref stream @ ..] = *rest else {
+                return;
+            };
+            let peer = if peer % 2 == 0 { 0 } else { 1000 };
+            let max = (max % 4 != 0).then_some(u32::from(max % 4));
+            let mut penalty = penalty % 2 == 1;
+            let mut stamp = Stamp::new(
+                Terms {
+                    tableau: vec![(b"TTY".to_vec(), b"/dev/pts/1".to_vec())],
+                    owner: 1000,
+                    penalty,
+                    max,
+                    end: Duration::from_secs(60),
+                    idle: Some(Duration::from_secs(5)),
+                },
+                Duration::from_secs(100),
+            );
+            let mut yes = 0u32;
+            let mut buf = stream;
+            let mut t = Duration::from_secs(100);
+            loop {
+                let (line, used) = match wire::next_line(buf, wire::MAX_REQUEST) {
+                    Ok(Some(l)) => l,
+                    Ok(None) | Err(_) => return,
+                };
+                assert!(used <= wire::MAX_REQUEST && line.len() < used);
+                buf = buf.get(used..).unwrap_or_default();
+                t += Duration::from_millis(10 * (line.len() % 256) as u64);
+                let Ok(req) = wire::parse_request(line) else {
+                    continue;
+                };
+                let (reply, after) = stamp.answer(&req, peer, t);
+                match (&req, &reply) {
+                    (_, Reply::Yes) => {
+                        assert!(!penalty);
+                        yes += 1;
+                        assert!(max.is_none_or(|m| yes <= m));
+                    }
+                    (Request::Penalty(_), Reply::Ok { .. }) => penalty = true,
+                    (Request::Query(n), Reply::Value(_)) => assert_eq!(n.as_slice(), b"TTY"),
+                    _ => {}
+                }
+                if let (
+                    Request::Refresh(u)
+                    | Request::Penalty(u)
+                    | Request::End(u)
+                    | Request::EndPenalty(u),
+                    Reply::Ok { .. },
+                ) = (&req, &reply)
+                {
+                    let acting = if peer == 0 { *u } else { peer };
+                    assert!(acting == 0 || acting == 1000);
+                }
+                if after == After::End {
+                    return;
+                }
+            }
+        }
     }
 }

@@ -3,9 +3,12 @@
 //! Pure parsers (no I/O, `&[u8] -> Result<T, Error>`): `invocation` (the helper argv),
 //! `reply` (the reply language, for `coat`), `timebox::spec`, `timebox::zone` (TZif and POSIX TZ
 //! strings), `regex` (the envauth/manifest engine), `manifest::parse_list`, `signed::parse_digests`,
-//! `coat::parse_list`. Policy on top of them, still pure: `timebox`, `envauth`, `manifest`.
+//! `coat::parse_list`, `stamp::{path, duration, spec, wire}`, `stamp::ctl::parse_args`. Policy on
+//! top of them, still pure: `timebox`, `envauth`, `manifest`, `stamp::holder::Stamp`.
 //! I/O shells: `helper` (the common main: argv, parameters, reply, warning, jacket mode),
-//! `trusted` (owner/mode checks before a file is believed), `signed::sha256_of`, `coat::run`.
+//! `trusted` (owner/mode checks before a file is believed), `dirwalk` (openat/O_NOFOLLOW walks
+//! from `/`), `signed::sha256_of`, `coat::run`, `stamp::client`, `stamp::holder::serve`,
+//! `stamp::main` and `stamp::ctl::main` (the stamp and stampctl programs).
 //! Every `unsafe` block and raw libc call lives in `sys`.
 
 #![deny(unsafe_code)]
@@ -20,6 +23,7 @@
 )]
 
 pub mod coat;
+pub mod dirwalk;
 pub mod env;
 pub mod envauth;
 pub mod fuzz_entry;
@@ -30,6 +34,7 @@ pub mod params;
 pub mod regex;
 pub mod reply;
 pub mod signed;
+pub mod stamp;
 #[allow(unsafe_code)]
 pub mod sys;
 pub mod sysexits;

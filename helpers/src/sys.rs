@@ -1,12 +1,16 @@
 //! The only place with `unsafe`: small safe wrappers over the few libc calls the helpers make
 //! that std does not offer (waiting for a pid that std did not spawn, replacing fd 1, signals,
-//! the parent-death signal, the effective uid).
+//! the parent-death signal, the effective uid; for stamp and stampctl: openat-style directory
+//! access, UNIX socket connects and peer credentials, poll, fork and the holder's identity, the
+//! boot-time clock, user and group lookups).
 
+use std::ffi::{CStr, CString};
 use std::fs::OpenOptions;
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::process::Command;
+use std::time::Duration;
 
 /// How a waited-for process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,4 +109,434 @@ pub fn kill_with_parent(cmd: &mut Command) {
             Ok(())
         });
     }
+}
+
+// ---------------------------------------------------------------- stamp and stampctl
+//
+// Directory walks without following symlinks, UNIX sockets reached through /proc/self/fd (so the
+// walked directory, not a re-resolved path, is what we bind or connect in), the holder process
+// (fork, session, identity, descriptors), the boot-time clock, peer credentials, user lookups.
+
+fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}
+
+/// openat(2): `name` relative to `dir` (or the cwd when `None`; absolute names ignore it).
+/// O_CLOEXEC is always added.
+pub fn open_at(
+    dir: Option<BorrowedFd<'_>>,
+    name: &CStr,
+    flags: libc::c_int,
+) -> io::Result<OwnedFd> {
+    let base = dir.map_or(libc::AT_FDCWD, |d| d.as_raw_fd());
+    loop {
+        // SAFETY: `name` is NUL-terminated and outlives the call; `base` is AT_FDCWD or a
+        // descriptor borrowed for the duration of the call; mode 0 is ignored without O_CREAT.
+        let fd = unsafe { libc::openat(base, name.as_ptr(), flags | libc::O_CLOEXEC, 0) };
+        if fd >= 0 {
+            // SAFETY: openat returned a fresh descriptor that nothing else owns.
+            return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// Opens /dev/null on any of fds 0, 1, 2 that is closed, so that no descriptor opened later
+/// (a walked directory, a socket) takes a standard number: stdout is where a helper's reply
+/// goes, and a holder points all three at /dev/null.
+pub fn ensure_std_fds() -> io::Result<()> {
+    for fd in 0..=2 {
+        // SAFETY: F_GETFD only queries the descriptor.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } >= 0 {
+            continue;
+        }
+        // SAFETY: the path is NUL-terminated; open returns the lowest free descriptor, `fd`.
+        let got = cvt(unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) })?;
+        if got != fd {
+            // SAFETY: `got` was just opened here and is owned by nothing else.
+            unsafe { libc::close(got) };
+            return Err(io::Error::from_raw_os_error(libc::EBADF));
+        }
+    }
+    Ok(())
+}
+
+/// mkdirat(2): a new directory `name` in `dir` (the umask applies; chmod afterwards).
+pub fn mkdir_at(dir: BorrowedFd<'_>, name: &CStr, mode: u32) -> io::Result<()> {
+    // SAFETY: `name` is NUL-terminated; `dir` is a valid descriptor for the call.
+    cvt(unsafe { libc::mkdirat(dir.as_raw_fd(), name.as_ptr(), mode as libc::mode_t) }).map(drop)
+}
+
+/// unlinkat(2) of a non-directory `name` in `dir`.
+pub fn unlink_at(dir: BorrowedFd<'_>, name: &CStr) -> io::Result<()> {
+    // SAFETY: `name` is NUL-terminated; `dir` is a valid descriptor for the call.
+    cvt(unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) }).map(drop)
+}
+
+/// Sets the umask, returning the old one.
+pub fn set_umask(mask: u32) -> u32 {
+    // SAFETY: umask has no preconditions and cannot fail.
+    unsafe { libc::umask(mask as libc::mode_t) }
+}
+
+/// The real uid of this process (op runs helpers with the client's real uid).
+pub fn real_uid() -> u32 {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    unsafe { libc::getuid() }
+}
+
+/// The boot-time clock: unlike CLOCK_MONOTONIC it keeps counting while the machine is
+/// suspended, so a stamp's time limits cannot be stretched by closing a laptop lid.
+pub fn boottime() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
+    let r = unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) };
+    if r != 0 {
+        // CLOCK_BOOTTIME exists since Linux 2.6.39; without it, fall back to std's monotonic
+        // clock measured from the first call (still never goes backwards).
+        use std::sync::OnceLock;
+        static START: OnceLock<std::time::Instant> = OnceLock::new();
+        return START.get_or_init(std::time::Instant::now).elapsed();
+    }
+    Duration::new(
+        u64::try_from(ts.tv_sec).unwrap_or(0),
+        u32::try_from(ts.tv_nsec).unwrap_or(0),
+    )
+}
+
+/// The credentials of a connected UNIX socket's peer (SO_PEERCRED): (pid, uid, gid) as they
+/// were when it called connect(2). The uid is its *effective* uid.
+pub fn peer_cred(sock: BorrowedFd<'_>) -> io::Result<(i32, u32, u32)> {
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: u32::MAX,
+        gid: u32::MAX,
+    };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: `cred` and `len` are valid and writable; `len` holds the buffer's size.
+    cvt(unsafe {
+        libc::getsockopt(
+            sock.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    })?;
+    Ok((cred.pid, cred.uid, cred.gid))
+}
+
+/// listen(2) again on a listening socket: besides the backlog, Linux records the caller's
+/// credentials as the ones connecting clients see in SO_PEERCRED. A holder calls it after the
+/// fork so that clients see the holder's pid and its (root) identity, not stampctl's.
+pub fn relisten(sock: BorrowedFd<'_>, backlog: i32) -> io::Result<()> {
+    // SAFETY: listen has no memory-safety preconditions.
+    cvt(unsafe { libc::listen(sock.as_raw_fd(), backlog) }).map(drop)
+}
+
+/// A non-blocking connect(2) of a new SOCK_STREAM UNIX socket to `path`. A UNIX connect either
+/// completes at once or fails: EAGAIN means the listener's backlog is full (try again later),
+/// ECONNREFUSED that nobody listens (a dead stamp).
+pub fn connect_unix(path: &[u8]) -> io::Result<OwnedFd> {
+    // SAFETY: sockaddr_un is plain old data; all-zero is a valid value.
+    let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    if path.len() >= addr.sun_path.len() || path.contains(&0) {
+        return Err(io::Error::from_raw_os_error(libc::ENAMETOOLONG));
+    }
+    for (slot, &b) in addr.sun_path.iter_mut().zip(path) {
+        *slot = b as libc::c_char;
+    }
+    // SAFETY: socket has no memory-safety preconditions.
+    let fd = cvt(unsafe {
+        libc::socket(
+            libc::AF_UNIX,
+            libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
+            0,
+        )
+    })?;
+    // SAFETY: socket returned a fresh descriptor that nothing else owns.
+    let sock = unsafe { OwnedFd::from_raw_fd(fd) };
+    let len = (std::mem::size_of::<libc::sa_family_t>() + path.len() + 1) as libc::socklen_t;
+    loop {
+        // SAFETY: `addr` is a valid sockaddr_un and `len` does not exceed its size.
+        let r = unsafe {
+            libc::connect(
+                sock.as_raw_fd(),
+                (&addr as *const libc::sockaddr_un).cast(),
+                len,
+            )
+        };
+        if r == 0 {
+            return Ok(sock);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// poll(2) for readability/writability. `fds` are (descriptor, events); returns the revents of
+/// each, in order. `timeout` None waits forever; EINTR returns all zeros.
+pub fn poll(fds: &[(BorrowedFd<'_>, i16)], timeout: Option<Duration>) -> io::Result<Vec<i16>> {
+    let mut pfds: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|(fd, events)| libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: *events,
+            revents: 0,
+        })
+        .collect();
+    let ms = match timeout {
+        None => -1,
+        // Round up so a deadline 0.4 ms away does not spin.
+        Some(t) => i32::try_from(t.as_micros().div_ceil(1000)).unwrap_or(i32::MAX),
+    };
+    // SAFETY: `pfds` is a valid, writable array of `pfds.len()` pollfd structures.
+    let r = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) };
+    if r < 0 {
+        let e = io::Error::last_os_error();
+        if e.kind() == io::ErrorKind::Interrupted {
+            return Ok(vec![0; pfds.len()]);
+        }
+        return Err(e);
+    }
+    Ok(pfds.iter().map(|p| p.revents).collect())
+}
+
+/// Which side of a fork this is.
+pub enum Forked {
+    Parent(i32),
+    Child,
+}
+
+/// fork(2). Only for a single-threaded process (stampctl never starts a thread): the child may
+/// then use the allocator and everything else as usual.
+pub fn fork() -> io::Result<Forked> {
+    // SAFETY: the caller is single-threaded, so the child inherits no lock held by another
+    // thread; both sides continue as ordinary Rust code.
+    let pid = unsafe { libc::fork() };
+    match pid {
+        p if p < 0 => Err(io::Error::last_os_error()),
+        0 => Ok(Forked::Child),
+        p => Ok(Forked::Parent(p)),
+    }
+}
+
+/// setsid(2): a new session and process group, no controlling terminal.
+pub fn new_session() -> io::Result<()> {
+    // SAFETY: setsid has no memory-safety preconditions.
+    cvt(unsafe { libc::setsid() }).map(drop)
+}
+
+/// With effective uid 0: real, effective and saved uid and gid 0, no supplementary groups. Under
+/// op a helper's real uid is the client's, which would let the client signal (stop, kill) a
+/// stamp holder and so end a penalty early.
+pub fn become_root() -> io::Result<()> {
+    // SAFETY: setgroups with a zero-length list reads no memory.
+    cvt(unsafe { libc::setgroups(0, std::ptr::null()) })?;
+    // SAFETY: setresgid/setresuid have no memory-safety preconditions.
+    cvt(unsafe { libc::setresgid(0, 0, 0) })?;
+    // SAFETY: as above.
+    cvt(unsafe { libc::setresuid(0, 0, 0) })?;
+    Ok(())
+}
+
+/// Points fds 0, 1 and 2 at `null` (an open /dev/null): a holder must not keep its caller's
+/// terminal or the pipe escapes reads stampctl's output from.
+pub fn detach_stdio(null: BorrowedFd<'_>) -> io::Result<()> {
+    for fd in 0..=2 {
+        // SAFETY: `null` is valid; dup2 atomically replaces `fd`.
+        cvt(unsafe { libc::dup2(null.as_raw_fd(), fd) })?;
+    }
+    Ok(())
+}
+
+/// Closes every descriptor above 2 except those in `keep`.
+pub fn close_fds_except(keep: &[RawFd]) {
+    let mut keep: Vec<libc::c_uint> = keep
+        .iter()
+        .filter_map(|&f| libc::c_uint::try_from(f).ok())
+        .filter(|&f| f > 2)
+        .collect();
+    keep.sort_unstable();
+    keep.dedup();
+    let mut from: libc::c_uint = 3;
+    for k in keep {
+        if k > from {
+            close_range(from, k - 1);
+        }
+        from = k.saturating_add(1);
+    }
+    close_range(from, libc::c_uint::MAX);
+}
+
+fn close_range(from: libc::c_uint, to: libc::c_uint) {
+    // SAFETY: close_range only closes descriptors; the caller (a fresh holder process) owns no
+    // Rust object for any descriptor in the range.
+    let r = unsafe { libc::syscall(libc::SYS_close_range, from, to, 0) };
+    if r != 0 {
+        // Before Linux 5.9: one by one, up to a sane limit.
+        for fd in from..=to.min(4095) {
+            // SAFETY: as above; EBADF for a descriptor that is not open is harmless.
+            unsafe { libc::close(fd as libc::c_int) };
+        }
+    }
+}
+
+/// The login name of `uid` (getpwuid_r, so NSS sources count), or None if it has none.
+pub fn login_of(uid: u32) -> io::Result<Option<Vec<u8>>> {
+    let mut buf = vec![0u8; 16 * 1024];
+    // SAFETY: passwd is plain old data; all-zero is a valid value.
+    let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer is valid and writable; `buf` is `buf.len()` bytes long.
+    let r = unsafe {
+        libc::getpwuid_r(
+            uid,
+            &mut pw,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut result,
+        )
+    };
+    if r != 0 {
+        return Err(io::Error::from_raw_os_error(r));
+    }
+    if result.is_null() || pw.pw_name.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: getpwuid_r succeeded, so pw_name points at a NUL-terminated string inside `buf`.
+    Ok(Some(
+        unsafe { CStr::from_ptr(pw.pw_name) }.to_bytes().to_vec(),
+    ))
+}
+
+/// The uid of login `name` (getpwnam_r), or None.
+pub fn uid_of(name: &[u8]) -> io::Result<Option<u32>> {
+    let Ok(name) = CString::new(name) else {
+        return Ok(None);
+    };
+    let mut buf = vec![0u8; 16 * 1024];
+    // SAFETY: passwd is plain old data; all-zero is a valid value.
+    let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer is valid and writable; `buf` is `buf.len()` bytes long.
+    let r = unsafe {
+        libc::getpwnam_r(
+            name.as_ptr(),
+            &mut pw,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut result,
+        )
+    };
+    if r != 0 {
+        return Err(io::Error::from_raw_os_error(r));
+    }
+    Ok((!result.is_null()).then_some(pw.pw_uid))
+}
+
+/// The gid of group `name` (getgrnam_r), or None.
+pub fn gid_of(name: &[u8]) -> io::Result<Option<u32>> {
+    let Ok(name) = CString::new(name) else {
+        return Ok(None);
+    };
+    let mut buf = vec![0u8; 64 * 1024];
+    // SAFETY: group is plain old data; all-zero is a valid value.
+    let mut gr: libc::group = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::group = std::ptr::null_mut();
+    // SAFETY: every pointer is valid and writable; `buf` is `buf.len()` bytes long.
+    let r = unsafe {
+        libc::getgrnam_r(
+            name.as_ptr(),
+            &mut gr,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut result,
+        )
+    };
+    if r != 0 {
+        return Err(io::Error::from_raw_os_error(r));
+    }
+    Ok((!result.is_null()).then_some(gr.gr_gid))
+}
+
+/// Waits up to `timeout` for `pid` (our child) to end: a pidfd polled for the timeout, then
+/// waitpid. `Ok(None)`: still running. Without pidfds (before Linux 5.3) it polls every 20 ms.
+pub fn wait_pid_timeout(pid: i32, timeout: Duration) -> io::Result<Option<Ended>> {
+    // SAFETY: pidfd_open has no memory-safety preconditions.
+    let r = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if let Ok(fd) = RawFd::try_from(r) {
+        if fd >= 0 {
+            // SAFETY: pidfd_open returned a fresh descriptor that nothing else owns.
+            let pidfd = unsafe { OwnedFd::from_raw_fd(fd) };
+            let ready = poll(&[(pidfd.as_fd(), libc::POLLIN)], Some(timeout))?;
+            if ready.first().copied().unwrap_or(0) == 0 {
+                return Ok(None);
+            }
+            return wait_pid(pid).map(Some);
+        }
+    }
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let mut status: libc::c_int = 0;
+        // SAFETY: `status` is a valid, writable c_int for the duration of the call.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if r < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if r == pid {
+            if libc::WIFEXITED(status) {
+                return Ok(Some(Ended::Exited(
+                    u8::try_from(libc::WEXITSTATUS(status) & 0xff).unwrap_or(255),
+                )));
+            }
+            if libc::WIFSIGNALED(status) {
+                return Ok(Some(Ended::Signaled(libc::WTERMSIG(status))));
+            }
+        }
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Ok(None);
+        }
+        std::thread::sleep(left.min(Duration::from_millis(20)));
+    }
+}
+
+/// A new pseudo-terminal: (master, path of the slave). The tests run stampctl on one so that
+/// `TTY=$(tty)` names a real terminal; no helper opens terminals.
+pub fn open_pty() -> io::Result<(OwnedFd, Vec<u8>)> {
+    // SAFETY: posix_openpt has no memory-safety preconditions.
+    let fd = cvt(unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) })?;
+    // SAFETY: posix_openpt returned a fresh descriptor that nothing else owns.
+    let master = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: grantpt/unlockpt take a valid master descriptor.
+    cvt(unsafe { libc::grantpt(master.as_raw_fd()) })?;
+    // SAFETY: as above.
+    cvt(unsafe { libc::unlockpt(master.as_raw_fd()) })?;
+    let mut name = [0 as libc::c_char; 128];
+    // SAFETY: `name` is writable and its length is passed.
+    let r = unsafe { libc::ptsname_r(master.as_raw_fd(), name.as_mut_ptr(), name.len()) };
+    if r != 0 {
+        return Err(io::Error::from_raw_os_error(r));
+    }
+    // SAFETY: ptsname_r succeeded, so `name` holds a NUL-terminated path.
+    let path = unsafe { CStr::from_ptr(name.as_ptr()) }.to_bytes().to_vec();
+    Ok((master, path))
 }

@@ -28,3 +28,13 @@ fn timebox_spec() {
 fn envauth_regex() {
     replay("envauth_regex", escapes_helpers::fuzz_entry::envauth_regex);
 }
+
+#[test]
+fn stamp_spec() {
+    replay("stamp_spec", escapes_helpers::fuzz_entry::stamp_spec);
+}
+
+#[test]
+fn stamp_wire() {
+    replay("stamp_wire", escapes_helpers::fuzz_entry::stamp_wire);
+}
