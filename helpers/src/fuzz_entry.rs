@@ -1,7 +1,10 @@
 //! Entry points shared by the fuzz targets (helpers/fuzz) and the corpus replay test, so a
 //! plain `cargo test` runs every committed seed through the same code the fuzzer drives.
 
+use crate::env::is_name;
 use crate::regex::{self, Regex};
+use crate::reply::{self, Line, Reply, WriteError};
+use crate::sheval;
 use crate::timebox::{spec, Timebox, Zone};
 
 const INSTANTS: [i64; 6] = [
@@ -92,5 +95,68 @@ pub fn envauth_regex(data: &[u8]) {
             String::from_utf8_lossy(pattern),
             String::from_utf8_lossy(hay)
         );
+    }
+}
+
+/// Any value: `Reply::set` either refuses a byte no reply form can carry, or writes one line that
+/// the strict reply parser reads back as exactly that assignment and nothing else.
+pub fn reply_set(data: &[u8]) {
+    let mut r = Reply::new();
+    match r.set(b"V", data) {
+        Ok(()) => {
+            let p = reply::parse(r.bytes());
+            assert_eq!(p.error, None);
+            assert_eq!(p.code, None);
+            assert_eq!(r.bytes().iter().filter(|&&c| c == b'\n').count(), 1);
+            let want = Line::Set {
+                name: b"V".to_vec(),
+                value: data.to_vec(),
+            };
+            assert!(matches!(p.edits.as_slice(), [(_, got)] if *got == want));
+        }
+        Err(e) => {
+            let carried = b"\t\n\r\x07\x08\x0b\x0c\x1b";
+            assert!(matches!(e, WriteError::Unrepresentable(c)
+                if data.contains(&c) && c.is_ascii_control() && !carried.contains(&c)));
+            assert!(r.bytes().is_empty());
+        }
+    }
+}
+
+/// Byte 0 even: a sheval command; odd: a `SHEVAL_UNSET` list. A command that splits must give
+/// an absolute program and at most `MAX_WORDS` words, and its words, each single-quoted and
+/// joined by spaces, must split back to the same words.
+pub fn sheval_command(data: &[u8]) {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    if selector % 2 == 1 {
+        if let Ok(names) = sheval::parse_unset(rest) {
+            assert!(!names.is_empty() && names.iter().all(|n| is_name(n)));
+        }
+        return;
+    }
+    let Ok(words) = sheval::parse_command(rest) else {
+        return;
+    };
+    assert!(!words.is_empty() && words.len() <= sheval::MAX_WORDS);
+    assert!(words.first().is_some_and(|w| w.first() == Some(&b'/')));
+    let mut quoted = Vec::new();
+    for w in &words {
+        if !quoted.is_empty() {
+            quoted.push(b' ');
+        }
+        quoted.push(b'\'');
+        for &c in w {
+            if c == b'\'' {
+                quoted.extend_from_slice(b"'\\''");
+            } else {
+                quoted.push(c);
+            }
+        }
+        quoted.push(b'\'');
+    }
+    if quoted.len() <= sheval::MAX_COMMAND {
+        assert_eq!(sheval::parse_command(&quoted).ok(), Some(words));
     }
 }

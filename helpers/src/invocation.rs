@@ -405,7 +405,7 @@ mod tests {
             "test:caf\u{e9}",
             "Test:1",
         ] {
-            let e = parse(&args(&["--", "m", "/p", "0:0", &bad])).unwrap_err();
+            let e = parse(&args(&["--", "m", "/p", "0:0", bad])).unwrap_err();
             assert_eq!(e, ArgvError::BadCredential, "{bad:?}");
         }
     }

@@ -27,8 +27,10 @@ pub mod helper;
 pub mod invocation;
 pub mod manifest;
 pub mod params;
+pub mod program;
 pub mod regex;
 pub mod reply;
+pub mod sheval;
 pub mod signed;
 #[allow(unsafe_code)]
 pub mod sys;

@@ -28,3 +28,16 @@ fn timebox_spec() {
 fn envauth_regex() {
     replay("envauth_regex", escapes_helpers::fuzz_entry::envauth_regex);
 }
+
+#[test]
+fn reply_set() {
+    replay("reply_set", escapes_helpers::fuzz_entry::reply_set);
+}
+
+#[test]
+fn sheval_command() {
+    replay(
+        "sheval_command",
+        escapes_helpers::fuzz_entry::sheval_command,
+    );
+}

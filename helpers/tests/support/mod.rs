@@ -16,6 +16,7 @@ pub fn bin(name: &str) -> &'static str {
         "manifest" => env!("CARGO_BIN_EXE_manifest"),
         "signed" => env!("CARGO_BIN_EXE_signed"),
         "coat" => env!("CARGO_BIN_EXE_coat"),
+        "sheval" => env!("CARGO_BIN_EXE_sheval"),
         _ => panic!("{name}"),
     }
 }
