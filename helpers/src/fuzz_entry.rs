@@ -2,10 +2,12 @@
 //! plain `cargo test` runs every committed seed through the same code the fuzzer drives.
 
 use crate::env::is_name;
+use crate::passwd;
 use crate::regex::{self, Regex};
 use crate::reply::{self, Line, Reply, WriteError};
 use crate::sheval;
 use crate::timebox::{spec, Timebox, Zone};
+use crate::xdisplay::nlist;
 
 const INSTANTS: [i64; 6] = [
     0,
@@ -158,5 +160,40 @@ pub fn sheval_command(data: &[u8]) {
     }
     if quoted.len() <= sheval::MAX_COMMAND {
         assert_eq!(sheval::parse_command(&quoted).ok(), Some(words));
+    }
+}
+
+/// Byte 0 even: xauth nextract output, which must parse to at most `MAX_ENTRIES` entries that
+/// write back to a list parsing to the same entries; odd: a DISPLAY value, which if accepted
+/// cannot be taken for an xauth option and ends in `:N` or `:N.S`.
+pub fn xdisplay_input(data: &[u8]) {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    if selector % 2 == 0 {
+        if let Ok(entries) = nlist::parse(rest) {
+            assert!(entries.len() <= nlist::MAX_ENTRIES);
+            let written = nlist::write(&entries);
+            assert_eq!(nlist::parse(&written).ok().as_ref(), Some(&entries));
+        }
+    } else if nlist::check_display(rest).is_ok() {
+        assert!(rest.first() != Some(&b'-') && rest.contains(&b':'));
+        assert!(rest.len() <= nlist::MAX_DISPLAY);
+        assert!(rest.iter().all(|c| c.is_ascii_graphic()));
+    }
+}
+
+/// A passwd file: every account `parse_line` accepts has an absolute home and a name, and
+/// `by_uid` finds the first account with each uid.
+pub fn passwd_file(data: &[u8]) {
+    let mut seen: Vec<u32> = Vec::new();
+    for line in data.split(|&c| c == b'\n') {
+        if let Ok(e) = passwd::parse_line(line) {
+            assert!(e.home.first() == Some(&b'/') && !e.name.is_empty());
+            if !seen.contains(&e.uid) {
+                seen.push(e.uid);
+                assert_eq!(passwd::by_uid(data, e.uid).as_ref(), Some(&e));
+            }
+        }
     }
 }

@@ -229,6 +229,23 @@ pub fn finish(h: &Helper, pid: Option<i32>, params: &Params, verdict: &Verdict) 
     std::process::exit(i32::from(code))
 }
 
+/// Answers `-h`, `-H` or `-V` on stdout and exits 0.
+pub fn print_and_exit(h: &Helper, request: &Request) -> ! {
+    let _ = std::io::stdout().write_all(describe(h, request).as_bytes());
+    std::process::exit(0)
+}
+
+/// Prints `name: reason` on stderr for a problem found after the verdict was delivered (a
+/// jacket's cleanup), without any `_WARN` text: the escalation was not refused.
+pub fn complain(h: &Helper, verdict: &Verdict) {
+    if let Verdict::Deny {
+        reason: Some(r), ..
+    } = verdict
+    {
+        let _ = std::io::stderr().write_all(format!("{}: {r}\n", h.name).as_bytes());
+    }
+}
+
 /// This process's argv after argv[0].
 pub fn args() -> Vec<Vec<u8>> {
     std::env::args_os()
@@ -248,10 +265,7 @@ pub fn main(
             let verdict = decide(&s);
             finish(h, s.invocation.pid, &s.params, &verdict)
         }
-        Ok(Err(request)) => {
-            let _ = std::io::stdout().write_all(describe(h, &request).as_bytes());
-            std::process::exit(0)
-        }
+        Ok(Err(request)) => print_and_exit(h, &request),
         Err((verdict, params)) => finish(h, None, &params, &verdict),
     }
 }

@@ -41,3 +41,16 @@ fn sheval_command() {
         escapes_helpers::fuzz_entry::sheval_command,
     );
 }
+
+#[test]
+fn xdisplay_input() {
+    replay(
+        "xdisplay_input",
+        escapes_helpers::fuzz_entry::xdisplay_input,
+    );
+}
+
+#[test]
+fn passwd_file() {
+    replay("passwd_file", escapes_helpers::fuzz_entry::passwd_file);
+}

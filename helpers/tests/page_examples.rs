@@ -159,3 +159,21 @@ fn coat_page_test_invocation() {
         "-TIMEBOX_INSIDE\n-ENVAUTH_NOT_XTERM_LOCALE\n-COAT\n0\n"
     );
 }
+
+#[test]
+fn sheval_page_test_invocation() {
+    let o = page_test_invocation("sheval", &[("SHEVAL_SET_MyARCH", "/usr/bin/uname -p")]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert!(out(&o).starts_with("$MyARCH="), "{}", out(&o));
+    assert!(
+        out(&o).ends_with("\n-SHEVAL_SET_MyARCH\n0\n"),
+        "{}",
+        out(&o)
+    );
+}
+
+#[test]
+fn xdisplay_page_test_invocation_without_a_display_does_nothing() {
+    let o = page_test_invocation("xdisplay", &[("HOME", "/root")]);
+    assert_eq!((code(&o), out(&o)), (0, "0\n".into()), "{}", err(&o));
+}

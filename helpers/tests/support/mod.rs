@@ -17,6 +17,7 @@ pub fn bin(name: &str) -> &'static str {
         "signed" => env!("CARGO_BIN_EXE_signed"),
         "coat" => env!("CARGO_BIN_EXE_coat"),
         "sheval" => env!("CARGO_BIN_EXE_sheval"),
+        "xdisplay" => env!("CARGO_BIN_EXE_xdisplay"),
         _ => panic!("{name}"),
     }
 }
