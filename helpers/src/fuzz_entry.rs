@@ -3,6 +3,7 @@
 
 use crate::env::is_name;
 use crate::passwd;
+use crate::proxy_agent::template;
 use crate::regex::{self, Regex};
 use crate::reply::{self, Line, Reply, WriteError};
 use crate::sheval;
@@ -196,4 +197,27 @@ pub fn passwd_file(data: &[u8]) {
             }
         }
     }
+}
+
+/// SPROXY_TO templates: an accepted one fits a socket path, fills to a path of the same length
+/// with no group left in its last two components, and has its groups nowhere else.
+pub fn sproxy_template(data: &[u8]) {
+    let Ok(t) = template::parse(data) else {
+        return;
+    };
+    assert!(data.len() <= template::MAX_PATH && t.parent.first() == Some(&b'/'));
+    let mut n = 0u8;
+    let mut next = || {
+        n = n.wrapping_add(37);
+        n
+    };
+    let (d, s) = (
+        template::fill(&t.dir, &mut next),
+        template::fill(&t.socket, &mut next),
+    );
+    assert_eq!((d.len(), s.len()), (t.dir.len(), t.socket.len()));
+    let group: &[u8] = b"XXXXXX";
+    assert!(!d.windows(6).any(|w| w == group) && !s.windows(6).any(|w| w == group));
+    assert!(!t.parent.windows(6).any(|w| w == group));
+    assert!(!d.contains(&b'/') && !s.contains(&b'/'));
 }

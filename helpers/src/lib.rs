@@ -30,6 +30,7 @@ pub mod manifest;
 pub mod params;
 pub mod passwd;
 pub mod program;
+pub mod proxy_agent;
 pub mod regex;
 pub mod reply;
 pub mod sheval;

@@ -174,3 +174,30 @@ pub fn owned_file_or_absent(path: &Path, owner: u32) -> Result<(), TrustError> {
     }
     Ok(())
 }
+
+/// A directory root alone controls, in which a helper (as root) creates something: `dir` must
+/// be canonical (no symlink anywhere in it), and it and every directory above it root's (or
+/// ours) and not group/world-writable, except that a sticky one such as /tmp is accepted
+/// (others can add entries there but not move or remove ours). Returns it opened.
+pub fn root_dir(dir: &Path) -> Result<File, TrustError> {
+    if !dir.is_absolute() {
+        return Err(TrustError::NotAbsolute);
+    }
+    let canonical = std::fs::canonicalize(dir).map_err(TrustError::Unreadable)?;
+    if canonical != dir {
+        return Err(TrustError::Symlink(dir.to_path_buf()));
+    }
+    let euid = sys::effective_uid();
+    for d in canonical.ancestors() {
+        let m = std::fs::metadata(d).map_err(TrustError::Unreadable)?;
+        if !m.is_dir() {
+            return Err(TrustError::NotDirectory(d.to_path_buf()));
+        }
+        check(d, &m, euid)?;
+    }
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(&canonical)
+        .map_err(TrustError::Unreadable)
+}

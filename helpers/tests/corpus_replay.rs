@@ -54,3 +54,11 @@ fn xdisplay_input() {
 fn passwd_file() {
     replay("passwd_file", escapes_helpers::fuzz_entry::passwd_file);
 }
+
+#[test]
+fn sproxy_template() {
+    replay(
+        "sproxy_template",
+        escapes_helpers::fuzz_entry::sproxy_template,
+    );
+}

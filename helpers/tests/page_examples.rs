@@ -177,3 +177,9 @@ fn xdisplay_page_test_invocation_without_a_display_does_nothing() {
     let o = page_test_invocation("xdisplay", &[("HOME", "/root")]);
     assert_eq!((code(&o), out(&o)), (0, "0\n".into()), "{}", err(&o));
 }
+
+#[test]
+fn proxy_agent_page_test_invocation_without_an_agent_does_nothing() {
+    let o = page_test_invocation("proxy-agent", &[]);
+    assert_eq!((code(&o), out(&o)), (0, "0\n".into()), "{}", err(&o));
+}

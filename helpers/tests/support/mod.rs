@@ -18,6 +18,7 @@ pub fn bin(name: &str) -> &'static str {
         "coat" => env!("CARGO_BIN_EXE_coat"),
         "sheval" => env!("CARGO_BIN_EXE_sheval"),
         "xdisplay" => env!("CARGO_BIN_EXE_xdisplay"),
+        "proxy-agent" => env!("CARGO_BIN_EXE_proxy-agent"),
         _ => panic!("{name}"),
     }
 }
