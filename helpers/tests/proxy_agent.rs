@@ -513,3 +513,33 @@ exec setpriv --ruid={cu} --euid=0 --rgid={tg} --egid={tg} --groups={tg} "$0" -P 
     assert_eq!(meta.mode() & 0o777, 0o777);
     fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn a_sigterm_to_the_jacket_reaches_the_command_and_the_proxy_is_still_removed() {
+    let a = agent(caller());
+    let n = notes();
+    let env = escapes_env(caller(), &a.sock);
+    let n2 = n.clone();
+    let run = std::thread::spawn(move || {
+        let cmd = format!(
+            "echo \"$SSH_AUTH_SOCK\" > {n}/path.tmp; echo $PPID > {n}/jacket; mv {n}/path.tmp {n}/path; exec sleep 30",
+            n = n2.display()
+        );
+        jacket(&env, target(), &cmd)
+    });
+    wait_for(&n.join("path"));
+    let sock = PathBuf::from(fs::read_to_string(n.join("path")).unwrap().trim());
+    let jacket_pid = fs::read_to_string(n.join("jacket")).unwrap();
+    assert!(sock.exists());
+    let t = Instant::now();
+    let st = Command::new("/bin/kill")
+        .args(["-TERM", jacket_pid.trim()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let run = run.join().unwrap();
+    assert!(t.elapsed() < Duration::from_secs(10));
+    assert_eq!(code(&run.jacket), 128 + 15, "{}", err(&run.jacket));
+    assert_removed(&sock);
+    fs::remove_dir_all(&n).unwrap();
+}
