@@ -201,6 +201,24 @@ pub fn release_and_wait(pid: i32, code: u8) -> u8 {
     }
 }
 
+/// Jacket mode for a helper that must clean up after the command: release it, wait for it
+/// (passing on SIGTERM/SIGHUP, see [`sys::hold`]), and return the exit code to use: the
+/// command's status when it is our child, 0 when it is not (inside coat, which reports the
+/// command's status itself). If the release fails the command is killed: it must not run with
+/// nobody left to clean up after it.
+pub fn release_and_hold(command: &sys::Watched) -> u8 {
+    if sys::release_stdout().is_err() {
+        let _ = command.signal(libc::SIGKILL);
+        let _ = sys::hold(command);
+        return EX_IOERR;
+    }
+    match sys::hold(command) {
+        Ok(Some(ended)) => ended.exit_code(),
+        Ok(None) => 0,
+        Err(_) => EX_IOERR,
+    }
+}
+
 fn write_reply(reply: &Reply) -> bool {
     let mut out = std::io::stdout().lock();
     out.write_all(reply.bytes())

@@ -5,8 +5,7 @@
 use std::ffi::CString;
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::Command;
@@ -140,11 +139,94 @@ fn sigset(sigs: &[i32]) -> libc::sigset_t {
     set
 }
 
+/// The command a jacket waits for: its own child (op's shape, and escapes'), or — inside
+/// `coat`, whose child the command is — another process, watched through a pidfd opened while
+/// it was known to be alive, so a recycled pid can never be mistaken for it.
+#[derive(Debug)]
+pub enum Watched {
+    Child(i32),
+    Foreign { pid: i32, pidfd: OwnedFd },
+}
+
+/// Finds `pid` alive: our running child, or another live process. An already ended child or a
+/// pid that names nothing is an error.
+pub fn watch(pid: i32) -> io::Result<Watched> {
+    match try_wait_pid(pid) {
+        Ok(None) => return Ok(Watched::Child(pid)),
+        Ok(Some(_)) => return Err(io::Error::from_raw_os_error(libc::ESRCH)),
+        Err(e) if e.raw_os_error() == Some(libc::ECHILD) => {}
+        Err(e) => return Err(e),
+    }
+    // SAFETY: pidfd_open takes plain integers and returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let fd = RawFd::try_from(fd).map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?;
+    // SAFETY: `fd` was just returned by pidfd_open and is owned by nothing else.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(fd) };
+    Ok(Watched::Foreign { pid, pidfd })
+}
+
+impl Watched {
+    pub fn pid(&self) -> i32 {
+        match self {
+            Watched::Child(p) | Watched::Foreign { pid: p, .. } => *p,
+        }
+    }
+
+    /// Sends `sig` to the command: by pid to our child (whose pid nobody else can reap and
+    /// recycle), through the pidfd otherwise.
+    pub fn signal(&self, sig: i32) -> io::Result<()> {
+        match self {
+            Watched::Child(p) => signal(*p, sig),
+            Watched::Foreign { pidfd, .. } => {
+                // SAFETY: pidfd_send_signal takes a pidfd we own, a signal number, a null
+                // siginfo (meaning: as kill(2) would send it) and no flags.
+                let r = unsafe {
+                    libc::syscall(
+                        libc::SYS_pidfd_send_signal,
+                        pidfd.as_raw_fd(),
+                        sig,
+                        std::ptr::null::<libc::siginfo_t>(),
+                        0u32,
+                    )
+                };
+                if r < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// True once the pidfd's process has exited.
+fn pidfd_ended(pidfd: &OwnedFd, timeout_ms: i32) -> io::Result<bool> {
+    let mut p = libc::pollfd {
+        fd: pidfd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: `p` is one valid pollfd, and we pass a count of 1.
+    let r = unsafe { libc::poll(&mut p, 1, timeout_ms) };
+    if r < 0 {
+        let e = io::Error::last_os_error();
+        return if e.kind() == io::ErrorKind::Interrupted {
+            Ok(false)
+        } else {
+            Err(e)
+        };
+    }
+    Ok(r > 0)
+}
+
 /// A jacket's wait for its command when it must clean up afterwards: SIGTERM and SIGHUP are
-/// passed on to `pid` instead of ending us, SIGINT and SIGQUIT (which the terminal sends the
-/// command too) are swallowed, and we return only when `pid` has ended. The signals stay blocked
-/// afterwards, so one arriving late cannot interrupt the cleanup.
-pub fn hold(pid: i32) -> io::Result<Ended> {
+/// passed on to the command instead of ending us, SIGINT and SIGQUIT (which the terminal sends
+/// the command too) are swallowed, and we return only when the command has ended: with its
+/// status when it is our child, `None` when it is not (coat's case: coat reaps it). The signals
+/// stay blocked afterwards, so one arriving late cannot interrupt the cleanup.
+pub fn hold(w: &Watched) -> io::Result<Option<Ended>> {
     let set = sigset(&[
         libc::SIGCHLD,
         libc::SIGTERM,
@@ -157,18 +239,30 @@ pub fn hold(pid: i32) -> io::Result<Ended> {
     if r != 0 {
         return Err(io::Error::from_raw_os_error(r));
     }
+    let pid = w.pid();
     loop {
-        if let Some(e) = try_wait_pid(pid)? {
-            return Ok(e);
-        }
+        let wait_ms = match w {
+            Watched::Child(_) => {
+                if let Some(e) = try_wait_pid(pid)? {
+                    return Ok(Some(e));
+                }
+                1000
+            }
+            Watched::Foreign { pidfd, .. } => {
+                if pidfd_ended(pidfd, 100)? {
+                    return Ok(None);
+                }
+                0
+            }
+        };
         let timeout = libc::timespec {
-            tv_sec: 1,
+            tv_sec: wait_ms / 1000,
             tv_nsec: 0,
         };
         // SAFETY: `set` and `timeout` are valid for the call; a null siginfo pointer is allowed.
         let sig = unsafe { libc::sigtimedwait(&set, std::ptr::null_mut(), &timeout) };
         if sig == libc::SIGTERM || sig == libc::SIGHUP {
-            let _ = signal(pid, sig);
+            let _ = w.signal(sig);
         }
     }
 }
@@ -442,9 +536,4 @@ fn close_range(first: u32, last: u32) -> io::Result<()> {
         unsafe { libc::close(fd as RawFd) };
     }
     Ok(())
-}
-
-/// The path as a C string for the `*at`-less calls above (refuses NUL).
-pub fn c_path(p: &Path) -> io::Result<CString> {
-    CString::new(p.as_os_str().as_bytes()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
 }

@@ -183,3 +183,25 @@ fn proxy_agent_page_test_invocation_without_an_agent_does_nothing() {
     let o = page_test_invocation("proxy-agent", &[]);
     assert_eq!((code(&o), out(&o)), (0, "0\n".into()), "{}", err(&o));
 }
+
+/// `jacket=/usr/local/libexec/jacket/coat COAT=stamp,xdisplay`: helpers named, not pathed,
+/// are the ones installed beside coat. stamp is not in this tree; timebox stands in for it.
+#[test]
+fn coat_page_example_names_helpers_beside_coat() {
+    let env = [
+        ("COAT", "timebox,xdisplay"),
+        ("TZ", "UTC"),
+        ("TIMEBOX_INSIDE", "0<=%H"),
+        ("HOME", "/root"),
+    ];
+    let o = page_test_invocation("coat", &env);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert_eq!(out(&o), "-TIMEBOX_INSIDE\n-COAT\n0\n");
+    let o = page_test_invocation("coat", &[("COAT", "nosuchhelper,xdisplay")]);
+    assert_eq!(code(&o), 78, "{}", err(&o));
+    assert!(
+        err(&o).contains("names no helper beside coat"),
+        "{}",
+        err(&o)
+    );
+}

@@ -543,3 +543,26 @@ fn a_sigterm_to_the_jacket_reaches_the_command_and_the_proxy_is_still_removed() 
     assert_removed(&sock);
     fs::remove_dir_all(&n).unwrap();
 }
+
+#[test]
+fn inside_coat_the_proxy_serves_the_command_and_is_removed_after_it() {
+    let a = agent(caller());
+    let mut env = escapes_env(caller(), &a.sock);
+    env.push(("COAT".into(), "proxy-agent".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let run = support::op_jacket("coat", &env, target(), "/", "ssh-add -l; exit 4");
+    assert_eq!(code(&run.jacket), 4, "{}", err(&run.jacket));
+    assert!(
+        run.cmd_out.contains(&a.fingerprint),
+        "{} {}",
+        run.cmd_out,
+        run.cmd_err
+    );
+    let path = proxied(&run.reply, "SSH_AUTH_SOCK");
+    assert!(run.reply.ends_with("-COAT\n0\n"), "{}", run.reply);
+    let t = Instant::now();
+    while path.parent().unwrap().exists() && t.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_removed(&path);
+}

@@ -422,3 +422,21 @@ fn under_op_the_real_uid_is_the_caller_and_cannot_be_overridden() {
     assert_eq!(cookies(&t, &target_file(&t), ":53"), Vec::<String>::new());
     forget(&c, &caller_file(&c), ":53");
 }
+
+#[test]
+fn inside_coat_the_entry_is_still_removed_after_the_command() {
+    // op-jacket(7l): jacket=/usr/local/libexec/jacket/coat COAT=stamp,xdisplay. Here xdisplay is
+    // coat's inner jacket: the command is coat's child, not xdisplay's.
+    let (c, t) = (caller(), target());
+    add_cookie(&c, &caller_file(&c), ":54", COOKIE_A);
+    let mut env = escapes_env(&c, ":54", t.home.to_str().unwrap());
+    env.push(("COAT".into(), "xdisplay".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let cmd = "/usr/bin/xauth -q -f \"$HOME/.Xauthority\" list :54 | cut -d' ' -f5; exit 6";
+    let run = support::op_jacket("coat", &env, (t.uid, t.gid), t.home.to_str().unwrap(), cmd);
+    assert_eq!(code(&run.jacket), 6, "{}", err(&run.jacket));
+    assert_eq!(run.reply, "$DISPLAY=:54\n-COAT\n0\n");
+    assert_eq!(run.cmd_out, format!("{COOKIE_A}\n"), "{}", run.cmd_err);
+    assert_eq!(cookies(&t, &target_file(&t), ":54"), Vec::<String>::new());
+    forget(&c, &caller_file(&c), ":54");
+}

@@ -27,7 +27,7 @@ use crate::identity::{self, Ids};
 use crate::params::{ParamError, Params};
 use crate::passwd;
 use crate::reply::Reply;
-use crate::sys::{self, Ended, Forked};
+use crate::sys::{self, Forked};
 use crate::sysexits::{EX_CONFIG, EX_IOERR, EX_NOINPUT, EX_OSERR, EX_SOFTWARE, EX_USAGE};
 use crate::trusted;
 use std::ffi::OsStr;
@@ -328,12 +328,12 @@ pub fn main() -> ! {
         )
     };
     let fail = |v: Verdict| -> ! { helper::finish(&HELPER, Some(pid), params, &v) };
-    if !matches!(sys::try_wait_pid(pid), Ok(None)) {
+    let watched = sys::watch(pid).unwrap_or_else(|e| {
         fail(refusal(
             EX_USAGE,
-            format!("-P {pid} is not a running child of this jacket: cannot tell when it ends"),
-        ));
-    }
+            format!("-P {pid} names no running process to wait for: {e}"),
+        ))
+    });
     let cfg = config(params).unwrap_or_else(|e| fail(Verdict::config(e)));
     let source = match s.env.get(&cfg.from) {
         None | Some(b"") => fail(Verdict::allow()),
@@ -400,16 +400,10 @@ pub fn main() -> ! {
         let _ = rendezvous.remove();
         std::process::exit(i32::from(helper::release_and_wait(pid, code)))
     }
-    let ended = if sys::release_stdout().is_ok() {
-        sys::hold(pid)
-    } else {
-        // The command must not run with nobody left to clean up after it.
-        let _ = sys::signal(pid, libc::SIGKILL);
-        sys::wait_pid(pid).and(Err(std::io::Error::other("release failed")))
-    };
+    let ended = helper::release_and_hold(&watched);
     stop(proxy);
     if let Some(problem) = rendezvous.remove() {
         helper::complain(&HELPER, &refusal(EX_IOERR, problem));
     }
-    std::process::exit(i32::from(ended.map_or(EX_IOERR, Ended::exit_code)))
+    std::process::exit(i32::from(ended))
 }

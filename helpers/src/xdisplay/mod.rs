@@ -336,14 +336,14 @@ pub fn main() -> ! {
     let pid = s.invocation.pid;
     let params = &s.params;
     let fail = |v: Verdict| -> ! { helper::finish(&HELPER, pid, params, &v) };
-    if let Some(p) = pid {
-        if !matches!(sys::try_wait_pid(p), Ok(None)) {
+    let watched = pid.map(|p| {
+        sys::watch(p).unwrap_or_else(|e| {
             fail(Verdict::refuse(
                 EX_USAGE,
-                format!("-P {p} is not a running child of this jacket: cannot tell when it ends"),
-            ));
-        }
-    }
+                format!("-P {p} names no running process to wait for: {e}"),
+            ))
+        })
+    });
     let copy = match plan(&s) {
         Err(v) => fail(v),
         Ok(Plan::Nothing { display }) => fail(Verdict::Allow {
@@ -363,23 +363,16 @@ pub fn main() -> ! {
         relay: relay(Some(&copy.display), Some(&copy)),
     };
     let code = helper::deliver(&HELPER, params, &verdict);
-    let Some(p) = pid else {
+    let (Some(p), Some(watched)) = (pid, watched) else {
         std::process::exit(i32::from(code))
     };
     if code != 0 {
         let _ = restore(&copy, &previous);
         std::process::exit(i32::from(helper::release_and_wait(p, code)))
     }
-    if sys::release_stdout().is_err() {
-        // The command must not run with nobody left to clean up after it.
-        let _ = sys::signal(p, libc::SIGKILL);
-        let _ = sys::wait_pid(p);
-        let _ = restore(&copy, &previous);
-        std::process::exit(i32::from(EX_IOERR))
-    }
-    let ended = sys::hold(p);
+    let ended = helper::release_and_hold(&watched);
     if let Err(v) = restore(&copy, &previous) {
         helper::complain(&HELPER, &v);
     }
-    std::process::exit(i32::from(ended.map_or(EX_IOERR, Ended::exit_code)))
+    std::process::exit(i32::from(ended))
 }
