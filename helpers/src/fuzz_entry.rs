@@ -1,7 +1,9 @@
 //! Entry points shared by the fuzz targets (helpers/fuzz) and the corpus replay test, so a
 //! plain `cargo test` runs every committed seed through the same code the fuzzer drives.
 
+use crate::coat;
 use crate::env::is_name;
+use crate::invocation::{self, CredType, Request};
 use crate::passwd;
 use crate::proxy_agent::template;
 use crate::regex::{self, Regex};
@@ -220,4 +222,38 @@ pub fn sproxy_template(data: &[u8]) {
     assert!(!d.windows(6).any(|w| w == group) && !s.windows(6).any(|w| w == group));
     assert!(!t.parent.windows(6).any(|w| w == group));
     assert!(!d.contains(&b'/') && !s.contains(&b'/'));
+}
+
+/// argv words separated by NUL bytes: a run that parses describes itself (`to_args`) in words
+/// that parse back to the same run, and a `test:` credential is printable.
+pub fn invocation_argv(data: &[u8]) {
+    let args: Vec<Vec<u8>> = data.split(|&c| c == 0).map(<[u8]>::to_vec).collect();
+    if let Ok(Request::Judge(run)) = invocation::parse(&args) {
+        if run.cred_type == CredType::Test {
+            assert!(!run.cred.is_empty() && run.cred.iter().all(|c| matches!(c, b' '..=b'~')));
+        }
+        assert_eq!(
+            invocation::parse(&run.to_args()).ok(),
+            Some(Request::Judge(run))
+        );
+    }
+}
+
+/// `COAT` lists: accepted entries are absolute paths, at most `MAX_HELPERS`, and a bare name
+/// resolves to a file directly inside coat's directory.
+pub fn coat_list(data: &[u8]) {
+    let dir = std::path::Path::new("/usr/local/libexec/jacket");
+    if let Ok(paths) = coat::parse_list_beside(data, Some(dir)) {
+        assert!(!paths.is_empty() && paths.len() <= coat::MAX_HELPERS);
+        for (p, word) in paths.iter().zip(data.split(|&c| c == b':' || c == b',')) {
+            assert!(p.is_absolute());
+            if word.first() != Some(&b'/') {
+                assert_eq!(p.parent(), Some(dir));
+                assert!(word != b".." && word != b".");
+            }
+        }
+    }
+    if let Ok(paths) = coat::parse_list(data) {
+        assert!(paths.iter().all(|p| p.is_absolute()));
+    }
 }

@@ -62,3 +62,16 @@ fn sproxy_template() {
         escapes_helpers::fuzz_entry::sproxy_template,
     );
 }
+
+#[test]
+fn invocation_argv() {
+    replay(
+        "invocation_argv",
+        escapes_helpers::fuzz_entry::invocation_argv,
+    );
+}
+
+#[test]
+fn coat_list() {
+    replay("coat_list", escapes_helpers::fuzz_entry::coat_list);
+}
