@@ -3,9 +3,14 @@
 //! Pure parsers (no I/O, `&[u8] -> Result<T, Error>`): `invocation` (the helper argv),
 //! `reply` (the reply language, for `coat`), `timebox::spec`, `timebox::zone` (TZif and POSIX TZ
 //! strings), `regex` (the envauth/manifest engine), `manifest::parse_list`, `signed::parse_digests`,
-//! `coat::parse_list`. Policy on top of them, still pure: `timebox`, `envauth`, `manifest`.
-//! I/O shells: `helper` (the common main: argv, parameters, reply, warning, jacket mode),
-//! `trusted` (owner/mode checks before a file is believed), `signed::sha256_of`, `coat::run`.
+//! `coat::parse_list`, `sheval::parse_command` / `parse_unset`, `passwd::parse_line`,
+//! `xdisplay::nlist` (xauth's entry list, DISPLAY names), `proxy_agent::template` (SPROXY_TO).
+//! Policy on top of them, still pure: `timebox`, `envauth`, `manifest`, `identity` (who the
+//! caller is). I/O shells: `helper` (the common main: argv, parameters, reply, warning, jacket
+//! mode), `trusted` (owner/mode checks before a file is believed), `program` (running a program
+//! as a given user with a deadline and an output cap), `signed::sha256_of`, `coat::run`, and the
+//! programs with cleanup or children of their own: `sheval::main`, `xdisplay::main`,
+//! `proxy_agent::main` (with `proxy_agent::relay`, the proxy process).
 //! Every `unsafe` block and raw libc call lives in `sys`.
 
 #![deny(unsafe_code)]

@@ -205,3 +205,35 @@ fn coat_page_example_names_helpers_beside_coat() {
         err(&o)
     );
 }
+
+/// The page's synopsis: `op-jacket -h|-H` and `op-jacket -V`, for every helper.
+#[test]
+fn every_helper_answers_the_pages_h_capital_h_and_v() {
+    for name in [
+        "timebox",
+        "envauth",
+        "manifest",
+        "signed",
+        "coat",
+        "sheval",
+        "xdisplay",
+        "proxy-agent",
+    ] {
+        let v = run_with(name, &strings(&["-V"]), &[]);
+        assert_eq!(code(&v), 0, "{name}");
+        let text = out(&v);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{name}: {text}");
+        assert!(lines[0].starts_with(&format!("{name}: escapes-helpers ")));
+        assert!(lines[1].starts_with(&format!("{name}: ")) && lines[1].contains("_WARN"));
+        let h = run_with(name, &strings(&["-h"]), &[]);
+        assert_eq!(code(&h), 0);
+        assert!(
+            out(&h).starts_with(&format!("usage: {name} [-P pid]")),
+            "{name}"
+        );
+        let g = run_with(name, &strings(&["-H"]), &[]);
+        assert_eq!(code(&g), 0);
+        assert!(out(&g).lines().count() >= 2 && out(&g).lines().all(|l| l.contains('=')));
+    }
+}
