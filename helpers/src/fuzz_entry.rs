@@ -208,10 +208,14 @@ pub fn sproxy_template(data: &[u8]) {
         return;
     };
     assert!(data.len() <= template::MAX_PATH && t.parent.first() == Some(&b'/'));
+    // Never draws 'X' (index 23), so any XXXXXX left would be an unfilled group; real draws
+    // may of course spell X's.
     let mut n = 0u8;
-    let mut next = || {
+    let mut next = || loop {
         n = n.wrapping_add(37);
-        n
+        if n < 248 && n % 62 != 23 {
+            break n;
+        }
     };
     let (d, s) = (
         template::fill(&t.dir, &mut next),
