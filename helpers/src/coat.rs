@@ -27,7 +27,7 @@ use std::fmt;
 use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -49,11 +49,17 @@ pub fn is_own(name: &[u8]) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ListError {
     Empty,
-    /// Entry (1-based) that is empty or not an absolute path.
+    /// Entry (1-based) that is empty, or neither an absolute path nor (when coat knows its own
+    /// directory) a helper name.
     NotAbsolute {
         entry: usize,
     },
     TooMany,
+    /// Entry (1-based) is a helper name, but no such helper is installed beside coat.
+    NoSuchHelper {
+        entry: usize,
+        path: PathBuf,
+    },
 }
 
 impl fmt::Display for ListError {
@@ -61,27 +67,49 @@ impl fmt::Display for ListError {
         match self {
             ListError::Empty => write!(f, "{COAT} lists no helper"),
             ListError::NotAbsolute { entry } => {
-                write!(f, "{COAT}: entry {entry} is not an absolute path")
+                write!(
+                    f,
+                    "{COAT}: entry {entry} is neither an absolute path nor the name of a helper beside coat"
+                )
             }
             ListError::TooMany => write!(f, "{COAT} lists more than {MAX_HELPERS} helpers"),
+            ListError::NoSuchHelper { entry, path } => write!(
+                f,
+                "{COAT}: entry {entry} names no helper beside coat ({} does not exist)",
+                path.display()
+            ),
         }
     }
 }
 
-/// Parses the helper list.
+/// Parses a helper list of absolute paths.
 pub fn parse_list(s: &[u8]) -> Result<Vec<PathBuf>, ListError> {
+    parse_list_beside(s, None)
+}
+
+/// A helper name: what op-jacket(7l)'s `COAT=stamp,xdisplay` lists.
+fn is_helper_name(p: &[u8]) -> bool {
+    !p.is_empty()
+        && p != b"."
+        && p != b".."
+        && p.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"._+-".contains(c))
+}
+
+/// Parses a helper list whose entries are absolute paths or, given `siblings` (the directory
+/// coat itself was run from), bare helper names such as `stamp`, which name the helper of that
+/// name in that directory (the page's `COAT=stamp,xdisplay`).
+pub fn parse_list_beside(s: &[u8], siblings: Option<&Path>) -> Result<Vec<PathBuf>, ListError> {
     if s.is_empty() {
         return Err(ListError::Empty);
     }
     let paths = s
         .split(|&c| c == b':' || c == b',')
         .enumerate()
-        .map(|(i, p)| {
-            if p.first() == Some(&b'/') {
-                Ok(PathBuf::from(OsStr::from_bytes(p)))
-            } else {
-                Err(ListError::NotAbsolute { entry: i + 1 })
-            }
+        .map(|(i, p)| match siblings {
+            _ if p.first() == Some(&b'/') => Ok(PathBuf::from(OsStr::from_bytes(p))),
+            Some(dir) if is_helper_name(p) => Ok(dir.join(OsStr::from_bytes(p))),
+            _ => Err(ListError::NotAbsolute { entry: i + 1 }),
         })
         .collect::<Result<Vec<_>, _>>()?;
     if paths.len() > MAX_HELPERS {
@@ -116,15 +144,43 @@ impl fmt::Display for ConfigError {
     }
 }
 
-/// The chain and its time limit, from coat's parameters.
+/// The directory coat was run from, if it was run by absolute path (op and escapes always run
+/// helpers so): bare names in `COAT` are looked up there.
+pub fn own_directory() -> Option<PathBuf> {
+    let argv0 = PathBuf::from(std::env::args_os().next()?);
+    argv0
+        .is_absolute()
+        .then(|| argv0.parent().map(Path::to_path_buf))
+        .flatten()
+}
+
+/// The chain and its time limit, from coat's parameters (absolute helper paths only).
 pub fn config(params: &Params) -> Result<Config, ConfigError> {
+    config_beside(params, None)
+}
+
+/// The chain and its time limit; bare helper names resolve in `siblings`.
+pub fn config_beside(params: &Params, siblings: Option<&Path>) -> Result<Config, ConfigError> {
     params
         .only(&[COAT, STALL, "COAT_WARN", "COAT_REVEAL"], &[])
         .map_err(ConfigError::Param)?;
     let list = params
         .get(COAT)
         .ok_or(ConfigError::Param(ParamError::Missing(COAT)))?;
-    let helpers = parse_list(list).map_err(ConfigError::List)?;
+    let helpers = parse_list_beside(list, siblings).map_err(ConfigError::List)?;
+    // A name that finds nothing is a misconfiguration (78), like any other bad entry; a missing
+    // absolute path is left to the run (66), as before.
+    let named = list
+        .split(|&c| c == b':' || c == b',')
+        .map(|p| p.first() != Some(&b'/'));
+    for (i, (path, named)) in helpers.iter().zip(named).enumerate() {
+        if named && std::fs::symlink_metadata(path).is_err() {
+            return Err(ConfigError::List(ListError::NoSuchHelper {
+                entry: i + 1,
+                path: path.clone(),
+            }));
+        }
+    }
     let stall = match params.get(STALL) {
         None => DEFAULT_STALL,
         Some(v) => match crate::invocation::decimal_u32(v) {
@@ -383,6 +439,26 @@ mod tests {
             parse_list("/a:".repeat(40).trim_end_matches(':').as_bytes()),
             Err(ListError::TooMany)
         );
+    }
+
+    #[test]
+    fn bare_names_are_helpers_beside_coat() {
+        let dir = Path::new("/usr/local/libexec/jacket");
+        assert_eq!(
+            parse_list_beside(b"stamp,xdisplay", Some(dir)).unwrap(),
+            [dir.join("stamp"), dir.join("xdisplay")]
+        );
+        assert_eq!(
+            parse_list_beside(b"/opt/x:proxy-agent", Some(dir)).unwrap(),
+            [PathBuf::from("/opt/x"), dir.join("proxy-agent")]
+        );
+        assert_eq!(
+            parse_list(b"stamp,xdisplay"),
+            Err(ListError::NotAbsolute { entry: 1 })
+        );
+        for bad in [&b"../stamp"[..], b"a/b", b"..", b".", b"st amp", b"x,"] {
+            assert!(parse_list_beside(bad, Some(dir)).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

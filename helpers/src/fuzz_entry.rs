@@ -1,14 +1,24 @@
 //! Entry points shared by the fuzz targets (helpers/fuzz) and the corpus replay test, so a
 //! plain `cargo test` runs every committed seed through the same code the fuzzer drives:
 //! `timebox_spec`, `envauth_regex`, `stamp_spec` (STAMP_SPEC, durations, stamp paths,
-//! stampctl's argv, STAMP_SET, numbers) and `stamp_wire` (the socket protocol and the holder).
+//! stampctl's argv, STAMP_SET, numbers), `stamp_wire` (the socket protocol and the holder),
+//! `reply_set`, `sheval_command`, `xdisplay_input`, `passwd_file`, `sproxy_template`,
+//! `invocation_argv` and `coat_list`.
 
+use crate::coat;
 use crate::dirwalk::is_component;
+use crate::env::is_name;
+use crate::invocation::{self, CredType, Request};
+use crate::passwd;
+use crate::proxy_agent::template;
 use crate::regex::{self, Regex};
+use crate::reply::{self, Line, Reply, WriteError};
+use crate::sheval;
 use crate::stamp::holder::{After, Stamp, Terms};
-use crate::stamp::wire::{self, Reply, Request};
+use crate::stamp::wire;
 use crate::stamp::{ctl, duration, helmet, path, spec as stamp_spec};
 use crate::timebox::{spec, Timebox, Zone};
+use crate::xdisplay::nlist;
 use std::time::Duration;
 
 const INSTANTS: [i64; 6] = [
@@ -234,21 +244,21 @@ pub fn stamp_wire(data: &[u8]) {
                 };
                 let (reply, after) = stamp.answer(&req, peer, t);
                 match (&req, &reply) {
-                    (_, Reply::Yes) => {
+                    (_, wire::Reply::Yes) => {
                         assert!(!penalty);
                         yes += 1;
                         assert!(max.is_none_or(|m| yes <= m));
                     }
-                    (Request::Penalty(_), Reply::Ok { .. }) => penalty = true,
-                    (Request::Query(n), Reply::Value(_)) => assert_eq!(n.as_slice(), b"TTY"),
+                    (wire::Request::Penalty(_), wire::Reply::Ok { .. }) => penalty = true,
+                    (wire::Request::Query(n), wire::Reply::Value(_)) => assert_eq!(n.as_slice(), b"TTY"),
                     _ => {}
                 }
                 if let (
-                    Request::Refresh(u)
-                    | Request::Penalty(u)
-                    | Request::End(u)
-                    | Request::EndPenalty(u),
-                    Reply::Ok { .. },
+                    wire::Request::Refresh(u)
+                    | wire::Request::Penalty(u)
+                    | wire::Request::End(u)
+                    | wire::Request::EndPenalty(u),
+                    wire::Reply::Ok { .. },
                 ) = (&req, &reply)
                 {
                     let acting = if peer == 0 { *u } else { peer };
@@ -259,5 +269,164 @@ pub fn stamp_wire(data: &[u8]) {
                 }
             }
         }
+    }
+}
+
+/// Any value: `Reply::set` either refuses a byte no reply form can carry, or writes one line that
+/// the strict reply parser reads back as exactly that assignment and nothing else.
+pub fn reply_set(data: &[u8]) {
+    let mut r = Reply::new();
+    match r.set(b"V", data) {
+        Ok(()) => {
+            let p = reply::parse(r.bytes());
+            assert_eq!(p.error, None);
+            assert_eq!(p.code, None);
+            assert_eq!(r.bytes().iter().filter(|&&c| c == b'\n').count(), 1);
+            let want = Line::Set {
+                name: b"V".to_vec(),
+                value: data.to_vec(),
+            };
+            assert!(matches!(p.edits.as_slice(), [(_, got)] if *got == want));
+        }
+        Err(e) => {
+            let carried = b"\t\n\r\x07\x08\x0b\x0c\x1b";
+            assert!(matches!(e, WriteError::Unrepresentable(c)
+                if data.contains(&c) && c.is_ascii_control() && !carried.contains(&c)));
+            assert!(r.bytes().is_empty());
+        }
+    }
+}
+
+/// Byte 0 even: a sheval command; odd: a `SHEVAL_UNSET` list. A command that splits must give
+/// an absolute program and at most `MAX_WORDS` words, and its words, each single-quoted and
+/// joined by spaces, must split back to the same words.
+pub fn sheval_command(data: &[u8]) {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    if selector % 2 == 1 {
+        if let Ok(names) = sheval::parse_unset(rest) {
+            assert!(!names.is_empty() && names.iter().all(|n| is_name(n)));
+        }
+        return;
+    }
+    let Ok(words) = sheval::parse_command(rest) else {
+        return;
+    };
+    assert!(!words.is_empty() && words.len() <= sheval::MAX_WORDS);
+    assert!(words.first().is_some_and(|w| w.first() == Some(&b'/')));
+    let mut quoted = Vec::new();
+    for w in &words {
+        if !quoted.is_empty() {
+            quoted.push(b' ');
+        }
+        quoted.push(b'\'');
+        for &c in w {
+            if c == b'\'' {
+                quoted.extend_from_slice(b"'\\''");
+            } else {
+                quoted.push(c);
+            }
+        }
+        quoted.push(b'\'');
+    }
+    if quoted.len() <= sheval::MAX_COMMAND {
+        assert_eq!(sheval::parse_command(&quoted).ok(), Some(words));
+    }
+}
+
+/// Byte 0 even: xauth nextract output, which must parse to at most `MAX_ENTRIES` entries that
+/// write back to a list parsing to the same entries; odd: a DISPLAY value, which if accepted
+/// cannot be taken for an xauth option and ends in `:N` or `:N.S`.
+pub fn xdisplay_input(data: &[u8]) {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    if selector % 2 == 0 {
+        if let Ok(entries) = nlist::parse(rest) {
+            assert!(entries.len() <= nlist::MAX_ENTRIES);
+            let written = nlist::write(&entries);
+            assert_eq!(nlist::parse(&written).ok().as_ref(), Some(&entries));
+        }
+    } else if nlist::check_display(rest).is_ok() {
+        assert!(rest.first() != Some(&b'-') && rest.contains(&b':'));
+        assert!(rest.len() <= nlist::MAX_DISPLAY);
+        assert!(rest.iter().all(|c| c.is_ascii_graphic()));
+    }
+}
+
+/// A passwd file: every account `parse_line` accepts has an absolute home and a name, and
+/// `by_uid` finds the first account with each uid.
+pub fn passwd_file(data: &[u8]) {
+    let mut seen: Vec<u32> = Vec::new();
+    for line in data.split(|&c| c == b'\n') {
+        if let Ok(e) = passwd::parse_line(line) {
+            assert!(e.home.first() == Some(&b'/') && !e.name.is_empty());
+            if !seen.contains(&e.uid) {
+                seen.push(e.uid);
+                assert_eq!(passwd::by_uid(data, e.uid).as_ref(), Some(&e));
+            }
+        }
+    }
+}
+
+/// SPROXY_TO templates: an accepted one fits a socket path, fills to a path of the same length
+/// with no group left in its last two components, and has its groups nowhere else.
+pub fn sproxy_template(data: &[u8]) {
+    let Ok(t) = template::parse(data) else {
+        return;
+    };
+    assert!(data.len() <= template::MAX_PATH && t.parent.first() == Some(&b'/'));
+    // Never draws 'X' (index 23), so any XXXXXX left would be an unfilled group; real draws
+    // may of course spell X's.
+    let mut n = 0u8;
+    let mut next = || loop {
+        n = n.wrapping_add(37);
+        if n < 248 && n % 62 != 23 {
+            break n;
+        }
+    };
+    let (d, s) = (
+        template::fill(&t.dir, &mut next),
+        template::fill(&t.socket, &mut next),
+    );
+    assert_eq!((d.len(), s.len()), (t.dir.len(), t.socket.len()));
+    let group: &[u8] = b"XXXXXX";
+    assert!(!d.windows(6).any(|w| w == group) && !s.windows(6).any(|w| w == group));
+    assert!(!t.parent.windows(6).any(|w| w == group));
+    assert!(!d.contains(&b'/') && !s.contains(&b'/'));
+}
+
+/// argv words separated by NUL bytes: a run that parses describes itself (`to_args`) in words
+/// that parse back to the same run, and a `test:` credential is printable.
+pub fn invocation_argv(data: &[u8]) {
+    let args: Vec<Vec<u8>> = data.split(|&c| c == 0).map(<[u8]>::to_vec).collect();
+    if let Ok(Request::Judge(run)) = invocation::parse(&args) {
+        if run.cred_type == CredType::Test {
+            assert!(!run.cred.is_empty() && run.cred.iter().all(|c| matches!(c, b' '..=b'~')));
+        }
+        assert_eq!(
+            invocation::parse(&run.to_args()).ok(),
+            Some(Request::Judge(run))
+        );
+    }
+}
+
+/// `COAT` lists: accepted entries are absolute paths, at most `MAX_HELPERS`, and a bare name
+/// resolves to a file directly inside coat's directory.
+pub fn coat_list(data: &[u8]) {
+    let dir = std::path::Path::new("/usr/local/libexec/jacket");
+    if let Ok(paths) = coat::parse_list_beside(data, Some(dir)) {
+        assert!(!paths.is_empty() && paths.len() <= coat::MAX_HELPERS);
+        for (p, word) in paths.iter().zip(data.split(|&c| c == b':' || c == b',')) {
+            assert!(p.is_absolute());
+            if word.first() != Some(&b'/') {
+                assert_eq!(p.parent(), Some(dir));
+                assert!(word != b".." && word != b".");
+            }
+        }
+    }
+    if let Ok(paths) = coat::parse_list(data) {
+        assert!(paths.iter().all(|p| p.is_absolute()));
     }
 }

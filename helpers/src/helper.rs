@@ -201,6 +201,24 @@ pub fn release_and_wait(pid: i32, code: u8) -> u8 {
     }
 }
 
+/// Jacket mode for a helper that must clean up after the command: release it, wait for it
+/// (passing on SIGTERM/SIGHUP, see [`sys::hold`]), and return the exit code to use: the
+/// command's status when it is our child, 0 when it is not (inside coat, which reports the
+/// command's status itself). If the release fails the command is killed: it must not run with
+/// nobody left to clean up after it.
+pub fn release_and_hold(command: &sys::Watched) -> u8 {
+    if sys::release_stdout().is_err() {
+        let _ = command.signal(libc::SIGKILL);
+        let _ = sys::hold(command);
+        return EX_IOERR;
+    }
+    match sys::hold(command) {
+        Ok(Some(ended)) => ended.exit_code(),
+        Ok(None) => 0,
+        Err(_) => EX_IOERR,
+    }
+}
+
 fn write_reply(reply: &Reply) -> bool {
     let mut out = std::io::stdout().lock();
     out.write_all(reply.bytes())
@@ -229,6 +247,23 @@ pub fn finish(h: &Helper, pid: Option<i32>, params: &Params, verdict: &Verdict) 
     std::process::exit(i32::from(code))
 }
 
+/// Answers `-h`, `-H` or `-V` on stdout and exits 0.
+pub fn print_and_exit(h: &Helper, request: &Request) -> ! {
+    let _ = std::io::stdout().write_all(describe(h, request).as_bytes());
+    std::process::exit(0)
+}
+
+/// Prints `name: reason` on stderr for a problem found after the verdict was delivered (a
+/// jacket's cleanup), without any `_WARN` text: the escalation was not refused.
+pub fn complain(h: &Helper, verdict: &Verdict) {
+    if let Verdict::Deny {
+        reason: Some(r), ..
+    } = verdict
+    {
+        let _ = std::io::stderr().write_all(format!("{}: {r}\n", h.name).as_bytes());
+    }
+}
+
 /// This process's argv after argv[0].
 pub fn args() -> Vec<Vec<u8>> {
     std::env::args_os()
@@ -248,10 +283,7 @@ pub fn main(
             let verdict = decide(&s);
             finish(h, s.invocation.pid, &s.params, &verdict)
         }
-        Ok(Err(request)) => {
-            let _ = std::io::stdout().write_all(describe(h, &request).as_bytes());
-            std::process::exit(0)
-        }
+        Ok(Err(request)) => print_and_exit(h, &request),
         Err((verdict, params)) => finish(h, None, &params, &verdict),
     }
 }

@@ -12,6 +12,27 @@ pub enum CredType {
     Groups,
     /// op's code spells `netgroups`, its 2013 document `netgroup`: both are accepted.
     Netgroups,
+    /// op-jacket(7l)'s pseudo type for test drivers, "always with the number of the test as the
+    /// cred" (`test:case1`). It names nobody: a helper that judges identity must treat it as
+    /// matching no user, group or netgroup.
+    Test,
+}
+
+impl CredType {
+    /// The word op writes before the colon.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredType::Users => "users",
+            CredType::Groups => "groups",
+            CredType::Netgroups => "netgroups",
+            CredType::Test => "test",
+        }
+    }
+
+    /// False for `test`, whose cred is a test number, not a name of anyone.
+    pub fn names_identity(self) -> bool {
+        !matches!(self, CredType::Test)
+    }
 }
 
 /// One helper run, as op or escapes described it.
@@ -57,12 +78,7 @@ impl Invocation {
         a.push(self.mnemonic.clone());
         a.push(self.program.clone());
         a.push(format!("{}:{}", self.euid, self.egid).into_bytes());
-        let t: &[u8] = match self.cred_type {
-            CredType::Users => b"users",
-            CredType::Groups => b"groups",
-            CredType::Netgroups => b"netgroups",
-        };
-        a.push([t, b":", &self.cred].concat());
+        a.push([self.cred_type.as_str().as_bytes(), b":", &self.cred].concat());
         a
     }
 }
@@ -119,7 +135,7 @@ impl fmt::Display for ArgvError {
             ArgvError::EmptyProgram => f.write_str("empty program"),
             ArgvError::BadIds => f.write_str("euid:egid must be two decimal numbers"),
             ArgvError::BadCredential => {
-                f.write_str("cred_type:cred must be users:, groups: or netgroups: and a name")
+                f.write_str("cred_type:cred must be users:, groups: or netgroups: and a name, or test: and printable text")
             }
         }
     }
@@ -196,9 +212,13 @@ pub fn parse(args: &[Vec<u8>]) -> Result<Request, ArgvError> {
         b"users" => CredType::Users,
         b"groups" => CredType::Groups,
         b"netgroups" | b"netgroup" => CredType::Netgroups,
+        b"test" => CredType::Test,
         _ => return Err(ArgvError::BadCredential),
     };
     if name.is_empty() {
+        return Err(ArgvError::BadCredential);
+    }
+    if cred_type == CredType::Test && !name.iter().all(|c| matches!(c, b' '..=b'~')) {
         return Err(ArgvError::BadCredential);
     }
     Ok(Request::Judge(Box::new(Invocation {
@@ -348,6 +368,45 @@ mod tests {
         for (a, code) in cases {
             let e = parse(&args(a)).unwrap_err();
             assert_eq!(e.exit_code(), *code, "{a:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn accepts_the_pages_test_credential_as_naming_nobody() {
+        let i = judge(&[
+            "-P",
+            "42",
+            "--",
+            "true",
+            "/usr/bin/true",
+            "0:0",
+            "test:case1",
+        ]);
+        assert_eq!(
+            (i.cred_type, i.cred.as_slice()),
+            (CredType::Test, &b"case1"[..])
+        );
+        assert!(!i.cred_type.names_identity());
+        assert!(CredType::Users.names_identity());
+        assert_eq!(parse(&i.to_args()), Ok(Request::Judge(Box::new(i))));
+        assert_eq!(
+            judge(&["--", "m", "/p", "0:0", "test:case 2: a:b"]).cred,
+            b"case 2: a:b"
+        );
+    }
+
+    #[test]
+    fn refuses_a_test_credential_that_is_empty_or_not_printable() {
+        for bad in [
+            "test:",
+            "test:a\nb",
+            "test:\t",
+            "test:\u{7f}",
+            "test:caf\u{e9}",
+            "Test:1",
+        ] {
+            let e = parse(&args(&["--", "m", "/p", "0:0", bad])).unwrap_err();
+            assert_eq!(e, ArgvError::BadCredential, "{bad:?}");
         }
     }
 

@@ -3,12 +3,17 @@
 //! Pure parsers (no I/O, `&[u8] -> Result<T, Error>`): `invocation` (the helper argv),
 //! `reply` (the reply language, for `coat`), `timebox::spec`, `timebox::zone` (TZif and POSIX TZ
 //! strings), `regex` (the envauth/manifest engine), `manifest::parse_list`, `signed::parse_digests`,
-//! `coat::parse_list`, `stamp::{path, duration, spec, wire}`, `stamp::ctl::parse_args`. Policy on
-//! top of them, still pure: `timebox`, `envauth`, `manifest`, `stamp::holder::Stamp`.
-//! I/O shells: `helper` (the common main: argv, parameters, reply, warning, jacket mode),
+//! `coat::parse_list`, `stamp::{path, duration, spec, wire}`, `stamp::ctl::parse_args`,
+//! `sheval::parse_command` / `parse_unset`, `passwd::parse_line`, `xdisplay::nlist` (xauth's
+//! entry list, DISPLAY names), `proxy_agent::template` (SPROXY_TO). Policy on top of them, still
+//! pure: `timebox`, `envauth`, `manifest`, `stamp::holder::Stamp`, `identity` (who the caller
+//! is). I/O shells: `helper` (the common main: argv, parameters, reply, warning, jacket mode),
 //! `trusted` (owner/mode checks before a file is believed), `dirwalk` (openat/O_NOFOLLOW walks
-//! from `/`), `signed::sha256_of`, `coat::run`, `stamp::client`, `stamp::holder::serve`,
-//! `stamp::main` and `stamp::ctl::main` (the stamp and stampctl programs).
+//! from `/`), `program` (running a program as a given user with a deadline and an output cap),
+//! `signed::sha256_of`, `coat::run`, `stamp::client`, `stamp::holder::serve`, and the programs
+//! with cleanup or children of their own: `stamp::main`, `stamp::ctl::main` (stampctl),
+//! `sheval::main`, `xdisplay::main`, `proxy_agent::main` (with `proxy_agent::relay`, the proxy
+//! process).
 //! Every `unsafe` block and raw libc call lives in `sys`.
 
 #![deny(unsafe_code)]
@@ -28,11 +33,16 @@ pub mod env;
 pub mod envauth;
 pub mod fuzz_entry;
 pub mod helper;
+pub mod identity;
 pub mod invocation;
 pub mod manifest;
 pub mod params;
+pub mod passwd;
+pub mod program;
+pub mod proxy_agent;
 pub mod regex;
 pub mod reply;
+pub mod sheval;
 pub mod signed;
 pub mod stamp;
 #[allow(unsafe_code)]
@@ -40,3 +50,4 @@ pub mod sys;
 pub mod sysexits;
 pub mod timebox;
 pub mod trusted;
+pub mod xdisplay;

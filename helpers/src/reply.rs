@@ -12,6 +12,9 @@ pub enum WriteError {
     BadName,
     /// Relayed text containing a newline would become two lines.
     Newline,
+    /// A value byte that neither form can carry: NUL, DEL, or a control character without a
+    /// quoted-form escape.
+    Unrepresentable(u8),
 }
 
 /// A reply being built; one line per edit, the code last.
@@ -31,6 +34,52 @@ impl Reply {
             return Err(WriteError::BadName);
         }
         self.line(b"-", name);
+        Ok(())
+    }
+
+    /// `$NAME=value`. A value with no control character but tab is written plainly, as op 2.81
+    /// reads it; any other is written in newer op's quoted form (`"$NAME=a\nb"`), since a plain
+    /// line would end at the newline (or lose a trailing CR). Bytes that no escape stands for are
+    /// refused, so what is read back is always exactly `value`.
+    pub fn set(&mut self, name: &[u8], value: &[u8]) -> Result<(), WriteError> {
+        if !is_name(name) {
+            return Err(WriteError::BadName);
+        }
+        let plain = |c: &u8| *c == b'\t' || !(c.is_ascii_control());
+        if value.iter().all(plain) {
+            self.buf.push(b'$');
+            self.buf.extend_from_slice(name);
+            self.buf.push(b'=');
+            self.buf.extend_from_slice(value);
+            self.buf.push(b'\n');
+            return Ok(());
+        }
+        let mut line = Vec::with_capacity(value.len() + name.len() + 8);
+        line.extend_from_slice(b"\"$");
+        line.extend_from_slice(name);
+        line.push(b'=');
+        for &c in value {
+            let escaped: &[u8] = match c {
+                b'"' => b"\\d",
+                b'\\' => b"\\\\",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                7 => b"\\a",
+                8 => b"\\b",
+                11 => b"\\v",
+                12 => b"\\f",
+                27 => b"\\e",
+                b'\t' => b"\t",
+                c if c.is_ascii_control() => return Err(WriteError::Unrepresentable(c)),
+                _ => {
+                    line.push(c);
+                    continue;
+                }
+            };
+            line.extend_from_slice(escaped);
+        }
+        line.extend_from_slice(b"\"\n");
+        self.buf.extend_from_slice(&line);
         Ok(())
     }
 
@@ -326,6 +375,66 @@ mod tests {
         assert_eq!(r.delete(b"A\n0"), Err(WriteError::BadName));
         assert_eq!(r.relay(b"$A=1\n0"), Err(WriteError::Newline));
         assert_eq!(r.reveal(b""), Err(WriteError::BadName));
+        assert!(r.bytes().is_empty());
+    }
+
+    #[test]
+    fn set_writes_plain_lines_and_quotes_only_what_needs_it() {
+        let mut r = Reply::new();
+        r.set(b"MyARCH", b"x86_64").unwrap();
+        r.set(b"A", b" spaced\tand \"quoted\" \\ ").unwrap();
+        r.set(b"B", b"one\ntwo\r").unwrap();
+        r.set(b"C", b"").unwrap();
+        assert_eq!(
+            r.bytes(),
+            b"$MyARCH=x86_64\n$A= spaced\tand \"quoted\" \\ \n\"$B=one\\ntwo\\r\"\n$C=\n"
+        );
+    }
+
+    #[test]
+    fn set_values_read_back_exactly() {
+        let values: &[&[u8]] = &[
+            b"",
+            b"x",
+            b"a\nb",
+            b"\n",
+            b"\"",
+            b"\"\n\"",
+            b"\\n",
+            b"x\r",
+            b"\r\n",
+            b" # 0",
+            b"$B=1\n0",
+            b"\x07\x08\x0b\x0c\x1b\t",
+            "caf\u{e9}".as_bytes(),
+            b"\xff\xfe",
+        ];
+        for v in values {
+            let mut r = Reply::new();
+            r.set(b"V", v).unwrap();
+            let p = parse(r.bytes());
+            assert_eq!(p.error, None, "{v:?}");
+            assert_eq!(p.code, None);
+            let want = Line::Set {
+                name: b"V".to_vec(),
+                value: v.to_vec(),
+            };
+            assert_eq!(p.edits.len(), 1, "{v:?}");
+            assert_eq!(p.edits[0].1, want, "{v:?}");
+        }
+    }
+
+    #[test]
+    fn set_refuses_bad_names_and_unrepresentable_bytes() {
+        let mut r = Reply::new();
+        assert_eq!(r.set(b"1X", b"v"), Err(WriteError::BadName));
+        assert_eq!(r.set(b"X\n0", b"v"), Err(WriteError::BadName));
+        assert_eq!(r.set(b"X", b"a\0b"), Err(WriteError::Unrepresentable(0)));
+        assert_eq!(
+            r.set(b"X", b"a\nb\x01"),
+            Err(WriteError::Unrepresentable(1))
+        );
+        assert_eq!(r.set(b"X", b"\x7f"), Err(WriteError::Unrepresentable(0x7f)));
         assert!(r.bytes().is_empty());
     }
 

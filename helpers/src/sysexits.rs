@@ -7,7 +7,8 @@ pub const EX_USAGE: u8 = 64;
 pub const EX_DATAERR: u8 = 65;
 /// A file the helper needs (list, program) cannot be opened.
 pub const EX_NOINPUT: u8 = 66;
-/// A user or group that does not exist (stampctl).
+/// A user or group that does not exist: the caller or target has no account to go by, or
+/// stampctl names one.
 pub const EX_NOUSER: u8 = 67;
 /// An inner helper cannot be executed.
 pub const EX_UNAVAILABLE: u8 = 69;

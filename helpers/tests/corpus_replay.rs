@@ -38,3 +38,50 @@ fn stamp_spec() {
 fn stamp_wire() {
     replay("stamp_wire", escapes_helpers::fuzz_entry::stamp_wire);
 }
+
+#[test]
+fn reply_set() {
+    replay("reply_set", escapes_helpers::fuzz_entry::reply_set);
+}
+
+#[test]
+fn sheval_command() {
+    replay(
+        "sheval_command",
+        escapes_helpers::fuzz_entry::sheval_command,
+    );
+}
+
+#[test]
+fn xdisplay_input() {
+    replay(
+        "xdisplay_input",
+        escapes_helpers::fuzz_entry::xdisplay_input,
+    );
+}
+
+#[test]
+fn passwd_file() {
+    replay("passwd_file", escapes_helpers::fuzz_entry::passwd_file);
+}
+
+#[test]
+fn sproxy_template() {
+    replay(
+        "sproxy_template",
+        escapes_helpers::fuzz_entry::sproxy_template,
+    );
+}
+
+#[test]
+fn invocation_argv() {
+    replay(
+        "invocation_argv",
+        escapes_helpers::fuzz_entry::invocation_argv,
+    );
+}
+
+#[test]
+fn coat_list() {
+    replay("coat_list", escapes_helpers::fuzz_entry::coat_list);
+}

@@ -13,7 +13,6 @@ use escapes_helpers::sys;
 use std::ffi::OsStr;
 use std::fs;
 use std::io::{Read, Write};
-use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::UnixStream;
@@ -197,7 +196,7 @@ impl Drop for Facility {
 /// The holder's pid, from SO_PEERCRED of a connection to its socket.
 fn holder_pid(socket: &Path) -> i32 {
     let s = UnixStream::connect(socket).unwrap();
-    sys::peer_cred(s.as_fd()).unwrap().0
+    sys::peer_credentials(&s).unwrap().0
 }
 
 fn alive(pid: i32) -> bool {

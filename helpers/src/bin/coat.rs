@@ -12,7 +12,7 @@ const COAT: Helper = Helper {
             get -P too, and coat waits for the command and then stops them.",
     reads: &["COAT", "COAT_STALL", "COAT_WARN", "COAT_REVEAL"],
     grammar: &[
-        ("COAT", "/path[:/path]*  (',' also separates; absolute paths, root's, not group/world-writable)"),
+        ("COAT", "helper[:helper]*  (',' also separates; an absolute path, or a name such as stamp for the helper beside coat; root's, not group/world-writable)"),
         ("COAT_STALL", "seconds the whole chain may take to answer, 1-3600 (default 10)"),
         ("COAT_WARN", "text printed on stderr when refused"),
         ("COAT_REVEAL", "prefix: reply ~prefix after the inner replies and the removal of COAT parameters"),
@@ -30,13 +30,14 @@ fn main() {
         }
         Err((verdict, params)) => helper::finish(&COAT, None, &params, &verdict),
     };
-    let (verdict, mut jackets, stall) = match coat::config(&s.params) {
-        Err(e) => (Verdict::config(e), Vec::new(), coat::DEFAULT_STALL),
-        Ok(cfg) => match coat::run(&cfg, &s.invocation, s.env.clone()) {
-            Ok(p) => (Verdict::Allow { relay: p.relay }, p.jackets, cfg.stall),
-            Err(f) => (f.verdict(&s.params), Vec::new(), cfg.stall),
-        },
-    };
+    let (verdict, mut jackets, stall) =
+        match coat::config_beside(&s.params, coat::own_directory().as_deref()) {
+            Err(e) => (Verdict::config(e), Vec::new(), coat::DEFAULT_STALL),
+            Ok(cfg) => match coat::run(&cfg, &s.invocation, s.env.clone()) {
+                Ok(p) => (Verdict::Allow { relay: p.relay }, p.jackets, cfg.stall),
+                Err(f) => (f.verdict(&s.params), Vec::new(), cfg.stall),
+            },
+        };
     let mut code = helper::deliver(&COAT, &s.params, &verdict);
     if let Some(pid) = s.invocation.pid {
         code = helper::release_and_wait(pid, code);

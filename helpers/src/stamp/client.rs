@@ -11,7 +11,6 @@ use crate::dirwalk::{self, Dir, WalkError, ROOT_ONLY};
 use crate::sys;
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
@@ -143,7 +142,7 @@ impl Socket {
         };
         // Only root can bind in the walked directories, and a holder runs as root; anything
         // else serving there is refused outright.
-        let (_, uid, _) = sys::peer_cred(fd.as_fd()).map_err(ConnError::Io)?;
+        let (_, uid, _) = sys::peer_credentials(&fd).map_err(ConnError::Io)?;
         if uid != 0 {
             return Err(ConnError::NotRoot(uid));
         }

@@ -489,7 +489,7 @@ fn context() -> Result<Context, Fail> {
         Some(f) => path::parse_facility(f.as_bytes(), ROOT.as_bytes())
             .map_err(|e| format!("STAMP_FACILITY: {e}")),
     };
-    let acting = match (sys::real_uid(), std::env::var_os("ESCAPES_CALLER_UID")) {
+    let acting = match (sys::real_ids().0, std::env::var_os("ESCAPES_CALLER_UID")) {
         (0, Some(u)) => decimal_u32(u.as_bytes())
             .ok_or(())
             .or_else(|()| fail(EX_CONFIG, "ESCAPES_CALLER_UID is not a decimal uid"))?,

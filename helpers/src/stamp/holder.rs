@@ -346,7 +346,7 @@ fn accept_all(listener: &UnixListener, clients: &mut Vec<Client>) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(_) => return,
         };
-        let Ok((_, peer_uid, _)) = sys::peer_cred(stream.as_fd()) else {
+        let Ok((_, peer_uid, _)) = sys::peer_credentials(&stream) else {
             continue;
         };
         if stream.set_nonblocking(true).is_err() {

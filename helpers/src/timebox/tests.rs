@@ -230,3 +230,25 @@ fn refuses_a_policy_with_nothing_in_it() {
         Err(TimeboxError::Forbid(_))
     ));
 }
+
+#[test]
+fn page_jacket_example_with_epoch_seconds_never_opens() {
+    // op-jacket(7l): `$TIMEBOX_INSIDE=000000<=%H%M%s<045960`, "from midnight to before 05:00".
+    // `%s` is the seconds since the epoch (as in C's strftime), not `%S`: at 00:00 UTC on
+    // 2024-06-13 the middle operand is "0000" + "1718236800" = 00001718236800, far above 045960.
+    // Only in the first 1000 s of 1970 (UTC) is it small enough.
+    let page = Some("000000<=%H%M%s<045960");
+    let z = zone("UTC");
+    for (h, m) in [(0, 0), (0, 1), (2, 30), (4, 59), (5, 0), (12, 0), (23, 59)] {
+        assert!(!allows(page, None, &z, utc(2024, 6, 13, h, m)), "{h}:{m}");
+    }
+    assert!(allows(page, None, &z, 999));
+    assert!(!allows(page, None, &z, 1000));
+    // What the page describes is `%S`: 00:00:00 up to 04:59:59 (045960 also admits a leap
+    // second, which Unix clocks never show).
+    let meant = Some("000000<=%H%M%S<045960");
+    assert!(allows(meant, None, &z, utc(2024, 6, 13, 0, 0)));
+    assert!(allows(meant, None, &z, utc(2024, 6, 13, 4, 59) + 59));
+    assert!(!allows(meant, None, &z, utc(2024, 6, 13, 5, 0)));
+    assert!(!allows(meant, None, &z, utc(2024, 6, 12, 23, 59) + 59));
+}
