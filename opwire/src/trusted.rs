@@ -14,6 +14,12 @@
 //!
 //! Directories checked once are kept open (O_PATH, close-on-exec) for the rest of the process,
 //! and later walks start from the deepest one they share.
+//!
+//! [`dir`] hands out a walked directory itself ([`Dir`]), so a caller can look at, open or
+//! create names *in that descriptor* instead of resolving the path again. [`walk`] is the same
+//! walk with the caller's own judgement of each directory in place of rule 3, for a rule that is
+//! genuinely another (a home its owner controls, a sticky parent where root makes a private
+//! directory); such walks are not kept.
 
 #![forbid(unsafe_code)]
 
@@ -76,10 +82,15 @@ pub fn components(path: &[u8]) -> Result<Vec<&[u8]>, Error> {
         return Err(Error::BadPath);
     }
     let parts: Vec<&[u8]> = rest.split(|&b| b == b'/').collect();
-    if parts.iter().any(|p| p.is_empty() || *p == b"." || *p == b"..") {
+    if !parts.iter().all(|p| is_component(p)) {
         return Err(Error::BadPath);
     }
     Ok(parts)
+}
+
+/// One plain path component: not empty, not `.` or `..`, no `/` and no NUL.
+pub fn is_component(c: &[u8]) -> bool {
+    !c.is_empty() && c != b"." && c != b".." && !c.iter().any(|&b| b == b'/' || b == 0)
 }
 
 /// Rule 3 for one file or directory, with the checking process's effective uid.
@@ -123,6 +134,34 @@ fn remember(path: &[u8], fd: Fd) -> &'static Fd {
 pub fn open_parent(path: &[u8]) -> Result<(&'static Fd, Vec<u8>), Error> {
     let parts = components(path)?;
     let (last, dirs) = parts.split_last().ok_or(Error::BadPath)?;
+    Ok((walk_kept(dirs)?, last.to_vec()))
+}
+
+/// Rules 1–3 for the directory `path` itself (`/` included): the walked directory.
+pub fn dir(path: &[u8]) -> Result<Dir, Error> {
+    let parts = if path == b"/" { Vec::new() } else { components(path)? };
+    Ok(Dir { fd: Held::Kept(walk_kept(&parts)?), path: path.to_vec() })
+}
+
+/// Rules 1 and 2 for the directory `path`, each directory (`/` first, `path` itself last)
+/// judged by `judge(path so far, its metadata)` instead of by rule 3. Nothing is kept: the next
+/// walk looks again.
+pub fn walk<E: From<Error>>(path: &[u8], judge: impl Fn(&[u8], &Stat) -> Result<(), E>) -> Result<Dir, E> {
+    let parts = if path == b"/" { Vec::new() } else { components(path)? };
+    let mut fd = open_dir(None, c"/", b"/")?;
+    judge(b"/", &stat_of(&fd, b"/")?)?;
+    let mut walked_to = Vec::new();
+    for name in parts {
+        walked_to.push(b'/');
+        walked_to.extend_from_slice(name);
+        fd = open_dir(Some(&fd), &cstr(name)?, &walked_to)?;
+        judge(&walked_to, &stat_of(&fd, &walked_to)?)?;
+    }
+    Ok(Dir { fd: Held::Own(fd), path: path.to_vec() })
+}
+
+/// `/` and then `dirs`, each checked by rule 3 (or found checked by an earlier walk).
+fn walk_kept(dirs: &[&[u8]]) -> Result<&'static Fd, Error> {
     let mut dir = checked_dir(None, c"/", b"/")?;
     let mut walked_to = Vec::new();
     for name in dirs {
@@ -130,28 +169,37 @@ pub fn open_parent(path: &[u8]) -> Result<(&'static Fd, Vec<u8>), Error> {
         walked_to.extend_from_slice(name);
         dir = checked_dir(Some(dir), &cstr(name)?, &walked_to)?;
     }
-    Ok((dir, last.to_vec()))
+    Ok(dir)
 }
 
-/// The directory `path` (`name` in `parent`, or `/`), opened O_PATH without following a link
-/// and checked, or the one an earlier walk already checked.
-fn checked_dir(parent: Option<&Fd>, name: &CStr, path: &[u8]) -> Result<&'static Fd, Error> {
-    if let Some(d) = walked(path) {
-        return Ok(d);
-    }
-    let fd = match sys::openat(parent, name, libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW, 0) {
-        Ok(fd) => fd,
+/// The directory `name` in `parent` (or `/`), opened O_PATH without following a link.
+fn open_dir(parent: Option<&Fd>, name: &CStr, path: &[u8]) -> Result<Fd, Error> {
+    match sys::openat(parent, name, libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW, 0) {
+        Ok(fd) => Ok(fd),
         // With O_DIRECTORY a link fails as ENOTDIR: say which it was.
         Err(Errno(libc::ENOTDIR)) => {
             let link = sys::openat(parent, name, libc::O_PATH | libc::O_NOFOLLOW, 0)
                 .and_then(|fd| sys::fstat(&fd))
                 .is_ok_and(|st| st.is_symlink());
             let errno = Errno(if link { libc::ELOOP } else { libc::ENOTDIR });
-            return Err(Error::Open { path: shown(path), errno });
+            Err(Error::Open { path: shown(path), errno })
         }
-        Err(errno) => return Err(Error::Open { path: shown(path), errno }),
-    };
-    let st = sys::fstat(&fd).map_err(|errno| Error::Open { path: shown(path), errno })?;
+        Err(errno) => Err(Error::Open { path: shown(path), errno }),
+    }
+}
+
+fn stat_of(fd: &Fd, path: &[u8]) -> Result<Stat, Error> {
+    sys::fstat(fd).map_err(|errno| Error::Open { path: shown(path), errno })
+}
+
+/// The directory `path` (`name` in `parent`, or `/`), opened and checked by rule 3, or the one
+/// an earlier walk already checked.
+fn checked_dir(parent: Option<&Fd>, name: &CStr, path: &[u8]) -> Result<&'static Fd, Error> {
+    if let Some(d) = walked(path) {
+        return Ok(d);
+    }
+    let fd = open_dir(parent, name, path)?;
+    let st = stat_of(&fd, path)?;
     if !st.is_dir() {
         return Err(Error::NotDirectory { path: shown(path) });
     }
@@ -159,22 +207,100 @@ fn checked_dir(parent: Option<&Fd>, name: &CStr, path: &[u8]) -> Result<&'static
     Ok(remember(path, fd))
 }
 
+/// A directory reached by a walk from `/` in which every step was judged on the descriptor the
+/// next step opens from. What is looked at or opened through it is in that very directory,
+/// wherever its path points meanwhile.
+#[derive(Debug)]
+pub struct Dir {
+    fd: Held,
+    path: Vec<u8>,
+}
+
+#[derive(Debug)]
+enum Held {
+    /// Kept for the rest of the process by rule-3 walks.
+    Kept(&'static Fd),
+    Own(Fd),
+}
+
+impl Dir {
+    /// The O_PATH descriptor (usable as the directory of `*at` calls).
+    pub fn fd(&self) -> &Fd {
+        match &self.fd {
+            Held::Kept(fd) => fd,
+            Held::Own(fd) => fd,
+        }
+    }
+
+    /// The path it was walked by (for messages; never resolved again here).
+    pub fn path(&self) -> &[u8] {
+        &self.path
+    }
+
+    /// The path of `name` in it, for messages.
+    pub fn shown(&self, name: &[u8]) -> String {
+        let mut p = self.path.clone();
+        if p != b"/" {
+            p.push(b'/');
+        }
+        p.extend_from_slice(name);
+        shown(&p)
+    }
+
+    /// Its metadata now.
+    pub fn stat(&self) -> Result<Stat, Error> {
+        stat_of(self.fd(), &self.path)
+    }
+
+    /// The entry `name` as it is (O_PATH | O_NOFOLLOW: a symbolic link is the link itself), or
+    /// None when nothing is there.
+    pub fn entry(&self, name: &[u8]) -> Result<Option<(Fd, Stat)>, Error> {
+        match self.open(name, libc::O_PATH) {
+            Ok(found) => Ok(Some(found)),
+            Err(Error::Open { errno: Errno(libc::ENOENT), .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Opens `name` in it with `flags` (O_NOFOLLOW, O_NONBLOCK, O_NOCTTY and O_CLOEXEC added),
+    /// whatever it is: the caller judges the metadata returned.
+    pub fn open(&self, name: &[u8], flags: i32) -> Result<(Fd, Stat), Error> {
+        if !is_component(name) {
+            return Err(Error::BadPath);
+        }
+        let path = self.shown(name);
+        let flags = flags | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY;
+        let fd = sys::openat(Some(self.fd()), &cstr(name)?, flags, 0)
+            .map_err(|errno| Error::Open { path: path.clone(), errno })?;
+        let st = sys::fstat(&fd).map_err(|errno| Error::Open { path, errno })?;
+        Ok((fd, st))
+    }
+
+    /// Rules 3 and 4 for `name` in it: opens the regular file with `flags`.
+    pub fn open_trusted(&self, name: &[u8], flags: i32) -> Result<(Fd, Stat), Error> {
+        let (fd, st) = self.open(name, flags)?;
+        let path = self.shown(name);
+        if st.is_symlink() {
+            // Only an O_PATH open can land on the link itself.
+            return Err(Error::Open { path, errno: Errno(libc::ELOOP) });
+        }
+        if !st.is_regular() {
+            return Err(Error::NotRegular { path });
+        }
+        check_owner_and_mode(&path, &st)?;
+        Ok((fd, st))
+    }
+}
+
 /// Rules 1–4: opens the regular file `path` with `flags` (O_NOFOLLOW, O_NONBLOCK, O_NOCTTY and
 /// O_CLOEXEC are added) and returns it with its metadata.
 pub fn open(path: &[u8], flags: i32) -> Result<(Fd, Stat), Error> {
-    let (dir, name) = open_parent(path)?;
-    let fd = sys::openat(Some(dir), &cstr(&name)?, flags | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY, 0)
-        .map_err(|errno| Error::Open { path: shown(path), errno })?;
-    let st = sys::fstat(&fd).map_err(|errno| Error::Open { path: shown(path), errno })?;
-    if st.is_symlink() {
-        // Only an O_PATH open can land on the link itself.
-        return Err(Error::Open { path: shown(path), errno: Errno(libc::ELOOP) });
-    }
-    if !st.is_regular() {
-        return Err(Error::NotRegular { path: shown(path) });
-    }
-    check_owner_and_mode(&shown(path), &st)?;
-    Ok((fd, st))
+    let (fd, name) = open_parent(path)?;
+    let parent = match path.get(..path.len().saturating_sub(name.len() + 1)) {
+        Some(b"") | None => b"/".as_slice(),
+        Some(p) => p,
+    };
+    Dir { fd: Held::Kept(fd), path: parent.to_vec() }.open_trusted(&name, flags)
 }
 
 /// Reads the trusted regular file `path` whole, refusing more than `cap` bytes.
@@ -264,6 +390,82 @@ mod tests {
         let Some(d) = scratch("fifo") else { return };
         assert!(std::process::Command::new("mkfifo").arg(d.join("p")).status().unwrap().success());
         assert!(matches!(read(&bytes(&d.join("p")), 10), Err(Error::NotRegular { .. })));
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn components_that_could_escape_are_refused() {
+        for bad in [&b""[..], b".", b"..", b"a/b", b"/", b"a\0b"] {
+            assert!(!is_component(bad), "{bad:?}");
+        }
+        for good in [&b"a"[..], b"...", b".x", b"x..", b"ready-42"] {
+            assert!(is_component(good), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn walks_to_root_owned_system_directories_and_looks_inside() {
+        // /usr and /usr/bin are root's and 0755 on any system the tests run on.
+        let d = dir(b"/usr/bin").unwrap();
+        assert_eq!(d.path(), b"/usr/bin");
+        assert!(d.stat().unwrap().is_dir());
+        assert!(d.entry(b"env").unwrap().is_some());
+        assert!(d.entry(b"no-such-entry-here").unwrap().is_none());
+        assert_eq!(d.entry(b"..").err(), Some(Error::BadPath));
+        assert!(dir(b"/").unwrap().entry(b"usr").unwrap().is_some_and(|(_, st)| st.is_dir()));
+    }
+
+    #[test]
+    fn refuses_dot_dot_before_touching_the_filesystem() {
+        assert_eq!(dir(b"/usr/../etc").err(), Some(Error::BadPath));
+        assert_eq!(walk(b"/usr/../etc", |_, _| Ok::<(), Error>(())).err(), Some(Error::BadPath));
+    }
+
+    #[test]
+    fn reports_a_missing_directory() {
+        assert!(dir(b"/no-such-dir-anywhere").unwrap_err().is_missing());
+    }
+
+    #[test]
+    fn a_walk_of_ones_own_judges_every_directory_and_keeps_nothing() {
+        let seen = Mutex::new(Vec::new());
+        let d = walk(b"/usr/bin", |p, st| {
+            seen.lock().unwrap().push((p.to_vec(), st.is_dir()));
+            Ok::<(), Error>(())
+        })
+        .unwrap();
+        assert_eq!(d.path(), b"/usr/bin");
+        let want: Vec<(Vec<u8>, bool)> = vec![(b"/".to_vec(), true), (b"/usr".to_vec(), true), (b"/usr/bin".to_vec(), true)];
+        assert_eq!(*seen.lock().unwrap(), want);
+        // A sticky world-writable directory: refused by rule 3, accepted by a judge that allows it.
+        assert!(matches!(dir(b"/tmp"), Err(Error::Writable { by: "world", .. })));
+        let sticky_ok = |p: &[u8], st: &Stat| {
+            if st.mode & 0o022 != 0 && st.mode & 0o1000 == 0 {
+                return Err(Error::Writable { path: shown(p), by: "group or world" });
+            }
+            Ok(())
+        };
+        assert!(walk(b"/tmp", sticky_ok).is_ok());
+        let e = walk(b"/usr", |p, _| if p == b"/usr" { Err(Error::NotDirectory { path: shown(p) }) } else { Ok(()) });
+        assert!(matches!(e, Err(Error::NotDirectory { .. })));
+    }
+
+    #[test]
+    fn a_walk_refuses_a_link_as_a_directory_and_opens_names_without_following() {
+        let Some(d) = scratch("dir") else { return };
+        std::fs::create_dir(d.join("real")).unwrap();
+        std::fs::write(d.join("real/f"), b"x").unwrap();
+        symlink(d.join("real"), d.join("dirlink")).unwrap();
+        symlink(d.join("real/f"), d.join("real/flink")).unwrap();
+        let e = dir(&bytes(&d.join("dirlink"))).unwrap_err();
+        assert!(e.to_string().contains("refusing a symbolic link"), "{e}");
+        let e = walk(&bytes(&d.join("dirlink")), |_, _| Ok::<(), Error>(())).unwrap_err();
+        assert!(e.to_string().contains("refusing a symbolic link"), "{e}");
+        let real = dir(&bytes(&d.join("real"))).unwrap();
+        assert!(real.entry(b"flink").unwrap().is_some_and(|(_, st)| st.is_symlink()));
+        assert!(matches!(real.open(b"flink", libc::O_RDONLY), Err(Error::Open { errno: Errno(libc::ELOOP), .. })));
+        assert!(real.open_trusted(b"f", libc::O_RDONLY).is_ok());
+        assert_eq!(real.shown(b"f"), format!("{}/real/f", d.display()));
         let _ = std::fs::remove_dir_all(&d);
     }
 
