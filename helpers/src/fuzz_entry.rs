@@ -6,7 +6,6 @@
 //! `invocation_argv` and `coat_list`.
 
 use crate::coat;
-use crate::dirwalk::is_component;
 use crate::env::is_name;
 use crate::invocation::{self, CredType, Request};
 use crate::passwd;
@@ -19,6 +18,7 @@ use crate::stamp::wire;
 use crate::stamp::{ctl, duration, helmet, path, spec as stamp_spec};
 use crate::timebox::{spec, Timebox, Zone};
 use crate::xdisplay::nlist;
+use opwire::trusted::is_component;
 use std::time::Duration;
 
 const INSTANTS: [i64; 6] = [

@@ -8,8 +8,8 @@
 //! entry list, DISPLAY names), `proxy_agent::template` (SPROXY_TO). Policy on top of them, still
 //! pure: `timebox`, `envauth`, `manifest`, `stamp::holder::Stamp`, `identity` (who the caller
 //! is). I/O shells: `helper` (the common main: argv, parameters, reply, warning, jacket mode),
-//! `trusted` (owner/mode checks before a file is believed), `dirwalk` (openat/O_NOFOLLOW walks
-//! from `/`), `program` (running a program as a given user with a deadline and an output cap),
+//! `trusted` (before a file is believed: `opwire::trusted`, and the rules of xdisplay and
+//! proxy-agent on its walk), `stamp::place` (stamps' directories, on the same walk), `program` (running a program as a given user with a deadline and an output cap),
 //! `signed::sha256_of`, `coat::run`, `stamp::client`, `stamp::holder::serve`, and the programs
 //! with cleanup or children of their own: `stamp::main`, `stamp::ctl::main` (stampctl),
 //! `sheval::main`, `xdisplay::main`, `proxy_agent::main` (with `proxy_agent::relay`, the proxy
@@ -28,7 +28,6 @@
 )]
 
 pub mod coat;
-pub mod dirwalk;
 pub mod env;
 pub mod envauth;
 pub mod fuzz_entry;

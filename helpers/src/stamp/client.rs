@@ -1,15 +1,16 @@
 //! Finding a stamp and talking to its holder, for the stamp helper and stampctl.
 //!
-//! `locate` walks from `/` through the stamp root to the stamp's directory with `dirwalk`
-//! (root-owned, not group/world-writable, no symlinks) and only then looks at the entry; a
+//! `locate` walks from `/` through the stamp root to the stamp's directory ([`super::place`]:
+//! the one file-trust rule, no symlinks) and only then looks at the entry; a
 //! socket is connected to through its own O_PATH descriptor, so the inode inspected is the one
 //! reached. Every connect and every answer has a deadline.
 
 use super::path::StampPath;
 use super::wire::{self, Reply, Request, WireError};
-use crate::dirwalk::{self, Dir, WalkError, ROOT_ONLY};
+use super::place;
 use crate::sys;
-use std::fs::File;
+use opwire::sys::Fd;
+use opwire::trusted::{Dir, Error as WalkError};
 use std::io::{self, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
@@ -38,48 +39,47 @@ pub struct Socket {
     pub dir: Dir,
     pub leaf: Vec<u8>,
     /// O_PATH descriptor of the socket inode.
-    entry: File,
+    entry: Fd,
 }
 
 /// Walks to `path` under the root whose components are `root` and says what is there.
 pub fn locate(root: &[Vec<u8>], path: &StampPath) -> Result<Located, WalkError> {
     let mut comps: Vec<&[u8]> = root.iter().map(Vec::as_slice).collect();
     comps.extend(path.dirs().iter().map(Vec::as_slice));
-    let dir = match Dir::walk(&comps, ROOT_ONLY) {
+    let dir = match place::walk(&comps) {
         Ok(d) => d,
-        Err(WalkError::Missing(_)) => return Ok(Located::Nothing),
+        Err(e) if e.is_missing() => return Ok(Located::Nothing),
         Err(e) => return Err(e),
     };
     let leaf = path.leaf();
-    let Some(entry) = dir.entry(leaf)? else {
+    let Some((entry, st)) = dir.entry(leaf)? else {
         return Ok(Located::Nothing);
     };
-    let ft = entry.meta.file_type();
-    use std::os::unix::fs::FileTypeExt;
-    if ft.is_socket() {
+    if st.mode & libc::S_IFMT == libc::S_IFSOCK {
         return Ok(Located::Socket(Socket {
             dir,
             leaf: leaf.to_vec(),
-            entry: entry.file,
+            entry,
         }));
     }
-    if ft.is_file() {
-        let f = dir.open(leaf, libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY)?;
-        let meta = f
-            .metadata()
-            .map_err(|e| WalkError::Io(dir.path().to_path_buf(), e))?;
-        if !meta.is_file() {
+    if st.is_regular() {
+        let (f, st) = dir.open(leaf, libc::O_RDONLY)?;
+        if !st.is_regular() {
             return Ok(Located::Other("not a regular file"));
         }
         let mut text = Vec::new();
-        f.take(MAX_LOCK_TEXT)
+        f.into_file()
+            .take(MAX_LOCK_TEXT)
             .read_to_end(&mut text)
-            .map_err(|e| WalkError::Io(dir.path().to_path_buf(), e))?;
+            .map_err(|e| WalkError::Read {
+                path: dir.shown(leaf),
+                errno: opwire::sys::Errno(e.raw_os_error().unwrap_or(libc::EIO)),
+            })?;
         return Ok(Located::Lock(text));
     }
-    Ok(Located::Other(if ft.is_symlink() {
+    Ok(Located::Other(if st.is_symlink() {
         "a symlink"
-    } else if ft.is_dir() {
+    } else if st.is_dir() {
         "a directory"
     } else {
         "neither a socket nor a plain file"
@@ -124,7 +124,7 @@ pub struct Conn {
 impl Socket {
     /// Connects, retrying while the holder's backlog is full, until `deadline`.
     pub fn connect(&self, deadline: Instant) -> Result<Conn, ConnError> {
-        let path = dirwalk::proc_fd_path(&self.entry);
+        let path = place::proc_fd_path(&self.entry);
         let fd = loop {
             match sys::connect_unix(&path) {
                 Ok(fd) => break fd,
@@ -157,7 +157,7 @@ impl Socket {
 
     /// Removes a dead stamp's socket.
     pub fn remove(&self) -> io::Result<()> {
-        self.dir.unlink(&self.leaf)
+        place::unlink(&self.dir, &self.leaf)
     }
 }
 

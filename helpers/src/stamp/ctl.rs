@@ -24,7 +24,8 @@ use super::holder::{self, Holder, Stamp, Terms};
 use super::path::{self, PathError, StampPath};
 use super::wire::{self, Reply, Request};
 use super::ROOT;
-use crate::dirwalk::{Dir, WalkError, ROOT_ONLY};
+use super::place;
+use opwire::trusted::{Dir, Error as WalkError};
 use crate::env::is_name;
 use crate::invocation::decimal_u32;
 use crate::sys::{self, Forked};
@@ -38,7 +39,7 @@ use std::fs::{File, OpenOptions, Permissions};
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixListener;
 use std::time::{Duration, Instant};
 
@@ -458,16 +459,12 @@ fn fail<T>(code: u8, msg: impl Into<String>) -> Result<T, Fail> {
 }
 
 fn walk_fail(e: WalkError) -> Fail {
-    match e {
-        WalkError::Missing(p) => Fail(
+    match place::exit_code(&e) {
+        EX_UNAVAILABLE => Fail(
             EX_UNAVAILABLE,
-            format!(
-                "{} does not exist (create facility directories at boot: stampctl facility...)",
-                p.display()
-            ),
+            format!("{e} (create facility directories at boot: stampctl facility...)"),
         ),
-        WalkError::Io(..) => Fail(EX_OSERR, e.to_string()),
-        e => Fail(EX_NOPERM, e.to_string()),
+        code => Fail(code, e.to_string()),
     }
 }
 
@@ -724,7 +721,7 @@ fn make(ctx: &Context, m: Make) -> Outcome {
     let shown = path.display(ROOT);
     let mut comps = ctx.root.clone();
     comps.extend(path.dirs().iter().cloned());
-    let dir = Dir::walk(&comps, ROOT_ONLY).map_err(walk_fail)?;
+    let dir = place::walk(&comps).map_err(walk_fail)?;
     let leaf = path.leaf().to_vec();
     // Whatever is there must go first: a live stamp ends only if we may end it (a penalty
     // stamp refuses), a dead one is cleared, anything else stays and we refuse.
@@ -747,7 +744,7 @@ fn make(ctx: &Context, m: Make) -> Outcome {
     };
     // The socket is created with its final mode (no window with a wider one).
     let old = sys::set_umask(!m.mode & 0o777);
-    let bound = UnixListener::bind(OsStr::from_bytes(&dir.proc_path(&leaf)));
+    let bound = UnixListener::bind(OsStr::from_bytes(&place::proc_path(&dir, &leaf)));
     sys::set_umask(old);
     let listener = match bound {
         Ok(l) => l,
@@ -760,7 +757,7 @@ fn make(ctx: &Context, m: Make) -> Outcome {
         Err(e) => return fail(EX_OSERR, format!("{shown}: bind: {e}")),
     };
     let inode = match dir.entry(&leaf) {
-        Ok(Some(e)) => (e.meta.dev(), e.meta.ino()),
+        Ok(Some((_, st))) => (st.dev, st.ino),
         _ => return fail(EX_OSERR, format!("{shown}: the new socket vanished")),
     };
     let h = Holder {
@@ -771,7 +768,7 @@ fn make(ctx: &Context, m: Make) -> Outcome {
         stamp: Stamp::new(terms, sys::boottime()),
     };
     if socket_uid.is_some() || socket_gid.is_some() {
-        let p = h.dir.proc_path(&h.name);
+        let p = place::proc_path(&h.dir, &h.name);
         if let Err(e) = std::os::unix::fs::lchown(OsStr::from_bytes(&p), socket_uid, socket_gid) {
             h.remove_socket();
             return fail(EX_OSERR, format!("{shown}: chown: {e}"));
@@ -851,24 +848,22 @@ fn settle(dir: &File, shown: &str, mode: u32, uid: u32, gid: u32) -> Outcome {
 
 /// Creates (or adopts) `name` in `parent` and gives it `mode`, `uid`, `gid`.
 fn boot_one(parent: &Dir, name: &[u8], mode: u32, uid: u32, gid: u32) -> Outcome {
-    let shown = parent
-        .path()
-        .join(OsStr::from_bytes(name))
-        .display()
-        .to_string();
+    let shown = parent.shown(name);
     match parent.entry(name).map_err(walk_fail)? {
-        None => parent.mkdir(name, 0o700).map_err(walk_fail)?,
-        Some(e) if e.meta.is_dir() => {}
-        Some(e) if e.meta.file_type().is_symlink() => {
+        None => place::mkdir(parent, name, 0o700)
+            .or_else(|e| fail(EX_OSERR, format!("{shown}: mkdir: {e}")))?,
+        Some((_, st)) if st.is_dir() => {}
+        Some((_, st)) if st.is_symlink() => {
             return fail(EX_NOPERM, format!("{shown} is a symlink"))
         }
         Some(_) => return fail(EX_NOPERM, format!("{shown} exists and is not a directory")),
     }
     let d = parent
         .open(name, libc::O_RDONLY | libc::O_DIRECTORY)
+        .map(|(fd, _)| fd.into_file())
         .map_err(walk_fail)?;
     settle(&d, &shown, mode, uid, gid)?;
-    parent.child(name, ROOT_ONLY).map(drop).map_err(walk_fail)
+    place::child(parent, name).map(drop).map_err(walk_fail)
 }
 
 /// The boot form: each directory in order; `.` is the root (its missing ancestors are made
@@ -906,13 +901,13 @@ fn boot(ctx: &Context, dirs: &[BootDir]) -> Outcome {
             let Some((leaf, above)) = ctx.root.split_last() else {
                 return fail(EX_SOFTWARE, "the stamp root is /");
             };
-            let mut dir = Dir::root(ROOT_ONLY).map_err(walk_fail)?;
+            let mut dir = place::walk::<&[u8]>(&[]).map_err(walk_fail)?;
             for c in above {
-                dir = match dir.child(c, ROOT_ONLY) {
+                dir = match place::child(&dir, c) {
                     Ok(next) => next,
-                    Err(WalkError::Missing(_)) => {
+                    Err(e) if e.is_missing() => {
                         boot_one(&dir, c, 0o755, 0, 0)?;
-                        dir.child(c, ROOT_ONLY).map_err(walk_fail)?
+                        place::child(&dir, c).map_err(walk_fail)?
                     }
                     Err(e) => return Err(walk_fail(e)),
                 };
@@ -924,13 +919,10 @@ fn boot(ctx: &Context, dirs: &[BootDir]) -> Outcome {
             let Some((leaf, above)) = all.split_last() else {
                 return fail(EX_SOFTWARE, "empty facility");
             };
-            let parent = Dir::walk(above, ROOT_ONLY).map_err(|e| match e {
-                WalkError::Missing(p) => Fail(
+            let parent = place::walk(above).map_err(|e| match e {
+                e if e.is_missing() => Fail(
                     EX_UNAVAILABLE,
-                    format!(
-                        "{} does not exist: name it first (stampctl never creates implied parents)",
-                        p.display()
-                    ),
+                    format!("{e}: name it first (stampctl never creates implied parents)"),
                 ),
                 e => walk_fail(e),
             })?;

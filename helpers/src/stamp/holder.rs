@@ -10,11 +10,11 @@
 //! can hang the holder or make it grow.
 
 use super::wire::{self, Reply, Request, MAX_REQUEST};
-use crate::dirwalk::Dir;
+use super::place;
+use opwire::trusted::Dir;
 use crate::sys;
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
-use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::time::{Duration, Instant};
 
@@ -166,9 +166,9 @@ pub struct Holder {
 impl Holder {
     /// Unlinks the socket if the name still refers to the one this holder bound.
     pub fn remove_socket(&self) {
-        if let Ok(Some(e)) = self.dir.entry(&self.name) {
-            if (e.meta.dev(), e.meta.ino()) == self.inode {
-                let _ = self.dir.unlink(&self.name);
+        if let Ok(Some((_, st))) = self.dir.entry(&self.name) {
+            if (st.dev, st.ino) == self.inode {
+                let _ = place::unlink(&self.dir, &self.name);
             }
         }
     }

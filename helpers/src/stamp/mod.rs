@@ -6,7 +6,8 @@
 //!
 //! Modules: `path` (stamp names and facilities, pure), `duration` (pure), `spec` (the
 //! `STAMP_SPEC` grammar and checks, pure), `wire` (the socket protocol, pure), `holder` (the
-//! holder's state machine, pure, and its poll loop), `client` (walk, classify, connect, ask),
+//! holder's state machine, pure, and its poll loop), `place` (the walked directories, on
+//! `opwire::trusted`), `client` (walk, classify, connect, ask),
 //! `helmet` (the stamp helper: `stamp::main`), `ctl` (stampctl: `stamp::ctl::main`).
 
 pub mod client;
@@ -15,6 +16,7 @@ pub mod duration;
 pub mod helmet;
 pub mod holder;
 pub mod path;
+pub mod place;
 pub mod spec;
 pub mod wire;
 

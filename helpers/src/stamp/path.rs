@@ -7,7 +7,7 @@
 //! byte, no `.`/`..`/`//` games) and the rest follows the same rules: an absolute name is a
 //! longer way of writing a relative one, never a way out of the root.
 
-use crate::dirwalk::is_component;
+use opwire::trusted::is_component;
 use std::fmt;
 
 /// Longest component: short enough that `/proc/self/fd/N/` plus it fits in `sun_path`.
