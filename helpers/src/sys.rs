@@ -5,7 +5,7 @@
 //! identity, the boot-time clock, user and group lookups).
 
 use std::ffi::{CStr, CString};
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
@@ -451,37 +451,17 @@ pub fn peer_credentials(sock: &impl AsRawFd) -> io::Result<(i32, u32, u32)> {
     Ok((cred.pid, cred.uid, cred.gid))
 }
 
-/// A single path component as a C string: no NUL, no `/`, not empty.
+/// A single path component as a C string: not empty, `.` or `..`, no NUL or `/`.
 fn component(name: &[u8]) -> io::Result<CString> {
-    if name.is_empty() || name.contains(&b'/') {
+    if !opwire::trusted::is_component(name) {
         return Err(io::Error::from_raw_os_error(libc::EINVAL));
     }
     CString::new(name).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
 }
 
-/// (device, inode) of the entry `name` in `dir`, not following a symlink.
-pub fn identity_at(dir: &File, name: &[u8]) -> io::Result<(u64, u64)> {
-    let c = component(name)?;
-    // SAFETY: stat is plain data, fully written by a successful fstatat.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: `dir` is an open descriptor, `c` a NUL-terminated name, `st` writable.
-    let r = unsafe {
-        libc::fstatat(
-            dir.as_raw_fd(),
-            c.as_ptr(),
-            &mut st,
-            libc::AT_SYMLINK_NOFOLLOW,
-        )
-    };
-    if r != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok((st.st_dev, st.st_ino))
-}
-
 /// Removes the entry `name` of `dir` (a directory entry if `is_dir`), never following a symlink:
 /// the directory is the one `dir` was opened on, wherever it has been moved since.
-pub fn remove_at(dir: &File, name: &[u8], is_dir: bool) -> io::Result<()> {
+pub fn remove_at(dir: &impl AsRawFd, name: &[u8], is_dir: bool) -> io::Result<()> {
     let c = component(name)?;
     let flags = if is_dir { libc::AT_REMOVEDIR } else { 0 };
     // SAFETY: `dir` is an open descriptor and `c` a NUL-terminated name.
@@ -599,15 +579,10 @@ pub fn ensure_std_fds() -> io::Result<()> {
 }
 
 /// mkdirat(2): a new directory `name` in `dir` (the umask applies; chmod afterwards).
-pub fn mkdir_at(dir: BorrowedFd<'_>, name: &CStr, mode: u32) -> io::Result<()> {
+pub fn mkdir_in(dir: &impl AsRawFd, name: &[u8], mode: u32) -> io::Result<()> {
+    let c = component(name)?;
     // SAFETY: `name` is NUL-terminated; `dir` is a valid descriptor for the call.
-    cvt(unsafe { libc::mkdirat(dir.as_raw_fd(), name.as_ptr(), mode as libc::mode_t) }).map(drop)
-}
-
-/// unlinkat(2) of a non-directory `name` in `dir`.
-pub fn unlink_at(dir: BorrowedFd<'_>, name: &CStr) -> io::Result<()> {
-    // SAFETY: `name` is NUL-terminated; `dir` is a valid descriptor for the call.
-    cvt(unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) }).map(drop)
+    cvt(unsafe { libc::mkdirat(dir.as_raw_fd(), c.as_ptr(), mode as libc::mode_t) }).map(drop)
 }
 
 /// The boot-time clock: unlike CLOCK_MONOTONIC it keeps counting while the machine is

@@ -8,6 +8,8 @@
 use crate::sysexits::{EX_CONFIG, EX_NOINPUT};
 use std::fs::File;
 use std::os::unix::ffi::OsStrExt;
+use opwire::sys::Stat;
+use opwire::trusted::Dir;
 use std::path::{Path, PathBuf};
 
 pub use opwire::trusted::Error as TrustError;
@@ -52,17 +54,17 @@ pub fn describe(path: &Path, e: &TrustError) -> String {
 }
 
 /// Why a directory or file another user's program will write in is not believed (xdisplay's
-/// target home, proxy-agent's socket parent): a rule of its own, beside the file-trust rule.
+/// target home, proxy-agent's socket parent). These are rules of their own beside the trust
+/// rule, but they judge each directory on the same walk (`opwire::trusted::walk`: from `/`,
+/// openat with O_NOFOLLOW, every directory checked on the descriptor the next step opens from):
+/// a symbolic link or a dotted spelling anywhere is refused.
 #[derive(Debug)]
 pub enum OwnError {
-    NotAbsolute,
-    /// It cannot be opened or examined (the errno kind says why).
-    Unreadable(std::io::Error),
-    NotRegular,
+    /// The walk itself refused (a link, a bad spelling, something missing or unreadable).
+    Walk(TrustError),
+    NotRegular(PathBuf),
     /// A symbolic link where a file was expected: whoever planted it chooses what is written.
     Symlink(PathBuf),
-    /// Not a directory where one was expected.
-    NotDirectory(PathBuf),
     /// Owned by someone other than root or us.
     Owner(PathBuf),
     /// Owned by someone other than root or the user a program will run as.
@@ -71,14 +73,28 @@ pub enum OwnError {
     Writable(PathBuf),
 }
 
+impl From<TrustError> for OwnError {
+    fn from(e: TrustError) -> OwnError {
+        OwnError::Walk(e)
+    }
+}
+
+impl OwnError {
+    /// EX_NOINPUT when something is not there or cannot be read, EX_CONFIG otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            OwnError::Walk(e) => exit_code(e),
+            _ => EX_CONFIG,
+        }
+    }
+}
+
 impl std::fmt::Display for OwnError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            OwnError::NotAbsolute => f.write_str("not an absolute path"),
-            OwnError::Unreadable(e) => write!(f, "cannot open: {e}"),
-            OwnError::NotRegular => f.write_str("not a regular file"),
+            OwnError::Walk(e) => write!(f, "{e}"),
+            OwnError::NotRegular(p) => write!(f, "{} is not a regular file", p.display()),
             OwnError::Symlink(p) => write!(f, "{} is a symbolic link", p.display()),
-            OwnError::NotDirectory(p) => write!(f, "{} is not a directory", p.display()),
             OwnError::Owner(p) => write!(f, "{} is not owned by root", p.display()),
             OwnError::Foreign { path, owner } => {
                 write!(f, "{} is owned by neither root nor uid {owner}", path.display())
@@ -88,93 +104,64 @@ impl std::fmt::Display for OwnError {
     }
 }
 
-/// `meta` belongs to root or `owner` and nobody else can write it (sticky directories aside).
-fn check_owned(path: &Path, meta: &std::fs::Metadata, owner: u32) -> Result<(), OwnError> {
-    use std::os::unix::fs::MetadataExt;
-    if meta.uid() != 0 && meta.uid() != owner {
-        return Err(OwnError::Owner(path.to_path_buf()));
+fn shown(p: &[u8]) -> PathBuf {
+    PathBuf::from(std::ffi::OsStr::from_bytes(p))
+}
+
+/// A directory on the way: owned by root or `owner`, and writable by nobody else unless it is
+/// sticky (like /tmp: others may add entries there, but not move or remove ours).
+fn owned_or_sticky(p: &[u8], st: &Stat, owner: u32) -> Result<(), OwnError> {
+    if st.uid != 0 && st.uid != owner {
+        return Err(OwnError::Foreign { path: shown(p), owner });
     }
-    let sticky_dir = meta.is_dir() && meta.mode() & 0o1000 != 0;
-    if meta.mode() & 0o022 != 0 && !sticky_dir {
-        return Err(OwnError::Writable(path.to_path_buf()));
+    if st.mode & 0o022 != 0 && st.mode & 0o1000 == 0 {
+        return Err(OwnError::Writable(shown(p)));
     }
     Ok(())
 }
 
-/// The directories in which a program run as `owner` will write (xdisplay's target home): the
-/// canonical `dir` must be `owner`'s or root's and not group/world-writable, and so must every
-/// directory above it (a sticky world-writable ancestor such as /tmp is accepted). Then only
-/// `owner` and root can change what is in it. Returns the canonical path.
-pub fn owned_dir(dir: &Path, owner: u32) -> Result<PathBuf, OwnError> {
-    use std::os::unix::fs::MetadataExt;
-    if !dir.is_absolute() {
-        return Err(OwnError::NotAbsolute);
+/// The directory in which a program run as `owner` will write (xdisplay's target home): walked
+/// from `/`, every directory on the way `owner`'s or root's and writable by nobody else (a
+/// sticky world-writable ancestor such as /tmp is accepted), and `dir` itself not group- or
+/// world-writable at all. Then only `owner` and root can change what is in it.
+pub fn owned_dir(dir: &Path, owner: u32) -> Result<Dir, OwnError> {
+    let walked = opwire::trusted::walk(dir.as_os_str().as_bytes(), |p, st| owned_or_sticky(p, st, owner))?;
+    if walked.stat()?.mode & 0o022 != 0 {
+        return Err(OwnError::Writable(dir.to_path_buf()));
     }
-    let canonical = std::fs::canonicalize(dir).map_err(OwnError::Unreadable)?;
-    let meta = std::fs::metadata(&canonical).map_err(OwnError::Unreadable)?;
-    if !meta.is_dir() {
-        return Err(OwnError::NotDirectory(canonical));
-    }
-    if meta.mode() & 0o022 != 0 {
-        return Err(OwnError::Writable(canonical));
-    }
-    let foreign = |e: OwnError| match e {
-        OwnError::Owner(path) => OwnError::Foreign { path, owner },
-        e => e,
-    };
-    check_owned(&canonical, &meta, owner).map_err(foreign)?;
-    for up in canonical.ancestors().skip(1) {
-        let m = std::fs::metadata(up).map_err(OwnError::Unreadable)?;
-        check_owned(up, &m, owner).map_err(foreign)?;
-    }
-    Ok(canonical)
+    Ok(walked)
 }
 
-/// A file `owner`'s program will rewrite in such a directory: absent, or a regular file of
-/// `owner`'s, looked at without following a symlink (a symlink is refused, whoever made it).
-pub fn owned_file_or_absent(path: &Path, owner: u32) -> Result<(), OwnError> {
-    use std::os::unix::fs::MetadataExt;
-    let meta = match std::fs::symlink_metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(OwnError::Unreadable(e)),
+/// A file `owner`'s program will rewrite in such a directory: `name` in [`owned_dir`]`(dir)`,
+/// absent, or a regular file of `owner`'s (or root's), looked at without following a symlink
+/// (a symlink is refused, whoever made it).
+pub fn owned_file_or_absent(dir: &Path, name: &[u8], owner: u32) -> Result<(), OwnError> {
+    let home = owned_dir(dir, owner)?;
+    let path = dir.join(std::ffi::OsStr::from_bytes(name));
+    let Some((_, st)) = home.entry(name)? else {
+        return Ok(());
     };
-    if meta.file_type().is_symlink() {
-        return Err(OwnError::Symlink(path.to_path_buf()));
+    if st.is_symlink() {
+        return Err(OwnError::Symlink(path));
     }
-    if !meta.file_type().is_file() {
-        return Err(OwnError::NotRegular);
+    if !st.is_regular() {
+        return Err(OwnError::NotRegular(path));
     }
-    if meta.uid() != owner && meta.uid() != 0 {
-        return Err(OwnError::Foreign { path: path.to_path_buf(), owner });
+    if st.uid != owner && st.uid != 0 {
+        return Err(OwnError::Foreign { path, owner });
     }
     Ok(())
 }
 
-/// A directory root alone controls, in which a helper (as root) creates something: `dir` must
-/// be canonical (no symlink anywhere in it), and it and every directory above it root's (or
-/// ours) and not group/world-writable, except that a sticky one such as /tmp is accepted
-/// (others can add entries there but not move or remove ours). Returns it opened.
-pub fn root_dir(dir: &Path) -> Result<File, OwnError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    if !dir.is_absolute() {
-        return Err(OwnError::NotAbsolute);
-    }
-    let canonical = std::fs::canonicalize(dir).map_err(OwnError::Unreadable)?;
-    if canonical != dir {
-        return Err(OwnError::Symlink(dir.to_path_buf()));
-    }
+/// A directory root alone controls, in which a helper (as root) creates something: walked from
+/// `/`, it and every directory above it root's (or ours) and not group/world-writable, except
+/// that a sticky one such as /tmp is accepted (others can add entries there but not move or
+/// remove ours).
+pub fn root_dir(dir: &Path) -> Result<Dir, OwnError> {
     let euid = crate::sys::effective_uid();
-    for d in canonical.ancestors() {
-        let m = std::fs::metadata(d).map_err(OwnError::Unreadable)?;
-        if !m.is_dir() {
-            return Err(OwnError::NotDirectory(d.to_path_buf()));
-        }
-        check_owned(d, &m, euid)?;
-    }
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(&canonical)
-        .map_err(OwnError::Unreadable)
+    let own = |p: &[u8], st: &Stat| match owned_or_sticky(p, st, euid) {
+        Err(OwnError::Foreign { path, .. }) => Err(OwnError::Owner(path)),
+        r => r,
+    };
+    Ok(opwire::trusted::walk(dir.as_os_str().as_bytes(), own)?)
 }

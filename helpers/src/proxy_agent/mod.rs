@@ -30,13 +30,14 @@ use crate::reply::Reply;
 use crate::sys::{self, Forked};
 use crate::sysexits::{EX_CONFIG, EX_IOERR, EX_NOINPUT, EX_OSERR, EX_SOFTWARE, EX_USAGE};
 use crate::trusted;
+use opwire::trusted::Dir;
 use std::ffi::OsStr;
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -124,7 +125,7 @@ pub fn config(params: &Params) -> Result<Config, ConfigError> {
 
 /// The private directory and socket, as made; removed by [`Rendezvous::remove`].
 pub struct Rendezvous {
-    parent: File,
+    parent: Dir,
     dir: File,
     dir_name: Vec<u8>,
     socket_name: Vec<u8>,
@@ -161,7 +162,7 @@ impl Rendezvous {
             for _ in 0..TRIES {
                 let dir_name = template::fill(&t.dir, &mut random);
                 let dir_path = parent_path.join(OsStr::from_bytes(&dir_name));
-                match fs::DirBuilder::new().mode(0o700).create(&dir_path) {
+                match sys::mkdir_in(parent.fd(), &dir_name, 0o700) {
                     Ok(()) => return Ok((dir_name, dir_path)),
                     Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                     Err(e) => {
@@ -175,11 +176,10 @@ impl Rendezvous {
             ))
         })();
         let made = made.and_then(|(dir_name, dir_path)| {
-            let dir = OpenOptions::new()
-                .read(true)
-                .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
-                .open(&dir_path)
-                .map_err(|e| refusal(EX_IOERR, format!("{}: {e}", dir_path.display())))?;
+            let dir = parent
+                .open(&dir_name, libc::O_RDONLY | libc::O_DIRECTORY)
+                .map(|(fd, _)| fd.into_file())
+                .map_err(|e| refusal(EX_IOERR, e))?;
             let socket_name = template::fill(&t.socket, &mut random);
             let path = dir_path.join(OsStr::from_bytes(&socket_name));
             let r = Rendezvous {
@@ -216,11 +216,8 @@ impl Rendezvous {
     /// the parent is still the one we made. A directory the target filled is left (and named).
     pub fn remove(self) -> Option<String> {
         let _ = sys::remove_at(&self.dir, &self.socket_name, false);
-        let ours = match (
-            self.dir.metadata(),
-            sys::identity_at(&self.parent, &self.dir_name),
-        ) {
-            (Ok(m), Ok(found)) => found == (m.dev(), m.ino()),
+        let ours = match (self.dir.metadata(), self.parent.entry(&self.dir_name)) {
+            (Ok(m), Ok(Some((_, found)))) => (found.dev, found.ino) == (m.dev(), m.ino()),
             _ => false,
         };
         let shown = self
@@ -231,7 +228,7 @@ impl Rendezvous {
         if !ours {
             return Some(format!("{shown} was moved or replaced; left alone"));
         }
-        sys::remove_at(&self.parent, &self.dir_name, true)
+        sys::remove_at(self.parent.fd(), &self.dir_name, true)
             .err()
             .map(|e| format!("{shown}: {e}"))
     }

@@ -10,9 +10,8 @@
 use crate::sys;
 use opwire::sys::Fd;
 use opwire::trusted::{self, Dir, Error};
-use std::ffi::CString;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::AsRawFd;
 
 /// The directory whose components below `/` are `components`, walked and checked.
 pub fn walk<C: AsRef<[u8]>>(components: &[C]) -> Result<Dir, Error> {
@@ -38,21 +37,14 @@ fn join<C: AsRef<[u8]>>(base: &[u8], components: &[C]) -> Vec<u8> {
     p
 }
 
-fn cname(name: &[u8]) -> io::Result<CString> {
-    if !trusted::is_component(name) {
-        return Err(io::Error::from_raw_os_error(libc::EINVAL));
-    }
-    CString::new(name).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
-}
-
 /// Creates the directory `name` in `dir` (mode before the umask; chmod afterwards).
 pub fn mkdir(dir: &Dir, name: &[u8], mode: u32) -> io::Result<()> {
-    sys::mkdir_at(dir.fd().as_fd(), &cname(name)?, mode)
+    sys::mkdir_in(dir.fd(), name, mode)
 }
 
 /// Removes the non-directory entry `name` of `dir`.
 pub fn unlink(dir: &Dir, name: &[u8]) -> io::Result<()> {
-    sys::unlink_at(dir.fd().as_fd(), &cname(name)?)
+    sys::remove_at(dir.fd(), name, false)
 }
 
 /// `/proc/self/fd/N/name`: `name` in *this* directory, for bind(2), connect(2) and lchown(2),

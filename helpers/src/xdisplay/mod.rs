@@ -41,6 +41,8 @@ pub const XAUTH: &[u8] = b"/usr/bin/xauth";
 /// How long one xauth run may take (xauth itself waits for locks).
 pub const XAUTH_DEADLINE: Duration = Duration::from_secs(20);
 pub const WARN: &str = "XDISPLAY_WARN";
+/// The target's authority file, in its home.
+const AUTHORITY: &[u8] = b".Xauthority";
 pub const REVEAL: &str = "XDISPLAY_REVEAL";
 
 pub const HELPER: Helper = Helper {
@@ -77,7 +79,7 @@ pub struct Copy {
     pub caller: Ids,
     pub source: PathBuf,
     pub target: Ids,
-    /// The target's (canonical) home.
+    /// The target's home, as walked (no symbolic link, no `.` or `..`).
     pub home: PathBuf,
     /// XAUTHORITY was in the environment: the command gets the target's file instead.
     pub had_xauthority: bool,
@@ -85,7 +87,7 @@ pub struct Copy {
 
 impl Copy {
     pub fn target_file(&self) -> PathBuf {
-        self.home.join(".Xauthority")
+        self.home.join(OsStr::from_bytes(AUTHORITY))
     }
 }
 
@@ -156,7 +158,7 @@ pub fn plan(s: &helper::Setup) -> Result<Plan, Verdict> {
             })?
             .join(".Xauthority"),
     };
-    let home = trusted::owned_dir(&home, target.uid)
+    trusted::owned_dir(&home, target.uid)
         .map_err(|e| Verdict::refuse(EX_NOPERM, format!("target home: {e}")))?;
     let copy = Copy {
         display,
@@ -166,7 +168,7 @@ pub fn plan(s: &helper::Setup) -> Result<Plan, Verdict> {
         home,
         had_xauthority,
     };
-    trusted::owned_file_or_absent(&copy.target_file(), target.uid)
+    trusted::owned_file_or_absent(&copy.home, AUTHORITY, target.uid)
         .map_err(|e| Verdict::refuse(EX_NOPERM, format!("target authority file: {e}")))?;
     Ok(Plan::Copy(copy))
 }
@@ -289,7 +291,7 @@ fn merge(c: &Copy, entries: &[Entry]) -> Result<(), Verdict> {
 /// before go back in.
 fn restore(c: &Copy, previous: &[Entry]) -> Result<(), Verdict> {
     let file = c.target_file();
-    trusted::owned_file_or_absent(&file, c.target.uid)
+    trusted::owned_file_or_absent(&c.home, AUTHORITY, c.target.uid)
         .map_err(|e| Verdict::refuse(EX_NOPERM, format!("target authority file: {e}")))?;
     xauth(
         c.target,
