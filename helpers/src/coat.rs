@@ -18,9 +18,10 @@ use crate::env::Env;
 use crate::helper::Verdict;
 use crate::invocation::Invocation;
 use crate::params::{ParamError, Params};
-use crate::reply::{self, LineError};
+use opwire::reply::parse::{self, ErrorKind, Line, Relayed};
+use opwire::reply::Edit;
 use crate::sys::{self, Ended};
-use crate::sysexits::{EX_OSERR, EX_PROTOCOL, EX_SOFTWARE, EX_TEMPFAIL, EX_UNAVAILABLE};
+use opwire::sysexits::{EX_OSERR, EX_PROTOCOL, EX_SOFTWARE, EX_TEMPFAIL, EX_UNAVAILABLE};
 use crate::trusted::{self, TrustError};
 use std::ffi::OsStr;
 use std::fmt;
@@ -198,7 +199,7 @@ pub enum Failure {
     Spawn(PathBuf, io::Error),
     Timeout(PathBuf),
     TooLong(PathBuf),
-    Protocol(PathBuf, usize, LineError),
+    Protocol(PathBuf, usize, ErrorKind),
     /// The helper replied this non-zero code.
     Denied(PathBuf, u8),
     /// The helper replied 0 (or nothing) but ended badly.
@@ -305,6 +306,18 @@ pub fn dismiss(jackets: &mut Vec<Child>, grace: Duration) {
     jackets.clear();
 }
 
+/// Applies an inner helper's edit to the environment the next helper will see. `$NAME` copies
+/// need the client's original environment, which coat does not have: they change nothing here
+/// (op or escapes applies them when the relayed line reaches it).
+pub fn apply(env: &mut Env, edit: &Edit) {
+    match edit {
+        Edit::Set { name, value } => env.set(name, value),
+        Edit::Remove { name } => env.remove(name),
+        Edit::Reveal { prefix } => env.reveal(prefix),
+        Edit::Copy { .. } => {}
+    }
+}
+
 /// Runs the chain. `env` is the environment without coat's own parameters.
 pub fn run(config: &Config, invocation: &Invocation, mut env: Env) -> Result<Passed, Failure> {
     let deadline = Instant::now() + config.stall;
@@ -315,8 +328,10 @@ pub fn run(config: &Config, invocation: &Invocation, mut env: Env) -> Result<Pas
     for path in &config.helpers {
         match run_one(path, invocation, &env, deadline) {
             Ok((parsed, child)) => {
-                for (text, line) in parsed.edits {
-                    reply::apply(&mut env, &line);
+                for (text, line) in parsed.lines {
+                    if let Line::Edit(edit) = &line {
+                        apply(&mut env, edit);
+                    }
                     passed.relay.push(text);
                 }
                 passed.jackets.extend(child);
@@ -335,7 +350,7 @@ fn run_one(
     inv: &Invocation,
     env: &Env,
     deadline: Instant,
-) -> Result<(reply::Parsed, Option<Child>), Failure> {
+) -> Result<(Relayed, Option<Child>), Failure> {
     trusted::open(path).map_err(|e| Failure::Untrusted(path.clone(), e))?;
     let mut cmd = Command::new(path);
     cmd.args(inv.to_args().iter().map(|a| OsStr::from_bytes(a)))
@@ -387,11 +402,13 @@ fn run_one(
             return Err(Failure::Timeout(path.clone()));
         }
     };
-    let parsed = reply::parse(&bytes);
-    if let Some((line, e)) = parsed.error {
-        kill(&mut child);
-        return Err(Failure::Protocol(path.clone(), line, e));
-    }
+    let parsed = match parse::parse_relayed(&bytes) {
+        Ok(p) => p,
+        Err(e) => {
+            kill(&mut child);
+            return Err(Failure::Protocol(path.clone(), e.line, e.kind));
+        }
+    };
     if let Some(code @ 1..) = parsed.code {
         kill(&mut child);
         return Err(Failure::Denied(path.clone(), code));
@@ -421,6 +438,17 @@ fn run_one(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn applies_edits_in_order() {
+        let mut env = Env::from_pairs(&[("A", "1"), ("J_COAT", "/x")]);
+        for (_, line) in parse::parse_relayed(b"$B=2\n-A\n~J_\n$HOME\n").unwrap().lines {
+            if let Line::Edit(e) = line {
+                apply(&mut env, &e);
+            }
+        }
+        assert_eq!(env, Env::from_pairs(&[("B", "2"), ("COAT", "/x")]));
+    }
 
     #[test]
     fn parses_helper_lists() {

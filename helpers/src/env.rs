@@ -3,17 +3,6 @@
 
 use std::os::unix::ffi::OsStringExt;
 
-/// True for an environment name the reply language can carry: `[A-Za-z_][A-Za-z0-9_]*`.
-pub fn is_name(b: &[u8]) -> bool {
-    match b.split_first() {
-        Some((first, rest)) => {
-            (first.is_ascii_alphabetic() || *first == b'_')
-                && rest.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
-        }
-        None => false,
-    }
-}
-
 /// An ordered list of `NAME=value` entries; names may repeat, as in a raw `environ`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Env {
@@ -117,17 +106,6 @@ impl Env {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_follow_the_identifier_rule() {
-        assert!(is_name(b"TIMEBOX_INSIDE"));
-        assert!(is_name(b"_x1"));
-        assert!(!is_name(b""));
-        assert!(!is_name(b"1X"));
-        assert!(!is_name(b"A B"));
-        assert!(!is_name(b"A\n0"));
-        assert!(!is_name(b"A="));
-    }
 
     #[test]
     fn set_replaces_every_duplicate() {

@@ -2,22 +2,24 @@
 //! plain `cargo test` runs every committed seed through the same code the fuzzer drives:
 //! `timebox_spec`, `envauth_regex`, `stamp_spec` (STAMP_SPEC, durations, stamp paths,
 //! stampctl's argv, STAMP_SET, numbers), `stamp_wire` (the socket protocol and the holder),
-//! `reply_set`, `sheval_command`, `xdisplay_input`, `passwd_file`, `sproxy_template`,
+//! `reply_set`, `reply_relay`, `sheval_command`, `xdisplay_input`, `passwd_file`, `sproxy_template`,
 //! `invocation_argv` and `coat_list`.
 
 use crate::coat;
-use crate::env::is_name;
+use opwire::reply::is_name;
 use crate::invocation::{self, CredType, Request};
 use crate::passwd;
 use crate::proxy_agent::template;
 use crate::regex::{self, Regex};
-use crate::reply::{self, Line, Reply, WriteError};
 use crate::sheval;
 use crate::stamp::holder::{After, Stamp, Terms};
 use crate::stamp::wire;
 use crate::stamp::{ctl, duration, helmet, path, spec as stamp_spec};
 use crate::timebox::{spec, Timebox, Zone};
 use crate::xdisplay::nlist;
+use opwire::reply::parse::{self as reply, Line};
+use opwire::reply::write::{WriteError, Writer};
+use opwire::reply::Edit;
 use opwire::trusted::is_component;
 use std::time::Duration;
 
@@ -272,27 +274,51 @@ pub fn stamp_wire(data: &[u8]) {
     }
 }
 
-/// Any value: `Reply::set` either refuses a byte no reply form can carry, or writes one line that
-/// the strict reply parser reads back as exactly that assignment and nothing else.
+/// Any value: `Writer::set` either refuses a byte no reply form can carry, or writes one line
+/// that the strict reply parser reads back as exactly that assignment and nothing else.
 pub fn reply_set(data: &[u8]) {
-    let mut r = Reply::new();
+    let mut r = Writer::new();
     match r.set(b"V", data) {
         Ok(()) => {
-            let p = reply::parse(r.bytes());
-            assert_eq!(p.error, None);
-            assert_eq!(p.code, None);
             assert_eq!(r.bytes().iter().filter(|&&c| c == b'\n').count(), 1);
-            let want = Line::Set {
-                name: b"V".to_vec(),
-                value: data.to_vec(),
-            };
-            assert!(matches!(p.edits.as_slice(), [(_, got)] if *got == want));
+            let want = Edit::Set { name: b"V".to_vec(), value: data.to_vec() };
+            let p = reply::parse(r.bytes()).ok();
+            assert!(matches!(p, Some(p) if p.edits == [want.clone()] && !p.explicit));
+            let p = reply::parse_relayed(r.bytes()).ok();
+            assert!(matches!(p, Some(p) if p.code.is_none() && matches!(p.lines.as_slice(), [(_, Line::Edit(got))] if *got == want)));
         }
         Err(e) => {
             let carried = b"\t\n\r\x07\x08\x0b\x0c\x1b";
             assert!(matches!(e, WriteError::Unrepresentable(c)
                 if data.contains(&c) && c.is_ascii_control() && !carried.contains(&c)));
             assert!(r.bytes().is_empty());
+        }
+    }
+}
+
+/// Any reply: what coat relays and what escapes reads are the same language. A reply escapes
+/// accepts, coat accepts with the same edits and code; one coat accepts without `&` lines,
+/// escapes accepts too; every relayed text is one line that reads back as its own meaning.
+pub fn reply_relay(data: &[u8]) {
+    let strict = reply::parse(data);
+    let relayed = reply::parse_relayed(data);
+    if let Ok(r) = &strict {
+        let Ok(p) = &relayed else {
+            panic!("escapes accepts what coat refuses");
+        };
+        let edits: Vec<&Edit> = p.lines.iter().filter_map(|(_, l)| match l {
+            Line::Edit(e) => Some(e),
+            _ => None,
+        }).collect();
+        assert!(edits.len() == r.edits.len() && edits.iter().zip(&r.edits).all(|(a, b)| *a == b));
+        assert_eq!(p.code, r.explicit.then_some(r.code));
+    }
+    if let Ok(p) = &relayed {
+        let redirects = p.lines.iter().any(|(_, l)| *l == Line::Redirect);
+        assert_eq!(strict.is_ok(), !redirects);
+        for (text, line) in &p.lines {
+            assert!(!text.contains(&b'\n'));
+            assert_eq!(reply::line(text, reply::Redirects::Relay).as_ref(), Ok(line));
         }
     }
 }

@@ -6,9 +6,9 @@
 use crate::env::Env;
 use crate::invocation::{self, Invocation, Request};
 use crate::params::{ParamError, Params};
-use crate::reply::Reply;
+use opwire::reply::write::{WriteError, Writer};
 use crate::sys;
-use crate::sysexits::{EX_CONFIG, EX_IOERR, EX_SOFTWARE};
+use opwire::sysexits::{EX_CONFIG, EX_IOERR, EX_SOFTWARE};
 use std::io::Write;
 use std::os::unix::ffi::OsStringExt;
 
@@ -104,12 +104,12 @@ pub fn setup(
 }
 
 /// The reply for a verdict and the code it carries.
-pub fn compose(h: &Helper, params: &Params, verdict: &Verdict) -> (Reply, u8) {
-    let mut reply = Reply::new();
+pub fn compose(h: &Helper, params: &Params, verdict: &Verdict) -> (Writer, u8) {
+    let mut reply = Writer::new();
     let code = match verdict {
         Verdict::Deny { code, .. } => *code,
         Verdict::Allow { relay } => {
-            let written = (|| -> Result<(), crate::reply::WriteError> {
+            let written = (|| -> Result<(), WriteError> {
                 for line in relay {
                     reply.relay(line)?;
                 }
@@ -122,7 +122,7 @@ pub fn compose(h: &Helper, params: &Params, verdict: &Verdict) -> (Reply, u8) {
                 Ok(())
             })();
             if written.is_err() {
-                reply = Reply::new();
+                reply = Writer::new();
                 EX_SOFTWARE
             } else {
                 0
@@ -219,7 +219,7 @@ pub fn release_and_hold(command: &sys::Watched) -> u8 {
     }
 }
 
-fn write_reply(reply: &Reply) -> bool {
+fn write_reply(reply: &Writer) -> bool {
     let mut out = std::io::stdout().lock();
     out.write_all(reply.bytes())
         .and_then(|()| out.flush())

@@ -13,7 +13,7 @@
 use crate::env::Env;
 use crate::invocation::decimal_u32;
 use crate::passwd;
-use crate::sysexits::{EX_CONFIG, EX_NOPERM, EX_NOUSER};
+use opwire::sysexits::{EX_CONFIG, EX_NOPERM, EX_NOUSER};
 use std::fmt;
 
 pub const CALLER_UID: &str = "ESCAPES_CALLER_UID";

@@ -2,7 +2,7 @@
 //! -- MNEMONIC PROGRAM EUID:EGID CRED_TYPE:CRED`, parsed getopt-style (clustered flags, `-Pvalue`
 //! or `-P value`), unknown option letters ignored as op asks, exactly four positionals.
 
-use crate::sysexits::{EX_DATAERR, EX_PROTOCOL, EX_USAGE};
+use opwire::sysexits::{EX_DATAERR, EX_PROTOCOL, EX_USAGE};
 use std::fmt;
 
 /// The kind of credential that let the caller in.

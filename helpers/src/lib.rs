@@ -40,13 +40,11 @@ pub mod passwd;
 pub mod program;
 pub mod proxy_agent;
 pub mod regex;
-pub mod reply;
 pub mod sheval;
 pub mod signed;
 pub mod stamp;
 #[allow(unsafe_code)]
 pub mod sys;
-pub mod sysexits;
 pub mod timebox;
 pub mod trusted;
 pub mod xdisplay;

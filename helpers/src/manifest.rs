@@ -8,7 +8,7 @@
 
 use crate::params::{ParamError, Params};
 use crate::regex::{Regex, RegexError};
-use crate::reply::parse_code;
+use opwire::reply::parse::code as parse_code;
 use crate::trusted::{self, TrustError};
 use std::ffi::OsStr;
 use std::fmt;
@@ -125,7 +125,7 @@ impl LoadError {
     pub fn exit_code(&self) -> u8 {
         match self {
             LoadError::File { error, .. } => trusted::exit_code(error),
-            _ => crate::sysexits::EX_CONFIG,
+            _ => opwire::sysexits::EX_CONFIG,
         }
     }
 }

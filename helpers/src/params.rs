@@ -1,7 +1,8 @@
 //! A helper's own parameters: taken out of the environment it was given (so the rest can be passed
 //! on and the command never sees them) and checked once, up front.
 
-use crate::env::{is_name, Env};
+use crate::env::Env;
+use opwire::reply::is_name;
 use std::fmt;
 
 /// What is wrong with the parameter set as a whole.

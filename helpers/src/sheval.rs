@@ -14,13 +14,13 @@
 //! environment `PATH=/usr/sbin:/usr/bin:/sbin:/bin` only, stdin /dev/null, cwd `/`, in its own
 //! process group (killed as a whole when the run ends), with at most 64 KiB of output.
 
-use crate::env::is_name;
+use opwire::reply::is_name;
 use crate::helper::{self, Helper, Verdict};
 use crate::params::{ParamError, Params};
 use crate::program::{self, Run, RunError};
-use crate::reply::{Reply, WriteError};
+use opwire::reply::write::{WriteError, Writer};
 use crate::sys::{self, Ended};
-use crate::sysexits::{EX_DATAERR, EX_IOERR, EX_NOPERM, EX_PROTOCOL, EX_TEMPFAIL, EX_UNAVAILABLE};
+use opwire::sysexits::{EX_DATAERR, EX_IOERR, EX_NOPERM, EX_PROTOCOL, EX_TEMPFAIL, EX_UNAVAILABLE};
 use crate::trusted::{self, TrustError};
 use std::ffi::OsStr;
 use std::fmt;
@@ -426,7 +426,7 @@ fn evaluate(a: &Assignment, deadline: Instant) -> Result<Vec<u8>, Failure> {
 /// in the unset list, then `-name` for each name in it.
 pub fn run(config: &Config) -> Result<Vec<Vec<u8>>, Failure> {
     let deadline = Instant::now() + config.stall;
-    let mut reply = Reply::new();
+    let mut reply = Writer::new();
     for a in &config.sets {
         let value = evaluate(a, deadline)?;
         if config.unset.contains(&a.var) {

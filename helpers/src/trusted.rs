@@ -5,7 +5,7 @@
 //! it) can change. Otherwise whoever can write there decides what the check reads, or swaps the
 //! name between the check and the exec.
 
-use crate::sysexits::{EX_CONFIG, EX_NOINPUT};
+use opwire::sysexits::{EX_CONFIG, EX_NOINPUT};
 use std::fs::File;
 use std::os::unix::ffi::OsStrExt;
 use opwire::sys::Stat;

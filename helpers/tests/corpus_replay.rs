@@ -45,6 +45,11 @@ fn reply_set() {
 }
 
 #[test]
+fn reply_relay() {
+    replay("reply_relay", escapes_helpers::fuzz_entry::reply_relay);
+}
+
+#[test]
 fn sheval_command() {
     replay(
         "sheval_command",

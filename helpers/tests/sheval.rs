@@ -92,11 +92,10 @@ fn multi_line_output_uses_the_quoted_reply_form() {
     assert_eq!(code(&o), 0, "{}", err(&o));
     assert_eq!(out(&o).lines().next(), Some(r#""$X=a\nb \dq\d\n""#));
     // Read back with the strict parser (as coat and escapes read it): exactly the output.
-    let p = escapes_helpers::reply::parse(&o.stdout);
-    assert_eq!(p.error, None);
+    let p = opwire::reply::parse::parse(&o.stdout).unwrap();
     assert_eq!(
-        p.edits[0].1,
-        escapes_helpers::reply::Line::Set {
+        p.edits[0],
+        opwire::reply::Edit::Set {
             name: b"X".to_vec(),
             value: b"a\nb \"q\"\n".to_vec()
         }
@@ -150,8 +149,8 @@ fn under_ops_credentials_commands_still_run_with_every_id_root() {
         .output()
         .unwrap();
     assert_eq!(code(&o), 0, "{}", err(&o));
-    let p = escapes_helpers::reply::parse(&o.stdout);
-    let escapes_helpers::reply::Line::Set { value, .. } = &p.edits[0].1 else {
+    let p = opwire::reply::parse::parse(&o.stdout).unwrap();
+    let opwire::reply::Edit::Set { value, .. } = &p.edits[0] else {
         panic!("{}", out(&o))
     };
     let status = String::from_utf8_lossy(value).replace('\t', " ");

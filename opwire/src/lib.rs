@@ -3,6 +3,10 @@
 //!   judges) may be believed: reached from `/` without following a symbolic link, through
 //!   directories that only root (or the checking process's own effective uid) can change, and
 //!   itself a regular file that nobody else can write.
+//! - [`reply`]: the reply language a helper writes and escapes (and coat) reads: the values a
+//!   reply means ([`reply::edit`]), the parser ([`reply::parse`]) and the writer
+//!   ([`reply::write`]).
+//! - [`sysexits`]: the exit codes op, escapes and the helpers share.
 //! - [`sys`]: the owned descriptor and errno types and the handful of system calls the rule
 //!   needs; the only `unsafe` in this crate.
 //!
@@ -13,4 +17,6 @@
 
 #[allow(unsafe_code)]
 pub mod sys;
+pub mod reply;
+pub mod sysexits;
 pub mod trusted;

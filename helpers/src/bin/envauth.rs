@@ -3,7 +3,7 @@
 use escapes_helpers::envauth;
 use escapes_helpers::helper::{self, Helper, Verdict};
 use escapes_helpers::params::Params;
-use escapes_helpers::sysexits::EX_NOPERM;
+use opwire::sysexits::EX_NOPERM;
 
 const ENVAUTH: Helper = Helper {
     name: "envauth",

@@ -3,7 +3,7 @@
 use escapes_helpers::helper::{self, Helper, Verdict};
 use escapes_helpers::manifest::{self, Decision};
 use escapes_helpers::params::Params;
-use escapes_helpers::sysexits::EX_NOPERM;
+use opwire::sysexits::EX_NOPERM;
 use escapes_helpers::trusted;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;

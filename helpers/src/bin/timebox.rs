@@ -2,7 +2,7 @@
 
 use escapes_helpers::helper::{self, Helper, Verdict};
 use escapes_helpers::params::Params;
-use escapes_helpers::sysexits::{EX_CONFIG, EX_NOPERM, EX_SOFTWARE};
+use opwire::sysexits::{EX_CONFIG, EX_NOPERM, EX_SOFTWARE};
 use escapes_helpers::timebox::{Timebox, Zone};
 use std::time::{SystemTime, UNIX_EPOCH};
 

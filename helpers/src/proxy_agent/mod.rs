@@ -21,14 +21,15 @@
 pub mod relay;
 pub mod template;
 
-use crate::env::{is_name, Env};
+use crate::env::Env;
+use opwire::reply::is_name;
 use crate::helper::{self, Helper, Verdict};
 use crate::identity::{self, Ids};
 use crate::params::{ParamError, Params};
 use crate::passwd;
-use crate::reply::Reply;
+use opwire::reply::write::Writer;
 use crate::sys::{self, Forked};
-use crate::sysexits::{EX_CONFIG, EX_IOERR, EX_NOINPUT, EX_OSERR, EX_SOFTWARE, EX_USAGE};
+use opwire::sysexits::{EX_CONFIG, EX_IOERR, EX_NOINPUT, EX_OSERR, EX_SOFTWARE, EX_USAGE};
 use crate::trusted;
 use opwire::trusted::Dir;
 use std::ffi::OsStr;
@@ -285,7 +286,7 @@ fn read_status(mut s: UnixStream) -> Result<(), Verdict> {
         ),
         None => (line, &b""[..]),
     };
-    match crate::reply::parse_code(code) {
+    match opwire::reply::parse::code(code) {
         Ok(0) => Ok(()),
         Ok(c) => Err(refusal(c, String::from_utf8_lossy(reason))),
         Err(_) => Err(refusal(
@@ -383,7 +384,7 @@ pub fn main() -> ! {
         let _ = rendezvous.remove();
         fail(v)
     }
-    let mut reply = Reply::new();
+    let mut reply = Writer::new();
     let _ = reply.set(&cfg.env, rendezvous.path.as_os_str().as_bytes());
     let relay_lines = reply
         .bytes()

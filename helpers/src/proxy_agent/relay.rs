@@ -11,7 +11,7 @@
 
 use crate::identity::Ids;
 use crate::sys;
-use crate::sysexits::{EX_NOINPUT, EX_NOPERM, EX_OSERR, EX_UNAVAILABLE};
+use opwire::sysexits::{EX_NOINPUT, EX_NOPERM, EX_OSERR, EX_UNAVAILABLE};
 use std::fs;
 use std::io::{self, Read, Write};
 use std::net::Shutdown;

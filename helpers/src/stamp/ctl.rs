@@ -26,10 +26,10 @@ use super::wire::{self, Reply, Request};
 use super::ROOT;
 use super::place;
 use opwire::trusted::{Dir, Error as WalkError};
-use crate::env::is_name;
+use opwire::reply::is_name;
 use crate::invocation::decimal_u32;
 use crate::sys::{self, Forked};
-use crate::sysexits::{
+use opwire::sysexits::{
     EX_CONFIG, EX_NOINPUT, EX_NOPERM, EX_NOUSER, EX_OSERR, EX_SOFTWARE, EX_TEMPFAIL,
     EX_UNAVAILABLE, EX_USAGE,
 };
@@ -657,7 +657,7 @@ fn query(ctx: &Context, name: &[u8], helmet: bool, entries: &[Vec<u8>]) -> Outco
     }
     std::io::stdout()
         .write_all(&out)
-        .or_else(|e| fail(crate::sysexits::EX_IOERR, format!("writing: {e}")))
+        .or_else(|e| fail(opwire::sysexits::EX_IOERR, format!("writing: {e}")))
 }
 
 fn resolve_user(u: &[u8]) -> Result<u32, Fail> {

@@ -16,11 +16,12 @@ use super::path::{self, PathError, StampPath};
 use super::spec::{self, Spec, SpecError};
 use super::wire::{Reply, Request};
 use super::ROOT;
-use crate::env::{is_name, Env};
+use crate::env::Env;
+use opwire::reply::is_name;
 use crate::helper::{self, Helper, Verdict};
 use crate::params::{ParamError, Params};
 use crate::sys;
-use crate::sysexits::{EX_IOERR, EX_NOPERM, EX_SOFTWARE};
+use opwire::sysexits::{EX_IOERR, EX_NOPERM, EX_SOFTWARE};
 use std::fmt;
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -398,7 +399,7 @@ fn keep_fresh(pid: i32, root: &[Vec<u8>], path: &StampPath) -> u8 {
 /// The whole life of the stamp helper.
 pub fn main() -> ! {
     if sys::ensure_std_fds().is_err() {
-        std::process::exit(i32::from(crate::sysexits::EX_OSERR));
+        std::process::exit(i32::from(opwire::sysexits::EX_OSERR));
     }
     let s = match helper::setup(
         &STAMP,

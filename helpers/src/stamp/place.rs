@@ -65,7 +65,7 @@ pub fn proc_fd_path(entry: &Fd) -> Vec<u8> {
 /// could change, a bad name).
 pub fn exit_code(e: &Error) -> u8 {
     use opwire::sys::Errno;
-    use crate::sysexits::{EX_NOPERM, EX_OSERR, EX_UNAVAILABLE};
+    use opwire::sysexits::{EX_NOPERM, EX_OSERR, EX_UNAVAILABLE};
     match e {
         e if e.is_missing() => EX_UNAVAILABLE,
         Error::Open { errno: Errno(libc::ELOOP | libc::ENOTDIR), .. } => EX_NOPERM,

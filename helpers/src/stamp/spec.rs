@@ -13,7 +13,7 @@
 //! hold one; there is no OR.
 
 use super::path::{self, PathError};
-use crate::env::is_name;
+use opwire::reply::is_name;
 use crate::regex::{Regex, RegexError};
 use std::cmp::Ordering;
 use std::fmt;

@@ -17,7 +17,7 @@
 //! (stampctl run by op or escapes), and uses the peer's own uid otherwise. No request names a
 //! stamp: a holder answers for its own stamp only. Replies are at most `MAX_REPLY` bytes.
 
-use crate::env::is_name;
+use opwire::reply::is_name;
 use std::fmt;
 
 /// Longest request line, newline included.

@@ -24,9 +24,9 @@ use crate::identity::{self, Ids};
 use crate::params::{ParamError, Params};
 use crate::passwd;
 use crate::program::{self, Run, RunError};
-use crate::reply::Reply;
+use opwire::reply::write::Writer;
 use crate::sys::{self, Ended};
-use crate::sysexits::{
+use opwire::sysexits::{
     EX_CONFIG, EX_IOERR, EX_NOINPUT, EX_NOPERM, EX_NOUSER, EX_TEMPFAIL, EX_UNAVAILABLE, EX_USAGE,
 };
 use crate::trusted;
@@ -308,7 +308,7 @@ fn restore(c: &Copy, previous: &[Entry]) -> Result<(), Verdict> {
 
 /// The reply lines for the command.
 fn relay(display: Option<&[u8]>, copy: Option<&Copy>) -> Vec<Vec<u8>> {
-    let mut r = Reply::new();
+    let mut r = Writer::new();
     if let Some(d) = display {
         let _ = r.set(b"DISPLAY", d);
     }

@@ -1,4 +1,5 @@
-//! Exit codes from sysexits(3), the vocabulary op and its helpers share (§3 of the notes).
+//! Exit codes from sysexits(3), the vocabulary op, escapes and the helpers share (§3 of the
+//! notes).
 
 pub const EX_OK: u8 = 0;
 /// Bad argv: unknown positional count, missing option value, bad pid.
