@@ -9,7 +9,7 @@ use opwire::sysexits::{EX_CONFIG, EX_NOINPUT};
 use std::fs::File;
 use std::os::unix::ffi::OsStrExt;
 use opwire::sys::Stat;
-use opwire::trusted::Dir;
+use opwire::dir::Dir;
 use std::path::{Path, PathBuf};
 
 pub use opwire::trusted::Error as TrustError;
@@ -55,7 +55,7 @@ pub fn describe(path: &Path, e: &TrustError) -> String {
 
 /// Why a directory or file another user's program will write in is not believed (xdisplay's
 /// target home, proxy-agent's socket parent). These are rules of their own beside the trust
-/// rule, but they judge each directory on the same walk (`opwire::trusted::walk`: from `/`,
+/// rule, but they judge each directory on the same walk (`opwire::dir::walk`: from `/`,
 /// openat with O_NOFOLLOW, every directory checked on the descriptor the next step opens from):
 /// a symbolic link or a dotted spelling anywhere is refused.
 #[derive(Debug)]
@@ -125,7 +125,7 @@ fn owned_or_sticky(p: &[u8], st: &Stat, owner: u32) -> Result<(), OwnError> {
 /// sticky world-writable ancestor such as /tmp is accepted), and `dir` itself not group- or
 /// world-writable at all. Then only `owner` and root can change what is in it.
 pub fn owned_dir(dir: &Path, owner: u32) -> Result<Dir, OwnError> {
-    let walked = opwire::trusted::walk(dir.as_os_str().as_bytes(), |p, st| owned_or_sticky(p, st, owner))?;
+    let walked = opwire::dir::walk(dir.as_os_str().as_bytes(), |p, st| owned_or_sticky(p, st, owner))?;
     if walked.stat()?.mode & 0o022 != 0 {
         return Err(OwnError::Writable(dir.to_path_buf()));
     }
@@ -163,5 +163,5 @@ pub fn root_dir(dir: &Path) -> Result<Dir, OwnError> {
         Err(OwnError::Foreign { path, .. }) => Err(OwnError::Owner(path)),
         r => r,
     };
-    Ok(opwire::trusted::walk(dir.as_os_str().as_bytes(), own)?)
+    Ok(opwire::dir::walk(dir.as_os_str().as_bytes(), own)?)
 }

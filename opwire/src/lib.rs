@@ -7,6 +7,7 @@
 //!   reply means ([`reply::edit`]), the parser ([`reply::parse`]) and the writer
 //!   ([`reply::write`]).
 //! - [`sysexits`]: the exit codes op, escapes and the helpers share.
+//! - [`dir`]: the directory a trust walk reached, for callers that work inside it (the helpers).
 //! - [`sys`]: the owned descriptor and errno types and the handful of system calls the rule
 //!   needs; the only `unsafe` in this crate.
 //!
@@ -17,6 +18,7 @@
 
 #[allow(unsafe_code)]
 pub mod sys;
+pub mod dir;
 pub mod reply;
 pub mod sysexits;
 pub mod trusted;

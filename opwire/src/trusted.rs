@@ -15,11 +15,7 @@
 //! Directories checked once are kept open (O_PATH, close-on-exec) for the rest of the process,
 //! and later walks start from the deepest one they share.
 //!
-//! [`dir`] hands out a walked directory itself ([`Dir`]), so a caller can look at, open or
-//! create names *in that descriptor* instead of resolving the path again. [`walk`] is the same
-//! walk with the caller's own judgement of each directory in place of rule 3, for a rule that is
-//! genuinely another (a home its owner controls, a sticky parent where root makes a private
-//! directory); such walks are not kept.
+//! `crate::dir` hands out the walked directory itself, for callers that work in it.
 
 #![forbid(unsafe_code)]
 
@@ -71,7 +67,7 @@ impl core::fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-fn shown(path: &[u8]) -> String {
+pub(crate) fn shown(path: &[u8]) -> String {
     String::from_utf8_lossy(path).into_owned()
 }
 
@@ -107,7 +103,7 @@ pub fn check_owner_and_mode(path: &str, st: &Stat) -> Result<(), Error> {
     Ok(())
 }
 
-fn cstr(s: &[u8]) -> Result<CString, Error> {
+pub(crate) fn cstr(s: &[u8]) -> Result<CString, Error> {
     CString::new(s).map_err(|_| Error::BadPath)
 }
 
@@ -137,31 +133,8 @@ pub fn open_parent(path: &[u8]) -> Result<(&'static Fd, Vec<u8>), Error> {
     Ok((walk_kept(dirs)?, last.to_vec()))
 }
 
-/// Rules 1–3 for the directory `path` itself (`/` included): the walked directory.
-pub fn dir(path: &[u8]) -> Result<Dir, Error> {
-    let parts = if path == b"/" { Vec::new() } else { components(path)? };
-    Ok(Dir { fd: Held::Kept(walk_kept(&parts)?), path: path.to_vec() })
-}
-
-/// Rules 1 and 2 for the directory `path`, each directory (`/` first, `path` itself last)
-/// judged by `judge(path so far, its metadata)` instead of by rule 3. Nothing is kept: the next
-/// walk looks again.
-pub fn walk<E: From<Error>>(path: &[u8], judge: impl Fn(&[u8], &Stat) -> Result<(), E>) -> Result<Dir, E> {
-    let parts = if path == b"/" { Vec::new() } else { components(path)? };
-    let mut fd = open_dir(None, c"/", b"/")?;
-    judge(b"/", &stat_of(&fd, b"/")?)?;
-    let mut walked_to = Vec::new();
-    for name in parts {
-        walked_to.push(b'/');
-        walked_to.extend_from_slice(name);
-        fd = open_dir(Some(&fd), &cstr(name)?, &walked_to)?;
-        judge(&walked_to, &stat_of(&fd, &walked_to)?)?;
-    }
-    Ok(Dir { fd: Held::Own(fd), path: path.to_vec() })
-}
-
 /// `/` and then `dirs`, each checked by rule 3 (or found checked by an earlier walk).
-fn walk_kept(dirs: &[&[u8]]) -> Result<&'static Fd, Error> {
+pub(crate) fn walk_kept(dirs: &[&[u8]]) -> Result<&'static Fd, Error> {
     let mut dir = checked_dir(None, c"/", b"/")?;
     let mut walked_to = Vec::new();
     for name in dirs {
@@ -173,7 +146,7 @@ fn walk_kept(dirs: &[&[u8]]) -> Result<&'static Fd, Error> {
 }
 
 /// The directory `name` in `parent` (or `/`), opened O_PATH without following a link.
-fn open_dir(parent: Option<&Fd>, name: &CStr, path: &[u8]) -> Result<Fd, Error> {
+pub(crate) fn open_dir(parent: Option<&Fd>, name: &CStr, path: &[u8]) -> Result<Fd, Error> {
     match sys::openat(parent, name, libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW, 0) {
         Ok(fd) => Ok(fd),
         // With O_DIRECTORY a link fails as ENOTDIR: say which it was.
@@ -188,7 +161,7 @@ fn open_dir(parent: Option<&Fd>, name: &CStr, path: &[u8]) -> Result<Fd, Error> 
     }
 }
 
-fn stat_of(fd: &Fd, path: &[u8]) -> Result<Stat, Error> {
+pub(crate) fn stat_of(fd: &Fd, path: &[u8]) -> Result<Stat, Error> {
     sys::fstat(fd).map_err(|errno| Error::Open { path: shown(path), errno })
 }
 
@@ -207,100 +180,38 @@ fn checked_dir(parent: Option<&Fd>, name: &CStr, path: &[u8]) -> Result<&'static
     Ok(remember(path, fd))
 }
 
-/// A directory reached by a walk from `/` in which every step was judged on the descriptor the
-/// next step opens from. What is looked at or opened through it is in that very directory,
-/// wherever its path points meanwhile.
-#[derive(Debug)]
-pub struct Dir {
-    fd: Held,
-    path: Vec<u8>,
+/// `name` (one plain component) in the directory `dir`, opened with `flags` plus O_NOFOLLOW,
+/// O_NONBLOCK, O_NOCTTY and O_CLOEXEC, whatever it is; `path` names it in messages.
+pub(crate) fn open_in(dir: &Fd, name: &[u8], flags: i32, path: &str) -> Result<(Fd, Stat), Error> {
+    if !is_component(name) {
+        return Err(Error::BadPath);
+    }
+    let flags = flags | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY;
+    let fd = sys::openat(Some(dir), &cstr(name)?, flags, 0).map_err(|errno| Error::Open { path: path.to_string(), errno })?;
+    let st = sys::fstat(&fd).map_err(|errno| Error::Open { path: path.to_string(), errno })?;
+    Ok((fd, st))
 }
 
-#[derive(Debug)]
-enum Held {
-    /// Kept for the rest of the process by rule-3 walks.
-    Kept(&'static Fd),
-    Own(Fd),
-}
-
-impl Dir {
-    /// The O_PATH descriptor (usable as the directory of `*at` calls).
-    pub fn fd(&self) -> &Fd {
-        match &self.fd {
-            Held::Kept(fd) => fd,
-            Held::Own(fd) => fd,
-        }
+/// Rules 3 and 4 for an opened file: a regular file (not the link an O_PATH open lands on)
+/// that nobody else can change.
+pub(crate) fn regular(opened: (Fd, Stat), path: &str) -> Result<(Fd, Stat), Error> {
+    let (fd, st) = opened;
+    if st.is_symlink() {
+        return Err(Error::Open { path: path.to_string(), errno: Errno(libc::ELOOP) });
     }
-
-    /// The path it was walked by (for messages; never resolved again here).
-    pub fn path(&self) -> &[u8] {
-        &self.path
+    if !st.is_regular() {
+        return Err(Error::NotRegular { path: path.to_string() });
     }
-
-    /// The path of `name` in it, for messages.
-    pub fn shown(&self, name: &[u8]) -> String {
-        let mut p = self.path.clone();
-        if p != b"/" {
-            p.push(b'/');
-        }
-        p.extend_from_slice(name);
-        shown(&p)
-    }
-
-    /// Its metadata now.
-    pub fn stat(&self) -> Result<Stat, Error> {
-        stat_of(self.fd(), &self.path)
-    }
-
-    /// The entry `name` as it is (O_PATH | O_NOFOLLOW: a symbolic link is the link itself), or
-    /// None when nothing is there.
-    pub fn entry(&self, name: &[u8]) -> Result<Option<(Fd, Stat)>, Error> {
-        match self.open(name, libc::O_PATH) {
-            Ok(found) => Ok(Some(found)),
-            Err(Error::Open { errno: Errno(libc::ENOENT), .. }) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Opens `name` in it with `flags` (O_NOFOLLOW, O_NONBLOCK, O_NOCTTY and O_CLOEXEC added),
-    /// whatever it is: the caller judges the metadata returned.
-    pub fn open(&self, name: &[u8], flags: i32) -> Result<(Fd, Stat), Error> {
-        if !is_component(name) {
-            return Err(Error::BadPath);
-        }
-        let path = self.shown(name);
-        let flags = flags | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY;
-        let fd = sys::openat(Some(self.fd()), &cstr(name)?, flags, 0)
-            .map_err(|errno| Error::Open { path: path.clone(), errno })?;
-        let st = sys::fstat(&fd).map_err(|errno| Error::Open { path, errno })?;
-        Ok((fd, st))
-    }
-
-    /// Rules 3 and 4 for `name` in it: opens the regular file with `flags`.
-    pub fn open_trusted(&self, name: &[u8], flags: i32) -> Result<(Fd, Stat), Error> {
-        let (fd, st) = self.open(name, flags)?;
-        let path = self.shown(name);
-        if st.is_symlink() {
-            // Only an O_PATH open can land on the link itself.
-            return Err(Error::Open { path, errno: Errno(libc::ELOOP) });
-        }
-        if !st.is_regular() {
-            return Err(Error::NotRegular { path });
-        }
-        check_owner_and_mode(&path, &st)?;
-        Ok((fd, st))
-    }
+    check_owner_and_mode(path, &st)?;
+    Ok((fd, st))
 }
 
 /// Rules 1–4: opens the regular file `path` with `flags` (O_NOFOLLOW, O_NONBLOCK, O_NOCTTY and
 /// O_CLOEXEC are added) and returns it with its metadata.
 pub fn open(path: &[u8], flags: i32) -> Result<(Fd, Stat), Error> {
-    let (fd, name) = open_parent(path)?;
-    let parent = match path.get(..path.len().saturating_sub(name.len() + 1)) {
-        Some(b"") | None => b"/".as_slice(),
-        Some(p) => p,
-    };
-    Dir { fd: Held::Kept(fd), path: parent.to_vec() }.open_trusted(&name, flags)
+    let (dir, name) = open_parent(path)?;
+    let shown = shown(path);
+    regular(open_in(dir, &name, flags, &shown)?, &shown)
 }
 
 /// Reads the trusted regular file `path` whole, refusing more than `cap` bytes.
@@ -401,72 +312,6 @@ mod tests {
         for good in [&b"a"[..], b"...", b".x", b"x..", b"ready-42"] {
             assert!(is_component(good), "{good:?}");
         }
-    }
-
-    #[test]
-    fn walks_to_root_owned_system_directories_and_looks_inside() {
-        // /usr and /usr/bin are root's and 0755 on any system the tests run on.
-        let d = dir(b"/usr/bin").unwrap();
-        assert_eq!(d.path(), b"/usr/bin");
-        assert!(d.stat().unwrap().is_dir());
-        assert!(d.entry(b"env").unwrap().is_some());
-        assert!(d.entry(b"no-such-entry-here").unwrap().is_none());
-        assert_eq!(d.entry(b"..").err(), Some(Error::BadPath));
-        assert!(dir(b"/").unwrap().entry(b"usr").unwrap().is_some_and(|(_, st)| st.is_dir()));
-    }
-
-    #[test]
-    fn refuses_dot_dot_before_touching_the_filesystem() {
-        assert_eq!(dir(b"/usr/../etc").err(), Some(Error::BadPath));
-        assert_eq!(walk(b"/usr/../etc", |_, _| Ok::<(), Error>(())).err(), Some(Error::BadPath));
-    }
-
-    #[test]
-    fn reports_a_missing_directory() {
-        assert!(dir(b"/no-such-dir-anywhere").unwrap_err().is_missing());
-    }
-
-    #[test]
-    fn a_walk_of_ones_own_judges_every_directory_and_keeps_nothing() {
-        let seen = Mutex::new(Vec::new());
-        let d = walk(b"/usr/bin", |p, st| {
-            seen.lock().unwrap().push((p.to_vec(), st.is_dir()));
-            Ok::<(), Error>(())
-        })
-        .unwrap();
-        assert_eq!(d.path(), b"/usr/bin");
-        let want: Vec<(Vec<u8>, bool)> = vec![(b"/".to_vec(), true), (b"/usr".to_vec(), true), (b"/usr/bin".to_vec(), true)];
-        assert_eq!(*seen.lock().unwrap(), want);
-        // A sticky world-writable directory: refused by rule 3, accepted by a judge that allows it.
-        assert!(matches!(dir(b"/tmp"), Err(Error::Writable { by: "world", .. })));
-        let sticky_ok = |p: &[u8], st: &Stat| {
-            if st.mode & 0o022 != 0 && st.mode & 0o1000 == 0 {
-                return Err(Error::Writable { path: shown(p), by: "group or world" });
-            }
-            Ok(())
-        };
-        assert!(walk(b"/tmp", sticky_ok).is_ok());
-        let e = walk(b"/usr", |p, _| if p == b"/usr" { Err(Error::NotDirectory { path: shown(p) }) } else { Ok(()) });
-        assert!(matches!(e, Err(Error::NotDirectory { .. })));
-    }
-
-    #[test]
-    fn a_walk_refuses_a_link_as_a_directory_and_opens_names_without_following() {
-        let Some(d) = scratch("dir") else { return };
-        std::fs::create_dir(d.join("real")).unwrap();
-        std::fs::write(d.join("real/f"), b"x").unwrap();
-        symlink(d.join("real"), d.join("dirlink")).unwrap();
-        symlink(d.join("real/f"), d.join("real/flink")).unwrap();
-        let e = dir(&bytes(&d.join("dirlink"))).unwrap_err();
-        assert!(e.to_string().contains("refusing a symbolic link"), "{e}");
-        let e = walk(&bytes(&d.join("dirlink")), |_, _| Ok::<(), Error>(())).unwrap_err();
-        assert!(e.to_string().contains("refusing a symbolic link"), "{e}");
-        let real = dir(&bytes(&d.join("real"))).unwrap();
-        assert!(real.entry(b"flink").unwrap().is_some_and(|(_, st)| st.is_symlink()));
-        assert!(matches!(real.open(b"flink", libc::O_RDONLY), Err(Error::Open { errno: Errno(libc::ELOOP), .. })));
-        assert!(real.open_trusted(b"f", libc::O_RDONLY).is_ok());
-        assert_eq!(real.shown(b"f"), format!("{}/real/f", d.display()));
-        let _ = std::fs::remove_dir_all(&d);
     }
 
     #[test]

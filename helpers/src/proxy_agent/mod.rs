@@ -31,7 +31,7 @@ use opwire::reply::write::Writer;
 use crate::sys::{self, Forked};
 use opwire::sysexits::{EX_CONFIG, EX_IOERR, EX_NOINPUT, EX_OSERR, EX_SOFTWARE, EX_USAGE};
 use crate::trusted;
-use opwire::trusted::Dir;
+use opwire::dir::Dir;
 use std::ffi::OsStr;
 use std::fmt;
 use std::fs::{self, File};

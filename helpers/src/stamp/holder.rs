@@ -11,7 +11,7 @@
 
 use super::wire::{self, Reply, Request, MAX_REQUEST};
 use super::place;
-use opwire::trusted::Dir;
+use opwire::dir::Dir;
 use crate::sys;
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;

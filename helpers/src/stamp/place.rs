@@ -9,13 +9,14 @@
 
 use crate::sys;
 use opwire::sys::Fd;
-use opwire::trusted::{self, Dir, Error};
+use opwire::dir::Dir;
+use opwire::trusted::{self, Error};
 use std::io;
 use std::os::fd::AsRawFd;
 
 /// The directory whose components below `/` are `components`, walked and checked.
 pub fn walk<C: AsRef<[u8]>>(components: &[C]) -> Result<Dir, Error> {
-    trusted::dir(&join(b"/", components))
+    opwire::dir::dir(&join(b"/", components))
 }
 
 /// The subdirectory `name` of `dir`, checked (the walk from `/` is the one already made).
@@ -23,7 +24,7 @@ pub fn child(dir: &Dir, name: &[u8]) -> Result<Dir, Error> {
     if !trusted::is_component(name) {
         return Err(Error::BadPath);
     }
-    trusted::dir(&join(dir.path(), &[name]))
+    opwire::dir::dir(&join(dir.path(), &[name]))
 }
 
 fn join<C: AsRef<[u8]>>(base: &[u8], components: &[C]) -> Vec<u8> {
