@@ -96,6 +96,58 @@ pub fn first_failure<'a>(checks: &'a [Check], env: &Env) -> Option<&'a Check> {
     checks.iter().find(|c| !c.passes(env))
 }
 
+
+// ---------------------------------------------------------------- the envauth program
+
+/// What `envauth -h`, `-H` and `-V` say, and its standard suffixes.
+pub const HELPER: crate::helper::Helper = crate::helper::Helper {
+    name: "envauth",
+    about:
+        "Allows the command only when every ENVAUTH_VAR_<name> matches and no ENVAUTH_NOT_<name>\n\
+            matches, checked on the environment the command will get (minus envauth's parameters).",
+    reads: &[
+        "ENVAUTH_VAR_<name>",
+        "ENVAUTH_NOT_<name>",
+        "ENVAUTH_WARN",
+        "ENVAUTH_REVEAL",
+    ],
+    grammar: &[
+        (
+            "ENVAUTH_VAR_<name>",
+            "RE  (<name> must be set and match; unanchored, POSIX ERE subset)",
+        ),
+        (
+            "ENVAUTH_NOT_<name>",
+            "RE  (<name> must not match; unset passes)",
+        ),
+        ("ENVAUTH_WARN", "text printed on stderr when refused"),
+        (
+            "ENVAUTH_REVEAL",
+            "prefix: reply ~prefix after removing the ENVAUTH_ parameters",
+        ),
+    ],
+    warn_var: "ENVAUTH_WARN",
+    reveal_var: "ENVAUTH_REVEAL",
+};
+
+/// The envauth program: allow only when the environment satisfies every ENVAUTH_VAR_/ENVAUTH_NOT_ check.
+pub fn main() -> ! {
+    use crate::helper::{self, Verdict};
+    use crate::envauth;
+    use crate::params::Params;
+    use opwire::sysexits::EX_NOPERM;
+    helper::main(&HELPER, Params::prefixed("ENVAUTH_"), |s| {
+        let checks = match envauth::checks(&s.params) {
+            Ok(c) => c,
+            Err(e) => return Verdict::config(e),
+        };
+        match envauth::first_failure(&checks, &s.env.command_env()) {
+            None => Verdict::allow(),
+            Some(_) => Verdict::deny(EX_NOPERM),
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

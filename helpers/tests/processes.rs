@@ -1,6 +1,8 @@
 //! The helpers as real processes, invoked as op and escapes invoke them: op-style argv, the
 //! proposed environment, stdin /dev/null, the reply read from stdout, the warning from stderr.
 
+mod support;
+
 use escapes_helpers::signed::{hex, sha256_of};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -8,17 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use support::bin;
 
-fn bin(name: &str) -> &'static str {
-    match name {
-        "timebox" => env!("CARGO_BIN_EXE_timebox"),
-        "envauth" => env!("CARGO_BIN_EXE_envauth"),
-        "manifest" => env!("CARGO_BIN_EXE_manifest"),
-        "signed" => env!("CARGO_BIN_EXE_signed"),
-        "coat" => env!("CARGO_BIN_EXE_coat"),
-        _ => panic!("{name}"),
-    }
-}
 
 fn op_args(program: &str) -> Vec<String> {
     [
@@ -79,6 +72,45 @@ fn write(dir: &Path, name: &str, content: &str, mode: u32) -> String {
     fs::write(&p, content).unwrap();
     fs::set_permissions(&p, fs::Permissions::from_mode(mode)).unwrap();
     p.to_str().unwrap().to_string()
+}
+
+// ---------------------------------------------------------------- one program, many names
+
+#[test]
+fn one_program_answers_to_every_helper_name() {
+    let program = Path::new(bin("timebox")).with_file_name("escapes-helper");
+    use std::os::unix::fs::MetadataExt;
+    let ino = fs::metadata(&program).unwrap().ino();
+    for name in support::HELPERS {
+        assert_eq!(fs::metadata(bin(name)).unwrap().ino(), ino, "{name} is a hard link of the program");
+        let v = Command::new(bin(name)).arg("-V").env_clear().stdin(Stdio::null()).output().unwrap();
+        assert_eq!(code(&v), 0, "{name}: {}", err(&v));
+        assert!(out(&v).starts_with(&format!("{name}: ")), "{name}: {}", out(&v));
+    }
+}
+
+#[test]
+fn any_other_name_gets_the_list_and_64() {
+    let d = scratch();
+    let program = Path::new(bin("timebox")).with_file_name("escapes-helper");
+    for name in ["escapes-helper", "sudo", "timebox.old", ""] {
+        let link = if name == "escapes-helper" { program.clone() } else { d.join(format!("x{name}")) };
+        if link != program {
+            fs::hard_link(&program, &link).unwrap();
+        }
+        let o = Command::new(&link).arg("-V").env_clear().stdin(Stdio::null()).output().unwrap();
+        assert_eq!(code(&o), 64, "{name}");
+        assert_eq!(out(&o), "", "{name}");
+        for h in support::HELPERS {
+            assert!(err(&o).contains(h), "{name}: {}", err(&o));
+        }
+    }
+    // The basename decides, whatever the directory.
+    use std::os::unix::process::CommandExt;
+    let o = Command::new(&program).arg0("/some/where/envauth").arg("-V").output().unwrap();
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert!(out(&o).starts_with("envauth: "), "{}", out(&o));
+    fs::remove_dir_all(&d).unwrap();
 }
 
 // ---------------------------------------------------------------- common conventions

@@ -23,8 +23,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
-const STAMP: &str = env!("CARGO_BIN_EXE_stamp");
-const STAMPCTL: &str = env!("CARGO_BIN_EXE_stampctl");
+mod support;
+
+/// The programs as installed: links of the multi-call program (see support::bin).
+fn stamp_bin() -> &'static str {
+    support::bin("stamp")
+}
+
+fn stampctl_bin() -> &'static str {
+    support::bin("stampctl")
+}
 const USER: &str = "escapes-test";
 
 fn out(o: &Output) -> String {
@@ -40,7 +48,7 @@ fn code(o: &Output) -> i32 {
 }
 
 fn ctl_cmd(args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut c = Command::new(STAMPCTL);
+    let mut c = Command::new(stampctl_bin());
     c.args(args)
         .env_clear()
         .envs(env.iter().copied())
@@ -84,7 +92,7 @@ fn helmet_args(login: &str) -> Vec<String> {
 
 /// The stamp helmet with `env` (the rule's parameters, already expanded) plus escapes' facts.
 fn stamp(env: &[(&str, &str)]) -> Output {
-    Command::new(STAMP)
+    Command::new(stamp_bin())
         .args(helmet_args("alice"))
         .env_clear()
         .env("ESCAPES_CALLER_UID", "1000")
@@ -249,7 +257,7 @@ fn raw(socket: &Path, send: &[u8]) -> Vec<u8> {
 
 #[test]
 fn stamp_and_stampctl_answer_h_capital_h_and_v() {
-    let v = Command::new(STAMP).arg("-V").output().unwrap();
+    let v = Command::new(stamp_bin()).arg("-V").output().unwrap();
     assert_eq!(code(&v), 0);
     let lines: Vec<String> = out(&v).lines().map(str::to_string).collect();
     assert!(lines[0].starts_with("stamp: escapes-helpers "), "{lines:?}");
@@ -259,9 +267,9 @@ fn stamp_and_stampctl_answer_h_capital_h_and_v() {
     );
     assert!(lines[1].contains("STAMP_WARN") && lines[1].contains("STAMP_REVEAL"));
     assert_eq!(lines[2], format!("stamp: stamp root {ROOT}"));
-    let h = Command::new(STAMP).arg("-h").output().unwrap();
+    let h = Command::new(stamp_bin()).arg("-h").output().unwrap();
     assert!(out(&h).starts_with("usage: stamp [-P pid]"));
-    let g = Command::new(STAMP).arg("-H").output().unwrap();
+    let g = Command::new(stamp_bin()).arg("-H").output().unwrap();
     assert!(out(&g)
         .lines()
         .all(|l| l.starts_with("STAMP_") && l.contains('=')));
@@ -865,7 +873,7 @@ fn under_op_the_holder_drops_the_client_s_real_uid() {
     fs::create_dir_all(&bin).unwrap();
     fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
     let copy = bin.join("stampctl");
-    fs::copy(STAMPCTL, &copy).unwrap();
+    fs::copy(stampctl_bin(), &copy).unwrap();
     fs::set_permissions(&copy, fs::Permissions::from_mode(0o4755)).unwrap();
     if nosuid(&copy) {
         eprintln!("skipping: {} is on a nosuid mount", copy.display());
@@ -1011,7 +1019,7 @@ fn as_jacket(command: &str, env: &[(&str, &str)]) -> Output {
         "( {command} ) >/dev/null 2>&1 </dev/null & exec \"$0\" -P $! -C c -- m /bin/true 0:0 users:alice"
     );
     Command::new("/bin/sh")
-        .args(["-c", &script, STAMP])
+        .args(["-c", &script, stamp_bin()])
         .env_clear()
         .envs(env.iter().copied())
         .stdin(Stdio::null())

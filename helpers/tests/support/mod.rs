@@ -7,20 +7,42 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
+/// Every name the multi-call program answers to.
+pub const HELPERS: [&str; 10] = [
+    "timebox",
+    "envauth",
+    "manifest",
+    "signed",
+    "coat",
+    "stamp",
+    "stampctl",
+    "sheval",
+    "xdisplay",
+    "proxy-agent",
+];
+
+/// The helper `name` as installed: one copy of the multi-call program (escapes-helper) in a
+/// directory of this test run, hard-linked under every helper name beside it, so what the
+/// tests run is what `make install` and the package install (coat finds its bare names there).
 pub fn bin(name: &str) -> &'static str {
-    match name {
-        "timebox" => env!("CARGO_BIN_EXE_timebox"),
-        "envauth" => env!("CARGO_BIN_EXE_envauth"),
-        "manifest" => env!("CARGO_BIN_EXE_manifest"),
-        "signed" => env!("CARGO_BIN_EXE_signed"),
-        "coat" => env!("CARGO_BIN_EXE_coat"),
-        "sheval" => env!("CARGO_BIN_EXE_sheval"),
-        "xdisplay" => env!("CARGO_BIN_EXE_xdisplay"),
-        "proxy-agent" => env!("CARGO_BIN_EXE_proxy-agent"),
-        _ => panic!("{name}"),
-    }
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    assert!(HELPERS.contains(&name), "{name} is not a helper");
+    let dir = DIR.get_or_init(|| {
+        let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("libexec-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(&d).unwrap();
+        fs::set_permissions(&d, fs::Permissions::from_mode(0o755)).unwrap();
+        let program = d.join("escapes-helper");
+        fs::copy(env!("CARGO_BIN_EXE_escapes-helper"), &program).unwrap();
+        fs::set_permissions(&program, fs::Permissions::from_mode(0o755)).unwrap();
+        for h in HELPERS {
+            fs::hard_link(&program, d.join(h)).unwrap();
+        }
+        d
+    });
+    Box::leak(dir.join(name).to_str().unwrap().to_string().into_boxed_str())
 }
 
 pub fn out(o: &Output) -> String {

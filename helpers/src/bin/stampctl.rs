@@ -1,5 +1,0 @@
-//! stampctl: build and manage stamps (see escapes_helpers::stamp::ctl).
-
-fn main() {
-    escapes_helpers::stamp::ctl::main()
-}

@@ -1,5 +1,0 @@
-//! xdisplay: the caller's X display for the command (see escapes_helpers::xdisplay).
-
-fn main() {
-    escapes_helpers::xdisplay::main()
-}
