@@ -8,7 +8,7 @@
 use crate::coat;
 use opwire::reply::is_name;
 use crate::invocation::{self, CredType, Request};
-use crate::passwd;
+use crate::{group, passwd};
 use crate::proxy_agent::template;
 use crate::regex::{self, Regex};
 use crate::sheval;
@@ -381,16 +381,31 @@ pub fn xdisplay_input(data: &[u8]) {
     }
 }
 
-/// A passwd file: every account `parse_line` accepts has an absolute home and a name, and
-/// `by_uid` finds the first account with each uid.
+/// A passwd (or group) file: every account `parse_line` accepts has an absolute home and a name,
+/// `by_uid` and `by_name` find the first account of each uid and name, `group::by_name` the first
+/// group of each name.
 pub fn passwd_file(data: &[u8]) {
     let mut seen: Vec<u32> = Vec::new();
+    let mut names: Vec<Vec<u8>> = Vec::new();
+    let mut groups: Vec<Vec<u8>> = Vec::new();
     for line in data.split(|&c| c == b'\n') {
         if let Ok(e) = passwd::parse_line(line) {
             assert!(e.home.first() == Some(&b'/') && !e.name.is_empty());
             if !seen.contains(&e.uid) {
                 seen.push(e.uid);
                 assert_eq!(passwd::by_uid(data, e.uid).as_ref(), Some(&e));
+            }
+            if !names.contains(&e.name) {
+                assert_eq!(passwd::by_name(data, &e.name).as_ref(), Some(&e));
+                names.push(e.name);
+            }
+        }
+        // The same bytes as /etc/group: the first group of a name is the one found.
+        if let Ok(g) = group::parse_line(line) {
+            assert!(!g.name.is_empty() && !g.name.contains(&b':'));
+            if !groups.contains(&g.name) {
+                assert_eq!(group::by_name(data, &g.name).as_ref(), Some(&g));
+                groups.push(g.name);
             }
         }
     }

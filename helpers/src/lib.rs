@@ -31,6 +31,7 @@ pub mod coat;
 pub mod env;
 pub mod envauth;
 pub mod fuzz_entry;
+pub mod group;
 pub mod helper;
 pub mod identity;
 pub mod invocation;

@@ -81,6 +81,13 @@ pub fn by_uid(data: &[u8], uid: u32) -> Option<Entry> {
         .find(|e| e.uid == uid)
 }
 
+/// The first account named `name`, as getpwnam(3) would find it in files.
+pub fn by_name(data: &[u8], name: &[u8]) -> Option<Entry> {
+    data.split(|&c| c == b'\n')
+        .filter_map(|l| parse_line(l).ok())
+        .find(|e| e.name == name)
+}
+
 /// Reads `/etc/passwd`, which must be root's and not group/world-writable like any file a
 /// helper believes.
 pub fn load() -> Result<Vec<u8>, trusted::TrustError> {

@@ -2,7 +2,7 @@
 //! that std does not offer (waiting for a pid that std did not spawn, replacing fd 1, signals,
 //! the parent-death signal, ids and credential changes, fork, peer credentials, `*at` calls; for
 //! stamp and stampctl: openat-style directory access, UNIX socket connects, poll, the holder's
-//! identity, the boot-time clock, user and group lookups).
+//! identity, the boot-time clock).
 
 use std::ffi::{CStr, CString};
 use std::fs::OpenOptions;
@@ -732,84 +732,6 @@ pub fn close_fds_except(keep: &[RawFd]) {
         from = k.saturating_add(1);
     }
     let _ = close_range(from, libc::c_uint::MAX);
-}
-
-/// The login name of `uid` (getpwuid_r, so NSS sources count), or None if it has none.
-pub fn login_of(uid: u32) -> io::Result<Option<Vec<u8>>> {
-    let mut buf = vec![0u8; 16 * 1024];
-    // SAFETY: passwd is plain old data; all-zero is a valid value.
-    let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut result: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: every pointer is valid and writable; `buf` is `buf.len()` bytes long.
-    let r = unsafe {
-        libc::getpwuid_r(
-            uid,
-            &mut pw,
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            &mut result,
-        )
-    };
-    if r != 0 {
-        return Err(io::Error::from_raw_os_error(r));
-    }
-    if result.is_null() || pw.pw_name.is_null() {
-        return Ok(None);
-    }
-    // SAFETY: getpwuid_r succeeded, so pw_name points at a NUL-terminated string inside `buf`.
-    Ok(Some(
-        unsafe { CStr::from_ptr(pw.pw_name) }.to_bytes().to_vec(),
-    ))
-}
-
-/// The uid of login `name` (getpwnam_r), or None.
-pub fn uid_of(name: &[u8]) -> io::Result<Option<u32>> {
-    let Ok(name) = CString::new(name) else {
-        return Ok(None);
-    };
-    let mut buf = vec![0u8; 16 * 1024];
-    // SAFETY: passwd is plain old data; all-zero is a valid value.
-    let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut result: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: every pointer is valid and writable; `buf` is `buf.len()` bytes long.
-    let r = unsafe {
-        libc::getpwnam_r(
-            name.as_ptr(),
-            &mut pw,
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            &mut result,
-        )
-    };
-    if r != 0 {
-        return Err(io::Error::from_raw_os_error(r));
-    }
-    Ok((!result.is_null()).then_some(pw.pw_uid))
-}
-
-/// The gid of group `name` (getgrnam_r), or None.
-pub fn gid_of(name: &[u8]) -> io::Result<Option<u32>> {
-    let Ok(name) = CString::new(name) else {
-        return Ok(None);
-    };
-    let mut buf = vec![0u8; 64 * 1024];
-    // SAFETY: group is plain old data; all-zero is a valid value.
-    let mut gr: libc::group = unsafe { std::mem::zeroed() };
-    let mut result: *mut libc::group = std::ptr::null_mut();
-    // SAFETY: every pointer is valid and writable; `buf` is `buf.len()` bytes long.
-    let r = unsafe {
-        libc::getgrnam_r(
-            name.as_ptr(),
-            &mut gr,
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            &mut result,
-        )
-    };
-    if r != 0 {
-        return Err(io::Error::from_raw_os_error(r));
-    }
-    Ok((!result.is_null()).then_some(gr.gr_gid))
 }
 
 /// Waits up to `timeout` for `pid` (our child) to end: a pidfd polled for the timeout, then

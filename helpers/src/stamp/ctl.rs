@@ -30,6 +30,7 @@ use opwire::trusted::Error as WalkError;
 use opwire::reply::is_name;
 use crate::invocation::decimal_u32;
 use crate::sys::{self, Forked};
+use crate::{group, passwd};
 use opwire::sysexits::{
     EX_CONFIG, EX_NOINPUT, EX_NOPERM, EX_NOUSER, EX_OSERR, EX_SOFTWARE, EX_TEMPFAIL,
     EX_UNAVAILABLE, EX_USAGE,
@@ -519,10 +520,10 @@ impl Context {
         if !names.is_empty() {
             return Ok(names);
         }
-        match sys::login_of(self.acting) {
-            Ok(Some(login)) => Ok(vec![login]),
-            Ok(None) => fail(EX_NOUSER, format!("uid {} has no login name", self.acting)),
-            Err(e) => fail(EX_OSERR, format!("looking up uid {}: {e}", self.acting)),
+        let data = passwd::load().or_else(|e| fail(EX_OSERR, format!("looking up uid {}: {e}", self.acting)))?;
+        match passwd::by_uid(&data, self.acting) {
+            Some(account) => Ok(vec![account.name]),
+            None => fail(EX_NOUSER, format!("uid {} has no login name", self.acting)),
         }
     }
 
@@ -665,10 +666,10 @@ fn resolve_user(u: &[u8]) -> Result<u32, Fail> {
     if let Some(n) = decimal_u32(u) {
         return Ok(n);
     }
-    match sys::uid_of(u) {
-        Ok(Some(n)) => Ok(n),
-        Ok(None) => fail(EX_NOUSER, format!("no user {}", String::from_utf8_lossy(u))),
-        Err(e) => fail(EX_OSERR, format!("looking up user: {e}")),
+    let data = passwd::load().or_else(|e| fail(EX_OSERR, format!("looking up user: {e}")))?;
+    match passwd::by_name(&data, u) {
+        Some(account) => Ok(account.uid),
+        None => fail(EX_NOUSER, format!("no user {}", String::from_utf8_lossy(u))),
     }
 }
 
@@ -676,13 +677,10 @@ fn resolve_group(g: &[u8]) -> Result<u32, Fail> {
     if let Some(n) = decimal_u32(g) {
         return Ok(n);
     }
-    match sys::gid_of(g) {
-        Ok(Some(n)) => Ok(n),
-        Ok(None) => fail(
-            EX_NOUSER,
-            format!("no group {}", String::from_utf8_lossy(g)),
-        ),
-        Err(e) => fail(EX_OSERR, format!("looking up group: {e}")),
+    let data = group::load().or_else(|e| fail(EX_OSERR, format!("looking up group: {e}")))?;
+    match group::by_name(&data, g) {
+        Some(found) => Ok(found.gid),
+        None => fail(EX_NOUSER, format!("no group {}", String::from_utf8_lossy(g))),
     }
 }
 
