@@ -18,11 +18,11 @@ use crate::env::Env;
 use crate::helper::Verdict;
 use crate::invocation::Invocation;
 use crate::params::{ParamError, Params};
+use crate::sys::{self, Ended};
+use crate::trusted::{self, TrustError};
 use opwire::reply::parse::{self, ErrorKind, Line, Relayed};
 use opwire::reply::Edit;
-use crate::sys::{self, Ended};
 use opwire::sysexits::{EX_OSERR, EX_PROTOCOL, EX_SOFTWARE, EX_TEMPFAIL, EX_UNAVAILABLE};
-use crate::trusted::{self, TrustError};
 use std::ffi::OsStr;
 use std::fmt;
 use std::io::{self, Read};
@@ -68,17 +68,12 @@ impl fmt::Display for ListError {
         match self {
             ListError::Empty => write!(f, "{COAT} lists no helper"),
             ListError::NotAbsolute { entry } => {
-                write!(
-                    f,
-                    "{COAT}: entry {entry} is neither an absolute path nor the name of a helper beside coat"
-                )
+                write!(f, "{COAT}: entry {entry} is neither an absolute path nor the name of a helper beside coat")
             }
             ListError::TooMany => write!(f, "{COAT} lists more than {MAX_HELPERS} helpers"),
-            ListError::NoSuchHelper { entry, path } => write!(
-                f,
-                "{COAT}: entry {entry} names no helper beside coat ({} does not exist)",
-                path.display()
-            ),
+            ListError::NoSuchHelper { entry, path } => {
+                write!(f, "{COAT}: entry {entry} names no helper beside coat ({} does not exist)", path.display())
+            }
         }
     }
 }
@@ -90,11 +85,7 @@ pub fn parse_list(s: &[u8]) -> Result<Vec<PathBuf>, ListError> {
 
 /// A helper name: what op-jacket(7l)'s `COAT=stamp,xdisplay` lists.
 fn is_helper_name(p: &[u8]) -> bool {
-    !p.is_empty()
-        && p != b"."
-        && p != b".."
-        && p.iter()
-            .all(|c| c.is_ascii_alphanumeric() || b"._+-".contains(c))
+    !p.is_empty() && p != b"." && p != b".." && p.iter().all(|c| c.is_ascii_alphanumeric() || b"._+-".contains(c))
 }
 
 /// Parses a helper list whose entries are absolute paths or, given `siblings` (the directory
@@ -149,10 +140,7 @@ impl fmt::Display for ConfigError {
 /// helpers so): bare names in `COAT` are looked up there.
 pub fn own_directory() -> Option<PathBuf> {
     let argv0 = PathBuf::from(std::env::args_os().next()?);
-    argv0
-        .is_absolute()
-        .then(|| argv0.parent().map(Path::to_path_buf))
-        .flatten()
+    argv0.is_absolute().then(|| argv0.parent().map(Path::to_path_buf)).flatten()
 }
 
 /// The chain and its time limit, from coat's parameters (absolute helper paths only).
@@ -162,24 +150,15 @@ pub fn config(params: &Params) -> Result<Config, ConfigError> {
 
 /// The chain and its time limit; bare helper names resolve in `siblings`.
 pub fn config_beside(params: &Params, siblings: Option<&Path>) -> Result<Config, ConfigError> {
-    params
-        .only(&[COAT, STALL, "COAT_WARN", "COAT_REVEAL"], &[])
-        .map_err(ConfigError::Param)?;
-    let list = params
-        .get(COAT)
-        .ok_or(ConfigError::Param(ParamError::Missing(COAT)))?;
+    params.only(&[COAT, STALL, "COAT_WARN", "COAT_REVEAL"], &[]).map_err(ConfigError::Param)?;
+    let list = params.get(COAT).ok_or(ConfigError::Param(ParamError::Missing(COAT)))?;
     let helpers = parse_list_beside(list, siblings).map_err(ConfigError::List)?;
     // A name that finds nothing is a misconfiguration (78), like any other bad entry; a missing
     // absolute path is left to the run (66), as before.
-    let named = list
-        .split(|&c| c == b':' || c == b',')
-        .map(|p| p.first() != Some(&b'/'));
+    let named = list.split(|&c| c == b':' || c == b',').map(|p| p.first() != Some(&b'/'));
     for (i, (path, named)) in helpers.iter().zip(named).enumerate() {
         if named && std::fs::symlink_metadata(path).is_err() {
-            return Err(ConfigError::List(ListError::NoSuchHelper {
-                entry: i + 1,
-                path: path.clone(),
-            }));
+            return Err(ConfigError::List(ListError::NoSuchHelper { entry: i + 1, path: path.clone() }));
         }
     }
     let stall = match params.get(STALL) {
@@ -321,10 +300,7 @@ pub fn apply(env: &mut Env, edit: &Edit) {
 /// Runs the chain. `env` is the environment without coat's own parameters.
 pub fn run(config: &Config, invocation: &Invocation, mut env: Env) -> Result<Passed, Failure> {
     let deadline = Instant::now() + config.stall;
-    let mut passed = Passed {
-        relay: Vec::new(),
-        jackets: Vec::new(),
-    };
+    let mut passed = Passed { relay: Vec::new(), jackets: Vec::new() };
     for path in &config.helpers {
         match run_one(path, invocation, &env, deadline) {
             Ok((parsed, child)) => {
@@ -355,11 +331,7 @@ fn run_one(
     let mut cmd = Command::new(path);
     cmd.args(inv.to_args().iter().map(|a| OsStr::from_bytes(a)))
         .env_clear()
-        .envs(
-            env.entries()
-                .iter()
-                .map(|(k, v)| (OsStr::from_bytes(k), OsStr::from_bytes(v))),
-        )
+        .envs(env.entries().iter().map(|(k, v)| (OsStr::from_bytes(k), OsStr::from_bytes(v))))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -368,10 +340,7 @@ fn run_one(
     let mut child = cmd.spawn().map_err(|e| Failure::Spawn(path.clone(), e))?;
     let Some(mut out) = child.stdout.take() else {
         kill(&mut child);
-        return Err(Failure::Spawn(
-            path.clone(),
-            io::Error::other("no stdout pipe"),
-        ));
+        return Err(Failure::Spawn(path.clone(), io::Error::other("no stdout pipe")));
     };
     // A thread reads so the wait can time out even if a descendant keeps the pipe open.
     let (tx, rx) = mpsc::channel();
@@ -392,10 +361,7 @@ fn run_one(
         }
         Ok(Read_::Failed) => {
             kill(&mut child);
-            return Err(Failure::Wait(
-                path.clone(),
-                io::Error::other("reading the reply failed"),
-            ));
+            return Err(Failure::Wait(path.clone(), io::Error::other("reading the reply failed")));
         }
         Err(_) => {
             kill(&mut child);
@@ -435,7 +401,6 @@ fn run_one(
     }
 }
 
-
 // ---------------------------------------------------------------- the coat program
 
 /// What `coat -h`, `-H` and `-V` say, and its standard suffixes.
@@ -457,9 +422,9 @@ pub const HELPER: crate::helper::Helper = crate::helper::Helper {
 
 /// The coat program: run the helpers listed in COAT in turn; all must allow.
 pub fn main() -> ! {
-    use crate::helper::{self, Verdict};
     use crate::coat;
     use crate::env::Env;
+    use crate::helper::{self, Verdict};
     use std::io::Write;
     let s = match helper::setup(&HELPER, &helper::args(), Env::from_process(), coat::is_own) {
         Ok(Ok(s)) => s,
@@ -469,14 +434,13 @@ pub fn main() -> ! {
         }
         Err((verdict, params)) => helper::finish(&HELPER, None, &params, &verdict),
     };
-    let (verdict, mut jackets, stall) =
-        match coat::config_beside(&s.params, coat::own_directory().as_deref()) {
-            Err(e) => (Verdict::config(e), Vec::new(), coat::DEFAULT_STALL),
-            Ok(cfg) => match coat::run(&cfg, &s.invocation, s.env.clone()) {
-                Ok(p) => (Verdict::Allow { relay: p.relay }, p.jackets, cfg.stall),
-                Err(f) => (f.verdict(&s.params), Vec::new(), cfg.stall),
-            },
-        };
+    let (verdict, mut jackets, stall) = match coat::config_beside(&s.params, coat::own_directory().as_deref()) {
+        Err(e) => (Verdict::config(e), Vec::new(), coat::DEFAULT_STALL),
+        Ok(cfg) => match coat::run(&cfg, &s.invocation, s.env.clone()) {
+            Ok(p) => (Verdict::Allow { relay: p.relay }, p.jackets, cfg.stall),
+            Err(f) => (f.verdict(&s.params), Vec::new(), cfg.stall),
+        },
+    };
     let mut code = helper::deliver(&HELPER, &s.params, &verdict);
     if let Some(pid) = s.invocation.pid {
         code = helper::release_and_wait(pid, code);
@@ -504,36 +468,21 @@ mod tests {
     fn parses_helper_lists() {
         assert_eq!(parse_list(b"/a:/b,/c").unwrap().len(), 3);
         assert_eq!(parse_list(b""), Err(ListError::Empty));
-        assert_eq!(
-            parse_list(b"/a::/b"),
-            Err(ListError::NotAbsolute { entry: 2 })
-        );
-        assert_eq!(
-            parse_list(b"/a:b"),
-            Err(ListError::NotAbsolute { entry: 2 })
-        );
+        assert_eq!(parse_list(b"/a::/b"), Err(ListError::NotAbsolute { entry: 2 }));
+        assert_eq!(parse_list(b"/a:b"), Err(ListError::NotAbsolute { entry: 2 }));
         assert_eq!(parse_list(b"/a:"), Err(ListError::NotAbsolute { entry: 2 }));
-        assert_eq!(
-            parse_list("/a:".repeat(40).trim_end_matches(':').as_bytes()),
-            Err(ListError::TooMany)
-        );
+        assert_eq!(parse_list("/a:".repeat(40).trim_end_matches(':').as_bytes()), Err(ListError::TooMany));
     }
 
     #[test]
     fn bare_names_are_helpers_beside_coat() {
         let dir = Path::new("/usr/local/libexec/jacket");
-        assert_eq!(
-            parse_list_beside(b"stamp,xdisplay", Some(dir)).unwrap(),
-            [dir.join("stamp"), dir.join("xdisplay")]
-        );
+        assert_eq!(parse_list_beside(b"stamp,xdisplay", Some(dir)).unwrap(), [dir.join("stamp"), dir.join("xdisplay")]);
         assert_eq!(
             parse_list_beside(b"/opt/x:proxy-agent", Some(dir)).unwrap(),
             [PathBuf::from("/opt/x"), dir.join("proxy-agent")]
         );
-        assert_eq!(
-            parse_list(b"stamp,xdisplay"),
-            Err(ListError::NotAbsolute { entry: 1 })
-        );
+        assert_eq!(parse_list(b"stamp,xdisplay"), Err(ListError::NotAbsolute { entry: 1 }));
         for bad in [&b"../stamp"[..], b"a/b", b"..", b".", b"st amp", b"x,"] {
             assert!(parse_list_beside(bad, Some(dir)).is_err(), "{bad:?}");
         }

@@ -6,9 +6,7 @@
 //! `invocation_argv` and `coat_list`.
 
 use crate::coat;
-use opwire::reply::is_name;
 use crate::invocation::{self, CredType, Request};
-use crate::{group, passwd};
 use crate::proxy_agent::template;
 use crate::regex::{self, Regex};
 use crate::sheval;
@@ -17,28 +15,21 @@ use crate::stamp::wire;
 use crate::stamp::{ctl, duration, helmet, path, spec as stamp_spec};
 use crate::timebox::{spec, Timebox, Zone};
 use crate::xdisplay::nlist;
+use crate::{group, passwd};
+use opwire::reply::is_name;
 use opwire::reply::parse::{self as reply, Line};
 use opwire::reply::write::{WriteError, Writer};
 use opwire::reply::Edit;
 use opwire::trusted::is_component;
 use std::time::Duration;
 
-const INSTANTS: [i64; 6] = [
-    0,
-    -1,
-    1_711_846_800,
-    1_729_990_799,
-    4_102_444_800,
-    -2_208_988_800,
-];
+const INSTANTS: [i64; 6] = [0, -1, 1_711_846_800, 1_729_990_799, 4_102_444_800, -2_208_988_800];
 
 fn exercise(zone: &Zone) {
     for t in INSTANTS {
         if let Ok(l) = zone.local_time(t) {
             assert!(l.month >= 1 && l.month <= 12 && l.day >= 1 && l.day <= 31);
-            assert!(
-                l.hour < 24 && l.minute < 60 && l.second < 60 && l.weekday < 7 && l.yearday < 366
-            );
+            assert!(l.hour < 24 && l.minute < 60 && l.second < 60 && l.weekday < 7 && l.yearday < 366);
             assert!(l.utoff.unsigned_abs() <= 26 * 3600);
         }
     }
@@ -54,11 +45,8 @@ pub fn timebox_spec(data: &[u8]) {
         0 => {
             if let Ok(s) = spec::parse(rest) {
                 let tb = Timebox::parse(Some(rest), Some(rest)).ok();
-                let zones = [
-                    Zone::utc(),
-                    Zone::parse_posix(b"CET-1CEST,M3.5.0,M10.5.0/3")
-                        .unwrap_or_else(|_| Zone::utc()),
-                ];
+                let zones =
+                    [Zone::utc(), Zone::parse_posix(b"CET-1CEST,M3.5.0,M10.5.0/3").unwrap_or_else(|_| Zone::utc())];
                 for z in &zones {
                     for t in INSTANTS {
                         if let Ok(l) = z.local_time(t) {
@@ -90,10 +78,7 @@ pub fn timebox_spec(data: &[u8]) {
 /// the reference is cheap enough to run.
 pub fn envauth_regex(data: &[u8]) {
     let (pattern, hay) = match data.iter().position(|&b| b == 0) {
-        Some(i) => (
-            data.get(..i).unwrap_or_default(),
-            data.get(i + 1..).unwrap_or_default(),
-        ),
+        Some(i) => (data.get(..i).unwrap_or_default(), data.get(i + 1..).unwrap_or_default()),
         None => (data, &b""[..]),
     };
     let Ok(node) = regex::parse(pattern) else {
@@ -116,10 +101,7 @@ pub fn envauth_regex(data: &[u8]) {
 
 fn split_nul(data: &[u8]) -> (&[u8], &[u8]) {
     match data.iter().position(|&b| b == 0) {
-        Some(i) => (
-            data.get(..i).unwrap_or_default(),
-            data.get(i + 1..).unwrap_or_default(),
-        ),
+        Some(i) => (data.get(..i).unwrap_or_default(), data.get(i + 1..).unwrap_or_default()),
         None => (data, &b""[..]),
     }
 }
@@ -183,8 +165,7 @@ pub fn stamp_spec(data: &[u8]) {
         }
         _ => {
             let (a, b) = split_nul(rest);
-            if let (Some(x), Some(y)) = (stamp_spec::Number::parse(a), stamp_spec::Number::parse(b))
-            {
+            if let (Some(x), Some(y)) = (stamp_spec::Number::parse(a), stamp_spec::Number::parse(b)) {
                 assert_eq!(x.compare(&y), y.compare(&x).reverse());
                 assert_eq!(x.compare(&x), std::cmp::Ordering::Equal);
             }
@@ -285,7 +266,9 @@ pub fn reply_set(data: &[u8]) {
             let p = reply::parse(r.bytes()).ok();
             assert!(matches!(p, Some(p) if p.edits == [want.clone()] && !p.explicit));
             let p = reply::parse_relayed(r.bytes()).ok();
-            assert!(matches!(p, Some(p) if p.code.is_none() && matches!(p.lines.as_slice(), [(_, Line::Edit(got))] if *got == want)));
+            assert!(
+                matches!(p, Some(p) if p.code.is_none() && matches!(p.lines.as_slice(), [(_, Line::Edit(got))] if *got == want))
+            );
         }
         Err(e) => {
             let carried = b"\t\n\r\x07\x08\x0b\x0c\x1b";
@@ -306,10 +289,14 @@ pub fn reply_relay(data: &[u8]) {
         let Ok(p) = &relayed else {
             panic!("escapes accepts what coat refuses");
         };
-        let edits: Vec<&Edit> = p.lines.iter().filter_map(|(_, l)| match l {
-            Line::Edit(e) => Some(e),
-            _ => None,
-        }).collect();
+        let edits: Vec<&Edit> = p
+            .lines
+            .iter()
+            .filter_map(|(_, l)| match l {
+                Line::Edit(e) => Some(e),
+                _ => None,
+            })
+            .collect();
         assert!(edits.len() == r.edits.len() && edits.iter().zip(&r.edits).all(|(a, b)| *a == b));
         assert_eq!(p.code, r.explicit.then_some(r.code));
     }
@@ -427,10 +414,7 @@ pub fn sproxy_template(data: &[u8]) {
             break n;
         }
     };
-    let (d, s) = (
-        template::fill(&t.dir, &mut next),
-        template::fill(&t.socket, &mut next),
-    );
+    let (d, s) = (template::fill(&t.dir, &mut next), template::fill(&t.socket, &mut next));
     assert_eq!((d.len(), s.len()), (t.dir.len(), t.socket.len()));
     let group: &[u8] = b"XXXXXX";
     assert!(!d.windows(6).any(|w| w == group) && !s.windows(6).any(|w| w == group));
@@ -446,10 +430,7 @@ pub fn invocation_argv(data: &[u8]) {
         if run.cred_type == CredType::Test {
             assert!(!run.cred.is_empty() && run.cred.iter().all(|c| matches!(c, b' '..=b'~')));
         }
-        assert_eq!(
-            invocation::parse(&run.to_args()).ok(),
-            Some(Request::Judge(run))
-        );
+        assert_eq!(invocation::parse(&run.to_args()).ok(), Some(Request::Judge(run)));
     }
 }
 

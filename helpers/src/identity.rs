@@ -57,14 +57,12 @@ impl fmt::Display for IdentityError {
         match self {
             IdentityError::BadFact(v) => write!(f, "{v} must be one decimal number"),
             IdentityError::HalfFact => write!(f, "{CALLER_UID} and {CALLER_GID} come together"),
-            IdentityError::Unnamed => write!(
-                f,
-                "ESCAPES_* facts without {CALLER_UID}: this escapes does not name the caller"
-            ),
-            IdentityError::Conflict { real } => write!(
-                f,
-                "{CALLER_UID}/{CALLER_GID} disagree with the real uid {real} and its account"
-            ),
+            IdentityError::Unnamed => {
+                write!(f, "ESCAPES_* facts without {CALLER_UID}: this escapes does not name the caller")
+            }
+            IdentityError::Conflict { real } => {
+                write!(f, "{CALLER_UID}/{CALLER_GID} disagree with the real uid {real} and its account")
+            }
             IdentityError::NoAccount(uid) => {
                 write!(f, "caller uid {uid} has no {} entry", passwd::PASSWD)
             }
@@ -93,10 +91,7 @@ pub fn caller(env: &Env, real_uid: u32, passwd_data: &[u8]) -> Result<Ids, Ident
         if let Some(ids) = named {
             return Ok(ids);
         }
-        let escapes = env
-            .entries()
-            .iter()
-            .any(|(k, _)| k.starts_with(b"ESCAPES_"));
+        let escapes = env.entries().iter().any(|(k, _)| k.starts_with(b"ESCAPES_"));
         if escapes {
             return Err(IdentityError::Unnamed);
         }
@@ -121,56 +116,30 @@ mod tests {
 
     #[test]
     fn escapes_names_the_caller() {
-        let e = env(&[
-            (CALLER_UID, "1000"),
-            (CALLER_GID, "50"),
-            ("ESCAPES_GRANT_ID", "g"),
-        ]);
+        let e = env(&[(CALLER_UID, "1000"), (CALLER_GID, "50"), ("ESCAPES_GRANT_ID", "g")]);
         assert_eq!(caller(&e, 0, PASSWD), Ok(Ids { uid: 1000, gid: 50 }));
     }
 
     #[test]
     fn under_op_the_real_uid_and_its_passwd_group_are_the_caller() {
-        assert_eq!(
-            caller(&env(&[]), 1000, PASSWD),
-            Ok(Ids {
-                uid: 1000,
-                gid: 100
-            })
-        );
-        assert_eq!(
-            caller(&env(&[]), 1001, PASSWD),
-            Err(IdentityError::NoAccount(1001))
-        );
+        assert_eq!(caller(&env(&[]), 1000, PASSWD), Ok(Ids { uid: 1000, gid: 100 }));
+        assert_eq!(caller(&env(&[]), 1001, PASSWD), Err(IdentityError::NoAccount(1001)));
     }
 
     #[test]
     fn under_op_a_client_cannot_name_someone_else() {
         for (u, g) in [("0", "0"), ("1000", "0"), ("0", "100")] {
             let e = env(&[(CALLER_UID, u), (CALLER_GID, g)]);
-            assert_eq!(
-                caller(&e, 1000, PASSWD),
-                Err(IdentityError::Conflict { real: 1000 }),
-                "{u}:{g}"
-            );
+            assert_eq!(caller(&e, 1000, PASSWD), Err(IdentityError::Conflict { real: 1000 }), "{u}:{g}");
         }
         let e = env(&[(CALLER_UID, "1000"), (CALLER_GID, "100")]);
-        assert_eq!(
-            caller(&e, 1000, PASSWD),
-            Ok(Ids {
-                uid: 1000,
-                gid: 100
-            })
-        );
+        assert_eq!(caller(&e, 1000, PASSWD), Ok(Ids { uid: 1000, gid: 100 }));
     }
 
     #[test]
     fn root_without_facts_is_root_but_escapes_without_them_is_refused() {
         assert_eq!(caller(&env(&[]), 0, PASSWD), Ok(Ids { uid: 0, gid: 0 }));
-        assert_eq!(
-            caller(&env(&[("ESCAPES_GRANT_ID", "g")]), 0, PASSWD),
-            Err(IdentityError::Unnamed)
-        );
+        assert_eq!(caller(&env(&[("ESCAPES_GRANT_ID", "g")]), 0, PASSWD), Err(IdentityError::Unnamed));
     }
 
     #[test]

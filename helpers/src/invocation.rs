@@ -127,16 +127,15 @@ impl fmt::Display for ArgvError {
             ArgvError::MissingValue(c) => write!(f, "option -{c} needs a value"),
             ArgvError::Repeated(c) => write!(f, "option -{c} given twice"),
             ArgvError::BadPid => f.write_str("-P needs a positive decimal pid"),
-            ArgvError::Positionals(n) => write!(
-                f,
-                "expected 4 words after the options (mnemonic program euid:egid cred_type:cred), got {n}"
-            ),
+            ArgvError::Positionals(n) => {
+                write!(f, "expected 4 words after the options (mnemonic program euid:egid cred_type:cred), got {n}")
+            }
             ArgvError::EmptyMnemonic => f.write_str("empty mnemonic"),
             ArgvError::EmptyProgram => f.write_str("empty program"),
             ArgvError::BadIds => f.write_str("euid:egid must be two decimal numbers"),
-            ArgvError::BadCredential => {
-                f.write_str("cred_type:cred must be users:, groups: or netgroups: and a name, or test: and printable text")
-            }
+            ArgvError::BadCredential => f.write_str(
+                "cred_type:cred must be users:, groups: or netgroups: and a name, or test: and printable text",
+            ),
         }
     }
 }
@@ -204,9 +203,8 @@ pub fn parse(args: &[Vec<u8>]) -> Result<Request, ArgvError> {
     if program.is_empty() {
         return Err(ArgvError::EmptyProgram);
     }
-    let (euid, egid) = split_colon(ids)
-        .and_then(|(u, g)| Some((decimal_u32(u)?, decimal_u32(g)?)))
-        .ok_or(ArgvError::BadIds)?;
+    let (euid, egid) =
+        split_colon(ids).and_then(|(u, g)| Some((decimal_u32(u)?, decimal_u32(g)?))).ok_or(ArgvError::BadIds)?;
     let (t, name) = split_colon(cred).ok_or(ArgvError::BadCredential)?;
     let cred_type = match t {
         b"users" => CredType::Users,
@@ -280,10 +278,7 @@ mod tests {
             "groups:operator",
         ]);
         assert_eq!(i.pid, None);
-        assert_eq!(
-            i.config.as_deref(),
-            Some(b"/usr/local/lib/op/access.cf".as_slice())
-        );
+        assert_eq!(i.config.as_deref(), Some(b"/usr/local/lib/op/access.cf".as_slice()));
         assert_eq!(i.program, b"/usr/local/libexec/doBackups");
         assert_eq!((i.euid, i.egid), (0, 0));
         assert_eq!(i.cred_type, CredType::Groups);
@@ -319,16 +314,7 @@ mod tests {
 
     #[test]
     fn accepts_attached_values_and_ignores_unknown_letters() {
-        let i = judge(&[
-            "-P4242",
-            "-x",
-            "-Ccfg",
-            "--",
-            "m",
-            "/p",
-            "0:0",
-            "netgroup:n",
-        ]);
+        let i = judge(&["-P4242", "-x", "-Ccfg", "--", "m", "/p", "0:0", "netgroup:n"]);
         assert_eq!(i.pid, Some(4242));
         assert_eq!(i.cred_type, CredType::Netgroups);
     }
@@ -348,14 +334,8 @@ mod tests {
             (&["-P"], 64),
             (&["-P", "0", "--", "m", "/p", "0:0", "users:a"], 64),
             (&["-P", "-1", "--", "m", "/p", "0:0", "users:a"], 64),
-            (
-                &["-P", "99999999999", "--", "m", "/p", "0:0", "users:a"],
-                64,
-            ),
-            (
-                &["-P", "1", "-P", "2", "--", "m", "/p", "0:0", "users:a"],
-                64,
-            ),
+            (&["-P", "99999999999", "--", "m", "/p", "0:0", "users:a"], 64),
+            (&["-P", "1", "-P", "2", "--", "m", "/p", "0:0", "users:a"], 64),
             (&["--", "", "/p", "0:0", "users:a"], 64),
             (&["--", "m", "", "0:0", "users:a"], 64),
             (&["--", "m", "/p", "0", "users:a"], 65),
@@ -373,38 +353,17 @@ mod tests {
 
     #[test]
     fn accepts_the_pages_test_credential_as_naming_nobody() {
-        let i = judge(&[
-            "-P",
-            "42",
-            "--",
-            "true",
-            "/usr/bin/true",
-            "0:0",
-            "test:case1",
-        ]);
-        assert_eq!(
-            (i.cred_type, i.cred.as_slice()),
-            (CredType::Test, &b"case1"[..])
-        );
+        let i = judge(&["-P", "42", "--", "true", "/usr/bin/true", "0:0", "test:case1"]);
+        assert_eq!((i.cred_type, i.cred.as_slice()), (CredType::Test, &b"case1"[..]));
         assert!(!i.cred_type.names_identity());
         assert!(CredType::Users.names_identity());
         assert_eq!(parse(&i.to_args()), Ok(Request::Judge(Box::new(i))));
-        assert_eq!(
-            judge(&["--", "m", "/p", "0:0", "test:case 2: a:b"]).cred,
-            b"case 2: a:b"
-        );
+        assert_eq!(judge(&["--", "m", "/p", "0:0", "test:case 2: a:b"]).cred, b"case 2: a:b");
     }
 
     #[test]
     fn refuses_a_test_credential_that_is_empty_or_not_printable() {
-        for bad in [
-            "test:",
-            "test:a\nb",
-            "test:\t",
-            "test:\u{7f}",
-            "test:caf\u{e9}",
-            "Test:1",
-        ] {
+        for bad in ["test:", "test:a\nb", "test:\t", "test:\u{7f}", "test:caf\u{e9}", "Test:1"] {
             let e = parse(&args(&["--", "m", "/p", "0:0", bad])).unwrap_err();
             assert_eq!(e, ArgvError::BadCredential, "{bad:?}");
         }

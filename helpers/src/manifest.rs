@@ -8,8 +8,8 @@
 
 use crate::params::{ParamError, Params};
 use crate::regex::{Regex, RegexError};
-use opwire::reply::parse::code as parse_code;
 use crate::trusted::{self, TrustError};
+use opwire::reply::parse::code as parse_code;
 use std::ffi::OsStr;
 use std::fmt;
 use std::os::unix::ffi::OsStrExt;
@@ -65,8 +65,8 @@ pub fn parse_list(data: &[u8]) -> Result<Vec<Entry>, ListError> {
         let digits = text.iter().take_while(|c| c.is_ascii_digit()).count();
         let (code, pattern) = match (digits, text.get(digits)) {
             (1.., Some(b'=')) => {
-                let code = parse_code(text.get(..digits).unwrap_or_default())
-                    .map_err(|_| ListError::BadCode { line })?;
+                let code =
+                    parse_code(text.get(..digits).unwrap_or_default()).map_err(|_| ListError::BadCode { line })?;
                 (code, text.get(digits + 1..).unwrap_or_default())
             }
             _ => (0, text),
@@ -95,11 +95,7 @@ pub enum Decision {
 pub fn decide(lists: &[List], program: &[u8]) -> Decision {
     for (li, list) in lists.iter().enumerate() {
         if let Some(e) = list.entries.iter().find(|e| e.regex.is_match(program)) {
-            return Decision::Matched {
-                list: li,
-                line: e.line,
-                code: e.code,
-            };
+            return Decision::Matched { list: li, line: e.line, code: e.code };
         }
     }
     Decision::NoMatch
@@ -143,13 +139,9 @@ impl fmt::Display for LoadError {
 
 /// Reads every list the parameters name, in variable-name order.
 pub fn load(params: &Params) -> Result<Vec<List>, LoadError> {
-    params
-        .only(&["MANIFEST_REVEAL"], &[LIST, WARN])
-        .map_err(LoadError::Param)?;
-    let mut named: Vec<(&[u8], &[u8])> = params
-        .iter()
-        .filter_map(|(k, v)| k.strip_prefix(LIST.as_bytes()).map(|spec| (spec, v)))
-        .collect();
+    params.only(&["MANIFEST_REVEAL"], &[LIST, WARN]).map_err(LoadError::Param)?;
+    let mut named: Vec<(&[u8], &[u8])> =
+        params.iter().filter_map(|(k, v)| k.strip_prefix(LIST.as_bytes()).map(|spec| (spec, v))).collect();
     named.sort();
     if named.is_empty() {
         return Err(LoadError::Param(ParamError::Missing(LIST)));
@@ -157,9 +149,7 @@ pub fn load(params: &Params) -> Result<Vec<List>, LoadError> {
     for (k, _) in params.iter() {
         if let Some(spec) = k.strip_prefix(WARN.as_bytes()) {
             if !spec.is_empty() && !named.iter().any(|(s, _)| *s == spec) {
-                return Err(LoadError::OrphanWarn(
-                    String::from_utf8_lossy(k).into_owned(),
-                ));
+                return Err(LoadError::OrphanWarn(String::from_utf8_lossy(k).into_owned()));
             }
         }
     }
@@ -167,19 +157,13 @@ pub fn load(params: &Params) -> Result<Vec<List>, LoadError> {
     for (spec, path) in named {
         let variable = format!("{LIST}{}", String::from_utf8_lossy(spec));
         let path = Path::new(OsStr::from_bytes(path));
-        let data = trusted::read(path, MAX_LIST).map_err(|error| LoadError::File {
-            variable: variable.clone(),
-            error,
-        })?;
+        let data =
+            trusted::read(path, MAX_LIST).map_err(|error| LoadError::File { variable: variable.clone(), error })?;
         let entries = parse_list(&data).map_err(|error| LoadError::List { variable, error })?;
-        lists.push(List {
-            spec: spec.to_vec(),
-            entries,
-        });
+        lists.push(List { spec: spec.to_vec(), entries });
     }
     Ok(lists)
 }
-
 
 // ---------------------------------------------------------------- the manifest program
 
@@ -205,8 +189,8 @@ pub fn main() -> ! {
     use crate::helper::{self, Verdict};
     use crate::manifest::{self, Decision};
     use crate::params::Params;
-    use opwire::sysexits::EX_NOPERM;
     use crate::trusted;
+    use opwire::sysexits::EX_NOPERM;
     use std::ffi::OsStr;
     use std::os::unix::ffi::OsStrExt;
     use std::path::Path;
@@ -228,16 +212,8 @@ pub fn main() -> ! {
             Decision::Matched { list, code, .. } => {
                 let spec = lists.get(list).map(|l| l.spec.clone()).unwrap_or_default();
                 let var = [manifest::WARN.as_bytes(), &spec].concat();
-                let warn = s
-                    .params
-                    .iter()
-                    .find(|(k, _)| *k == var.as_slice())
-                    .map(|(_, v)| v.to_vec());
-                Verdict::Deny {
-                    code,
-                    warn,
-                    reason: None,
-                }
+                let warn = s.params.iter().find(|(k, _)| *k == var.as_slice()).map(|(_, v)| v.to_vec());
+                Verdict::Deny { code, warn, reason: None }
             }
             Decision::NoMatch => Verdict::deny(EX_NOPERM),
         }
@@ -249,68 +225,23 @@ mod tests {
     use super::*;
 
     fn list(s: &str) -> List {
-        List {
-            spec: Vec::new(),
-            entries: parse_list(s.as_bytes()).unwrap(),
-        }
+        List { spec: Vec::new(), entries: parse_list(s.as_bytes()).unwrap() }
     }
 
     #[test]
     fn documented_example_allows_three_programs_and_denies_the_rest() {
         let l = [list("^/bin/ls$\n^/bin/cat$\n^/bin/true$\n77=.*\n")];
-        assert_eq!(
-            decide(&l, b"/bin/ls"),
-            Decision::Matched {
-                list: 0,
-                line: 1,
-                code: 0
-            }
-        );
-        assert_eq!(
-            decide(&l, b"/bin/true"),
-            Decision::Matched {
-                list: 0,
-                line: 3,
-                code: 0
-            }
-        );
-        assert_eq!(
-            decide(&l, b"/bin/sh"),
-            Decision::Matched {
-                list: 0,
-                line: 4,
-                code: 77
-            }
-        );
-        assert_eq!(
-            decide(&l, b"/bin/lsx"),
-            Decision::Matched {
-                list: 0,
-                line: 4,
-                code: 77
-            }
-        );
+        assert_eq!(decide(&l, b"/bin/ls"), Decision::Matched { list: 0, line: 1, code: 0 });
+        assert_eq!(decide(&l, b"/bin/true"), Decision::Matched { list: 0, line: 3, code: 0 });
+        assert_eq!(decide(&l, b"/bin/sh"), Decision::Matched { list: 0, line: 4, code: 77 });
+        assert_eq!(decide(&l, b"/bin/lsx"), Decision::Matched { list: 0, line: 4, code: 77 });
     }
 
     #[test]
     fn first_match_wins_across_lists_in_order() {
         let l = [list("69=^/usr/sbin/\n"), list("^/usr/")];
-        assert_eq!(
-            decide(&l, b"/usr/sbin/x"),
-            Decision::Matched {
-                list: 0,
-                line: 1,
-                code: 69
-            }
-        );
-        assert_eq!(
-            decide(&l, b"/usr/bin/x"),
-            Decision::Matched {
-                list: 1,
-                line: 1,
-                code: 0
-            }
-        );
+        assert_eq!(decide(&l, b"/usr/sbin/x"), Decision::Matched { list: 0, line: 1, code: 69 });
+        assert_eq!(decide(&l, b"/usr/bin/x"), Decision::Matched { list: 1, line: 1, code: 0 });
         assert_eq!(decide(&l, b"/opt/x"), Decision::NoMatch);
     }
 
@@ -325,15 +256,9 @@ mod tests {
 
     #[test]
     fn refuses_hostile_lists() {
-        assert_eq!(
-            parse_list(b"^/a$\n256=x"),
-            Err(ListError::BadCode { line: 2 })
-        );
+        assert_eq!(parse_list(b"^/a$\n256=x"), Err(ListError::BadCode { line: 2 }));
         assert_eq!(parse_list(b"077=x"), Err(ListError::BadCode { line: 1 }));
-        assert!(matches!(
-            parse_list(b"(x"),
-            Err(ListError::Regex { line: 1, .. })
-        ));
+        assert!(matches!(parse_list(b"(x"), Err(ListError::Regex { line: 1, .. })));
         assert!(matches!(parse_list(b"[z-a]"), Err(ListError::Regex { .. })));
         // Not a code: digits not followed by '=' are part of the pattern.
         assert!(parse_list(b"123").unwrap()[0].regex.is_match(b"/x123"));

@@ -65,27 +65,18 @@ pub fn parse_line(line: &[u8]) -> Result<Entry, LineError> {
     if home.first() != Some(&b'/') || home.iter().any(|c| c.is_ascii_control()) {
         return Err(LineError::BadHome);
     }
-    Ok(Entry {
-        name: name.to_vec(),
-        uid,
-        gid,
-        home: home.to_vec(),
-    })
+    Ok(Entry { name: name.to_vec(), uid, gid, home: home.to_vec() })
 }
 
 /// The first account with `uid`, as getpwuid(3) would find it; lines that are not accounts
 /// (comments, blanks, malformed or NIS compat lines) are skipped, as libc's files backend does.
 pub fn by_uid(data: &[u8], uid: u32) -> Option<Entry> {
-    data.split(|&c| c == b'\n')
-        .filter_map(|l| parse_line(l).ok())
-        .find(|e| e.uid == uid)
+    data.split(|&c| c == b'\n').filter_map(|l| parse_line(l).ok()).find(|e| e.uid == uid)
 }
 
 /// The first account named `name`, as getpwnam(3) would find it in files.
 pub fn by_name(data: &[u8], name: &[u8]) -> Option<Entry> {
-    data.split(|&c| c == b'\n')
-        .filter_map(|l| parse_line(l).ok())
-        .find(|e| e.name == name)
+    data.split(|&c| c == b'\n').filter_map(|l| parse_line(l).ok()).find(|e| e.name == name)
 }
 
 /// Reads `/etc/passwd`, which must be root's and not group/world-writable like any file a
@@ -101,15 +92,7 @@ mod tests {
     #[test]
     fn parses_accounts() {
         let e = parse_line(b"ksb:x:1000:100:K S B,,,:/home/ksb:/bin/sh").unwrap();
-        assert_eq!(
-            e,
-            Entry {
-                name: b"ksb".to_vec(),
-                uid: 1000,
-                gid: 100,
-                home: b"/home/ksb".to_vec()
-            }
-        );
+        assert_eq!(e, Entry { name: b"ksb".to_vec(), uid: 1000, gid: 100, home: b"/home/ksb".to_vec() });
         assert_eq!(parse_line(b"r::0:0:::").unwrap_err(), LineError::BadHome);
         assert_eq!(parse_line(b"r::0:0::/:").unwrap().home, b"/");
     }
@@ -134,12 +117,7 @@ mod tests {
             (b"a:x:1:1::/h\r:/bin/sh", LineError::BadHome),
         ];
         for (line, e) in cases {
-            assert_eq!(
-                parse_line(line),
-                Err(*e),
-                "{:?}",
-                String::from_utf8_lossy(line)
-            );
+            assert_eq!(parse_line(line), Err(*e), "{:?}", String::from_utf8_lossy(line));
         }
         let long = [b"a:x:1:1::/".as_slice(), &[b'h'; MAX_LINE], b":/bin/sh"].concat();
         assert_eq!(parse_line(&long), Err(LineError::TooLong));

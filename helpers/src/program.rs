@@ -95,17 +95,9 @@ pub fn run(r: &Run<'_>) -> Result<Finished, RunError> {
     let mut cmd = Command::new(OsStr::from_bytes(r.path));
     cmd.args(r.args.iter().map(|a| OsStr::from_bytes(a)))
         .env_clear()
-        .envs(
-            r.env
-                .iter()
-                .map(|(k, v)| (OsStr::from_bytes(k), OsStr::from_bytes(v))),
-        )
+        .envs(r.env.iter().map(|(k, v)| (OsStr::from_bytes(k), OsStr::from_bytes(v))))
         .current_dir("/")
-        .stdin(if r.stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
+        .stdin(if r.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .process_group(0);
@@ -164,10 +156,7 @@ pub fn run(r: &Run<'_>) -> Result<Finished, RunError> {
                 // leader is not reaped yet, so the group id is still its own.
                 let _ = sys::signal(-pid, libc::SIGKILL);
                 return match child.wait() {
-                    Ok(s) => Ok(Finished {
-                        ended: ended(s),
-                        stdout,
-                    }),
+                    Ok(s) => Ok(Finished { ended: ended(s), stdout }),
                     Err(e) => Err(RunError::Io(e)),
                 };
             }

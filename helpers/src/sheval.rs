@@ -14,14 +14,14 @@
 //! environment `PATH=/usr/sbin:/usr/bin:/sbin:/bin` only, stdin /dev/null, cwd `/`, in its own
 //! process group (killed as a whole when the run ends), with at most 64 KiB of output.
 
-use opwire::reply::is_name;
 use crate::helper::{self, Helper, Verdict};
 use crate::params::{ParamError, Params};
 use crate::program::{self, Run, RunError};
-use opwire::reply::write::{WriteError, Writer};
 use crate::sys::{self, Ended};
-use opwire::sysexits::{EX_DATAERR, EX_IOERR, EX_NOPERM, EX_PROTOCOL, EX_TEMPFAIL, EX_UNAVAILABLE};
 use crate::trusted::{self, TrustError};
+use opwire::reply::is_name;
+use opwire::reply::write::{WriteError, Writer};
+use opwire::sysexits::{EX_DATAERR, EX_IOERR, EX_NOPERM, EX_PROTOCOL, EX_TEMPFAIL, EX_UNAVAILABLE};
 use std::ffi::OsStr;
 use std::fmt;
 use std::os::unix::ffi::OsStrExt;
@@ -91,15 +91,12 @@ impl fmt::Display for WordsError {
                 "'{}' at byte {at} would mean something to a shell, and sheval runs none: quote it",
                 shown(*byte)
             ),
-            WordsError::Expansion { at } => write!(
-                f,
-                "'$' or '`' inside double quotes at byte {at}: sheval expands nothing; use single quotes"
-            ),
+            WordsError::Expansion { at } => {
+                write!(f, "'$' or '`' inside double quotes at byte {at}: sheval expands nothing; use single quotes")
+            }
             WordsError::TrailingBackslash => f.write_str("the command ends in a backslash"),
             WordsError::Nul { at } => write!(f, "NUL byte at {at}"),
-            WordsError::NotAbsolute => {
-                f.write_str("the program must be an absolute path (there is no PATH search)")
-            }
+            WordsError::NotAbsolute => f.write_str("the program must be an absolute path (there is no PATH search)"),
         }
     }
 }
@@ -133,10 +130,7 @@ pub fn parse_command(s: &[u8]) -> Result<Vec<Vec<u8>>, WordsError> {
             b'\'' => {
                 let w = word.get_or_insert_with(Vec::new);
                 let rest = s.get(i..).unwrap_or_default();
-                let end = rest
-                    .iter()
-                    .position(|&b| b == b'\'')
-                    .ok_or(WordsError::Unterminated { quote: c, at })?;
+                let end = rest.iter().position(|&b| b == b'\'').ok_or(WordsError::Unterminated { quote: c, at })?;
                 let quoted = rest.get(..end).unwrap_or_default();
                 if let Some(z) = quoted.iter().position(|&b| b == 0) {
                     return Err(WordsError::Nul { at: i + z });
@@ -177,8 +171,9 @@ pub fn parse_command(s: &[u8]) -> Result<Vec<Vec<u8>>, WordsError> {
                     i += 1;
                 }
             },
-            b'|' | b'&' | b';' | b'<' | b'>' | b'(' | b')' | b'$' | b'`' | b'*' | b'?' | b'['
-            | b'\n' | b'\r' => return Err(WordsError::Special { byte: c, at }),
+            b'|' | b'&' | b';' | b'<' | b'>' | b'(' | b')' | b'$' | b'`' | b'*' | b'?' | b'[' | b'\n' | b'\r' => {
+                return Err(WordsError::Special { byte: c, at })
+            }
             b'#' | b'~' if word.is_none() => return Err(WordsError::Special { byte: c, at }),
             _ => word.get_or_insert_with(Vec::new).push(c),
         }
@@ -206,10 +201,9 @@ pub enum UnsetError {
 impl fmt::Display for UnsetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            UnsetError::BadName { entry } => write!(
-                f,
-                "{UNSET}: entry {entry} is not a variable name [A-Za-z_][A-Za-z0-9_]*"
-            ),
+            UnsetError::BadName { entry } => {
+                write!(f, "{UNSET}: entry {entry} is not a variable name [A-Za-z_][A-Za-z0-9_]*")
+            }
         }
     }
 }
@@ -218,13 +212,7 @@ impl fmt::Display for UnsetError {
 pub fn parse_unset(s: &[u8]) -> Result<Vec<Vec<u8>>, UnsetError> {
     s.split(|&c| c == b',' || c == b':')
         .enumerate()
-        .map(|(i, n)| {
-            if is_name(n) {
-                Ok(n.to_vec())
-            } else {
-                Err(UnsetError::BadName { entry: i + 1 })
-            }
-        })
+        .map(|(i, n)| if is_name(n) { Ok(n.to_vec()) } else { Err(UnsetError::BadName { entry: i + 1 }) })
         .collect()
 }
 
@@ -279,9 +267,7 @@ impl fmt::Display for ConfigError {
 
 /// The assignments, deletions and time limit the parameters ask for.
 pub fn config(params: &Params) -> Result<Config, ConfigError> {
-    params
-        .only(&[UNSET, STALL, WARN, REVEAL], &[SET])
-        .map_err(ConfigError::Param)?;
+    params.only(&[UNSET, STALL, WARN, REVEAL], &[SET]).map_err(ConfigError::Param)?;
     let mut sets = Vec::new();
     for (key, value) in params.iter() {
         let Some(var) = key.strip_prefix(SET.as_bytes()) else {
@@ -291,15 +277,8 @@ pub fn config(params: &Params) -> Result<Config, ConfigError> {
         if !is_name(var) {
             return Err(ConfigError::BadVar(param));
         }
-        let argv = parse_command(value).map_err(|error| ConfigError::Command {
-            param: param.clone(),
-            error,
-        })?;
-        sets.push(Assignment {
-            param,
-            var: var.to_vec(),
-            argv,
-        });
+        let argv = parse_command(value).map_err(|error| ConfigError::Command { param: param.clone(), error })?;
+        sets.push(Assignment { param, var: var.to_vec(), argv });
     }
     if sets.len() > MAX_SETS {
         return Err(ConfigError::TooMany);
@@ -371,18 +350,13 @@ impl fmt::Display for Failure {
                 }
                 _ => write!(f, "{param}: the command {error}"),
             },
-            Failure::Ended {
-                param,
-                ended: Ended::Exited(c),
-            } => write!(f, "{param}: the command exited {c}"),
-            Failure::Ended {
-                param,
-                ended: Ended::Signaled(s),
-            } => write!(f, "{param}: the command was killed by signal {s}"),
-            Failure::Unrepresentable { param, byte } => write!(
-                f,
-                "{param}: the output holds byte 0x{byte:02x}, which no reply line can carry"
-            ),
+            Failure::Ended { param, ended: Ended::Exited(c) } => write!(f, "{param}: the command exited {c}"),
+            Failure::Ended { param, ended: Ended::Signaled(s) } => {
+                write!(f, "{param}: the command was killed by signal {s}")
+            }
+            Failure::Unrepresentable { param, byte } => {
+                write!(f, "{param}: the output holds byte 0x{byte:02x}, which no reply line can carry")
+            }
         }
     }
 }
@@ -390,10 +364,8 @@ impl fmt::Display for Failure {
 /// Runs one command to its value (final newline removed).
 fn evaluate(a: &Assignment, deadline: Instant) -> Result<Vec<u8>, Failure> {
     let path = a.argv.first().map(Vec::as_slice).unwrap_or_default();
-    trusted::open(Path::new(OsStr::from_bytes(path))).map_err(|error| Failure::Untrusted {
-        param: a.param.clone(),
-        error,
-    })?;
+    trusted::open(Path::new(OsStr::from_bytes(path)))
+        .map_err(|error| Failure::Untrusted { param: a.param.clone(), error })?;
     let user = (sys::effective_uid() == 0).then(|| (0, 0, Vec::new()));
     let env: [(&[u8], &[u8]); 1] = [(b"PATH", COMMAND_PATH)];
     let finished = program::run(&Run {
@@ -405,15 +377,9 @@ fn evaluate(a: &Assignment, deadline: Instant) -> Result<Vec<u8>, Failure> {
         deadline,
         cap: MAX_OUTPUT,
     })
-    .map_err(|error| Failure::Run {
-        param: a.param.clone(),
-        error,
-    })?;
+    .map_err(|error| Failure::Run { param: a.param.clone(), error })?;
     if finished.ended != Ended::Exited(0) {
-        return Err(Failure::Ended {
-            param: a.param.clone(),
-            ended: finished.ended,
-        });
+        return Err(Failure::Ended { param: a.param.clone(), ended: finished.ended });
     }
     let mut value = finished.stdout;
     if value.last() == Some(&b'\n') {
@@ -433,27 +399,16 @@ pub fn run(config: &Config) -> Result<Vec<Vec<u8>>, Failure> {
             continue;
         }
         reply.set(&a.var, &value).map_err(|e| match e {
-            WriteError::Unrepresentable(byte) => Failure::Unrepresentable {
-                param: a.param.clone(),
-                byte,
-            },
+            WriteError::Unrepresentable(byte) => Failure::Unrepresentable { param: a.param.clone(), byte },
             // Names were checked by `config`.
-            WriteError::BadName | WriteError::Newline => Failure::Unrepresentable {
-                param: a.param.clone(),
-                byte: 0,
-            },
+            WriteError::BadName | WriteError::Newline => Failure::Unrepresentable { param: a.param.clone(), byte: 0 },
         })?;
     }
     for name in &config.unset {
         // Names were checked by `parse_unset`.
         let _ = reply.delete(name);
     }
-    Ok(reply
-        .bytes()
-        .split(|&c| c == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(<[u8]>::to_vec)
-        .collect())
+    Ok(reply.bytes().split(|&c| c == b'\n').filter(|l| !l.is_empty()).map(<[u8]>::to_vec).collect())
 }
 
 pub const HELPER: Helper = Helper {
@@ -496,11 +451,7 @@ mod tests {
     use crate::env::Env;
 
     fn words(s: &str) -> Vec<String> {
-        parse_command(s.as_bytes())
-            .unwrap()
-            .into_iter()
-            .map(|w| String::from_utf8(w).unwrap())
-            .collect()
+        parse_command(s.as_bytes()).unwrap().into_iter().map(|w| String::from_utf8(w).unwrap()).collect()
     }
 
     #[test]
@@ -509,12 +460,7 @@ mod tests {
         // $r=disk and $a=disk,wheel,users.
         assert_eq!(
             words("/usr/bin/expr ',disk,disk,wheel,users,' : '.*,wheel,.*'"),
-            [
-                "/usr/bin/expr",
-                ",disk,disk,wheel,users,",
-                ":",
-                ".*,wheel,.*"
-            ]
+            ["/usr/bin/expr", ",disk,disk,wheel,users,", ":", ".*,wheel,.*"]
         );
         assert_eq!(words("/usr/bin/uname -p"), ["/usr/bin/uname", "-p"]);
     }
@@ -523,27 +469,12 @@ mod tests {
     fn quotes_and_escapes_join_into_words_as_in_sh() {
         assert_eq!(words("/bin/echo a'b c'd"), ["/bin/echo", "ab cd"]);
         assert_eq!(words("/bin/echo '' \"\""), ["/bin/echo", "", ""]);
-        assert_eq!(
-            words(r#"/bin/echo "a \"q\" \\ \x" 'it''s'"#),
-            ["/bin/echo", r#"a "q" \ \x"#, "its"]
-        );
-        assert_eq!(
-            words(r"/bin/echo a\ b \| \$x"),
-            ["/bin/echo", "a b", "|", "$x"]
-        );
+        assert_eq!(words(r#"/bin/echo "a \"q\" \\ \x" 'it''s'"#), ["/bin/echo", r#"a "q" \ \x"#, "its"]);
+        assert_eq!(words(r"/bin/echo a\ b \| \$x"), ["/bin/echo", "a b", "|", "$x"]);
         assert_eq!(words("  /bin/echo\t\ta  "), ["/bin/echo", "a"]);
-        assert_eq!(
-            words("/bin/echo a#b c~ '#' \"~\""),
-            ["/bin/echo", "a#b", "c~", "#", "~"]
-        );
-        assert_eq!(
-            words("/bin/echo 'a|b;c&d<e>f(g)h$i`j*k?l[m'"),
-            ["/bin/echo", "a|b;c&d<e>f(g)h$i`j*k?l[m"]
-        );
-        assert_eq!(
-            words("/bin/echo a\\\nb \"c\\\nd\""),
-            ["/bin/echo", "ab", "cd"]
-        );
+        assert_eq!(words("/bin/echo a#b c~ '#' \"~\""), ["/bin/echo", "a#b", "c~", "#", "~"]);
+        assert_eq!(words("/bin/echo 'a|b;c&d<e>f(g)h$i`j*k?l[m'"), ["/bin/echo", "a|b;c&d<e>f(g)h$i`j*k?l[m"]);
+        assert_eq!(words("/bin/echo a\\\nb \"c\\\nd\""), ["/bin/echo", "ab", "cd"]);
     }
 
     #[test]
@@ -554,48 +485,21 @@ mod tests {
             ("uname -p", WordsError::NotAbsolute),
             ("'' /bin/true", WordsError::NotAbsolute),
             ("./x", WordsError::NotAbsolute),
-            (
-                "/bin/echo 'x",
-                WordsError::Unterminated {
-                    quote: b'\'',
-                    at: 10,
-                },
-            ),
-            (
-                "/bin/echo \"x",
-                WordsError::Unterminated {
-                    quote: b'"',
-                    at: 10,
-                },
-            ),
+            ("/bin/echo 'x", WordsError::Unterminated { quote: b'\'', at: 10 }),
+            ("/bin/echo \"x", WordsError::Unterminated { quote: b'"', at: 10 }),
             ("/bin/echo x\\", WordsError::TrailingBackslash),
             ("/bin/echo a|b", WordsError::Special { byte: b'|', at: 11 }),
-            (
-                "/bin/echo a; /bin/rm",
-                WordsError::Special { byte: b';', at: 11 },
-            ),
-            (
-                "/bin/echo $HOME",
-                WordsError::Special { byte: b'$', at: 10 },
-            ),
+            ("/bin/echo a; /bin/rm", WordsError::Special { byte: b';', at: 11 }),
+            ("/bin/echo $HOME", WordsError::Special { byte: b'$', at: 10 }),
             ("/bin/echo `id`", WordsError::Special { byte: b'`', at: 10 }),
             ("/bin/ls *", WordsError::Special { byte: b'*', at: 8 }),
             ("/bin/ls a?", WordsError::Special { byte: b'?', at: 9 }),
             ("/bin/ls [ab]", WordsError::Special { byte: b'[', at: 8 }),
-            (
-                "/bin/true > /etc/x",
-                WordsError::Special { byte: b'>', at: 10 },
-            ),
+            ("/bin/true > /etc/x", WordsError::Special { byte: b'>', at: 10 }),
             ("/bin/true &", WordsError::Special { byte: b'&', at: 10 }),
-            (
-                "/bin/true\n/bin/false",
-                WordsError::Special { byte: b'\n', at: 9 },
-            ),
+            ("/bin/true\n/bin/false", WordsError::Special { byte: b'\n', at: 9 }),
             ("/bin/echo #c", WordsError::Special { byte: b'#', at: 10 }),
-            (
-                "/bin/echo ~root",
-                WordsError::Special { byte: b'~', at: 10 },
-            ),
+            ("/bin/echo ~root", WordsError::Special { byte: b'~', at: 10 }),
             ("/bin/echo \"$HOME\"", WordsError::Expansion { at: 11 }),
             ("/bin/echo \"`id`\"", WordsError::Expansion { at: 11 }),
             ("/bin/echo a\0b", WordsError::Nul { at: 11 }),
@@ -607,20 +511,14 @@ mod tests {
         let long = format!("/bin/echo {}", "a".repeat(MAX_COMMAND));
         assert_eq!(parse_command(long.as_bytes()), Err(WordsError::TooLong));
         let many = format!("/bin/echo{}", " a".repeat(MAX_WORDS));
-        assert_eq!(
-            parse_command(many.as_bytes()),
-            Err(WordsError::TooManyWords)
-        );
+        assert_eq!(parse_command(many.as_bytes()), Err(WordsError::TooManyWords));
         let most = format!("/bin/echo{}", " a".repeat(MAX_WORDS - 1));
         assert_eq!(parse_command(most.as_bytes()).unwrap().len(), MAX_WORDS);
     }
 
     #[test]
     fn unset_lists_take_commas_and_colons() {
-        assert_eq!(
-            parse_unset(b"trapWheel,a:b_1").unwrap(),
-            [b"trapWheel".to_vec(), b"a".to_vec(), b"b_1".to_vec()]
-        );
+        assert_eq!(parse_unset(b"trapWheel,a:b_1").unwrap(), [b"trapWheel".to_vec(), b"a".to_vec(), b"b_1".to_vec()]);
         assert_eq!(parse_unset(b""), Err(UnsetError::BadName { entry: 1 }));
         assert_eq!(parse_unset(b"a,,b"), Err(UnsetError::BadName { entry: 2 }));
         assert_eq!(parse_unset(b"a,"), Err(UnsetError::BadName { entry: 2 }));
@@ -659,10 +557,7 @@ mod tests {
             &[("SHEVAL_UNSET", "a,,b")],
             &[("SHEVAL_SET_x", "/bin/true"), ("SHEVAL_STALL", "0")],
             &[("SHEVAL_SET_x", "/bin/true"), ("SHEVAL_STALL", "3601")],
-            &[
-                ("SHEVAL_SET_x", "/bin/true"),
-                ("SHEVAL_EVAL_y", "/bin/true"),
-            ],
+            &[("SHEVAL_SET_x", "/bin/true"), ("SHEVAL_EVAL_y", "/bin/true")],
         ];
         for p in bad {
             assert!(config(&params(p)).is_err(), "{p:?}");

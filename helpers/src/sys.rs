@@ -70,9 +70,7 @@ fn wait_status(pid: i32, flags: libc::c_int) -> io::Result<Option<Ended>> {
             return Ok(None);
         }
         if libc::WIFEXITED(status) {
-            return Ok(Some(Ended::Exited(
-                u8::try_from(libc::WEXITSTATUS(status) & 0xff).unwrap_or(255),
-            )));
+            return Ok(Some(Ended::Exited(u8::try_from(libc::WEXITSTATUS(status) & 0xff).unwrap_or(255))));
         }
         if libc::WIFSIGNALED(status) {
             return Ok(Some(Ended::Signaled(libc::WTERMSIG(status))));
@@ -108,14 +106,7 @@ pub fn has_ended(pid: i32) -> io::Result<bool> {
         // SAFETY: siginfo_t is plain data; waitid writes it.
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
         // SAFETY: `info` is writable; WNOWAIT leaves the child waitable.
-        let r = unsafe {
-            libc::waitid(
-                libc::P_PID,
-                id,
-                &mut info,
-                libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
-            )
-        };
+        let r = unsafe { libc::waitid(libc::P_PID, id, &mut info, libc::WEXITED | libc::WNOHANG | libc::WNOWAIT) };
         if r != 0 {
             let e = io::Error::last_os_error();
             if e.kind() == io::ErrorKind::Interrupted {
@@ -206,20 +197,12 @@ impl Watched {
 
 /// True once the pidfd's process has exited.
 fn pidfd_ended(pidfd: &OwnedFd, timeout_ms: i32) -> io::Result<bool> {
-    let mut p = libc::pollfd {
-        fd: pidfd.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    };
+    let mut p = libc::pollfd { fd: pidfd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
     // SAFETY: `p` is one valid pollfd, and we pass a count of 1.
     let r = unsafe { libc::poll(&mut p, 1, timeout_ms) };
     if r < 0 {
         let e = io::Error::last_os_error();
-        return if e.kind() == io::ErrorKind::Interrupted {
-            Ok(false)
-        } else {
-            Err(e)
-        };
+        return if e.kind() == io::ErrorKind::Interrupted { Ok(false) } else { Err(e) };
     }
     Ok(r > 0)
 }
@@ -230,13 +213,7 @@ fn pidfd_ended(pidfd: &OwnedFd, timeout_ms: i32) -> io::Result<bool> {
 /// status when it is our child, `None` when it is not (coat's case: coat reaps it). The signals
 /// stay blocked afterwards, so one arriving late cannot interrupt the cleanup.
 pub fn hold(w: &Watched) -> io::Result<Option<Ended>> {
-    let set = sigset(&[
-        libc::SIGCHLD,
-        libc::SIGTERM,
-        libc::SIGHUP,
-        libc::SIGINT,
-        libc::SIGQUIT,
-    ]);
+    let set = sigset(&[libc::SIGCHLD, libc::SIGTERM, libc::SIGHUP, libc::SIGINT, libc::SIGQUIT]);
     // SAFETY: `set` is a valid sigset_t; a null old-set pointer is allowed.
     let r = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
     if r != 0 {
@@ -258,10 +235,7 @@ pub fn hold(w: &Watched) -> io::Result<Option<Ended>> {
                 0
             }
         };
-        let timeout = libc::timespec {
-            tv_sec: wait_ms / 1000,
-            tv_nsec: 0,
-        };
+        let timeout = libc::timespec { tv_sec: wait_ms / 1000, tv_nsec: 0 };
         // SAFETY: `set` and `timeout` are valid for the call; a null siginfo pointer is allowed.
         let sig = unsafe { libc::sigtimedwait(&set, std::ptr::null_mut(), &timeout) };
         if sig == libc::SIGTERM || sig == libc::SIGHUP {
@@ -297,15 +271,7 @@ pub fn signal(pid: i32, sig: i32) -> io::Result<()> {
 /// setting, so call it after [`become_user`].
 pub fn die_with_parent(parent: i32) -> io::Result<()> {
     // SAFETY: prctl(PR_SET_PDEATHSIG) takes plain integers.
-    let r = unsafe {
-        libc::prctl(
-            libc::PR_SET_PDEATHSIG,
-            libc::SIGKILL as libc::c_ulong,
-            0,
-            0,
-            0,
-        )
-    };
+    let r = unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) };
     if r != 0 {
         return Err(io::Error::last_os_error());
     }
@@ -352,12 +318,7 @@ pub fn become_user(uid: u32, gid: u32, groups: &[u32]) -> io::Result<()> {
         )
     };
     let listed = usize::try_from(n).ok().and_then(|n| now.get(..n));
-    if a != 0
-        || b != 0
-        || [r, e, s] != [uid; 3]
-        || [rg, eg, sg] != [gid; 3]
-        || listed != Some(groups)
-    {
+    if a != 0 || b != 0 || [r, e, s] != [uid; 3] || [rg, eg, sg] != [gid; 3] || listed != Some(groups) {
         return Err(io::Error::from_raw_os_error(libc::EPERM));
     }
     Ok(())
@@ -403,9 +364,7 @@ pub enum Forked {
 pub fn fork() -> io::Result<Forked> {
     let threads = std::fs::read_dir("/proc/self/task")?.count();
     if threads != 1 {
-        return Err(io::Error::other(format!(
-            "fork: {threads} threads (must be 1)"
-        )));
+        return Err(io::Error::other(format!("fork: {threads} threads (must be 1)")));
     }
     // SAFETY: the process is single-threaded (checked just above; nothing here starts threads),
     // so no lock can be held by a thread that does not exist in the child.
@@ -426,11 +385,7 @@ pub fn set_umask(mask: u32) -> u32 {
 /// (pid, uid, gid) of the process that connected, or for the connecting side, of the one that
 /// called listen(2).
 pub fn peer_credentials(sock: &impl AsRawFd) -> io::Result<(i32, u32, u32)> {
-    let mut cred = libc::ucred {
-        pid: 0,
-        uid: u32::MAX,
-        gid: u32::MAX,
-    };
+    let mut cred = libc::ucred { pid: 0, uid: u32::MAX, gid: u32::MAX };
     let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
     // SAFETY: `cred` is a writable ucred and `len` its size, as SO_PEERCRED requires.
     let r = unsafe {
@@ -474,10 +429,7 @@ pub fn remove_at(dir: &impl AsRawFd, name: &[u8], is_dir: bool) -> io::Result<()
 /// Closes every descriptor from 3 up except those in `keep`, and points 0 and 1 at /dev/null
 /// (a forked child must not hold a jacket's reply pipe).
 pub fn close_all_but(keep: &[RawFd]) -> io::Result<()> {
-    let null = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(Path::new("/dev/null"))?;
+    let null = OpenOptions::new().read(true).write(true).open(Path::new("/dev/null"))?;
     for fd in [0, 1] {
         // SAFETY: both descriptors are valid; dup2 atomically replaces `fd`.
         if unsafe { libc::dup2(null.as_raw_fd(), fd) } < 0 {
@@ -537,11 +489,7 @@ fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
 
 /// openat(2): `name` relative to `dir` (or the cwd when `None`; absolute names ignore it).
 /// O_CLOEXEC is always added.
-pub fn open_at(
-    dir: Option<BorrowedFd<'_>>,
-    name: &CStr,
-    flags: libc::c_int,
-) -> io::Result<OwnedFd> {
+pub fn open_at(dir: Option<BorrowedFd<'_>>, name: &CStr, flags: libc::c_int) -> io::Result<OwnedFd> {
     let base = dir.map_or(libc::AT_FDCWD, |d| d.as_raw_fd());
     loop {
         // SAFETY: `name` is NUL-terminated and outlives the call; `base` is AT_FDCWD or a
@@ -588,10 +536,7 @@ pub fn mkdir_in(dir: &impl AsRawFd, name: &[u8], mode: u32) -> io::Result<()> {
 /// The boot-time clock: unlike CLOCK_MONOTONIC it keeps counting while the machine is
 /// suspended, so a stamp's time limits cannot be stretched by closing a laptop lid.
 pub fn boottime() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
     let r = unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) };
     if r != 0 {
@@ -601,10 +546,7 @@ pub fn boottime() -> Duration {
         static START: OnceLock<std::time::Instant> = OnceLock::new();
         return START.get_or_init(std::time::Instant::now).elapsed();
     }
-    Duration::new(
-        u64::try_from(ts.tv_sec).unwrap_or(0),
-        u32::try_from(ts.tv_nsec).unwrap_or(0),
-    )
+    Duration::new(u64::try_from(ts.tv_sec).unwrap_or(0), u32::try_from(ts.tv_nsec).unwrap_or(0))
 }
 
 /// listen(2) again on a listening socket: besides the backlog, Linux records the caller's
@@ -629,25 +571,14 @@ pub fn connect_unix(path: &[u8]) -> io::Result<OwnedFd> {
         *slot = b as libc::c_char;
     }
     // SAFETY: socket has no memory-safety preconditions.
-    let fd = cvt(unsafe {
-        libc::socket(
-            libc::AF_UNIX,
-            libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
-            0,
-        )
-    })?;
+    let fd =
+        cvt(unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK, 0) })?;
     // SAFETY: socket returned a fresh descriptor that nothing else owns.
     let sock = unsafe { OwnedFd::from_raw_fd(fd) };
     let len = (std::mem::size_of::<libc::sa_family_t>() + path.len() + 1) as libc::socklen_t;
     loop {
         // SAFETY: `addr` is a valid sockaddr_un and `len` does not exceed its size.
-        let r = unsafe {
-            libc::connect(
-                sock.as_raw_fd(),
-                (&addr as *const libc::sockaddr_un).cast(),
-                len,
-            )
-        };
+        let r = unsafe { libc::connect(sock.as_raw_fd(), (&addr as *const libc::sockaddr_un).cast(), len) };
         if r == 0 {
             return Ok(sock);
         }
@@ -661,14 +592,8 @@ pub fn connect_unix(path: &[u8]) -> io::Result<OwnedFd> {
 /// poll(2) for readability/writability. `fds` are (descriptor, events); returns the revents of
 /// each, in order. `timeout` None waits forever; EINTR returns all zeros.
 pub fn poll(fds: &[(BorrowedFd<'_>, i16)], timeout: Option<Duration>) -> io::Result<Vec<i16>> {
-    let mut pfds: Vec<libc::pollfd> = fds
-        .iter()
-        .map(|(fd, events)| libc::pollfd {
-            fd: fd.as_raw_fd(),
-            events: *events,
-            revents: 0,
-        })
-        .collect();
+    let mut pfds: Vec<libc::pollfd> =
+        fds.iter().map(|(fd, events)| libc::pollfd { fd: fd.as_raw_fd(), events: *events, revents: 0 }).collect();
     let ms = match timeout {
         None => -1,
         // Round up so a deadline 0.4 ms away does not spin.
@@ -717,11 +642,8 @@ pub fn detach_stdio(null: BorrowedFd<'_>) -> io::Result<()> {
 
 /// Closes every descriptor above 2 except those in `keep`.
 pub fn close_fds_except(keep: &[RawFd]) {
-    let mut keep: Vec<libc::c_uint> = keep
-        .iter()
-        .filter_map(|&f| libc::c_uint::try_from(f).ok())
-        .filter(|&f| f > 2)
-        .collect();
+    let mut keep: Vec<libc::c_uint> =
+        keep.iter().filter_map(|&f| libc::c_uint::try_from(f).ok()).filter(|&f| f > 2).collect();
     keep.sort_unstable();
     keep.dedup();
     let mut from: libc::c_uint = 3;
@@ -764,9 +686,7 @@ pub fn wait_pid_timeout(pid: i32, timeout: Duration) -> io::Result<Option<Ended>
         }
         if r == pid {
             if libc::WIFEXITED(status) {
-                return Ok(Some(Ended::Exited(
-                    u8::try_from(libc::WEXITSTATUS(status) & 0xff).unwrap_or(255),
-                )));
+                return Ok(Some(Ended::Exited(u8::try_from(libc::WEXITSTATUS(status) & 0xff).unwrap_or(255))));
             }
             if libc::WIFSIGNALED(status) {
                 return Ok(Some(Ended::Signaled(libc::WTERMSIG(status))));

@@ -5,11 +5,11 @@
 //! it) can change. Otherwise whoever can write there decides what the check reads, or swaps the
 //! name between the check and the exec.
 
+use opwire::dir::Dir;
+use opwire::sys::Stat;
 use opwire::sysexits::{EX_CONFIG, EX_NOINPUT};
 use std::fs::File;
 use std::os::unix::ffi::OsStrExt;
-use opwire::sys::Stat;
-use opwire::dir::Dir;
 use std::path::{Path, PathBuf};
 
 pub use opwire::trusted::Error as TrustError;
@@ -68,7 +68,10 @@ pub enum OwnError {
     /// Owned by someone other than root or us.
     Owner(PathBuf),
     /// Owned by someone other than root or the user a program will run as.
-    Foreign { path: PathBuf, owner: u32 },
+    Foreign {
+        path: PathBuf,
+        owner: u32,
+    },
     /// Writable by group or others.
     Writable(PathBuf),
 }

@@ -5,9 +5,7 @@ use std::fs;
 use std::path::Path;
 
 fn replay(target: &str, entry: fn(&[u8])) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fuzz/corpus")
-        .join(target);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(target);
     let mut n = 0;
     for e in fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         let path = e.unwrap().path();
@@ -51,18 +49,12 @@ fn reply_relay() {
 
 #[test]
 fn sheval_command() {
-    replay(
-        "sheval_command",
-        escapes_helpers::fuzz_entry::sheval_command,
-    );
+    replay("sheval_command", escapes_helpers::fuzz_entry::sheval_command);
 }
 
 #[test]
 fn xdisplay_input() {
-    replay(
-        "xdisplay_input",
-        escapes_helpers::fuzz_entry::xdisplay_input,
-    );
+    replay("xdisplay_input", escapes_helpers::fuzz_entry::xdisplay_input);
 }
 
 #[test]
@@ -72,18 +64,12 @@ fn passwd_file() {
 
 #[test]
 fn sproxy_template() {
-    replay(
-        "sproxy_template",
-        escapes_helpers::fuzz_entry::sproxy_template,
-    );
+    replay("sproxy_template", escapes_helpers::fuzz_entry::sproxy_template);
 }
 
 #[test]
 fn invocation_argv() {
-    replay(
-        "invocation_argv",
-        escapes_helpers::fuzz_entry::invocation_argv,
-    );
+    replay("invocation_argv", escapes_helpers::fuzz_entry::invocation_argv);
 }
 
 #[test]

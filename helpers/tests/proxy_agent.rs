@@ -16,12 +16,7 @@ use support::{code, err, out, run_with, JacketRun};
 
 fn as_user(ids: (u32, u32), program: &str) -> Command {
     let mut c = Command::new(program);
-    c.uid(ids.0)
-        .gid(ids.1)
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .current_dir("/")
-        .stdin(Stdio::null());
+    c.uid(ids.0).gid(ids.1).env_clear().env("PATH", "/usr/bin:/bin").current_dir("/").stdin(Stdio::null());
     c
 }
 
@@ -48,16 +43,7 @@ fn agent(owner: (u32, u32)) -> Agent {
     let key = dir.join("key");
     let o = as_user(owner, "/usr/bin/ssh-keygen")
         .env("HOME", &dir)
-        .args([
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-C",
-            "escapes-proxy-test",
-            "-f",
-        ])
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "escapes-proxy-test", "-f"])
         .arg(&key)
         .output()
         .unwrap();
@@ -74,32 +60,16 @@ fn agent(owner: (u32, u32)) -> Agent {
         .unwrap();
     let t = Instant::now();
     while !sock.exists() {
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "ssh-agent did not start"
-        );
+        assert!(t.elapsed() < Duration::from_secs(10), "ssh-agent did not start");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let o = as_user(owner, "/usr/bin/ssh-add")
-        .env("HOME", &dir)
-        .env("SSH_AUTH_SOCK", &sock)
-        .arg(&key)
-        .output()
-        .unwrap();
+    let o =
+        as_user(owner, "/usr/bin/ssh-add").env("HOME", &dir).env("SSH_AUTH_SOCK", &sock).arg(&key).output().unwrap();
     assert!(o.status.success(), "ssh-add: {}", err(&o));
-    let o = Command::new("/usr/bin/ssh-keygen")
-        .arg("-lf")
-        .arg(dir.join("key.pub"))
-        .output()
-        .unwrap();
+    let o = Command::new("/usr/bin/ssh-keygen").arg("-lf").arg(dir.join("key.pub")).output().unwrap();
     let fingerprint = out(&o).split_whitespace().nth(1).unwrap().to_string();
     assert!(fingerprint.starts_with("SHA256:"), "{fingerprint}");
-    Agent {
-        child,
-        dir,
-        sock,
-        fingerprint,
-    }
+    Agent { child, dir, sock, fingerprint }
 }
 
 fn caller() -> (u32, u32) {
@@ -126,20 +96,13 @@ fn jacket(env: &[(String, String)], target: (u32, u32), command: &str) -> Jacket
 /// The path the reply gave the command in `var`.
 fn proxied(reply: &str, var: &str) -> PathBuf {
     let prefix = format!("${var}=");
-    let line = reply
-        .lines()
-        .find(|l| l.starts_with(&prefix))
-        .unwrap_or_else(|| panic!("no {prefix} in {reply:?}"));
+    let line = reply.lines().find(|l| l.starts_with(&prefix)).unwrap_or_else(|| panic!("no {prefix} in {reply:?}"));
     PathBuf::from(&line[prefix.len()..])
 }
 
 fn assert_removed(sock: &Path) {
     assert!(!sock.exists(), "{} left behind", sock.display());
-    assert!(
-        !sock.parent().unwrap().exists(),
-        "{} left behind",
-        sock.parent().unwrap().display()
-    );
+    assert!(!sock.parent().unwrap().exists(), "{} left behind", sock.parent().unwrap().display());
 }
 
 #[test]
@@ -147,12 +110,7 @@ fn the_target_lists_the_callers_key_through_the_proxy() {
     let a = agent(caller());
     let run = jacket(&escapes_env(caller(), &a.sock), target(), "ssh-add -l");
     assert_eq!(code(&run.jacket), 0, "{}{}", err(&run.jacket), run.cmd_err);
-    assert!(
-        run.cmd_out.contains(&a.fingerprint),
-        "{:?} {:?}",
-        run.cmd_out,
-        run.cmd_err
-    );
+    assert!(run.cmd_out.contains(&a.fingerprint), "{:?} {:?}", run.cmd_out, run.cmd_err);
     let path = proxied(&run.reply, "SSH_AUTH_SOCK");
     let s = path.to_str().unwrap();
     assert!(s.starts_with("/tmp/ssh-") && s.contains("/agent."), "{s}");
@@ -170,30 +128,17 @@ fn the_directory_and_socket_belong_to_the_target_alone() {
     );
     assert_eq!(code(&run.jacket), 0, "{}", err(&run.jacket));
     let (u, g) = target();
-    assert_eq!(
-        run.cmd_out,
-        format!("{u} {g} 700 directory\n{u} {g} 600 socket\n"),
-        "{}",
-        run.cmd_err
-    );
+    assert_eq!(run.cmd_out, format!("{u} {g} 700 directory\n{u} {g} 600 socket\n"), "{}", run.cmd_err);
 }
 
 #[test]
 fn the_proxy_is_removed_after_the_command_also_when_it_is_killed() {
     let a = agent(caller());
-    let run = jacket(
-        &escapes_env(caller(), &a.sock),
-        target(),
-        "ssh-add -l; exit 3",
-    );
+    let run = jacket(&escapes_env(caller(), &a.sock), target(), "ssh-add -l; exit 3");
     assert_eq!(code(&run.jacket), 3, "{}", err(&run.jacket));
     assert!(run.cmd_out.contains(&a.fingerprint));
     assert_removed(&proxied(&run.reply, "SSH_AUTH_SOCK"));
-    let run = jacket(
-        &escapes_env(caller(), &a.sock),
-        target(),
-        "ssh-add -l; kill -9 $$",
-    );
+    let run = jacket(&escapes_env(caller(), &a.sock), target(), "ssh-add -l; kill -9 $$");
     assert_eq!(code(&run.jacket), 128 + 9, "{}", err(&run.jacket));
     assert!(run.cmd_out.contains(&a.fingerprint));
     assert_removed(&proxied(&run.reply, "SSH_AUTH_SOCK"));
@@ -203,11 +148,7 @@ fn the_proxy_is_removed_after_the_command_also_when_it_is_killed() {
 fn wait_for(file: &Path) {
     let t = Instant::now();
     while !file.exists() {
-        assert!(
-            t.elapsed() < Duration::from_secs(30),
-            "{} never appeared",
-            file.display()
-        );
+        assert!(t.elapsed() < Duration::from_secs(30), "{} never appeared", file.display());
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -241,17 +182,8 @@ fn the_target_of_another_run_cannot_reach_this_runs_proxy() {
     let run_b = jacket(&escapes_env(caller(), &a.sock), caller(), &cmd);
     let run_a = run_a.join().unwrap();
     assert_eq!(code(&run_b.jacket), 0, "{}", err(&run_b.jacket));
-    assert!(
-        run_b.cmd_out.contains("other=2\n"),
-        "{} {}",
-        run_b.cmd_out,
-        run_b.cmd_err
-    );
-    assert!(
-        run_b.cmd_err.contains("Permission denied"),
-        "{}",
-        run_b.cmd_err
-    );
+    assert!(run_b.cmd_out.contains("other=2\n"), "{} {}", run_b.cmd_out, run_b.cmd_err);
+    assert!(run_b.cmd_err.contains("Permission denied"), "{}", run_b.cmd_err);
     assert!(run_b.cmd_out.ends_with("own=0\n"), "{}", run_b.cmd_out);
     assert_eq!(code(&run_a.jacket), 0, "{}", err(&run_a.jacket));
     fs::remove_dir_all(&n).unwrap();
@@ -262,11 +194,7 @@ fn refused(env: &[(String, String)], why: &str) {
     assert_eq!(code(&run.jacket), 77, "{}", err(&run.jacket));
     assert_eq!(run.reply, "77\n");
     assert_eq!(run.cmd_out, "", "the command must not run");
-    assert!(
-        err(&run.jacket).contains(why),
-        "{why}: {}",
-        err(&run.jacket)
-    );
+    assert!(err(&run.jacket).contains(why), "{why}: {}", err(&run.jacket));
 }
 
 #[test]
@@ -325,34 +253,18 @@ fn a_callers_socket_served_by_root_is_refused() {
 
 #[test]
 fn a_missing_source_is_refused_and_an_unset_one_means_no_proxy() {
-    let run = jacket(
-        &escapes_env(caller(), Path::new("/tmp/escapes-no-such-agent")),
-        target(),
-        "echo ran",
-    );
-    assert_eq!(
-        (code(&run.jacket), run.reply.as_str()),
-        (66, "66\n"),
-        "{}",
-        err(&run.jacket)
-    );
+    let run = jacket(&escapes_env(caller(), Path::new("/tmp/escapes-no-such-agent")), target(), "echo ran");
+    assert_eq!((code(&run.jacket), run.reply.as_str()), (66, "66\n"), "{}", err(&run.jacket));
     let mut env = escapes_env(caller(), Path::new("/x"));
     env.retain(|(k, _)| k != "SSH_AUTH_SOCK");
     let run = jacket(&env, target(), "echo \"ran ${SSH_AUTH_SOCK-unset}\"");
     assert_eq!(code(&run.jacket), 0, "{}", err(&run.jacket));
-    assert_eq!(
-        (run.reply.as_str(), run.cmd_out.as_str()),
-        ("0\n", "ran unset\n")
-    );
+    assert_eq!((run.reply.as_str(), run.cmd_out.as_str()), ("0\n", "ran unset\n"));
 }
 
 #[test]
 fn helmet_mode_is_refused() {
-    let o = run_with(
-        "proxy-agent",
-        &support::helmet_args("/bin/sh", "0:0"),
-        &[("SSH_AUTH_SOCK", "/tmp/x")],
-    );
+    let o = run_with("proxy-agent", &support::helmet_args("/bin/sh", "0:0"), &[("SSH_AUTH_SOCK", "/tmp/x")]);
     assert_eq!((code(&o), out(&o)), (64, "64\n".into()));
     assert!(err(&o).contains("only as a jacket"), "{}", err(&o));
 }
@@ -365,19 +277,13 @@ fn from_env_and_to_choose_the_variables_and_the_path() {
     env.push(("CALLER_AGENT".into(), a.sock.to_str().unwrap().into()));
     env.push(("SPROXY_FROM".into(), "CALLER_AGENT".into()));
     env.push(("SPROXY_ENV".into(), "SSH_AUTH_SOCK".into()));
-    env.push((
-        "SPROXY_TO".into(),
-        "/tmp/escapes-prx-XXXXXX/s.XXXXXX.XXXXXX".into(),
-    ));
+    env.push(("SPROXY_TO".into(), "/tmp/escapes-prx-XXXXXX/s.XXXXXX.XXXXXX".into()));
     let run = jacket(&env, target(), "ssh-add -l");
     assert_eq!(code(&run.jacket), 0, "{}", err(&run.jacket));
     assert!(run.cmd_out.contains(&a.fingerprint), "{}", run.cmd_err);
     let path = proxied(&run.reply, "SSH_AUTH_SOCK");
     let s = path.to_str().unwrap();
-    assert!(
-        s.starts_with("/tmp/escapes-prx-") && !s.contains("XXXXXX"),
-        "{s}"
-    );
+    assert!(s.starts_with("/tmp/escapes-prx-") && !s.contains("XXXXXX"), "{s}");
     assert_eq!(s.len(), "/tmp/escapes-prx-XXXXXX/s.XXXXXX.XXXXXX".len());
     let mut lines: Vec<&str> = run.reply.lines().collect();
     assert_eq!(lines.remove(0), format!("$SSH_AUTH_SOCK={s}"));
@@ -446,16 +352,11 @@ fn stuck_and_surplus_connections_do_not_wedge_the_proxy() {
     wait_for(&n.join("r1"));
     std::thread::sleep(Duration::from_millis(300));
     let r1 = fs::read_to_string(n.join("r1")).unwrap();
-    assert!(
-        r1.contains(&a.fingerprint) && r1.ends_with("rc=0\n"),
-        "{r1}"
-    );
+    assert!(r1.contains(&a.fingerprint) && r1.ends_with("rc=0\n"), "{r1}");
     drop(stuck);
     // Phase 2: far more connections than the cap; the surplus is closed at once.
     std::thread::sleep(Duration::from_millis(300));
-    let mut many: Vec<UnixStream> = (0..100)
-        .map(|_| UnixStream::connect(&sock).unwrap())
-        .collect();
+    let mut many: Vec<UnixStream> = (0..100).map(|_| UnixStream::connect(&sock).unwrap()).collect();
     std::thread::sleep(Duration::from_millis(500));
     let mut closed = 0;
     for s in many.iter_mut() {
@@ -471,10 +372,7 @@ fn stuck_and_surplus_connections_do_not_wedge_the_proxy() {
     let run = run.join().unwrap();
     assert_eq!(code(&run.jacket), 0, "{}", err(&run.jacket));
     let r2 = fs::read_to_string(n.join("r2")).unwrap();
-    assert!(
-        r2.contains(&a.fingerprint) && r2.ends_with("rc=0\n"),
-        "{r2}"
-    );
+    assert!(r2.contains(&a.fingerprint) && r2.ends_with("rc=0\n"), "{r2}");
     assert_removed(&sock);
     fs::remove_dir_all(&n).unwrap();
 }
@@ -532,10 +430,7 @@ fn a_sigterm_to_the_jacket_reaches_the_command_and_the_proxy_is_still_removed() 
     let jacket_pid = fs::read_to_string(n.join("jacket")).unwrap();
     assert!(sock.exists());
     let t = Instant::now();
-    let st = Command::new("/bin/kill")
-        .args(["-TERM", jacket_pid.trim()])
-        .status()
-        .unwrap();
+    let st = Command::new("/bin/kill").args(["-TERM", jacket_pid.trim()]).status().unwrap();
     assert!(st.success());
     let run = run.join().unwrap();
     assert!(t.elapsed() < Duration::from_secs(10));
@@ -552,12 +447,7 @@ fn inside_coat_the_proxy_serves_the_command_and_is_removed_after_it() {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let run = support::op_jacket("coat", &env, target(), "/", "ssh-add -l; exit 4");
     assert_eq!(code(&run.jacket), 4, "{}", err(&run.jacket));
-    assert!(
-        run.cmd_out.contains(&a.fingerprint),
-        "{} {}",
-        run.cmd_out,
-        run.cmd_err
-    );
+    assert!(run.cmd_out.contains(&a.fingerprint), "{} {}", run.cmd_out, run.cmd_err);
     let path = proxied(&run.reply, "SSH_AUTH_SOCK");
     assert!(run.reply.ends_with("-COAT\n0\n"), "{}", run.reply);
     let t = Instant::now();

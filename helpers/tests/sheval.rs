@@ -25,17 +25,10 @@ fn dual_group_example_allows_a_member_of_wheel() {
     // $SHEVAL_UNSET=trapWheel, after op's expansion ($. = space; $r, $a the caller's groups).
     let (r, a) = ("disk", "disk,wheel,users");
     let cmd = format!("/usr/bin/expr ',{r},{a},' : '.*,wheel,.*'");
-    let o = sheval(&[
-        ("SHEVAL_SET_trapWheel", &cmd),
-        ("SHEVAL_UNSET", "trapWheel"),
-    ]);
+    let o = sheval(&[("SHEVAL_SET_trapWheel", &cmd), ("SHEVAL_UNSET", "trapWheel")]);
     assert_eq!(code(&o), 0, "{}", err(&o));
     let mut lines: Vec<String> = out(&o).lines().map(str::to_string).collect();
-    assert_eq!(
-        lines.remove(0),
-        "-trapWheel",
-        "the verdict variable is never written"
-    );
+    assert_eq!(lines.remove(0), "-trapWheel", "the verdict variable is never written");
     assert_eq!(lines.pop().as_deref(), Some("0"));
     lines.sort();
     assert_eq!(lines, ["-SHEVAL_SET_trapWheel", "-SHEVAL_UNSET"]);
@@ -51,10 +44,7 @@ fn dual_group_example_refuses_a_caller_outside_wheel() {
         ("SHEVAL_WARN", "Only for disk and wheel"),
     ]);
     assert_eq!((code(&o), out(&o)), (77, "77\n".into()));
-    assert_eq!(
-        err(&o),
-        "sheval: SHEVAL_SET_trapWheel: the command exited 1\nOnly for disk and wheel\n"
-    );
+    assert_eq!(err(&o), "sheval: SHEVAL_SET_trapWheel: the command exited 1\nOnly for disk and wheel\n");
 }
 
 #[test]
@@ -64,13 +54,7 @@ fn my_arch_example_sets_the_variable_to_unames_output() {
     assert_eq!(code(&o), 0, "{}", err(&o));
     let direct = Command::new("/usr/bin/uname").arg("-p").output().unwrap();
     let arch = String::from_utf8(direct.stdout).unwrap();
-    assert_eq!(
-        out(&o),
-        format!(
-            "$MyARCH={}\n-SHEVAL_SET_MyARCH\n0\n",
-            arch.trim_end_matches('\n')
-        )
-    );
+    assert_eq!(out(&o), format!("$MyARCH={}\n-SHEVAL_SET_MyARCH\n0\n", arch.trim_end_matches('\n')));
 }
 
 #[test]
@@ -93,13 +77,7 @@ fn multi_line_output_uses_the_quoted_reply_form() {
     assert_eq!(out(&o).lines().next(), Some(r#""$X=a\nb \dq\d\n""#));
     // Read back with the strict parser (as coat and escapes read it): exactly the output.
     let p = opwire::reply::parse::parse(&o.stdout).unwrap();
-    assert_eq!(
-        p.edits[0],
-        opwire::reply::Edit::Set {
-            name: b"X".to_vec(),
-            value: b"a\nb \"q\"\n".to_vec()
-        }
-    );
+    assert_eq!(p.edits[0], opwire::reply::Edit::Set { name: b"X".to_vec(), value: b"a\nb \"q\"\n".to_vec() });
 }
 
 #[test]
@@ -119,10 +97,7 @@ fn commands_run_as_root_with_only_path_and_dev_null() {
     ]);
     assert_eq!(code(&o), 0, "{}", err(&o));
     let text = out(&o);
-    assert!(
-        text.contains("$ENV=PATH=/usr/sbin:/usr/bin:/sbin:/bin\n"),
-        "{text}"
-    );
+    assert!(text.contains("$ENV=PATH=/usr/sbin:/usr/bin:/sbin:/bin\n"), "{text}");
     assert!(text.contains("$IN=/dev/null\n"), "{text}");
     assert!(text.contains("$CWD=/\n"), "{text}");
 }
@@ -141,18 +116,13 @@ fn under_ops_credentials_commands_still_run_with_every_id_root() {
         .arg(support::bin("sheval"))
         .args(helmet_args("/bin/sh", "0:0"))
         .env_clear()
-        .env(
-            "SHEVAL_SET_S",
-            "/usr/bin/grep -E '^(Uid|Gid|Groups):' /proc/self/status",
-        )
+        .env("SHEVAL_SET_S", "/usr/bin/grep -E '^(Uid|Gid|Groups):' /proc/self/status")
         .stdin(Stdio::null())
         .output()
         .unwrap();
     assert_eq!(code(&o), 0, "{}", err(&o));
     let p = opwire::reply::parse::parse(&o.stdout).unwrap();
-    let opwire::reply::Edit::Set { value, .. } = &p.edits[0] else {
-        panic!("{}", out(&o))
-    };
+    let opwire::reply::Edit::Set { value, .. } = &p.edits[0] else { panic!("{}", out(&o)) };
     let status = String::from_utf8_lossy(value).replace('\t', " ");
     assert_eq!(status.trim_end(), "Uid: 0 0 0 0\nGid: 0 0 0 0\nGroups:");
 }
@@ -179,11 +149,7 @@ fn a_hanging_command_is_killed_at_the_stall() {
 fn a_background_child_holding_stdout_is_killed_with_its_group() {
     let d = support::scratch("sheval");
     let marker = d.join("survived");
-    let cmd = format!(
-        "{} -c 'echo x; (sleep 2; touch {}) & exit 0'",
-        real_sh(),
-        marker.display()
-    );
+    let cmd = format!("{} -c 'echo x; (sleep 2; touch {}) & exit 0'", real_sh(), marker.display());
     let t = Instant::now();
     let o = sheval(&[("SHEVAL_SET_X", &cmd), ("SHEVAL_STALL", "1")]);
     assert_eq!(code(&o), 75, "{}", err(&o));
@@ -201,11 +167,7 @@ fn a_flood_is_cut_off_at_the_output_cap() {
     assert!(err(&o).contains("more than 65536 bytes"), "{}", err(&o));
     assert!(t.elapsed() < Duration::from_secs(5));
     let o = sheval(&[("SHEVAL_SET_X", "/usr/bin/head -c 65536 /dev/zero")]);
-    assert_eq!(
-        code(&o),
-        65,
-        "64 KiB is accepted, then refused for its NULs"
-    );
+    assert_eq!(code(&o), 65, "64 KiB is accepted, then refused for its NULs");
 }
 
 #[test]
@@ -221,11 +183,7 @@ fn relative_missing_or_untrusted_programs_are_refused() {
     fs::set_permissions(&prog, fs::Permissions::from_mode(0o777)).unwrap();
     let o = sheval(&[("SHEVAL_SET_X", prog.to_str().unwrap())]);
     assert_eq!(code(&o), 78, "{}", err(&o));
-    assert!(
-        err(&o).contains("is world-writable"),
-        "{}",
-        err(&o)
-    );
+    assert!(err(&o).contains("is world-writable"), "{}", err(&o));
     fs::remove_dir_all(&d).unwrap();
 }
 
@@ -247,10 +205,7 @@ fn shell_syntax_is_refused_not_run() {
 
 #[test]
 fn reveal_and_warn_follow_the_conventions() {
-    let o = sheval(&[
-        ("SHEVAL_SET_X", "/usr/bin/printf 1"),
-        ("SHEVAL_REVEAL", "J_"),
-    ]);
+    let o = sheval(&[("SHEVAL_SET_X", "/usr/bin/printf 1"), ("SHEVAL_REVEAL", "J_")]);
     assert_eq!(code(&o), 0, "{}", err(&o));
     assert!(out(&o).ends_with("~J_\n0\n"), "{}", out(&o));
     let o = sheval(&[("SHEVAL_SET_X", "/usr/bin/false")]);

@@ -49,10 +49,7 @@ fn code(o: &Output) -> i32 {
 
 fn ctl_cmd(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut c = Command::new(stampctl_bin());
-    c.args(args)
-        .env_clear()
-        .envs(env.iter().copied())
-        .stdin(Stdio::null());
+    c.args(args).env_clear().envs(env.iter().copied()).stdin(Stdio::null());
     c
 }
 
@@ -61,11 +58,7 @@ fn ctl(args: &[&str], env: &[(&str, &str)]) -> Output {
     let t = Instant::now();
     let o = ctl_cmd(args, env).output().unwrap();
     // output() waits for EOF on stdout and stderr: a holder that kept either would hang here.
-    assert!(
-        t.elapsed() < Duration::from_secs(10),
-        "stampctl {args:?} took {:?}",
-        t.elapsed()
-    );
+    assert!(t.elapsed() < Duration::from_secs(10), "stampctl {args:?} took {:?}", t.elapsed());
     o
 }
 
@@ -76,18 +69,11 @@ fn ctl_ok(args: &[&str], env: &[(&str, &str)]) {
 
 /// The helper's argv as op and escapes give it.
 fn helmet_args(login: &str) -> Vec<String> {
-    [
-        "-C",
-        "/etc/escapes/escapes.toml",
-        "--",
-        "m",
-        "/bin/true",
-        "0:0",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain(std::iter::once(format!("users:{login}")))
-    .collect()
+    ["-C", "/etc/escapes/escapes.toml", "--", "m", "/bin/true", "0:0"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(std::iter::once(format!("users:{login}")))
+        .collect()
 }
 
 /// The stamp helmet with `env` (the rule's parameters, already expanded) plus escapes' facts.
@@ -142,11 +128,7 @@ impl Facility {
     fn with(settings: &[&str]) -> Facility {
         ensure_root();
         static N: AtomicUsize = AtomicUsize::new(0);
-        let name = format!(
-            "t{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        );
+        let name = format!("t{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
         let mut args = settings.to_vec();
         args.push(&name);
         ctl_ok(&args, &[]);
@@ -209,9 +191,7 @@ fn holder_pid(socket: &Path) -> i32 {
 
 fn alive(pid: i32) -> bool {
     match fs::read_to_string(format!("/proc/{pid}/status")) {
-        Ok(s) => !s
-            .lines()
-            .any(|l| l.starts_with("State:") && l.contains('Z')),
+        Ok(s) => !s.lines().any(|l| l.starts_with("State:") && l.contains('Z')),
         Err(_) => false,
     }
 }
@@ -261,29 +241,20 @@ fn stamp_and_stampctl_answer_h_capital_h_and_v() {
     assert_eq!(code(&v), 0);
     let lines: Vec<String> = out(&v).lines().map(str::to_string).collect();
     assert!(lines[0].starts_with("stamp: escapes-helpers "), "{lines:?}");
-    assert!(
-        lines[1].starts_with("stamp: STAMP_FACILITY, STAMP_SPEC<n>"),
-        "{lines:?}"
-    );
+    assert!(lines[1].starts_with("stamp: STAMP_FACILITY, STAMP_SPEC<n>"), "{lines:?}");
     assert!(lines[1].contains("STAMP_WARN") && lines[1].contains("STAMP_REVEAL"));
     assert_eq!(lines[2], format!("stamp: stamp root {ROOT}"));
     let h = Command::new(stamp_bin()).arg("-h").output().unwrap();
     assert!(out(&h).starts_with("usage: stamp [-P pid]"));
     let g = Command::new(stamp_bin()).arg("-H").output().unwrap();
-    assert!(out(&g)
-        .lines()
-        .all(|l| l.starts_with("STAMP_") && l.contains('=')));
+    assert!(out(&g).lines().all(|l| l.starts_with("STAMP_") && l.contains('=')));
 
     let v = ctl(&["-V"], &[]);
     assert_eq!(code(&v), 0);
     assert!(out(&v).starts_with("stampctl: escapes-helpers "));
     assert!(out(&v).contains(&format!("stampctl: stamp root {ROOT}\n")));
     let h = ctl(&["-h"], &[]);
-    assert!(
-        out(&h).starts_with("usage: stampctl -M name"),
-        "{}",
-        out(&h)
-    );
+    assert!(out(&h).starts_with("usage: stampctl -M name"), "{}", out(&h));
     let g = ctl(&["-H"], &[]);
     assert!(out(&g).contains("duration="));
 }
@@ -324,11 +295,7 @@ fn boot_form_creates_facility_directories_with_their_settings() {
         let m = fs::symlink_metadata(f.dir.join(p)).unwrap();
         (m.uid(), m.gid(), m.mode() & 0o7777)
     };
-    assert_eq!(
-        mode("ops"),
-        (0, 0, 0o750),
-        "settings apply to the names after them"
-    );
+    assert_eq!(mode("ops"), (0, 0, 0o750), "settings apply to the names after them");
     assert_eq!(mode("qm"), (0, gid, 0o710));
     assert_eq!(mode("qm/sub"), (0, gid, 0o710));
     // Naming an existing directory again re-applies the settings; unnamed ones stay.
@@ -358,13 +325,7 @@ fn boot_form_refuses_writable_modes_other_owners_and_escapes() {
     let o = ctl(&["-u", USER, &sub], &[]);
     assert_eq!(code(&o), 77, "{}", err(&o));
     assert!(!f.dir.join("x").exists());
-    for bad in [
-        "..",
-        "../etc",
-        &format!("{}/../x", f.name),
-        "/etc/x",
-        "a//b",
-    ] {
+    for bad in ["..", "../etc", &format!("{}/../x", f.name), "/etc/x", "a//b"] {
         let o = ctl(&[bad], &[]);
         assert_eq!(code(&o), 64, "{bad}: {}", err(&o));
     }
@@ -385,12 +346,7 @@ fn page_example_same_user_same_tty() {
     let (_m1, slave1) = sys::open_pty().unwrap();
     let (_m2, slave2) = sys::open_pty().unwrap();
     let open = |p: &[u8]| {
-        fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .custom_flags(libc::O_NOCTTY)
-            .open(OsStr::from_bytes(p))
-            .unwrap()
+        fs::OpenOptions::new().read(true).write(true).custom_flags(libc::O_NOCTTY).open(OsStr::from_bytes(p)).unwrap()
     };
     let tty_of = |p: &[u8]| {
         let o = Command::new("tty").stdin(open(p)).output().unwrap();
@@ -400,29 +356,19 @@ fn page_example_same_user_same_tty() {
     let y2 = tty_of(&slave2);
     assert!(y1.starts_with("/dev/pts/") && y1 != y2, "{y1} {y2}");
     let tty_arg = format!("TTY={y1}");
-    let o = ctl_cmd(
-        &["-M", "ecru/alice", "-E", "10m", &tty_arg, "TERM=vt100"],
-        &[f.env()],
-    )
-    .stdin(open(&slave1))
-    .stdout(open(&slave1))
-    .stderr(open(&slave1))
-    .status()
-    .unwrap();
+    let o = ctl_cmd(&["-M", "ecru/alice", "-E", "10m", &tty_arg, "TERM=vt100"], &[f.env()])
+        .stdin(open(&slave1))
+        .stdout(open(&slave1))
+        .stderr(open(&slave1))
+        .status()
+        .unwrap();
     assert!(o.success());
 
     let same = format!("ecru/alice:TTY={y1}");
-    let o = stamp(&[
-        f.env(),
-        ("STAMP_SPEC", &same),
-        ("STAMP_SET", "TERMCAP:TERM:DISPLAY"),
-    ]);
+    let o = stamp(&[f.env(), ("STAMP_SPEC", &same), ("STAMP_SET", "TERMCAP:TERM:DISPLAY")]);
     assert_eq!(code(&o), 0, "{}", err(&o));
     // Only the entries the tableau has are copied; then the parameters are deleted.
-    assert_eq!(
-        out(&o),
-        "$TERM=vt100\n-STAMP_FACILITY\n-STAMP_SET\n-STAMP_SPEC\n0\n"
-    );
+    assert_eq!(out(&o), "$TERM=vt100\n-STAMP_FACILITY\n-STAMP_SET\n-STAMP_SPEC\n0\n");
 
     let other = format!("ecru/alice:TTY={y2}");
     let o = stamp(&[f.env(), ("STAMP_SPEC", &other), ("STAMP_SET", "TERM")]);
@@ -440,16 +386,8 @@ fn page_example_two_person_commit() {
     let f = Facility::new();
     f.sub("commit", &[]);
     // bob authorizes change 42 (escapes ran stampctl for bob, uid 1001, with Auth=$l).
-    ctl_ok(
-        &["-M", "commit/ready-42", "-E", "15m", "Auth=bob"],
-        &[f.env(), ("ESCAPES_CALLER_UID", "1001")],
-    );
-    let requester = |l: &str| {
-        stamp(&[
-            f.env(),
-            ("STAMP_SPEC", &format!("commit/ready-42:Auth!{l}")),
-        ])
-    };
+    ctl_ok(&["-M", "commit/ready-42", "-E", "15m", "Auth=bob"], &[f.env(), ("ESCAPES_CALLER_UID", "1001")]);
+    let requester = |l: &str| stamp(&[f.env(), ("STAMP_SPEC", &format!("commit/ready-42:Auth!{l}"))]);
     let o = requester("alice");
     assert_eq!(code(&o), 0, "{}", err(&o));
     let o = requester("bob");
@@ -466,43 +404,25 @@ fn page_example_two_managers() {
     f.sub("ops", &[]);
     f.sub("qm", &[]);
     let env = |extra: &[(&'static str, &'static str)]| {
-        let mut e = vec![
-            f.env(),
-            ("STAMP_SPEC_1", "ops/r7"),
-            ("STAMP_SPEC_2", "qm/r7"),
-        ];
+        let mut e = vec![f.env(), ("STAMP_SPEC_1", "ops/r7"), ("STAMP_SPEC_2", "qm/r7")];
         e.extend_from_slice(extra);
         e
     };
     f.make("ops/r7", &["-E", "4h", "Who=carol"]);
-    let o = stamp(&env(&[
-        ("STAMP_WARN_2", "qm has not approved r7"),
-        ("STAMP_WARN", "no"),
-    ]));
+    let o = stamp(&env(&[("STAMP_WARN_2", "qm has not approved r7"), ("STAMP_WARN", "no")]));
     assert_eq!(code(&o), 77);
-    assert_eq!(
-        err(&o),
-        "qm has not approved r7\n",
-        "STAMP_WARN_2 replaces STAMP_WARN"
-    );
+    assert_eq!(err(&o), "qm has not approved r7\n", "STAMP_WARN_2 replaces STAMP_WARN");
     f.make("qm/r7", &["-E", "4h", "Who=dave"]);
     let o = stamp(&env(&[("STAMP_SET_1", "Who"), ("STAMP_SET_2", "Who")]));
     assert_eq!(code(&o), 0, "{}", err(&o));
-    assert!(
-        out(&o).starts_with("$Who=carol\n$Who=dave\n"),
-        "{}",
-        out(&o)
-    );
+    assert!(out(&o).starts_with("$Who=carol\n$Who=dave\n"), "{}", out(&o));
     assert!(out(&o).ends_with("\n0\n"));
 }
 
 #[test]
 fn checks_of_every_kind_against_a_live_tableau() {
     let f = Facility::new();
-    f.make(
-        "s",
-        &["-E", "1m", "Level=3rc2", "Who=alice", "Host=db7.example"],
-    );
+    f.make("s", &["-E", "1m", "Level=3rc2", "Who=alice", "Host=db7.example"]);
     let judge = |checks: &str| code(&stamp(&[f.env(), ("STAMP_SPEC", &format!("s:{checks}"))]));
     for pass in [
         "Level",
@@ -553,10 +473,7 @@ fn a_stamp_ends_at_its_end_time() {
     f.make("s", &["-E", "2s"]);
     let pid = holder_pid(&f.path("s"));
     assert_eq!(code(&stamp(&[f.env(), ("STAMP_SPEC", "s")])), 0);
-    assert!(
-        eventually(Duration::from_secs(5), || !alive(pid)),
-        "holder still running"
-    );
+    assert!(eventually(Duration::from_secs(5), || !alive(pid)), "holder still running");
     assert!(!f.path("s").exists(), "the holder removes its socket");
     assert_eq!(code(&stamp(&[f.env(), ("STAMP_SPEC", "s")])), 77);
 }
@@ -571,10 +488,7 @@ fn an_unused_stamp_ends_at_its_idle_timeout_and_use_keeps_it() {
         std::thread::sleep(Duration::from_millis(700));
         assert_eq!(code(&stamp(&[f.env(), ("STAMP_SPEC", "used")])), 0);
     }
-    assert!(
-        !alive(pid) && !f.path("idle").exists(),
-        "3.5s unused with -I 2s"
-    );
+    assert!(!alive(pid) && !f.path("idle").exists(), "3.5s unused with -I 2s");
     assert_eq!(code(&stamp(&[f.env(), ("STAMP_SPEC", "idle")])), 77);
     // -v resets the idle timer too.
     f.make("kept", &["-E", "1m", "-I", "2s"]);
@@ -598,14 +512,8 @@ fn max_count_limits_the_authorizations() {
     assert!(!f.path("twice").exists());
     // A failing check uses no count: the status is asked last.
     f.make("once", &["-1", "-E", "1m", "TTY=/dev/pts/1"]);
-    assert_eq!(
-        code(&stamp(&[f.env(), ("STAMP_SPEC", "once:TTY=/dev/pts/2")])),
-        77
-    );
-    assert_eq!(
-        code(&stamp(&[f.env(), ("STAMP_SPEC", "once:TTY=/dev/pts/1")])),
-        0
-    );
+    assert_eq!(code(&stamp(&[f.env(), ("STAMP_SPEC", "once:TTY=/dev/pts/2")])), 77);
+    assert_eq!(code(&stamp(&[f.env(), ("STAMP_SPEC", "once:TTY=/dev/pts/1")])), 0);
     assert_eq!(code(&stamp(&[f.env(), ("STAMP_SPEC", "once")])), 77);
 }
 
@@ -619,12 +527,7 @@ fn penalty_mode_denies_and_only_k_capital_ends_it() {
     assert_eq!(code(&o), 77);
     assert!(err(&o).contains("penalty"), "{}", err(&o));
     let o = ctl(&["-M", "bad", "-E", "1m"], &[f.env()]);
-    assert_eq!(
-        code(&o),
-        77,
-        "a penalty stamp cannot be replaced: {}",
-        err(&o)
-    );
+    assert_eq!(code(&o), 77, "a penalty stamp cannot be replaced: {}", err(&o));
     assert_eq!(code(&stamp(&spec)), 77);
     ctl_ok(&["-K", "bad"], &[f.env()]);
     assert!(!f.path("bad").exists());
@@ -659,10 +562,7 @@ fn m_replaces_a_live_stamp_and_copies_bare_names_from_its_environment() {
     let f = Facility::new();
     f.make("s", &["-E", "1m", "TTY=/dev/pts/1"]);
     let old = holder_pid(&f.path("s"));
-    ctl_ok(
-        &["-M", "s", "-E", "1m", "TTY", "DISPLAY"],
-        &[f.env(), ("TTY", "/dev/pts/9"), ("DISPLAY", ":0")],
-    );
+    ctl_ok(&["-M", "s", "-E", "1m", "TTY", "DISPLAY"], &[f.env(), ("TTY", "/dev/pts/9"), ("DISPLAY", ":0")]);
     assert!(eventually(Duration::from_secs(2), || !alive(old)));
     let o = ctl(&["-Q", "s", "TTY", "DISPLAY"], &[f.env()]);
     assert_eq!(out(&o), "/dev/pts/9\n:0\n");
@@ -673,15 +573,9 @@ fn m_replaces_a_live_stamp_and_copies_bare_names_from_its_environment() {
 #[test]
 fn q_prints_values_all_or_nothing_and_f_as_helmet_lines() {
     let f = Facility::new();
-    f.make(
-        "s",
-        &["-E", "1m", "TTY=/dev/pts/3", "Who=alice smith", "Empty="],
-    );
+    f.make("s", &["-E", "1m", "TTY=/dev/pts/3", "Who=alice smith", "Empty="]);
     let o = ctl(&["-Q", "s", "TTY", "Who", "Empty"], &[f.env()]);
-    assert_eq!(
-        (code(&o), out(&o).as_str()),
-        (0, "/dev/pts/3\nalice smith\n\n")
-    );
+    assert_eq!((code(&o), out(&o).as_str()), (0, "/dev/pts/3\nalice smith\n\n"));
     let o = ctl(&["-Q", "s", "-F", "TTY", "Who"], &[f.env()]);
     assert_eq!(out(&o), "$TTY=/dev/pts/3\n$Who=alice smith\n");
     let o = ctl(&["-Q", "s", "TTY", "Missing"], &[f.env()]);
@@ -697,11 +591,7 @@ fn q_prints_values_all_or_nothing_and_f_as_helmet_lines() {
 #[test]
 fn a_plain_file_lock_is_printed_and_denies_without_the_warning() {
     let f = Facility::new();
-    fs::write(
-        f.path("lock"),
-        "releases are frozen until Monday\n\x1b[2Jsee #ops\n",
-    )
-    .unwrap();
+    fs::write(f.path("lock"), "releases are frozen until Monday\n\x1b[2Jsee #ops\n").unwrap();
     let o = stamp(&[f.env(), ("STAMP_SPEC", "lock"), ("STAMP_WARN", "not this")]);
     assert_eq!(code(&o), 77);
     assert_eq!(out(&o), "77\n");
@@ -715,11 +605,7 @@ fn a_plain_file_lock_is_printed_and_denies_without_the_warning() {
 #[test]
 fn nothing_at_the_path_denies_with_the_warning() {
     let f = Facility::new();
-    let o = stamp(&[
-        f.env(),
-        ("STAMP_SPEC", "none"),
-        ("STAMP_WARN", "Run stampctl first."),
-    ]);
+    let o = stamp(&[f.env(), ("STAMP_SPEC", "none"), ("STAMP_WARN", "Run stampctl first.")]);
     assert_eq!((code(&o), err(&o).as_str()), (77, "Run stampctl first.\n"));
     let o = stamp(&[("STAMP_FACILITY", "no-such-facility"), ("STAMP_SPEC", "x")]);
     assert_eq!((code(&o), err(&o).as_str()), (77, "Sorry.\n"));
@@ -752,15 +638,8 @@ fn a_holder_that_does_not_answer_denies_after_the_deadline() {
     let took = t.elapsed();
     sys::signal(pid, libc::SIGCONT).unwrap();
     assert_eq!(code(&o), 77);
-    assert!(
-        took >= Duration::from_secs(2) && took < Duration::from_secs(8),
-        "{took:?}"
-    );
-    assert_eq!(
-        code(&stamp(&[f.env(), ("STAMP_SPEC", "s")])),
-        0,
-        "it answers again"
-    );
+    assert!(took >= Duration::from_secs(2) && took < Duration::from_secs(8), "{took:?}");
+    assert_eq!(code(&stamp(&[f.env(), ("STAMP_SPEC", "s")])), 0, "it answers again");
 }
 
 // ---------------------------------------------------------------- hostile clients
@@ -788,26 +667,16 @@ fn hostile_clients_cannot_hang_or_flood_a_holder() {
         sent
     });
     let sent = flooder.join().unwrap();
-    assert!(
-        sent < 16 * 1024 * 1024,
-        "the holder stopped reading the flood"
-    );
+    assert!(sent < 16 * 1024 * 1024, "the holder stopped reading the flood");
     let mut partial = UnixStream::connect(&sock).unwrap();
     partial.write_all(b"Q TT").unwrap();
-    let idle: Vec<UnixStream> = (0..40)
-        .map(|_| UnixStream::connect(&sock).unwrap())
-        .collect();
+    let idle: Vec<UnixStream> = (0..40).map(|_| UnixStream::connect(&sock).unwrap()).collect();
     std::thread::sleep(Duration::from_millis(300));
     let t = Instant::now();
     let o = stamp(&[f.env(), ("STAMP_SPEC", "s:TTY=/dev/pts/3")]);
     assert_eq!(code(&o), 0, "{}", err(&o));
     assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
-    let rss: u64 = status_field(pid, "VmRSS:")
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
+    let rss: u64 = status_field(pid, "VmRSS:").split_whitespace().nth(1).unwrap().parse().unwrap();
     assert!(rss < 16 * 1024, "holder RSS {rss} kB");
     drop(idle);
     drop(partial);
@@ -826,35 +695,18 @@ fn state_changes_need_root_or_the_owner() {
     let f = Facility::with(&["-m", "755"]);
     f.make("root-s", &["-E", "1m", "-m", "666"]);
     let caller = uid.to_string();
-    ctl_ok(
-        &["-M", "user-s", "-E", "1m", "-m", "666"],
-        &[f.env(), ("ESCAPES_CALLER_UID", caller.as_str())],
-    );
-    let as_user = |args: &[&str], env: &[(&str, &str)]| {
-        ctl_cmd(args, env).uid(uid).gid(gid).output().unwrap()
-    };
+    ctl_ok(&["-M", "user-s", "-E", "1m", "-m", "666"], &[f.env(), ("ESCAPES_CALLER_UID", caller.as_str())]);
+    let as_user = |args: &[&str], env: &[(&str, &str)]| ctl_cmd(args, env).uid(uid).gid(gid).output().unwrap();
     // escapes-test, connecting as itself, and claiming uid 0 in the environment does not help:
     // with a real uid other than 0 stampctl ignores ESCAPES_CALLER_UID.
-    for args in [
-        &["-k", "root-s"][..],
-        &["-K", "root-s"],
-        &["-N", "root-s"],
-        &["-v", "root-s"],
-    ] {
+    for args in [&["-k", "root-s"][..], &["-K", "root-s"], &["-N", "root-s"], &["-v", "root-s"]] {
         let o = as_user(args, &[f.env(), ("ESCAPES_CALLER_UID", "0")]);
         assert_eq!(code(&o), 77, "{args:?}: {}", err(&o));
         assert!(err(&o).contains("another user"), "{}", err(&o));
     }
-    assert_eq!(
-        code(&stamp(&[f.env(), ("STAMP_SPEC", "root-s")])),
-        0,
-        "still alive, not penalised"
-    );
+    assert_eq!(code(&stamp(&[f.env(), ("STAMP_SPEC", "root-s")])), 0, "still alive, not penalised");
     // Root speaking for escapes-test (escapes: uid 0, ESCAPES_CALLER_UID) is refused too.
-    let o = ctl(
-        &["-k", "root-s"],
-        &[f.env(), ("ESCAPES_CALLER_UID", caller.as_str())],
-    );
+    let o = ctl(&["-k", "root-s"], &[f.env(), ("ESCAPES_CALLER_UID", caller.as_str())]);
     assert_eq!(code(&o), 77);
     // Queries need no ownership; the owner may end its own stamp directly.
     let o = as_user(&["-Q", "root-s", "-F", "X"], &[f.env()]);
@@ -892,12 +744,7 @@ fn under_op_the_holder_drops_the_client_s_real_uid() {
         .unwrap();
     assert_eq!(code(&o), 0, "{}", err(&o));
     let pid = holder_pid(&f.path("s"));
-    assert_eq!(
-        status_field(pid, "Uid:")
-            .split_whitespace()
-            .collect::<Vec<_>>(),
-        ["Uid:", "0", "0", "0", "0"]
-    );
+    assert_eq!(status_field(pid, "Uid:").split_whitespace().collect::<Vec<_>>(), ["Uid:", "0", "0", "0", "0"]);
     assert_eq!(status_field(pid, "Groups:").trim(), "Groups:");
     // The stamp belongs to the real uid (ESCAPES_CALLER_UID=0 was not believed), so
     // escapes-test may end it through the setuid copy.
@@ -935,27 +782,12 @@ fn nosuid(p: &Path) -> bool {
 #[test]
 fn dot_dot_and_other_bad_names_are_refused() {
     let f = Facility::new();
-    for spec in [
-        "../x",
-        "a/../../etc",
-        "./x",
-        "a//b",
-        "/etc/passwd",
-        "x y",
-        "x:",
-        "x:1a",
-    ] {
+    for spec in ["../x", "a/../../etc", "./x", "a//b", "/etc/passwd", "x y", "x:", "x:1a"] {
         let o = stamp(&[f.env(), ("STAMP_SPEC", spec)]);
         assert_eq!(code(&o), 78, "{spec}: {}", err(&o));
     }
-    assert_eq!(
-        code(&stamp(&[("STAMP_FACILITY", ".."), ("STAMP_SPEC", "x")])),
-        78
-    );
-    assert_eq!(
-        code(&stamp(&[("STAMP_FACILITY", "/etc"), ("STAMP_SPEC", "x")])),
-        78
-    );
+    assert_eq!(code(&stamp(&[("STAMP_FACILITY", ".."), ("STAMP_SPEC", "x")])), 78);
+    assert_eq!(code(&stamp(&[("STAMP_FACILITY", "/etc"), ("STAMP_SPEC", "x")])), 78);
     for name in ["../x", "a/../b", "x/", ".", "/etc/x"] {
         let o = ctl(&["-M", name], &[f.env()]);
         assert_eq!(code(&o), 64, "{name}: {}", err(&o));
@@ -1015,9 +847,8 @@ fn a_directory_others_could_change_is_refused() {
 
 /// Runs the stamp helper the way op runs a jacket (exec'd in the parent of the command, -P).
 fn as_jacket(command: &str, env: &[(&str, &str)]) -> Output {
-    let script = format!(
-        "( {command} ) >/dev/null 2>&1 </dev/null & exec \"$0\" -P $! -C c -- m /bin/true 0:0 users:alice"
-    );
+    let script =
+        format!("( {command} ) >/dev/null 2>&1 </dev/null & exec \"$0\" -P $! -C c -- m /bin/true 0:0 users:alice");
     Command::new("/bin/sh")
         .args(["-c", &script, stamp_bin()])
         .env_clear()
@@ -1033,10 +864,7 @@ fn as_a_jacket_it_keeps_the_last_spec_s_idle_timer_fresh() {
     f.make("a", &["-E", "1m", "-I", "2s"]);
     f.make("b", &["-E", "1m", "-I", "2s"]);
     let t = Instant::now();
-    let o = as_jacket(
-        "sleep 4; exit 3",
-        &[f.env(), ("STAMP_SPEC_1", "a"), ("STAMP_SPEC_2", "b")],
-    );
+    let o = as_jacket("sleep 4; exit 3", &[f.env(), ("STAMP_SPEC_1", "a"), ("STAMP_SPEC_2", "b")]);
     assert!(t.elapsed() >= Duration::from_secs(4));
     let reply = out(&o);
     let mut lines: Vec<&str> = reply.lines().collect();
@@ -1044,16 +872,8 @@ fn as_a_jacket_it_keeps_the_last_spec_s_idle_timer_fresh() {
     lines.sort_unstable();
     assert_eq!(lines, ["-STAMP_FACILITY", "-STAMP_SPEC_1", "-STAMP_SPEC_2"]);
     assert_eq!(code(&o), 3, "the command's status: {}", err(&o));
-    assert_eq!(
-        code(&stamp(&[f.env(), ("STAMP_SPEC", "b")])),
-        0,
-        "refreshed: alive"
-    );
-    assert_eq!(
-        code(&stamp(&[f.env(), ("STAMP_SPEC", "a")])),
-        77,
-        "only the last is refreshed"
-    );
+    assert_eq!(code(&stamp(&[f.env(), ("STAMP_SPEC", "b")])), 0, "refreshed: alive");
+    assert_eq!(code(&stamp(&[f.env(), ("STAMP_SPEC", "a")])), 77, "only the last is refreshed");
 }
 
 #[test]

@@ -40,28 +40,14 @@ fn xauth_as(u: &User, args: &[&str]) -> Output {
 }
 
 fn add_cookie(u: &User, file: &Path, display: &str, hex: &str) {
-    let o = xauth_as(
-        u,
-        &[
-            "-q",
-            "-f",
-            file.to_str().unwrap(),
-            "add",
-            display,
-            "MIT-MAGIC-COOKIE-1",
-            hex,
-        ],
-    );
+    let o = xauth_as(u, &["-q", "-f", file.to_str().unwrap(), "add", display, "MIT-MAGIC-COOKIE-1", hex]);
     assert!(o.status.success(), "{}", err(&o));
 }
 
 /// The cookies `file` holds for `display` (`:N`), as `u` sees them.
 fn cookies(u: &User, file: &Path, display: &str) -> Vec<String> {
     let o = xauth_as(u, &["-q", "-f", file.to_str().unwrap(), "list", display]);
-    out(&o)
-        .lines()
-        .filter_map(|l| l.split_whitespace().nth(2).map(str::to_string))
-        .collect()
+    out(&o).lines().filter_map(|l| l.split_whitespace().nth(2).map(str::to_string)).collect()
 }
 
 fn forget(u: &User, file: &Path, display: &str) {
@@ -91,19 +77,7 @@ fn escapes_env<'a>(c: &User, display: &'a str, home: &'a str) -> Vec<(String, St
 
 fn xdisplay(env: &[(String, String)], t: &User) -> Output {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    run_with(
-        "xdisplay",
-        &strings(&[
-            "-C",
-            "/etc/op.cf",
-            "--",
-            "x",
-            "/usr/bin/xterm",
-            &ids(t),
-            "users:ksb",
-        ]),
-        &env,
-    )
+    run_with("xdisplay", &strings(&["-C", "/etc/op.cf", "--", "x", "/usr/bin/xterm", &ids(t), "users:ksb"]), &env)
 }
 
 const COOKIE_A: &str = "00112233445566778899aabbccddeeff";
@@ -119,11 +93,7 @@ fn helmet_copies_the_callers_entry_under_the_same_display_name() {
     assert_eq!(cookies(&t, &target_file(&t), ":42"), [COOKIE_A]);
     let meta = fs::metadata(target_file(&t)).unwrap();
     use std::os::unix::fs::MetadataExt;
-    assert_eq!(
-        (meta.uid(), meta.mode() & 0o777),
-        (t.uid, 0o600),
-        "written as the target"
-    );
+    assert_eq!((meta.uid(), meta.mode() & 0o777), (t.uid, 0o600), "written as the target");
     forget(&t, &target_file(&t), ":42");
     forget(&c, &caller_file(&c), ":42");
 }
@@ -134,33 +104,17 @@ fn jacket(env: &[(String, String)], t: &User, display: &str, then: &str) -> supp
     let cmd = format!(
         "/usr/bin/xauth -q -f \"$HOME/.Xauthority\" list {display} | cut -d' ' -f5; echo \"DISPLAY=$DISPLAY\"; {then}"
     );
-    support::op_jacket(
-        "xdisplay",
-        &env,
-        (t.uid, t.gid),
-        t.home.to_str().unwrap(),
-        &cmd,
-    )
+    support::op_jacket("xdisplay", &env, (t.uid, t.gid), t.home.to_str().unwrap(), &cmd)
 }
 
 #[test]
 fn jacket_removes_the_entry_after_the_command() {
     let (c, t) = (caller(), target());
     add_cookie(&c, &caller_file(&c), ":43", COOKIE_A);
-    let run = jacket(
-        &escapes_env(&c, ":43", t.home.to_str().unwrap()),
-        &t,
-        ":43",
-        "exit 7",
-    );
+    let run = jacket(&escapes_env(&c, ":43", t.home.to_str().unwrap()), &t, ":43", "exit 7");
     assert_eq!(code(&run.jacket), 7, "{}", err(&run.jacket));
     assert_eq!(run.reply, "$DISPLAY=:43\n0\n");
-    assert_eq!(
-        run.cmd_out,
-        format!("{COOKIE_A}\nDISPLAY=:43\n"),
-        "{}",
-        run.cmd_err
-    );
+    assert_eq!(run.cmd_out, format!("{COOKIE_A}\nDISPLAY=:43\n"), "{}", run.cmd_err);
     assert_eq!(cookies(&t, &target_file(&t), ":43"), Vec::<String>::new());
     forget(&c, &caller_file(&c), ":43");
 }
@@ -169,12 +123,7 @@ fn jacket_removes_the_entry_after_the_command() {
 fn jacket_cleans_up_when_the_command_is_killed() {
     let (c, t) = (caller(), target());
     add_cookie(&c, &caller_file(&c), ":44", COOKIE_A);
-    let run = jacket(
-        &escapes_env(&c, ":44", t.home.to_str().unwrap()),
-        &t,
-        ":44",
-        "kill -9 $$",
-    );
+    let run = jacket(&escapes_env(&c, ":44", t.home.to_str().unwrap()), &t, ":44", "kill -9 $$");
     assert_eq!(code(&run.jacket), 128 + 9, "{}", err(&run.jacket));
     assert_eq!(run.cmd_out, format!("{COOKIE_A}\nDISPLAY=:44\n"));
     assert_eq!(cookies(&t, &target_file(&t), ":44"), Vec::<String>::new());
@@ -186,12 +135,7 @@ fn jacket_puts_back_the_entry_the_target_had() {
     let (c, t) = (caller(), target());
     add_cookie(&c, &caller_file(&c), ":45", COOKIE_A);
     add_cookie(&t, &target_file(&t), ":45", COOKIE_B);
-    let run = jacket(
-        &escapes_env(&c, ":45", t.home.to_str().unwrap()),
-        &t,
-        ":45",
-        "exit 0",
-    );
+    let run = jacket(&escapes_env(&c, ":45", t.home.to_str().unwrap()), &t, ":45", "exit 0");
     assert_eq!(code(&run.jacket), 0, "{}", err(&run.jacket));
     assert_eq!(run.cmd_out, format!("{COOKIE_A}\nDISPLAY=:45\n"));
     assert_eq!(cookies(&t, &target_file(&t), ":45"), [COOKIE_B]);
@@ -211,13 +155,7 @@ fn xauthority_names_the_callers_file_and_the_command_gets_the_targets() {
     env.push(("XAUTHORITY".into(), file.to_str().unwrap().into()));
     let o = xdisplay(&env, &t);
     assert_eq!(code(&o), 0, "{}", err(&o));
-    assert_eq!(
-        out(&o),
-        format!(
-            "$DISPLAY=:46\n-XAUTHORITY\n$XAUTHORITY={}\n0\n",
-            target_file(&t).display()
-        )
-    );
+    assert_eq!(out(&o), format!("$DISPLAY=:46\n-XAUTHORITY\n$XAUTHORITY={}\n0\n", target_file(&t).display()));
     assert_eq!(cookies(&t, &target_file(&t), ":46"), [COOKIE_B]);
     forget(&t, &target_file(&t), ":46");
     fs::remove_dir_all(&d).unwrap();
@@ -229,32 +167,15 @@ fn a_caller_cannot_copy_a_file_only_root_can_read() {
     let d = support::scratch("rootauth");
     fs::set_permissions(&d, fs::Permissions::from_mode(0o700)).unwrap();
     let root_file = d.join("Xauthority");
-    let root = User {
-        uid: 0,
-        gid: 0,
-        home: d.clone(),
-    };
+    let root = User { uid: 0, gid: 0, home: d.clone() };
     add_cookie(&root, &root_file, ":47", COOKIE_B);
     for source in [root_file.to_str().unwrap(), "/etc/shadow"] {
         let mut env = escapes_env(&c, ":47", t.home.to_str().unwrap());
         env.push(("XAUTHORITY".into(), source.into()));
         let o = xdisplay(&env, &t);
-        assert_eq!(
-            (code(&o), out(&o)),
-            (66, "66\n".into()),
-            "{source}: {}",
-            err(&o)
-        );
-        assert!(
-            err(&o).contains("no xauth entry for :47") || err(&o).contains("failed"),
-            "{}",
-            err(&o)
-        );
-        assert_eq!(
-            cookies(&t, &target_file(&t), ":47"),
-            Vec::<String>::new(),
-            "{source}"
-        );
+        assert_eq!((code(&o), out(&o)), (66, "66\n".into()), "{source}: {}", err(&o));
+        assert!(err(&o).contains("no xauth entry for :47") || err(&o).contains("failed"), "{}", err(&o));
+        assert_eq!(cookies(&t, &target_file(&t), ":47"), Vec::<String>::new(), "{source}");
     }
     fs::remove_dir_all(&d).unwrap();
 }
@@ -284,10 +205,7 @@ fn a_planted_symlink_in_the_targets_home_is_refused_not_followed() {
     assert_eq!(fs::read_to_string(&victim).unwrap(), "root's file\n");
     use std::os::unix::fs::MetadataExt;
     assert_eq!(fs::metadata(&victim).unwrap().uid(), 0);
-    assert!(fs::symlink_metadata(home.join(".Xauthority"))
-        .unwrap()
-        .file_type()
-        .is_symlink());
+    assert!(fs::symlink_metadata(home.join(".Xauthority")).unwrap().file_type().is_symlink());
     fs::remove_dir_all(home.parent().unwrap()).unwrap();
     forget(&c, &caller_file(&c), ":48");
 }
@@ -299,21 +217,13 @@ fn a_target_home_others_can_write_is_refused() {
     let home = scratch_home(&t, 0o777);
     let o = xdisplay(&escapes_env(&c, ":49", home.to_str().unwrap()), &t);
     assert_eq!(code(&o), 77, "{}", err(&o));
-    assert!(
-        err(&o).contains("writable by group or others"),
-        "{}",
-        err(&o)
-    );
+    assert!(err(&o).contains("writable by group or others"), "{}", err(&o));
     assert!(!home.join(".Xauthority").exists());
     fs::set_permissions(&home, fs::Permissions::from_mode(0o755)).unwrap();
     std::os::unix::fs::chown(&home, Some(c.uid), Some(c.gid)).unwrap();
     let o = xdisplay(&escapes_env(&c, ":49", home.to_str().unwrap()), &t);
     assert_eq!(code(&o), 77, "a home the caller owns: {}", err(&o));
-    assert!(
-        err(&o).contains("owned by neither root nor uid"),
-        "{}",
-        err(&o)
-    );
+    assert!(err(&o).contains("owned by neither root nor uid"), "{}", err(&o));
     fs::remove_dir_all(home.parent().unwrap()).unwrap();
     forget(&c, &caller_file(&c), ":49");
 }
@@ -322,12 +232,7 @@ fn a_target_home_others_can_write_is_refused() {
 fn nothing_is_done_when_the_homes_are_the_same_or_display_is_unset() {
     let (c, t) = (caller(), target());
     let o = xdisplay(&escapes_env(&c, ":50", c.home.to_str().unwrap()), &t);
-    assert_eq!(
-        (code(&o), out(&o)),
-        (0, "$DISPLAY=:50\n0\n".into()),
-        "{}",
-        err(&o)
-    );
+    assert_eq!((code(&o), out(&o)), (0, "$DISPLAY=:50\n0\n".into()), "{}", err(&o));
     assert_eq!(cookies(&c, &caller_file(&c), ":50"), Vec::<String>::new());
     let home = scratch_home(&t, 0o755);
     let mut env = escapes_env(&c, ":50", home.to_str().unwrap());
@@ -335,11 +240,7 @@ fn nothing_is_done_when_the_homes_are_the_same_or_display_is_unset() {
     let o = xdisplay(&env, &t);
     assert_eq!((code(&o), out(&o)), (0, "0\n".into()), "{}", err(&o));
     let o = xdisplay(&escapes_env(&c, ":50", home.to_str().unwrap()), &c);
-    assert_eq!(
-        (code(&o), out(&o)),
-        (0, "$DISPLAY=:50\n0\n".into()),
-        "caller is the target"
-    );
+    assert_eq!((code(&o), out(&o)), (0, "$DISPLAY=:50\n0\n".into()), "caller is the target");
     assert_eq!(fs::read_dir(&home).unwrap().count(), 0, "nothing written");
     fs::remove_dir_all(home.parent().unwrap()).unwrap();
 }
@@ -382,15 +283,7 @@ fn under_op(c: &User, t: &User, env: &[(&str, &str)]) -> Output {
         .arg(format!("--egid={}", t.gid))
         .arg(format!("--groups={}", t.gid))
         .arg(support::bin("xdisplay"))
-        .args([
-            "-C",
-            "/etc/op.cf",
-            "--",
-            "x",
-            "/usr/bin/xterm",
-            &ids(t),
-            "users:ksb",
-        ])
+        .args(["-C", "/etc/op.cf", "--", "x", "/usr/bin/xterm", &ids(t), "users:ksb"])
         .env_clear()
         .envs(env.iter().copied())
         .stdin(Stdio::null())
@@ -411,12 +304,7 @@ fn under_op_the_real_uid_is_the_caller_and_cannot_be_overridden() {
     let o = under_op(
         &c,
         &t,
-        &[
-            ("DISPLAY", ":53"),
-            ("HOME", home),
-            ("ESCAPES_CALLER_UID", "0"),
-            ("ESCAPES_CALLER_GID", "0"),
-        ],
+        &[("DISPLAY", ":53"), ("HOME", home), ("ESCAPES_CALLER_UID", "0"), ("ESCAPES_CALLER_GID", "0")],
     );
     assert_eq!(code(&o), 77, "{}", err(&o));
     assert_eq!(cookies(&t, &target_file(&t), ":53"), Vec::<String>::new());

@@ -151,7 +151,8 @@ mod tests {
         })
         .unwrap();
         assert_eq!(d.path(), b"/usr/bin");
-        let want: Vec<(Vec<u8>, bool)> = vec![(b"/".to_vec(), true), (b"/usr".to_vec(), true), (b"/usr/bin".to_vec(), true)];
+        let want: Vec<(Vec<u8>, bool)> =
+            vec![(b"/".to_vec(), true), (b"/usr".to_vec(), true), (b"/usr/bin".to_vec(), true)];
         assert_eq!(*seen.lock().unwrap(), want);
         // A sticky world-writable directory: refused by rule 3, accepted by a judge that allows it.
         assert!(matches!(dir(b"/tmp"), Err(Error::Writable { by: "world", .. })));

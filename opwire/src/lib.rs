@@ -16,9 +16,9 @@
 #![deny(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
-#[allow(unsafe_code)]
-pub mod sys;
 pub mod dir;
 pub mod reply;
+#[allow(unsafe_code)]
+pub mod sys;
 pub mod sysexits;
 pub mod trusted;

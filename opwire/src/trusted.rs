@@ -27,14 +27,35 @@ use std::sync::Mutex;
 pub enum Error {
     /// The path is not absolute, has an empty, `.` or `..` component, or contains NUL.
     BadPath,
-    Open { path: String, errno: Errno },
-    NotRegular { path: String },
-    NotDirectory { path: String },
-    NotRootOwned { path: String, uid: u32 },
-    Writable { path: String, by: &'static str },
-    HardLinked { path: String },
-    TooLarge { path: String, cap: usize },
-    Read { path: String, errno: Errno },
+    Open {
+        path: String,
+        errno: Errno,
+    },
+    NotRegular {
+        path: String,
+    },
+    NotDirectory {
+        path: String,
+    },
+    NotRootOwned {
+        path: String,
+        uid: u32,
+    },
+    Writable {
+        path: String,
+        by: &'static str,
+    },
+    HardLinked {
+        path: String,
+    },
+    TooLarge {
+        path: String,
+        cap: usize,
+    },
+    Read {
+        path: String,
+        errno: Errno,
+    },
 }
 
 impl Error {
@@ -187,7 +208,8 @@ pub(crate) fn open_in(dir: &Fd, name: &[u8], flags: i32, path: &str) -> Result<(
         return Err(Error::BadPath);
     }
     let flags = flags | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY;
-    let fd = sys::openat(Some(dir), &cstr(name)?, flags, 0).map_err(|errno| Error::Open { path: path.to_string(), errno })?;
+    let fd = sys::openat(Some(dir), &cstr(name)?, flags, 0)
+        .map_err(|errno| Error::Open { path: path.to_string(), errno })?;
     let st = sys::fstat(&fd).map_err(|errno| Error::Open { path: path.to_string(), errno })?;
     Ok((fd, st))
 }

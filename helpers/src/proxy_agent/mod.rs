@@ -22,16 +22,16 @@ pub mod relay;
 pub mod template;
 
 use crate::env::Env;
-use opwire::reply::is_name;
 use crate::helper::{self, Helper, Verdict};
 use crate::identity::{self, Ids};
 use crate::params::{ParamError, Params};
 use crate::passwd;
-use opwire::reply::write::Writer;
 use crate::sys::{self, Forked};
-use opwire::sysexits::{EX_CONFIG, EX_IOERR, EX_NOINPUT, EX_OSERR, EX_SOFTWARE, EX_USAGE};
 use crate::trusted;
 use opwire::dir::Dir;
+use opwire::reply::is_name;
+use opwire::reply::write::Writer;
+use opwire::sysexits::{EX_CONFIG, EX_IOERR, EX_NOINPUT, EX_OSERR, EX_SOFTWARE, EX_USAGE};
 use std::ffi::OsStr;
 use std::fmt;
 use std::fs::{self, File};
@@ -102,9 +102,7 @@ impl fmt::Display for ConfigError {
 }
 
 pub fn config(params: &Params) -> Result<Config, ConfigError> {
-    params
-        .only(&[FROM, ENV, TO, WARN, REVEAL], &[])
-        .map_err(ConfigError::Param)?;
+    params.only(&[FROM, ENV, TO, WARN, REVEAL], &[]).map_err(ConfigError::Param)?;
     let name = |var: &'static str, default: &[u8]| {
         let v = params.get(var).unwrap_or(default);
         if is_name(v) {
@@ -115,13 +113,8 @@ pub fn config(params: &Params) -> Result<Config, ConfigError> {
     };
     let from = name(FROM, DEFAULT_FROM)?;
     let env = name(ENV, &from)?;
-    let template = template::parse(params.get(TO).unwrap_or(template::DEFAULT))
-        .map_err(ConfigError::Template)?;
-    Ok(Config {
-        from,
-        env,
-        template,
-    })
+    let template = template::parse(params.get(TO).unwrap_or(template::DEFAULT)).map_err(ConfigError::Template)?;
+    Ok(Config { from, env, template })
 }
 
 /// The private directory and socket, as made; removed by [`Rendezvous::remove`].
@@ -150,14 +143,9 @@ impl Rendezvous {
     /// Makes the directory and the listening socket as root, then gives both to `target`.
     pub fn make(t: &Template, target: Ids) -> Result<(Rendezvous, UnixListener), Verdict> {
         let parent_path = PathBuf::from(OsStr::from_bytes(&t.parent));
-        let parent = trusted::root_dir(&parent_path).map_err(|e| {
-            refusal(
-                EX_CONFIG,
-                format!("{TO}: parent {}: {e}", parent_path.display()),
-            )
-        })?;
-        let mut random =
-            random_bytes().map_err(|e| refusal(EX_OSERR, format!("/dev/urandom: {e}")))?;
+        let parent = trusted::root_dir(&parent_path)
+            .map_err(|e| refusal(EX_CONFIG, format!("{TO}: parent {}: {e}", parent_path.display())))?;
+        let mut random = random_bytes().map_err(|e| refusal(EX_OSERR, format!("/dev/urandom: {e}")))?;
         let old = sys::set_umask(0o077);
         let made = (|| {
             for _ in 0..TRIES {
@@ -166,15 +154,10 @@ impl Rendezvous {
                 match sys::mkdir_in(parent.fd(), &dir_name, 0o700) {
                     Ok(()) => return Ok((dir_name, dir_path)),
                     Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                    Err(e) => {
-                        return Err(refusal(EX_IOERR, format!("{}: {e}", dir_path.display())))
-                    }
+                    Err(e) => return Err(refusal(EX_IOERR, format!("{}: {e}", dir_path.display()))),
                 }
             }
-            Err(refusal(
-                EX_IOERR,
-                format!("{TO}: no free name after {TRIES} tries"),
-            ))
+            Err(refusal(EX_IOERR, format!("{TO}: no free name after {TRIES} tries")))
         })();
         let made = made.and_then(|(dir_name, dir_path)| {
             let dir = parent
@@ -183,13 +166,7 @@ impl Rendezvous {
                 .map_err(|e| refusal(EX_IOERR, e))?;
             let socket_name = template::fill(&t.socket, &mut random);
             let path = dir_path.join(OsStr::from_bytes(&socket_name));
-            let r = Rendezvous {
-                parent,
-                dir,
-                dir_name,
-                socket_name,
-                path,
-            };
+            let r = Rendezvous { parent, dir, dir_name, socket_name, path };
             match UnixListener::bind(&r.path) {
                 Ok(l) => Ok((r, l)),
                 Err(e) => {
@@ -221,17 +198,11 @@ impl Rendezvous {
             (Ok(m), Ok(Some((_, found)))) => (found.dev, found.ino) == (m.dev(), m.ino()),
             _ => false,
         };
-        let shown = self
-            .path
-            .parent()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
+        let shown = self.path.parent().map(|p| p.display().to_string()).unwrap_or_default();
         if !ours {
             return Some(format!("{shown} was moved or replaced; left alone"));
         }
-        sys::remove_at(self.parent.fd(), &self.dir_name, true)
-            .err()
-            .map(|e| format!("{shown}: {e}"))
+        sys::remove_at(self.parent.fd(), &self.dir_name, true).err().map(|e| format!("{shown}: {e}"))
     }
 }
 
@@ -253,10 +224,8 @@ fn proxy_process(
     }
     let checked = relay::become_caller(caller)
         .and_then(|()| {
-            sys::die_with_parent(parent).map_err(|e| relay::SourceError {
-                code: EX_OSERR,
-                reason: format!("PR_SET_PDEATHSIG: {e}"),
-            })
+            sys::die_with_parent(parent)
+                .map_err(|e| relay::SourceError { code: EX_OSERR, reason: format!("PR_SET_PDEATHSIG: {e}") })
         })
         .and_then(|()| relay::connect_source(source, caller.uid));
     match checked {
@@ -280,19 +249,13 @@ fn read_status(mut s: UnixStream) -> Result<(), Verdict> {
     let _ = (&mut s).take(1024).read_to_end(&mut buf);
     let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
     let (code, reason) = match line.iter().position(|&c| c == b' ') {
-        Some(sp) => (
-            line.get(..sp).unwrap_or_default(),
-            line.get(sp + 1..).unwrap_or_default(),
-        ),
+        Some(sp) => (line.get(..sp).unwrap_or_default(), line.get(sp + 1..).unwrap_or_default()),
         None => (line, &b""[..]),
     };
     match opwire::reply::parse::code(code) {
         Ok(0) => Ok(()),
         Ok(c) => Err(refusal(c, String::from_utf8_lossy(reason))),
-        Err(_) => Err(refusal(
-            EX_SOFTWARE,
-            "the proxy process gave no answer in time",
-        )),
+        Err(_) => Err(refusal(EX_SOFTWARE, "the proxy process gave no answer in time")),
     }
 }
 
@@ -303,12 +266,7 @@ fn stop(pid: i32) {
 
 /// The proxy-agent program.
 pub fn main() -> ! {
-    let s = match helper::setup(
-        &HELPER,
-        &helper::args(),
-        Env::from_process(),
-        Params::prefixed("SPROXY_"),
-    ) {
+    let s = match helper::setup(&HELPER, &helper::args(), Env::from_process(), Params::prefixed("SPROXY_")) {
         Ok(Ok(s)) => s,
         Ok(Err(request)) => helper::print_and_exit(&HELPER, &request),
         Err((verdict, params)) => helper::finish(&HELPER, None, &params, &verdict),
@@ -326,12 +284,8 @@ pub fn main() -> ! {
         )
     };
     let fail = |v: Verdict| -> ! { helper::finish(&HELPER, Some(pid), params, &v) };
-    let watched = sys::watch(pid).unwrap_or_else(|e| {
-        fail(refusal(
-            EX_USAGE,
-            format!("-P {pid} names no running process to wait for: {e}"),
-        ))
-    });
+    let watched = sys::watch(pid)
+        .unwrap_or_else(|e| fail(refusal(EX_USAGE, format!("-P {pid} names no running process to wait for: {e}"))));
     let cfg = config(params).unwrap_or_else(|e| fail(Verdict::config(e)));
     let source = match s.env.get(&cfg.from) {
         None | Some(b"") => fail(Verdict::allow()),
@@ -348,16 +302,12 @@ pub fn main() -> ! {
         ));
     }
     let source = PathBuf::from(OsStr::from_bytes(&source));
-    let passwd_data = passwd::load()
-        .unwrap_or_else(|e| fail(refusal(trusted::exit_code(&e), format!("{}: {e}", passwd::PASSWD))));
-    let caller = identity::caller(&s.env, sys::real_ids().0, &passwd_data)
-        .unwrap_or_else(|e| fail(refusal(e.exit_code(), e)));
-    let target = Ids {
-        uid: s.invocation.euid,
-        gid: s.invocation.egid,
-    };
-    let (rendezvous, listener) =
-        Rendezvous::make(&cfg.template, target).unwrap_or_else(|v| fail(v));
+    let passwd_data =
+        passwd::load().unwrap_or_else(|e| fail(refusal(trusted::exit_code(&e), format!("{}: {e}", passwd::PASSWD))));
+    let caller =
+        identity::caller(&s.env, sys::real_ids().0, &passwd_data).unwrap_or_else(|e| fail(refusal(e.exit_code(), e)));
+    let target = Ids { uid: s.invocation.euid, gid: s.invocation.egid };
+    let (rendezvous, listener) = Rendezvous::make(&cfg.template, target).unwrap_or_else(|v| fail(v));
     let (status_parent, status_child) = match UnixStream::pair() {
         Ok(p) => p,
         Err(e) => {
@@ -386,12 +336,7 @@ pub fn main() -> ! {
     }
     let mut reply = Writer::new();
     let _ = reply.set(&cfg.env, rendezvous.path.as_os_str().as_bytes());
-    let relay_lines = reply
-        .bytes()
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(<[u8]>::to_vec)
-        .collect();
+    let relay_lines = reply.bytes().split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(<[u8]>::to_vec).collect();
     let code = helper::deliver(&HELPER, params, &Verdict::Allow { relay: relay_lines });
     if code != 0 {
         stop(proxy);

@@ -47,31 +47,21 @@ pub fn connect_source(source: &Path, caller: u32) -> Result<UnixStream, SourceEr
             io::ErrorKind::NotFound => EX_NOINPUT,
             _ => EX_NOPERM,
         };
-        refused(
-            code,
-            format!("{shown}: cannot examine it as uid {caller}: {e}"),
-        )
+        refused(code, format!("{shown}: cannot examine it as uid {caller}: {e}"))
     })?;
     if !meta.file_type().is_socket() {
         return Err(refused(EX_NOPERM, format!("{shown} is not a socket")));
     }
     if meta.uid() != caller {
-        return Err(refused(
-            EX_NOPERM,
-            format!(
-                "{shown} is owned by uid {}, not the caller's {caller}",
-                meta.uid()
-            ),
-        ));
+        return Err(refused(EX_NOPERM, format!("{shown} is owned by uid {}, not the caller's {caller}", meta.uid())));
     }
-    let up = UnixStream::connect(source)
-        .map_err(|e| refused(EX_UNAVAILABLE, format!("{shown}: cannot connect: {e}")))?;
+    let up =
+        UnixStream::connect(source).map_err(|e| refused(EX_UNAVAILABLE, format!("{shown}: cannot connect: {e}")))?;
     match sys::peer_credentials(&up) {
         Ok((_, uid, _)) if uid == caller => Ok(up),
-        Ok((pid, uid, _)) => Err(refused(
-            EX_NOPERM,
-            format!("{shown} is served by pid {pid} as uid {uid}, not by the caller {caller}"),
-        )),
+        Ok((pid, uid, _)) => {
+            Err(refused(EX_NOPERM, format!("{shown} is served by pid {pid} as uid {uid}, not by the caller {caller}")))
+        }
         Err(e) => Err(refused(EX_OSERR, format!("{shown}: SO_PEERCRED: {e}"))),
     }
 }
@@ -106,9 +96,7 @@ fn join(down: UnixStream, source: &Path, caller: u32) {
     let (Ok(down2), Ok(up2)) = (down.try_clone(), up.try_clone()) else {
         return;
     };
-    let there = std::thread::Builder::new()
-        .stack_size(STACK)
-        .spawn(move || pump(down2, up2));
+    let there = std::thread::Builder::new().stack_size(STACK).spawn(move || pump(down2, up2));
     pump(up, down);
     if let Ok(t) = there {
         let _ = t.join();
@@ -136,12 +124,10 @@ pub fn serve(listener: UnixListener, source: &Path, caller: u32, target: u32) ->
         }
         active.fetch_add(1, Ordering::SeqCst);
         let (count, source) = (Arc::clone(&active), source.to_path_buf());
-        let spawned = std::thread::Builder::new()
-            .stack_size(STACK)
-            .spawn(move || {
-                join(down, &source, caller);
-                count.fetch_sub(1, Ordering::SeqCst);
-            });
+        let spawned = std::thread::Builder::new().stack_size(STACK).spawn(move || {
+            join(down, &source, caller);
+            count.fetch_sub(1, Ordering::SeqCst);
+        });
         if spawned.is_err() {
             active.fetch_sub(1, Ordering::SeqCst);
         }

@@ -46,11 +46,9 @@ impl fmt::Display for TemplateError {
         match self {
             TemplateError::NotAbsolute => f.write_str("not an absolute path"),
             TemplateError::TooLong => write!(f, "longer than {MAX_PATH} bytes (a socket path)"),
-            TemplateError::BadByte(b) => write!(
-                f,
-                "'{}' is not one of [A-Za-z0-9._+,@%=/-]",
-                char::from(*b).escape_default()
-            ),
+            TemplateError::BadByte(b) => {
+                write!(f, "'{}' is not one of [A-Za-z0-9._+,@%=/-]", char::from(*b).escape_default())
+            }
             TemplateError::BadComponent => f.write_str("an empty, '.' or '..' component"),
             TemplateError::TooShort => f.write_str("must be /PARENT/DIR-XXXXXX/SOCKET-XXXXXX"),
             TemplateError::DirWithoutGroup => f.write_str("the directory component has no XXXXXX"),
@@ -72,17 +70,11 @@ pub fn parse(s: &[u8]) -> Result<Template, TemplateError> {
     if s.len() > MAX_PATH {
         return Err(TemplateError::TooLong);
     }
-    if let Some(&b) = s
-        .iter()
-        .find(|&&b| !(b.is_ascii_alphanumeric() || b"._+,@%=/-".contains(&b)))
-    {
+    if let Some(&b) = s.iter().find(|&&b| !(b.is_ascii_alphanumeric() || b"._+,@%=/-".contains(&b))) {
         return Err(TemplateError::BadByte(b));
     }
     let parts: Vec<&[u8]> = rest.split(|&c| c == b'/').collect();
-    if parts
-        .iter()
-        .any(|p| p.is_empty() || *p == b"." || *p == b"..")
-    {
+    if parts.iter().any(|p| p.is_empty() || *p == b"." || *p == b"..") {
         return Err(TemplateError::BadComponent);
     }
     let [above @ .., dir, socket] = parts.as_slice() else {
@@ -105,11 +97,7 @@ pub fn parse(s: &[u8]) -> Result<Template, TemplateError> {
     if parent.is_empty() {
         parent.push(b'/');
     }
-    Ok(Template {
-        parent,
-        dir: dir.to_vec(),
-        socket: socket.to_vec(),
-    })
+    Ok(Template { parent, dir: dir.to_vec(), socket: socket.to_vec() })
 }
 
 const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -179,10 +167,7 @@ mod tests {
             (b"/tmp/ssh-XXXXXX/agent", TemplateError::SocketWithoutGroup),
             (b"/tmp/ssh/agent.XXXXXX", TemplateError::DirWithoutGroup),
             (b"/tmp/XXXXXX/d-XXXXXX/s.XXXXXX", TemplateError::GroupAbove),
-            (
-                b"/tmp/../etc/d-XXXXXX/s.XXXXXX",
-                TemplateError::BadComponent,
-            ),
+            (b"/tmp/../etc/d-XXXXXX/s.XXXXXX", TemplateError::BadComponent),
             (b"/tmp/./d-XXXXXX/s.XXXXXX", TemplateError::BadComponent),
             (b"/tmp//d-XXXXXX/s.XXXXXX", TemplateError::BadComponent),
             (b"/tmp/d-XXXXXX/s.XXXXXX/", TemplateError::BadComponent),

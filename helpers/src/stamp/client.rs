@@ -6,11 +6,11 @@
 //! reached. Every connect and every answer has a deadline.
 
 use super::path::StampPath;
-use super::wire::{self, Reply, Request, WireError};
 use super::place;
+use super::wire::{self, Reply, Request, WireError};
 use crate::sys;
-use opwire::sys::Fd;
 use opwire::dir::Dir;
+use opwire::sys::Fd;
 use opwire::trusted::Error as WalkError;
 use std::io::{self, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -57,11 +57,7 @@ pub fn locate(root: &[Vec<u8>], path: &StampPath) -> Result<Located, WalkError> 
         return Ok(Located::Nothing);
     };
     if st.mode & libc::S_IFMT == libc::S_IFSOCK {
-        return Ok(Located::Socket(Socket {
-            dir,
-            leaf: leaf.to_vec(),
-            entry,
-        }));
+        return Ok(Located::Socket(Socket { dir, leaf: leaf.to_vec(), entry }));
     }
     if st.is_regular() {
         let (f, st) = dir.open(leaf, libc::O_RDONLY)?;
@@ -69,13 +65,10 @@ pub fn locate(root: &[Vec<u8>], path: &StampPath) -> Result<Located, WalkError> 
             return Ok(Located::Other("not a regular file"));
         }
         let mut text = Vec::new();
-        f.into_file()
-            .take(MAX_LOCK_TEXT)
-            .read_to_end(&mut text)
-            .map_err(|e| WalkError::Read {
-                path: dir.shown(leaf),
-                errno: opwire::sys::Errno(e.raw_os_error().unwrap_or(libc::EIO)),
-            })?;
+        f.into_file().take(MAX_LOCK_TEXT).read_to_end(&mut text).map_err(|e| WalkError::Read {
+            path: dir.shown(leaf),
+            errno: opwire::sys::Errno(e.raw_os_error().unwrap_or(libc::EIO)),
+        })?;
         return Ok(Located::Lock(text));
     }
     Ok(Located::Other(if st.is_symlink() {
@@ -129,9 +122,7 @@ impl Socket {
         let fd = loop {
             match sys::connect_unix(&path) {
                 Ok(fd) => break fd,
-                Err(e) if e.raw_os_error() == Some(libc::ECONNREFUSED) => {
-                    return Err(ConnError::Dead)
-                }
+                Err(e) if e.raw_os_error() == Some(libc::ECONNREFUSED) => return Err(ConnError::Dead),
                 Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
                     if Instant::now() >= deadline {
                         return Err(ConnError::Timeout);
@@ -149,11 +140,7 @@ impl Socket {
         }
         let stream = UnixStream::from(fd);
         stream.set_nonblocking(false).map_err(ConnError::Io)?;
-        Ok(Conn {
-            stream,
-            deadline,
-            buf: Vec::new(),
-        })
+        Ok(Conn { stream, deadline, buf: Vec::new() })
     }
 
     /// Removes a dead stamp's socket.
@@ -179,9 +166,7 @@ impl Conn {
             io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset => ConnError::Closed,
             _ => ConnError::Io(e),
         };
-        self.stream
-            .set_write_timeout(Some(self.left()?))
-            .map_err(ConnError::Io)?;
+        self.stream.set_write_timeout(Some(self.left()?)).map_err(ConnError::Io)?;
         self.stream.write_all(&req.encode()).map_err(timed_out)?;
         let mut chunk = [0u8; 512];
         loop {
@@ -194,14 +179,10 @@ impl Conn {
                 Ok(None) => {}
                 Err(e) => return Err(ConnError::Protocol(e)),
             }
-            self.stream
-                .set_read_timeout(Some(self.left()?))
-                .map_err(ConnError::Io)?;
+            self.stream.set_read_timeout(Some(self.left()?)).map_err(ConnError::Io)?;
             match self.stream.read(&mut chunk) {
                 Ok(0) => return Err(ConnError::Closed),
-                Ok(n) => self
-                    .buf
-                    .extend_from_slice(chunk.get(..n).unwrap_or_default()),
+                Ok(n) => self.buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(timed_out(e)),
             }

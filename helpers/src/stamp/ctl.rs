@@ -22,19 +22,18 @@ use super::client::{self, ConnError, Located, Socket};
 use super::duration::{self, DurationError};
 use super::holder::{self, Holder, Stamp, Terms};
 use super::path::{self, PathError, StampPath};
+use super::place;
 use super::wire::{self, Reply, Request};
 use super::ROOT;
-use super::place;
-use opwire::dir::Dir;
-use opwire::trusted::Error as WalkError;
-use opwire::reply::is_name;
 use crate::invocation::decimal_u32;
 use crate::sys::{self, Forked};
 use crate::{group, passwd};
+use opwire::dir::Dir;
+use opwire::reply::is_name;
 use opwire::sysexits::{
-    EX_CONFIG, EX_NOINPUT, EX_NOPERM, EX_NOUSER, EX_OSERR, EX_SOFTWARE, EX_TEMPFAIL,
-    EX_UNAVAILABLE, EX_USAGE,
+    EX_CONFIG, EX_NOINPUT, EX_NOPERM, EX_NOUSER, EX_OSERR, EX_SOFTWARE, EX_TEMPFAIL, EX_UNAVAILABLE, EX_USAGE,
 };
+use opwire::trusted::Error as WalkError;
 use std::ffi::OsStr;
 use std::fmt;
 use std::fs::{File, OpenOptions, Permissions};
@@ -254,9 +253,7 @@ pub fn parse_mode(s: &[u8], directory: bool) -> Result<u32, ArgError> {
         )));
     }
     if !directory && m > 0o777 {
-        return Err(ArgError::BadMode(format!(
-            "-m {text}: a socket takes permission bits only (at most 777)"
-        )));
+        return Err(ArgError::BadMode(format!("-m {text}: a socket takes permission bits only (at most 777)")));
     }
     Ok(m)
 }
@@ -264,10 +261,7 @@ pub fn parse_mode(s: &[u8], directory: bool) -> Result<u32, ArgError> {
 fn entry(word: &[u8]) -> Result<EntryArg, ArgError> {
     let bad = || ArgError::BadEntry(String::from_utf8_lossy(word).into_owned());
     let (name, value) = match word.iter().position(|&b| b == b'=') {
-        Some(eq) => (
-            word.get(..eq).unwrap_or_default(),
-            Some(word.get(eq + 1..).unwrap_or_default()),
-        ),
+        Some(eq) => (word.get(..eq).unwrap_or_default(), Some(word.get(eq + 1..).unwrap_or_default())),
         None => (word, None),
     };
     if !is_name(name) || name.len() > super::spec::MAX_NAME {
@@ -331,19 +325,11 @@ pub fn parse_args(args: &[Vec<u8>]) -> Result<Command, ArgError> {
             Word::Operand(_) => continue,
         };
         if !allowed.contains(&c) {
-            return Err(ArgError::NotHere(if c == b'#' {
-                '0'
-            } else {
-                char::from(c)
-            }));
+            return Err(ArgError::NotHere(if c == b'#' { '0' } else { char::from(c) }));
         }
         // Boot settings may change between names; everything else is given once.
         if mode.is_some() && seen.contains(&c) {
-            return Err(ArgError::Repeated(if c == b'#' {
-                '0'
-            } else {
-                char::from(c)
-            }));
+            return Err(ArgError::Repeated(if c == b'#' { '0' } else { char::from(c) }));
         }
         seen.push(c);
     }
@@ -360,38 +346,24 @@ pub fn parse_args(args: &[Vec<u8>]) -> Result<Command, ArgError> {
                 Some(e) => duration::parse(&e).map_err(|e| ArgError::Duration('E', e))?,
                 None => DEFAULT_END,
             };
-            let idle = opt(b'I')
-                .map(|i| duration::parse(&i).map_err(|e| ArgError::Duration('I', e)))
-                .transpose()?;
+            let idle = opt(b'I').map(|i| duration::parse(&i).map_err(|e| ArgError::Duration('I', e))).transpose()?;
             let max = words
                 .iter()
                 .find_map(|w| match w {
                     Word::Max(m) => Some(m),
                     _ => None,
                 })
-                .map(|m| {
-                    decimal_u32(m)
-                        .filter(|n| (1..=MAX_COUNT).contains(n))
-                        .ok_or(ArgError::BadCount)
-                })
+                .map(|m| decimal_u32(m).filter(|n| (1..=MAX_COUNT).contains(n)).ok_or(ArgError::BadCount))
                 .transpose()?;
-            let mode = opt(b'm')
-                .map(|m| parse_mode(&m, false))
-                .transpose()?
-                .unwrap_or(DEFAULT_SOCKET_MODE);
+            let mode = opt(b'm').map(|m| parse_mode(&m, false)).transpose()?.unwrap_or(DEFAULT_SOCKET_MODE);
             let mut tableau = Vec::new();
             for o in &operands {
                 let e = entry(o)?;
                 let n = match &e {
                     EntryArg::Set(n, _) | EntryArg::Copy(n) => n.clone(),
                 };
-                if tableau
-                    .iter()
-                    .any(|t| matches!(t, EntryArg::Set(k, _) | EntryArg::Copy(k) if *k == n))
-                {
-                    return Err(ArgError::DuplicateEntry(
-                        String::from_utf8_lossy(&n).into_owned(),
-                    ));
+                if tableau.iter().any(|t| matches!(t, EntryArg::Set(k, _) | EntryArg::Copy(k) if *k == n)) {
+                    return Err(ArgError::DuplicateEntry(String::from_utf8_lossy(&n).into_owned()));
                 }
                 if tableau.len() == MAX_ENTRIES {
                     return Err(ArgError::TooManyEntries);
@@ -405,24 +377,16 @@ pub fn parse_args(args: &[Vec<u8>]) -> Result<Command, ArgError> {
                 end,
                 idle,
                 mode,
-                owner: Ownership {
-                    user: opt(b'u'),
-                    group: opt(b'g'),
-                },
+                owner: Ownership { user: opt(b'u'), group: opt(b'g') },
                 tableau,
             }))
         }
-        Some((c @ (b'k' | b'K'), _)) => Ok(Command::End {
-            force: c == b'K',
-            names: operands,
-        }),
+        Some((c @ (b'k' | b'K'), _)) => Ok(Command::End { force: c == b'K', names: operands }),
         Some((b'N', _)) => Ok(Command::Penalty { names: operands }),
         Some((b'v', Some(name))) if operands.is_empty() => Ok(Command::Refresh { name }),
-        Some((b'Q', Some(name))) if !operands.is_empty() => Ok(Command::Query {
-            name,
-            helmet: flag(b'F'),
-            entries: operands,
-        }),
+        Some((b'Q', Some(name))) if !operands.is_empty() => {
+            Ok(Command::Query { name, helmet: flag(b'F'), entries: operands })
+        }
         Some(_) => Err(ArgError::Operands),
         None => {
             let mut dirs = Vec::new();
@@ -433,11 +397,7 @@ pub fn parse_args(args: &[Vec<u8>]) -> Result<Command, ArgError> {
                     Word::Opt(b'm', m) => mode = parse_mode(m, true)?,
                     Word::Opt(b'u', u) => owner.user = Some(u.clone()),
                     Word::Opt(b'g', g) => owner.group = Some(g.clone()),
-                    Word::Operand(name) => dirs.push(BootDir {
-                        name: name.clone(),
-                        mode,
-                        owner: owner.clone(),
-                    }),
+                    Word::Operand(name) => dirs.push(BootDir { name: name.clone(), mode, owner: owner.clone() }),
                     _ => {}
                 }
             }
@@ -462,10 +422,9 @@ fn fail<T>(code: u8, msg: impl Into<String>) -> Result<T, Fail> {
 
 fn walk_fail(e: WalkError) -> Fail {
     match place::exit_code(&e) {
-        EX_UNAVAILABLE => Fail(
-            EX_UNAVAILABLE,
-            format!("{e} (create facility directories at boot: stampctl facility...)"),
-        ),
+        EX_UNAVAILABLE => {
+            Fail(EX_UNAVAILABLE, format!("{e} (create facility directories at boot: stampctl facility...)"))
+        }
         code => Fail(code, e.to_string()),
     }
 }
@@ -481,12 +440,11 @@ struct Context {
 }
 
 fn context() -> Result<Context, Fail> {
-    let root = super::root_components()
-        .or_else(|e| fail(EX_SOFTWARE, format!("compiled-in stamp root {ROOT}: {e}")))?;
+    let root =
+        super::root_components().or_else(|e| fail(EX_SOFTWARE, format!("compiled-in stamp root {ROOT}: {e}")))?;
     let facility = match std::env::var_os("STAMP_FACILITY") {
         None => Ok(Vec::new()),
-        Some(f) => path::parse_facility(f.as_bytes(), ROOT.as_bytes())
-            .map_err(|e| format!("STAMP_FACILITY: {e}")),
+        Some(f) => path::parse_facility(f.as_bytes(), ROOT.as_bytes()).map_err(|e| format!("STAMP_FACILITY: {e}")),
     };
     let acting = match (sys::real_ids().0, std::env::var_os("ESCAPES_CALLER_UID")) {
         (0, Some(u)) => decimal_u32(u.as_bytes())
@@ -494,11 +452,7 @@ fn context() -> Result<Context, Fail> {
             .or_else(|()| fail(EX_CONFIG, "ESCAPES_CALLER_UID is not a decimal uid"))?,
         (r, _) => r,
     };
-    Ok(Context {
-        root,
-        facility,
-        acting,
-    })
+    Ok(Context { root, facility, acting })
 }
 
 impl Context {
@@ -507,12 +461,8 @@ impl Context {
             Ok(f) => f,
             Err(e) => return fail(EX_CONFIG, e.clone()),
         };
-        StampPath::parse(name, facility, ROOT.as_bytes()).or_else(|e: PathError| {
-            fail(
-                EX_USAGE,
-                format!("stamp name {:?}: {e}", String::from_utf8_lossy(name)),
-            )
-        })
+        StampPath::parse(name, facility, ROOT.as_bytes())
+            .or_else(|e: PathError| fail(EX_USAGE, format!("stamp name {:?}: {e}", String::from_utf8_lossy(name))))
     }
 
     /// The names given, or the caller's login.
@@ -532,10 +482,9 @@ impl Context {
         match client::locate(&self.root, path) {
             Ok(Located::Nothing) => Ok(None),
             Ok(Located::Socket(s)) => Ok(Some(s)),
-            Ok(Located::Lock(_)) => fail(
-                EX_NOPERM,
-                format!("{shown} is a lock file (a plain file), not a stamp; remove it by hand"),
-            ),
+            Ok(Located::Lock(_)) => {
+                fail(EX_NOPERM, format!("{shown} is a lock file (a plain file), not a stamp; remove it by hand"))
+            }
             Ok(Located::Other(kind)) => fail(EX_NOPERM, format!("{shown} is {kind}, not a stamp")),
             Err(e) => Err(walk_fail(e)),
         }
@@ -563,18 +512,11 @@ fn ask(s: &Socket, shown: &str, req: &Request) -> Result<Option<Reply>, Fail> {
 
 fn refused(shown: &str, reply: &Reply) -> Fail {
     match reply {
-        Reply::Penalty => Fail(
-            EX_NOPERM,
-            format!("{shown} is in penalty mode (only -K ends it)"),
-        ),
-        Reply::Denied => Fail(
-            EX_NOPERM,
-            format!("{shown} belongs to another user (only its owner or root may change it)"),
-        ),
-        other => Fail(
-            EX_UNAVAILABLE,
-            format!("{shown}: unexpected answer {other:?}"),
-        ),
+        Reply::Penalty => Fail(EX_NOPERM, format!("{shown} is in penalty mode (only -K ends it)")),
+        Reply::Denied => {
+            Fail(EX_NOPERM, format!("{shown} belongs to another user (only its owner or root may change it)"))
+        }
+        other => Fail(EX_UNAVAILABLE, format!("{shown}: unexpected answer {other:?}")),
     }
 }
 
@@ -585,15 +527,9 @@ fn end(ctx: &Context, force: bool, name: &[u8]) -> Outcome {
     let Some(s) = ctx.socket(&path)? else {
         return Ok(());
     };
-    let req = if force {
-        Request::EndPenalty(ctx.acting)
-    } else {
-        Request::End(ctx.acting)
-    };
+    let req = if force { Request::EndPenalty(ctx.acting) } else { Request::End(ctx.acting) };
     match ask(&s, &shown, &req)? {
-        None => s
-            .remove()
-            .or_else(|e| fail(EX_NOPERM, format!("{shown}: removing the dead socket: {e}"))),
+        None => s.remove().or_else(|e| fail(EX_NOPERM, format!("{shown}: removing the dead socket: {e}"))),
         Some(Reply::Ok { .. }) => Ok(()),
         Some(r) => Err(refused(&shown, &r)),
     }
@@ -607,10 +543,7 @@ fn change(ctx: &Context, name: &[u8], req: &Request) -> Outcome {
         return fail(EX_UNAVAILABLE, format!("no stamp {shown}"));
     };
     match ask(&s, &shown, req)? {
-        None => fail(
-            EX_UNAVAILABLE,
-            format!("{shown}: no holder listens (dead stamp)"),
-        ),
+        None => fail(EX_UNAVAILABLE, format!("{shown}: no holder listens (dead stamp)")),
         Some(Reply::Ok { .. }) => Ok(()),
         Some(r) => Err(refused(&shown, &r)),
     }
@@ -620,10 +553,7 @@ fn change(ctx: &Context, name: &[u8], req: &Request) -> Outcome {
 fn query(ctx: &Context, name: &[u8], helmet: bool, entries: &[Vec<u8>]) -> Outcome {
     for e in entries {
         if !is_name(e) || e.len() > super::spec::MAX_NAME {
-            return fail(
-                EX_USAGE,
-                format!("{:?} is not an entry name", String::from_utf8_lossy(e)),
-            );
+            return fail(EX_USAGE, format!("{:?} is not an entry name", String::from_utf8_lossy(e)));
         }
     }
     let path = ctx.stamp(name)?;
@@ -648,18 +578,13 @@ fn query(ctx: &Context, name: &[u8], helmet: bool, entries: &[Vec<u8>]) -> Outco
                 out.push(b'\n');
             }
             Ok(Reply::Absent) => {
-                return fail(
-                    EX_NOINPUT,
-                    format!("{shown} has no entry {}", String::from_utf8_lossy(e)),
-                )
+                return fail(EX_NOINPUT, format!("{shown} has no entry {}", String::from_utf8_lossy(e)))
             }
             Ok(r) => return Err(refused(&shown, &r)),
             Err(err) => return Err(conn_fail(&shown, err)),
         }
     }
-    std::io::stdout()
-        .write_all(&out)
-        .or_else(|e| fail(opwire::sysexits::EX_IOERR, format!("writing: {e}")))
+    std::io::stdout().write_all(&out).or_else(|e| fail(opwire::sysexits::EX_IOERR, format!("writing: {e}")))
 }
 
 fn resolve_user(u: &[u8]) -> Result<u32, Fail> {
@@ -705,10 +630,7 @@ fn make(ctx: &Context, m: Make) -> Outcome {
                     .or_else(|()| fail(EX_CONFIG, format!("{shown} is not in the environment")))?
                     .into_vec();
                 if !wire::is_value(&v) {
-                    return fail(
-                        EX_CONFIG,
-                        format!("{shown}'s value has control characters or is too long"),
-                    );
+                    return fail(EX_CONFIG, format!("{shown}'s value has control characters or is too long"));
                 }
                 tableau.push((n, v));
             }
@@ -726,9 +648,7 @@ fn make(ctx: &Context, m: Make) -> Outcome {
     // stamp refuses), a dead one is cleared, anything else stays and we refuse.
     if let Some(s) = ctx.socket(&path)? {
         match ask(&s, &shown, &Request::End(ctx.acting))? {
-            None => s
-                .remove()
-                .or_else(|e| fail(EX_NOPERM, format!("{shown}: removing the dead socket: {e}")))?,
+            None => s.remove().or_else(|e| fail(EX_NOPERM, format!("{shown}: removing the dead socket: {e}")))?,
             Some(Reply::Ok { .. }) => {}
             Some(r) => return Err(refused(&shown, &r)),
         }
@@ -748,10 +668,7 @@ fn make(ctx: &Context, m: Make) -> Outcome {
     let listener = match bound {
         Ok(l) => l,
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-            return fail(
-                EX_TEMPFAIL,
-                format!("{shown}: made by someone else meanwhile"),
-            )
+            return fail(EX_TEMPFAIL, format!("{shown}: made by someone else meanwhile"))
         }
         Err(e) => return fail(EX_OSERR, format!("{shown}: bind: {e}")),
     };
@@ -759,13 +676,7 @@ fn make(ctx: &Context, m: Make) -> Outcome {
         Ok(Some((_, st))) => (st.dev, st.ino),
         _ => return fail(EX_OSERR, format!("{shown}: the new socket vanished")),
     };
-    let h = Holder {
-        listener,
-        dir,
-        name: leaf,
-        inode,
-        stamp: Stamp::new(terms, sys::boottime()),
-    };
+    let h = Holder { listener, dir, name: leaf, inode, stamp: Stamp::new(terms, sys::boottime()) };
     if socket_uid.is_some() || socket_gid.is_some() {
         let p = place::proc_path(&h.dir, &h.name);
         if let Err(e) = std::os::unix::fs::lchown(OsStr::from_bytes(&p), socket_uid, socket_gid) {
@@ -780,10 +691,7 @@ fn make(ctx: &Context, m: Make) -> Outcome {
 fn start(h: Holder, shown: &str) -> Outcome {
     let started = (|| {
         h.listener.set_nonblocking(true)?;
-        let null = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/null")?;
+        let null = OpenOptions::new().read(true).write(true).open("/dev/null")?;
         let (reader, writer) = std::io::pipe()?;
         Ok::<_, std::io::Error>((null, reader, writer))
     })();
@@ -808,11 +716,7 @@ fn start(h: Holder, shown: &str) -> Outcome {
                 sys::detach_stdio(null.as_fd())?;
                 drop(null);
                 std::env::set_current_dir("/")?;
-                sys::close_fds_except(&[
-                    h.listener.as_raw_fd(),
-                    h.dir.fd().as_raw_fd(),
-                    writer.as_raw_fd(),
-                ]);
+                sys::close_fds_except(&[h.listener.as_raw_fd(), h.dir.fd().as_raw_fd(), writer.as_raw_fd()]);
                 writer.write_all(b"!")
             })();
             drop(writer);
@@ -839,28 +743,20 @@ fn start(h: Holder, shown: &str) -> Outcome {
 
 /// Sets owner and mode of an (opened, checked) directory.
 fn settle(dir: &File, shown: &str, mode: u32, uid: u32, gid: u32) -> Outcome {
-    std::os::unix::fs::fchown(dir, Some(uid), Some(gid))
-        .or_else(|e| fail(EX_OSERR, format!("{shown}: chown: {e}")))?;
-    dir.set_permissions(Permissions::from_mode(mode))
-        .or_else(|e| fail(EX_OSERR, format!("{shown}: chmod: {e}")))
+    std::os::unix::fs::fchown(dir, Some(uid), Some(gid)).or_else(|e| fail(EX_OSERR, format!("{shown}: chown: {e}")))?;
+    dir.set_permissions(Permissions::from_mode(mode)).or_else(|e| fail(EX_OSERR, format!("{shown}: chmod: {e}")))
 }
 
 /// Creates (or adopts) `name` in `parent` and gives it `mode`, `uid`, `gid`.
 fn boot_one(parent: &Dir, name: &[u8], mode: u32, uid: u32, gid: u32) -> Outcome {
     let shown = parent.shown(name);
     match parent.entry(name).map_err(walk_fail)? {
-        None => place::mkdir(parent, name, 0o700)
-            .or_else(|e| fail(EX_OSERR, format!("{shown}: mkdir: {e}")))?,
+        None => place::mkdir(parent, name, 0o700).or_else(|e| fail(EX_OSERR, format!("{shown}: mkdir: {e}")))?,
         Some((_, st)) if st.is_dir() => {}
-        Some((_, st)) if st.is_symlink() => {
-            return fail(EX_NOPERM, format!("{shown} is a symlink"))
-        }
+        Some((_, st)) if st.is_symlink() => return fail(EX_NOPERM, format!("{shown} is a symlink")),
         Some(_) => return fail(EX_NOPERM, format!("{shown} exists and is not a directory")),
     }
-    let d = parent
-        .open(name, libc::O_RDONLY | libc::O_DIRECTORY)
-        .map(|(fd, _)| fd.into_file())
-        .map_err(walk_fail)?;
+    let d = parent.open(name, libc::O_RDONLY | libc::O_DIRECTORY).map(|(fd, _)| fd.into_file()).map_err(walk_fail)?;
     settle(&d, &shown, mode, uid, gid)?;
     place::child(parent, name).map(drop).map_err(walk_fail)
 }
@@ -870,32 +766,13 @@ fn boot_one(parent: &Dir, name: &[u8], mode: u32, uid: u32, gid: u32) -> Outcome
 fn boot(ctx: &Context, dirs: &[BootDir]) -> Outcome {
     need_root("stampctl facility...")?;
     for d in dirs {
-        let uid = d
-            .owner
-            .user
-            .as_deref()
-            .map(resolve_user)
-            .transpose()?
-            .unwrap_or(0);
+        let uid = d.owner.user.as_deref().map(resolve_user).transpose()?.unwrap_or(0);
         if uid != 0 {
-            return fail(
-                EX_NOPERM,
-                "-u: facility directories must be root's (stamp refuses any other owner)",
-            );
+            return fail(EX_NOPERM, "-u: facility directories must be root's (stamp refuses any other owner)");
         }
-        let gid = d
-            .owner
-            .group
-            .as_deref()
-            .map(resolve_group)
-            .transpose()?
-            .unwrap_or(0);
-        let comps = path::parse_facility(&d.name, ROOT.as_bytes()).or_else(|e| {
-            fail(
-                EX_USAGE,
-                format!("facility {:?}: {e}", String::from_utf8_lossy(&d.name)),
-            )
-        })?;
+        let gid = d.owner.group.as_deref().map(resolve_group).transpose()?.unwrap_or(0);
+        let comps = path::parse_facility(&d.name, ROOT.as_bytes())
+            .or_else(|e| fail(EX_USAGE, format!("facility {:?}: {e}", String::from_utf8_lossy(&d.name))))?;
         let (parent, leaf) = if comps.is_empty() {
             let Some((leaf, above)) = ctx.root.split_last() else {
                 return fail(EX_SOFTWARE, "the stamp root is /");
@@ -919,10 +796,9 @@ fn boot(ctx: &Context, dirs: &[BootDir]) -> Outcome {
                 return fail(EX_SOFTWARE, "empty facility");
             };
             let parent = place::walk(above).map_err(|e| match e {
-                e if e.is_missing() => Fail(
-                    EX_UNAVAILABLE,
-                    format!("{e}: name it first (stampctl never creates implied parents)"),
-                ),
+                e if e.is_missing() => {
+                    Fail(EX_UNAVAILABLE, format!("{e}: name it first (stampctl never creates implied parents)"))
+                }
                 e => walk_fail(e),
             })?;
             (parent, leaf.clone())
@@ -1011,15 +887,9 @@ fn run(command: Command) -> Outcome {
     match command {
         Command::Make(m) => make(&ctx, m),
         Command::End { force, names } => each(&ctx, names, |n| end(&ctx, force, n)),
-        Command::Penalty { names } => each(&ctx, names, |n| {
-            change(&ctx, n, &Request::Penalty(ctx.acting))
-        }),
+        Command::Penalty { names } => each(&ctx, names, |n| change(&ctx, n, &Request::Penalty(ctx.acting))),
         Command::Refresh { name } => change(&ctx, &name, &Request::Refresh(ctx.acting)),
-        Command::Query {
-            name,
-            helmet,
-            entries,
-        } => query(&ctx, &name, helmet, &entries),
+        Command::Query { name, helmet, entries } => query(&ctx, &name, helmet, &entries),
         Command::Boot(dirs) => boot(&ctx, &dirs),
         Command::Help | Command::Grammar | Command::Version => Ok(()),
     }
@@ -1052,83 +922,42 @@ mod tests {
 
     #[test]
     fn the_page_s_make_line() {
-        let Command::Make(m) = parse(&["-M", "ecru/alice", "-E", "10m", "TTY=/dev/pts/3"]).unwrap()
-        else {
-            panic!()
-        };
+        let Command::Make(m) = parse(&["-M", "ecru/alice", "-E", "10m", "TTY=/dev/pts/3"]).unwrap() else { panic!() };
         assert_eq!(m.name, b"ecru/alice");
         assert_eq!(m.end, 600);
         assert_eq!(m.idle, None);
         assert!(!m.penalty);
         assert_eq!(m.mode, 0o600);
-        assert_eq!(
-            m.tableau,
-            vec![EntryArg::Set(b"TTY".to_vec(), b"/dev/pts/3".to_vec())]
-        );
+        assert_eq!(m.tableau, vec![EntryArg::Set(b"TTY".to_vec(), b"/dev/pts/3".to_vec())]);
     }
 
     #[test]
     fn make_options_anywhere_before_and_between_words() {
-        let Command::Make(m) = parse(&[
-            "-n", "-3", "-I6m", "-M", "x", "A=1", "-E", "4h", "B", "-m", "660", "-u", "root",
-        ])
-        .unwrap() else {
+        let Command::Make(m) =
+            parse(&["-n", "-3", "-I6m", "-M", "x", "A=1", "-E", "4h", "B", "-m", "660", "-u", "root"]).unwrap()
+        else {
             panic!()
         };
         assert!(m.penalty);
-        assert_eq!(
-            (m.max, m.end, m.idle, m.mode),
-            (Some(3), 14_400, Some(360), 0o660)
-        );
+        assert_eq!((m.max, m.end, m.idle, m.mode), (Some(3), 14_400, Some(360), 0o660));
         assert_eq!(m.owner.user.as_deref(), Some(b"root".as_slice()));
-        assert_eq!(
-            m.tableau,
-            vec![
-                EntryArg::Set(b"A".to_vec(), b"1".to_vec()),
-                EntryArg::Copy(b"B".to_vec())
-            ]
-        );
-        let Command::Make(m) = parse(&["-M", "x"]).unwrap() else {
-            panic!()
-        };
+        assert_eq!(m.tableau, vec![EntryArg::Set(b"A".to_vec(), b"1".to_vec()), EntryArg::Copy(b"B".to_vec())]);
+        let Command::Make(m) = parse(&["-M", "x"]).unwrap() else { panic!() };
         assert_eq!(m.end, DEFAULT_END);
     }
 
     #[test]
     fn other_modes() {
-        assert_eq!(
-            parse(&["-k"]),
-            Ok(Command::End {
-                force: false,
-                names: vec![]
-            })
-        );
+        assert_eq!(parse(&["-k"]), Ok(Command::End { force: false, names: vec![] }));
         assert_eq!(
             parse(&["-K", "a", "b"]),
-            Ok(Command::End {
-                force: true,
-                names: vec![b"a".to_vec(), b"b".to_vec()]
-            })
+            Ok(Command::End { force: true, names: vec![b"a".to_vec(), b"b".to_vec()] })
         );
-        assert_eq!(
-            parse(&["-N", "a"]),
-            Ok(Command::Penalty {
-                names: vec![b"a".to_vec()]
-            })
-        );
-        assert_eq!(
-            parse(&["-v", "a"]),
-            Ok(Command::Refresh {
-                name: b"a".to_vec()
-            })
-        );
+        assert_eq!(parse(&["-N", "a"]), Ok(Command::Penalty { names: vec![b"a".to_vec()] }));
+        assert_eq!(parse(&["-v", "a"]), Ok(Command::Refresh { name: b"a".to_vec() }));
         assert_eq!(
             parse(&["-Q", "a", "-F", "TTY", "Who"]),
-            Ok(Command::Query {
-                name: b"a".to_vec(),
-                helmet: true,
-                entries: vec![b"TTY".to_vec(), b"Who".to_vec()]
-            })
+            Ok(Command::Query { name: b"a".to_vec(), helmet: true, entries: vec![b"TTY".to_vec(), b"Who".to_vec()] })
         );
         assert_eq!(parse(&["-V"]), Ok(Command::Version));
         assert_eq!(parse(&["-M", "x", "-h"]), Ok(Command::Help));
@@ -1137,22 +966,12 @@ mod tests {
 
     #[test]
     fn boot_settings_apply_to_the_names_after_them() {
-        let Command::Boot(d) = parse(&[
-            ".", "-g", "wheel", "-m", "0755", "ops", "qm", "-m", "700", "x",
-        ])
-        .unwrap() else {
+        let Command::Boot(d) = parse(&[".", "-g", "wheel", "-m", "0755", "ops", "qm", "-m", "700", "x"]).unwrap()
+        else {
             panic!()
         };
-        let got: Vec<_> = d
-            .iter()
-            .map(|b| {
-                (
-                    String::from_utf8_lossy(&b.name).into_owned(),
-                    b.mode,
-                    b.owner.group.clone(),
-                )
-            })
-            .collect();
+        let got: Vec<_> =
+            d.iter().map(|b| (String::from_utf8_lossy(&b.name).into_owned(), b.mode, b.owner.group.clone())).collect();
         assert_eq!(
             got,
             vec![
@@ -1166,12 +985,7 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_built_and_names_why() {
-        for (opt, word) in [
-            ("-R", "tcpmux"),
-            ("-D", "credentials"),
-            ("-X", "tcpmux"),
-            ("-T", "tcpmux"),
-        ] {
+        for (opt, word) in [("-R", "tcpmux"), ("-D", "credentials"), ("-X", "tcpmux"), ("-T", "tcpmux")] {
             let e = parse(&["-M", "x", opt, "v"]).unwrap_err();
             assert_eq!(e, ArgError::Unsupported(opt.chars().nth(1).unwrap()));
             assert!(e.to_string().contains(word), "{e}");
@@ -1186,35 +1000,17 @@ mod tests {
             (&["-M", "x", "-k"], ArgError::Modes('M', 'k')),
             (&["-k", "-K"], ArgError::Modes('k', 'K')),
             (&["-M", "x", "-M", "y"], ArgError::Repeated('M')),
-            (
-                &["-M", "x", "-E", "1m", "-E", "2m"],
-                ArgError::Repeated('E'),
-            ),
-            (
-                &["-M", "x", "-E", "10"],
-                ArgError::Duration('E', DurationError::NoUnit),
-            ),
-            (
-                &["-M", "x", "-I", "0s"],
-                ArgError::Duration('I', DurationError::Zero),
-            ),
+            (&["-M", "x", "-E", "1m", "-E", "2m"], ArgError::Repeated('E')),
+            (&["-M", "x", "-E", "10"], ArgError::Duration('E', DurationError::NoUnit)),
+            (&["-M", "x", "-I", "0s"], ArgError::Duration('I', DurationError::Zero)),
             (&["-M", "x", "-0"], ArgError::BadCount),
             (&["-M", "x", "-1000001"], ArgError::BadCount),
             (&["-M", "x", "-2", "-3"], ArgError::Repeated('0')),
             (&["-M", "x", "1A=2"], ArgError::BadEntry("1A=2".into())),
             (&["-M", "x", "A=a\nb"], ArgError::BadEntry("A=a\nb".into())),
-            (
-                &["-M", "x", "A=\x1b[2J"],
-                ArgError::BadEntry("A=\x1b[2J".into()),
-            ),
-            (
-                &["-M", "x", "A=1", "A=2"],
-                ArgError::DuplicateEntry("A".into()),
-            ),
-            (
-                &["-M", "x", "A", "A=2"],
-                ArgError::DuplicateEntry("A".into()),
-            ),
+            (&["-M", "x", "A=\x1b[2J"], ArgError::BadEntry("A=\x1b[2J".into())),
+            (&["-M", "x", "A=1", "A=2"], ArgError::DuplicateEntry("A".into())),
+            (&["-M", "x", "A", "A=2"], ArgError::DuplicateEntry("A".into())),
             (&["-k", "-F"], ArgError::NotHere('F')),
             (&["-k", "-E", "1m"], ArgError::NotHere('E')),
             (&["-Q", "x"], ArgError::Operands),
@@ -1235,10 +1031,7 @@ mod tests {
             }
         }
         let long = format!("A={}", "v".repeat(wire::MAX_VALUE + 1));
-        assert!(matches!(
-            parse(&["-M", "x", &long]),
-            Err(ArgError::BadEntry(_))
-        ));
+        assert!(matches!(parse(&["-M", "x", &long]), Err(ArgError::BadEntry(_))));
         let many: Vec<String> = (0..65).map(|i| format!("A{i}=1")).collect();
         let mut a = vec!["-M", "x"];
         a.extend(many.iter().map(String::as_str));
@@ -1247,12 +1040,6 @@ mod tests {
 
     #[test]
     fn double_dash_makes_everything_an_operand() {
-        assert_eq!(
-            parse(&["-k", "--", "-n"]),
-            Ok(Command::End {
-                force: false,
-                names: vec![b"-n".to_vec()]
-            })
-        );
+        assert_eq!(parse(&["-k", "--", "-n"]), Ok(Command::End { force: false, names: vec![b"-n".to_vec()] }));
     }
 }

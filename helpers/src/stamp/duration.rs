@@ -27,20 +27,16 @@ impl fmt::Display for DurationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DurationError::Empty => f.write_str("empty duration"),
-            DurationError::NoUnit => {
-                f.write_str("a duration needs a unit: d, h, m or s (e.g. 10m, 1h30m)")
-            }
+            DurationError::NoUnit => f.write_str("a duration needs a unit: d, h, m or s (e.g. 10m, 1h30m)"),
             DurationError::Unexpected(b) => {
                 write!(f, "unexpected {:?} in duration", char::from(*b))
             }
             DurationError::UnknownUnit(b) => {
                 write!(f, "unknown unit {:?} (use d, h, m or s)", char::from(*b))
             }
-            DurationError::Order(b) => write!(
-                f,
-                "unit {:?} repeated or out of order (write units d, h, m, s in that order)",
-                char::from(*b)
-            ),
+            DurationError::Order(b) => {
+                write!(f, "unit {:?} repeated or out of order (write units d, h, m, s in that order)", char::from(*b))
+            }
             DurationError::TooLong => write!(f, "duration longer than 366 days"),
             DurationError::Zero => f.write_str("duration must be at least 1s"),
         }
@@ -160,9 +156,7 @@ mod tests {
 
     #[test]
     fn format_round_trips() {
-        for secs in [
-            1, 59, 60, 61, 3_600, 5_400, 86_399, 86_400, 129_601, MAX_SECS,
-        ] {
+        for secs in [1, 59, 60, 61, 3_600, 5_400, 86_399, 86_400, 129_601, MAX_SECS] {
             assert_eq!(parse(format(secs).as_bytes()), Ok(secs), "{secs}");
         }
     }

@@ -17,10 +17,10 @@ use super::spec::{self, Spec, SpecError};
 use super::wire::{Reply, Request};
 use super::ROOT;
 use crate::env::Env;
-use opwire::reply::is_name;
 use crate::helper::{self, Helper, Verdict};
 use crate::params::{ParamError, Params};
 use crate::sys;
+use opwire::reply::is_name;
 use opwire::sysexits::{EX_IOERR, EX_NOPERM, EX_SOFTWARE};
 use std::fmt;
 use std::io::Write;
@@ -187,9 +187,8 @@ pub fn config(params: &Params, root: &str) -> Result<Config, ConfigError> {
     }
     // Every STAMP_SET<n> and STAMP_WARN<n> (n non-empty) belongs to a STAMP_SPEC<n>.
     for name in params.names() {
-        let sfx = name
-            .strip_prefix(SET.as_bytes())
-            .or_else(|| name.strip_prefix(WARN.as_bytes()).filter(|s| !s.is_empty()));
+        let sfx =
+            name.strip_prefix(SET.as_bytes()).or_else(|| name.strip_prefix(WARN.as_bytes()).filter(|s| !s.is_empty()));
         if let Some(sfx) = sfx {
             if !specs.iter().any(|(s, _)| *s == sfx) {
                 return Err(ConfigError::Orphan(lossy(name)));
@@ -200,23 +199,13 @@ pub fn config(params: &Params, root: &str) -> Result<Config, ConfigError> {
     let mut rules = Vec::new();
     for (sfx, value) in specs {
         let var = format!("{SPEC}{}", lossy(sfx));
-        let spec = spec::parse(value, root_b).map_err(|error| ConfigError::Spec {
-            var: var.clone(),
-            error,
-        })?;
-        let path = StampPath::parse(&spec.stamp, &facility, root_b).map_err(|error| {
-            ConfigError::Stamp {
-                var: var.clone(),
-                error,
-            }
-        })?;
+        let spec = spec::parse(value, root_b).map_err(|error| ConfigError::Spec { var: var.clone(), error })?;
+        let path = StampPath::parse(&spec.stamp, &facility, root_b)
+            .map_err(|error| ConfigError::Stamp { var: var.clone(), error })?;
         let set_var = [SET.as_bytes(), sfx].concat();
         let set = match params.iter().find(|(k, _)| *k == set_var.as_slice()) {
             None => Vec::new(),
-            Some((_, v)) => parse_set(v).map_err(|error| ConfigError::Set {
-                var: lossy(&set_var),
-                error,
-            })?,
+            Some((_, v)) => parse_set(v).map_err(|error| ConfigError::Set { var: lossy(&set_var), error })?,
         };
         let warn_var = [WARN.as_bytes(), sfx].concat();
         let warn = params
@@ -224,24 +213,14 @@ pub fn config(params: &Params, root: &str) -> Result<Config, ConfigError> {
             .find(|(k, _)| *k == warn_var.as_slice())
             .or_else(|| params.iter().find(|(k, _)| *k == WARN.as_bytes()))
             .map(|(_, v)| v.to_vec());
-        rules.push(Rule {
-            var,
-            spec,
-            path,
-            set,
-            warn,
-        });
+        rules.push(Rule { var, spec, path, set, warn });
     }
     Ok(Config { rules })
 }
 
 /// A denial by `rule`: its warning (or the default).
 fn deny(rule: &Rule, reason: Option<String>) -> Verdict {
-    Verdict::Deny {
-        code: EX_NOPERM,
-        warn: Some(rule.warn.clone().unwrap_or_else(|| DEFAULT_WARN.to_vec())),
-        reason,
-    }
+    Verdict::Deny { code: EX_NOPERM, warn: Some(rule.warn.clone().unwrap_or_else(|| DEFAULT_WARN.to_vec())), reason }
 }
 
 /// The judgement, and the text of a lock file that denied (printed instead of the warning).
@@ -254,10 +233,7 @@ pub struct Judged {
 /// Asks every stamp; `root` is the stamp root's components. All of them together get
 /// `client::ANSWER_DEADLINE` to accept and answer.
 pub fn judge(config: &Config, root: &[Vec<u8>]) -> Judged {
-    let plain = |verdict| Judged {
-        verdict,
-        lock: None,
-    };
+    let plain = |verdict| Judged { verdict, lock: None };
     let deadline = Instant::now() + client::ANSWER_DEADLINE;
     let mut open = Vec::new();
     for rule in &config.rules {
@@ -266,17 +242,11 @@ pub fn judge(config: &Config, root: &[Vec<u8>]) -> Judged {
             Ok(Located::Nothing) => return plain(deny(rule, None)),
             Ok(Located::Lock(text)) => {
                 return Judged {
-                    verdict: Verdict::Deny {
-                        code: EX_NOPERM,
-                        warn: Some(Vec::new()),
-                        reason: None,
-                    },
+                    verdict: Verdict::Deny { code: EX_NOPERM, warn: Some(Vec::new()), reason: None },
                     lock: Some(text),
                 }
             }
-            Ok(Located::Other(kind)) => {
-                return plain(deny(rule, Some(format!("{shown} is {kind}, not a stamp"))))
-            }
+            Ok(Located::Other(kind)) => return plain(deny(rule, Some(format!("{shown} is {kind}, not a stamp")))),
             Ok(Located::Socket(s)) => s,
             Err(e) => return plain(deny(rule, Some(format!("{}: {e}", rule.var)))),
         };
@@ -307,20 +277,12 @@ pub fn judge(config: &Config, root: &[Vec<u8>]) -> Judged {
                 Err(_) => return plain(deny(rule, None)),
             }
         }
-        let value_of = |n: &[u8]| {
-            values
-                .iter()
-                .find(|(k, _)| *k == n)
-                .and_then(|(_, v)| v.as_deref())
-        };
+        let value_of = |n: &[u8]| values.iter().find(|(k, _)| *k == n).and_then(|(_, v)| v.as_deref());
         if !rule.spec.checks.iter().all(|c| c.passes(value_of(&c.name))) {
             return plain(deny(rule, None));
         }
-        let relay: Vec<Vec<u8>> = rule
-            .set
-            .iter()
-            .filter_map(|n| value_of(n).map(|v| [b"$".as_slice(), n, b"=", v].concat()))
-            .collect();
+        let relay: Vec<Vec<u8>> =
+            rule.set.iter().filter_map(|n| value_of(n).map(|v| [b"$".as_slice(), n, b"=", v].concat())).collect();
         open.push((rule, conn, relay));
     }
     // Status last, on the connections that answered the checks: the holder that said the
@@ -342,16 +304,8 @@ pub fn judge(config: &Config, root: &[Vec<u8>]) -> Judged {
 
 /// A lock file's text for stderr: lines kept, other control bytes shown as `?`.
 pub fn lock_text(text: &[u8]) -> Vec<u8> {
-    let mut out: Vec<u8> = text
-        .iter()
-        .map(|&c| {
-            if c.is_ascii_control() && c != b'\n' && c != b'\t' {
-                b'?'
-            } else {
-                c
-            }
-        })
-        .collect();
+    let mut out: Vec<u8> =
+        text.iter().map(|&c| if c.is_ascii_control() && c != b'\n' && c != b'\t' { b'?' } else { c }).collect();
     if out.last().is_some_and(|&c| c != b'\n') {
         out.push(b'\n');
     }
@@ -401,12 +355,7 @@ pub fn main() -> ! {
     if sys::ensure_std_fds().is_err() {
         std::process::exit(i32::from(opwire::sysexits::EX_OSERR));
     }
-    let s = match helper::setup(
-        &STAMP,
-        &helper::args(),
-        Env::from_process(),
-        Params::prefixed("STAMP_"),
-    ) {
+    let s = match helper::setup(&STAMP, &helper::args(), Env::from_process(), Params::prefixed("STAMP_")) {
         Ok(Ok(s)) => s,
         Ok(Err(request)) => {
             let mut text = helper::describe(&STAMP, &request);
@@ -480,14 +429,8 @@ mod tests {
 
     #[test]
     fn set_and_warn_belong_to_a_spec() {
-        assert_eq!(
-            cfg(&[("STAMP_SPEC", "a"), ("STAMP_SET_1", "X")]),
-            Err(ConfigError::Orphan("STAMP_SET_1".into()))
-        );
-        assert_eq!(
-            cfg(&[("STAMP_SPEC", "a"), ("STAMP_WARN_1", "X")]),
-            Err(ConfigError::Orphan("STAMP_WARN_1".into()))
-        );
+        assert_eq!(cfg(&[("STAMP_SPEC", "a"), ("STAMP_SET_1", "X")]), Err(ConfigError::Orphan("STAMP_SET_1".into())));
+        assert_eq!(cfg(&[("STAMP_SPEC", "a"), ("STAMP_WARN_1", "X")]), Err(ConfigError::Orphan("STAMP_WARN_1".into())));
         assert!(cfg(&[("STAMP_SPEC", "a"), ("STAMP_SET", "X")]).is_ok());
     }
 
@@ -498,10 +441,7 @@ mod tests {
             cfg(&[("STAMP_SPEC", "a"), ("STAMP_STALL", "3")]),
             Err(ConfigError::Param(ParamError::Unknown(_)))
         ));
-        assert!(matches!(
-            cfg(&[("STAMP_SPEC", "../a")]),
-            Err(ConfigError::Spec { .. })
-        ));
+        assert!(matches!(cfg(&[("STAMP_SPEC", "../a")]), Err(ConfigError::Spec { .. })));
         assert!(matches!(
             cfg(&[("STAMP_SPEC", "a"), ("STAMP_FACILITY", "..")]),
             Err(ConfigError::Facility(PathError::Dot))
@@ -512,15 +452,10 @@ mod tests {
         ));
         let deep = ["d"; 10].join("/");
         assert!(matches!(
-            cfg(&[
-                ("STAMP_SPEC", deep.as_str()),
-                ("STAMP_FACILITY", deep.as_str())
-            ]),
+            cfg(&[("STAMP_SPEC", deep.as_str()), ("STAMP_FACILITY", deep.as_str())]),
             Err(ConfigError::Stamp { .. })
         ));
-        let many: Vec<(String, String)> = (0..33)
-            .map(|i| (format!("STAMP_SPEC_{i}"), "a".to_string()))
-            .collect();
+        let many: Vec<(String, String)> = (0..33).map(|i| (format!("STAMP_SPEC_{i}"), "a".to_string())).collect();
         let many: Vec<(&str, &str)> = many.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
         assert_eq!(cfg(&many), Err(ConfigError::TooManySpecs));
     }
@@ -529,11 +464,7 @@ mod tests {
     fn set_lists() {
         assert_eq!(
             parse_set(b"TERMCAP:TERM:DISPLAY"),
-            Ok(vec![
-                b"TERMCAP".to_vec(),
-                b"TERM".to_vec(),
-                b"DISPLAY".to_vec()
-            ])
+            Ok(vec![b"TERMCAP".to_vec(), b"TERM".to_vec(), b"DISPLAY".to_vec()])
         );
         assert_eq!(parse_set(b""), Err(SetError::Empty));
         assert_eq!(parse_set(b"A::B"), Err(SetError::BadName(2)));
@@ -545,28 +476,16 @@ mod tests {
 
     #[test]
     fn lock_text_keeps_lines_and_hides_escapes() {
-        assert_eq!(
-            lock_text(b"down for\nmaintenance"),
-            b"down for\nmaintenance\n"
-        );
+        assert_eq!(lock_text(b"down for\nmaintenance"), b"down for\nmaintenance\n");
         assert_eq!(lock_text(b"\x1b[2Jx\r\n"), b"?[2Jx?\n");
         assert_eq!(lock_text(b""), b"");
     }
 
     #[test]
     fn refresh_interval_is_a_third_of_idle_within_bounds() {
-        assert_eq!(
-            refresh_interval(Duration::from_secs(3)),
-            Duration::from_secs(1)
-        );
+        assert_eq!(refresh_interval(Duration::from_secs(3)), Duration::from_secs(1));
         assert_eq!(refresh_interval(Duration::from_secs(1)).as_millis(), 333);
-        assert_eq!(
-            refresh_interval(Duration::from_secs(3600)),
-            Duration::from_secs(60)
-        );
-        assert_eq!(
-            refresh_interval(Duration::from_millis(10)),
-            Duration::from_millis(100)
-        );
+        assert_eq!(refresh_interval(Duration::from_secs(3600)), Duration::from_secs(60));
+        assert_eq!(refresh_interval(Duration::from_millis(10)), Duration::from_millis(100));
     }
 }

@@ -9,10 +9,10 @@
 //! most `MAX_CLIENTS` are served at once (the oldest is dropped for a newcomer), so no client
 //! can hang the holder or make it grow.
 
-use super::wire::{self, Reply, Request, MAX_REQUEST};
 use super::place;
-use opwire::dir::Dir;
+use super::wire::{self, Reply, Request, MAX_REQUEST};
 use crate::sys;
+use opwire::dir::Dir;
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -101,9 +101,7 @@ impl Stamp {
     }
 
     fn ok(&self) -> Reply {
-        Reply::Ok {
-            idle_secs: self.idle.map_or(0, |d| d.as_secs()),
-        }
+        Reply::Ok { idle_secs: self.idle.map_or(0, |d| d.as_secs()) }
     }
 
     /// The answer to one request from a peer whose SO_PEERCRED uid is `peer_uid`.
@@ -220,9 +218,7 @@ fn service(c: &mut Client, stamp: &mut Stamp) -> Event {
             Ok(0) => {
                 c.closing = true;
             }
-            Ok(n) => c
-                .inbuf
-                .extend_from_slice(chunk.get(..n).unwrap_or_default()),
+            Ok(n) => c.inbuf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(_) => {
@@ -397,15 +393,9 @@ mod tests {
     fn answers_queries_and_status() {
         let mut s = stamp(1000, false, None, None);
         let q = |n: &[u8]| Request::Query(n.to_vec());
-        assert_eq!(
-            s.answer(&q(b"TTY"), 0, at(1)).0,
-            Reply::Value(b"/dev/pts/3".to_vec())
-        );
+        assert_eq!(s.answer(&q(b"TTY"), 0, at(1)).0, Reply::Value(b"/dev/pts/3".to_vec()));
         assert_eq!(s.answer(&q(b"DISPLAY"), 0, at(1)).0, Reply::Absent);
-        assert_eq!(
-            s.answer(&Request::Status, 0, at(1)),
-            (Reply::Yes, After::Continue)
-        );
+        assert_eq!(s.answer(&Request::Status, 0, at(1)), (Reply::Yes, After::Continue));
     }
 
     #[test]
@@ -414,10 +404,7 @@ mod tests {
         for t in (0..600).step_by(30) {
             assert_eq!(s.answer(&Request::Status, 0, at(t)).0, Reply::Yes, "{t}");
         }
-        assert_eq!(
-            s.answer(&Request::Status, 0, at(600)),
-            (Reply::No, After::End)
-        );
+        assert_eq!(s.answer(&Request::Status, 0, at(600)), (Reply::No, After::End));
         assert!(s.expired(at(600)));
     }
 
@@ -427,10 +414,7 @@ mod tests {
         assert_eq!(s.expires_at(), at(60));
         s.answer(&Request::Status, 0, at(50));
         assert_eq!(s.expires_at(), at(110));
-        assert_eq!(
-            s.answer(&Request::Refresh(0), 0, at(100)).0,
-            Reply::Ok { idle_secs: 60 }
-        );
+        assert_eq!(s.answer(&Request::Refresh(0), 0, at(100)).0, Reply::Ok { idle_secs: 60 });
         assert_eq!(s.expires_at(), at(160));
         assert!(s.expired(at(160)));
         // Queries alone do not keep it alive.
@@ -442,30 +426,17 @@ mod tests {
     #[test]
     fn count_runs_out() {
         let mut s = stamp(0, false, Some(2), None);
-        assert_eq!(
-            s.answer(&Request::Status, 0, at(1)),
-            (Reply::Yes, After::Continue)
-        );
-        assert_eq!(
-            s.answer(&Request::Status, 0, at(2)),
-            (Reply::Yes, After::End)
-        );
+        assert_eq!(s.answer(&Request::Status, 0, at(1)), (Reply::Yes, After::Continue));
+        assert_eq!(s.answer(&Request::Status, 0, at(2)), (Reply::Yes, After::End));
         assert!(s.expired(at(2)));
-        assert_eq!(
-            s.answer(&Request::Status, 0, at(3)),
-            (Reply::No, After::End)
-        );
+        assert_eq!(s.answer(&Request::Status, 0, at(3)), (Reply::No, After::End));
     }
 
     #[test]
     fn penalty_denies_and_holds_against_k_but_not_k_capital() {
         let mut s = stamp(1000, true, Some(1), None);
         assert_eq!(s.answer(&Request::Status, 0, at(1)).0, Reply::Penalty);
-        assert_eq!(
-            s.answer(&Request::Status, 0, at(2)).0,
-            Reply::Penalty,
-            "no count used"
-        );
+        assert_eq!(s.answer(&Request::Status, 0, at(2)).0, Reply::Penalty, "no count used");
         assert_eq!(s.answer(&Request::End(0), 0, at(3)).0, Reply::Penalty);
         assert_eq!(s.answer(&Request::Refresh(0), 0, at(3)).0, Reply::Penalty);
         assert_eq!(s.answer(&Request::EndPenalty(1000), 0, at(4)).1, After::End);
@@ -474,28 +445,16 @@ mod tests {
     #[test]
     fn penalty_mode_can_be_switched_on() {
         let mut s = stamp(1000, false, None, None);
-        assert_eq!(
-            s.answer(&Request::Penalty(1000), 0, at(1)).0,
-            Reply::Ok { idle_secs: 0 }
-        );
+        assert_eq!(s.answer(&Request::Penalty(1000), 0, at(1)).0, Reply::Ok { idle_secs: 0 });
         assert_eq!(s.answer(&Request::Status, 0, at(2)).0, Reply::Penalty);
     }
 
     #[test]
     fn only_root_or_the_owner_changes_state() {
         let mut s = stamp(1000, false, None, None);
-        for req in [
-            Request::Refresh(2000),
-            Request::Penalty(2000),
-            Request::End(2000),
-            Request::EndPenalty(2000),
-        ] {
+        for req in [Request::Refresh(2000), Request::Penalty(2000), Request::End(2000), Request::EndPenalty(2000)] {
             // A root peer speaking for uid 2000, and uid 2000 itself: both refused.
-            assert_eq!(
-                s.answer(&req, 0, at(1)),
-                (Reply::Denied, After::Continue),
-                "{req:?}"
-            );
+            assert_eq!(s.answer(&req, 0, at(1)), (Reply::Denied, After::Continue), "{req:?}");
             assert_eq!(s.answer(&req, 2000, at(1)).0, Reply::Denied, "{req:?}");
         }
         // A non-root peer cannot borrow root's or the owner's authority by claiming it.
@@ -503,14 +462,8 @@ mod tests {
         assert_eq!(s.answer(&Request::End(1000), 2000, at(1)).0, Reply::Denied);
         assert_eq!(s.answer(&Request::Status, 0, at(1)).0, Reply::Yes);
         // The owner, directly or through a root peer, and root itself may.
-        assert_eq!(
-            s.clone().answer(&Request::End(1000), 1000, at(1)).1,
-            After::End
-        );
-        assert_eq!(
-            s.clone().answer(&Request::End(1000), 0, at(1)).1,
-            After::End
-        );
+        assert_eq!(s.clone().answer(&Request::End(1000), 1000, at(1)).1, After::End);
+        assert_eq!(s.clone().answer(&Request::End(1000), 0, at(1)).1, After::End);
         assert_eq!(s.clone().answer(&Request::End(0), 0, at(1)).1, After::End);
     }
 

@@ -30,10 +30,7 @@ pub const ROOT: &str = match option_env!("ESCAPES_STAMP_ROOT") {
     None => "/run/escapes/stamp",
 };
 
-const _: () = assert!(
-    matches!(ROOT.as_bytes().first(), Some(b'/')),
-    "ESCAPES_STAMP_ROOT must be absolute"
-);
+const _: () = assert!(matches!(ROOT.as_bytes().first(), Some(b'/')), "ESCAPES_STAMP_ROOT must be absolute");
 
 /// The root's components, or why the compiled-in root is unusable (a build error in spirit:
 /// `.`/`..`/empty components, or `/` itself).

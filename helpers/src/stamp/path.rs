@@ -39,11 +39,9 @@ impl fmt::Display for PathError {
             PathError::Empty => f.write_str("empty name"),
             PathError::EmptyComponent => f.write_str("empty path component ('//' or a stray '/')"),
             PathError::Dot => f.write_str("'.' and '..' components are refused"),
-            PathError::BadByte(b) => write!(
-                f,
-                "byte {:?} is not allowed (only A-Z a-z 0-9 . _ , + @ % = ~ -)",
-                char::from(*b)
-            ),
+            PathError::BadByte(b) => {
+                write!(f, "byte {:?} is not allowed (only A-Z a-z 0-9 . _ , + @ % = ~ -)", char::from(*b))
+            }
             PathError::ComponentTooLong => {
                 write!(f, "a path component is longer than {MAX_COMPONENT} bytes")
             }
@@ -99,9 +97,7 @@ fn below_root<'a>(s: &'a [u8], root: &[u8]) -> Result<Under<'a>, PathError> {
     if rest.is_empty() {
         return Ok(Under::Root);
     }
-    rest.strip_prefix(b"/")
-        .map(Under::Below)
-        .ok_or(PathError::OutsideRoot)
+    rest.strip_prefix(b"/").map(Under::Below).ok_or(PathError::OutsideRoot)
 }
 
 /// `STAMP_FACILITY`: `.` (the root), a relative path, or an absolute one under `root`.
@@ -170,10 +166,7 @@ impl StampPath {
 
 /// The components of the compiled-in root (absolute, no empty, `.` or `..` parts).
 pub fn root_components(root: &str) -> Result<Vec<Vec<u8>>, PathError> {
-    let rest = root
-        .as_bytes()
-        .strip_prefix(b"/")
-        .ok_or(PathError::OutsideRoot)?;
+    let rest = root.as_bytes().strip_prefix(b"/").ok_or(PathError::OutsideRoot)?;
     if rest.is_empty() {
         return Ok(Vec::new());
     }
@@ -204,10 +197,7 @@ mod tests {
         assert_eq!(p.dirs(), &[b"ecru".to_vec()]);
         assert_eq!(p.leaf(), b"alice");
         let p = stamp("ecru/alice", ".").unwrap();
-        assert_eq!(
-            p.display("/run/escapes/stamp"),
-            "/run/escapes/stamp/ecru/alice"
-        );
+        assert_eq!(p.display("/run/escapes/stamp"), "/run/escapes/stamp/ecru/alice");
         let p = stamp("ready-42", "commit").unwrap();
         assert_eq!(p.leaf(), b"ready-42");
     }
@@ -263,14 +253,8 @@ mod tests {
     fn facility_rules() {
         assert_eq!(parse_facility(b".", ROOT), Ok(vec![]));
         assert_eq!(parse_facility(ROOT, ROOT), Ok(vec![]));
-        assert_eq!(
-            parse_facility(b"/run/escapes/stamp/ecru", ROOT),
-            Ok(vec![b"ecru".to_vec()])
-        );
-        assert_eq!(
-            parse_facility(b"/var/op", ROOT),
-            Err(PathError::OutsideRoot)
-        );
+        assert_eq!(parse_facility(b"/run/escapes/stamp/ecru", ROOT), Ok(vec![b"ecru".to_vec()]));
+        assert_eq!(parse_facility(b"/var/op", ROOT), Err(PathError::OutsideRoot));
         assert_eq!(parse_facility(b"..", ROOT), Err(PathError::Dot));
         assert_eq!(parse_facility(b"", ROOT), Err(PathError::Empty));
         assert_eq!(parse_facility(b"./ecru", ROOT), Err(PathError::Dot));
@@ -280,11 +264,7 @@ mod tests {
     fn root_components_split_the_compiled_root() {
         assert_eq!(
             root_components("/run/escapes/stamp"),
-            Ok(vec![
-                b"run".to_vec(),
-                b"escapes".to_vec(),
-                b"stamp".to_vec()
-            ])
+            Ok(vec![b"run".to_vec(), b"escapes".to_vec(), b"stamp".to_vec()])
         );
         assert!(root_components("run/x").is_err());
         assert!(root_components("/run/../x").is_err());

@@ -8,8 +8,8 @@
 //! checked is the directory used.
 
 use crate::sys;
-use opwire::sys::Fd;
 use opwire::dir::Dir;
+use opwire::sys::Fd;
 use opwire::trusted::{self, Error};
 use std::io;
 use std::os::fd::AsRawFd;

@@ -13,8 +13,8 @@
 //! hold one; there is no OR.
 
 use super::path::{self, PathError};
-use opwire::reply::is_name;
 use crate::regex::{Regex, RegexError};
+use opwire::reply::is_name;
 use std::cmp::Ordering;
 use std::fmt;
 
@@ -67,11 +67,7 @@ impl Number {
     }
 
     fn cmp_value(&self, other: &Number) -> Ordering {
-        let magnitude = self
-            .digits
-            .len()
-            .cmp(&other.digits.len())
-            .then_with(|| self.digits.cmp(&other.digits));
+        let magnitude = self.digits.len().cmp(&other.digits.len()).then_with(|| self.digits.cmp(&other.digits));
         match (self.negative, other.negative) {
             (false, false) => magnitude,
             (true, true) => magnitude.reverse(),
@@ -201,39 +197,24 @@ impl fmt::Display for SpecError {
 }
 
 /// Operators, longest first so the longest match wins.
-const OPERATORS: &[&[u8]] = &[
-    b"==", b"=~", b"!=", b"!~", b"<=", b">=", b"=", b"!", b"<", b">",
-];
+const OPERATORS: &[&[u8]] = &[b"==", b"=~", b"!=", b"!~", b"<=", b">=", b"=", b"!", b"<", b">"];
 
 fn parse_check(text: &[u8], check: usize) -> Result<Check, SpecError> {
     if text.is_empty() {
         return Err(SpecError::EmptyCheck { check });
     }
-    let n = text
-        .iter()
-        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
-        .count();
+    let n = text.iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count();
     let name = text.get(..n).unwrap_or_default();
     if !is_name(name) || name.len() > MAX_NAME {
         return Err(SpecError::BadName { check });
     }
     let rest = text.get(n..).unwrap_or_default();
     if rest.is_empty() {
-        return Ok(Check {
-            name: name.to_vec(),
-            test: Test::Exists,
-        });
+        return Ok(Check { name: name.to_vec(), test: Test::Exists });
     }
-    let op = OPERATORS
-        .iter()
-        .find(|op| rest.starts_with(op))
-        .ok_or(SpecError::BadName { check })?;
+    let op = OPERATORS.iter().find(|op| rest.starts_with(op)).ok_or(SpecError::BadName { check })?;
     let value = rest.get(op.len()..).unwrap_or_default();
-    let numeric = |op: NumOp| {
-        Number::parse(value)
-            .map(|n| Test::Numeric(op, n))
-            .ok_or(SpecError::NotNumeric { check })
-    };
+    let numeric = |op: NumOp| Number::parse(value).map(|n| Test::Numeric(op, n)).ok_or(SpecError::NotNumeric { check });
     let regex = |v: &[u8]| Regex::new(v).map_err(|error| SpecError::Regex { check, error });
     let test = match *op {
         b"==" => numeric(NumOp::Eq)?,
@@ -247,10 +228,7 @@ fn parse_check(text: &[u8], check: usize) -> Result<Check, SpecError> {
         b"=" => Test::Equals(value.to_vec()),
         _ => Test::Differs(value.to_vec()),
     };
-    Ok(Check {
-        name: name.to_vec(),
-        test,
-    })
+    Ok(Check { name: name.to_vec(), test })
 }
 
 /// Parses `stamp[:check]*`. The stamp name is checked with the path rules (no `..`, no empty
@@ -271,10 +249,7 @@ pub fn parse(s: &[u8], root: &[u8]) -> Result<Spec, SpecError> {
         }
         checks.push(parse_check(text, i + 1)?);
     }
-    Ok(Spec {
-        stamp: stamp.to_vec(),
-        checks,
-    })
+    Ok(Spec { stamp: stamp.to_vec(), checks })
 }
 
 #[cfg(test)]
@@ -313,10 +288,7 @@ mod tests {
 
     #[test]
     fn longest_operator_wins() {
-        assert_eq!(
-            check("a==1").test,
-            Test::Numeric(NumOp::Eq, Number::parse(b"1").unwrap())
-        );
+        assert_eq!(check("a==1").test, Test::Numeric(NumOp::Eq, Number::parse(b"1").unwrap()));
         assert!(matches!(check("a=~^x").test, Test::Matches(_)));
         assert!(matches!(check("a!~^x").test, Test::NotMatches(_)));
         assert!(matches!(check("a!=1").test, Test::Numeric(NumOp::Ne, _)));
@@ -350,10 +322,7 @@ mod tests {
         assert!(passes("n<-2", Some("-3")));
         assert!(passes("n==0", Some("-0")));
         assert!(passes("n==007", Some("7")));
-        assert!(passes(
-            "n>99999999999999999999999",
-            Some("100000000000000000000000")
-        ));
+        assert!(passes("n>99999999999999999999999", Some("100000000000000000000000")));
         assert!(passes("n!=5", Some("6")));
         assert!(!passes("n<10", Some("abc")), "non-numeric entry fails");
         assert!(!passes("n!=10", Some("abc")), "even for !=");
@@ -384,21 +353,11 @@ mod tests {
             ("x:a==-", SpecError::NotNumeric { check: 1 }),
         ];
         for (s, want) in bad {
-            assert_eq!(
-                parse(s.as_bytes(), ROOT).as_ref().err(),
-                Some(want),
-                "{s:?}"
-            );
+            assert_eq!(parse(s.as_bytes(), ROOT).as_ref().err(), Some(want), "{s:?}");
         }
-        assert!(matches!(
-            parse(b"x:a=~(", ROOT),
-            Err(SpecError::Regex { check: 1, .. })
-        ));
+        assert!(matches!(parse(b"x:a=~(", ROOT), Err(SpecError::Regex { check: 1, .. })));
         let long_name = format!("x:{}", "N".repeat(65));
-        assert_eq!(
-            parse(long_name.as_bytes(), ROOT),
-            Err(SpecError::BadName { check: 1 })
-        );
+        assert_eq!(parse(long_name.as_bytes(), ROOT), Err(SpecError::BadName { check: 1 }));
         let many = format!("x{}", ":a".repeat(65));
         assert_eq!(parse(many.as_bytes(), ROOT), Err(SpecError::TooManyChecks));
         let huge = "x".repeat(MAX_SPEC + 1);

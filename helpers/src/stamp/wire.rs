@@ -110,11 +110,7 @@ fn canonical_u32(s: &[u8]) -> Option<u32> {
 }
 
 fn canonical_u64(s: &[u8]) -> Option<u64> {
-    if s.is_empty()
-        || s.len() > 19
-        || (s.len() > 1 && s.first() == Some(&b'0'))
-        || !s.iter().all(u8::is_ascii_digit)
-    {
+    if s.is_empty() || s.len() > 19 || (s.len() > 1 && s.first() == Some(&b'0')) || !s.iter().all(u8::is_ascii_digit) {
         return None;
     }
     Some(s.iter().fold(0u64, |n, &c| n * 10 + u64::from(c - b'0')))
@@ -129,11 +125,7 @@ pub fn parse_request(line: &[u8]) -> Result<Request, WireError> {
         return Err(WireError::Empty);
     };
     if verb == b'S' {
-        return if rest.is_empty() {
-            Ok(Request::Status)
-        } else {
-            Err(WireError::Unknown)
-        };
+        return if rest.is_empty() { Ok(Request::Status) } else { Err(WireError::Unknown) };
     }
     let arg = rest.strip_prefix(b" ").ok_or(WireError::Unknown)?;
     let uid = || canonical_u32(arg).ok_or(WireError::BadUid);
@@ -154,16 +146,10 @@ pub fn parse_reply(line: &[u8]) -> Result<Reply, WireError> {
         return Err(WireError::TooLong);
     }
     if let Some(v) = line.strip_prefix(b"+") {
-        return if is_value(v) {
-            Ok(Reply::Value(v.to_vec()))
-        } else {
-            Err(WireError::BadValue)
-        };
+        return if is_value(v) { Ok(Reply::Value(v.to_vec())) } else { Err(WireError::BadValue) };
     }
     if let Some(n) = line.strip_prefix(b"ok ") {
-        return canonical_u64(n)
-            .map(|idle_secs| Reply::Ok { idle_secs })
-            .ok_or(WireError::BadNumber);
+        return canonical_u64(n).map(|idle_secs| Reply::Ok { idle_secs }).ok_or(WireError::BadNumber);
     }
     match line {
         b"" => Err(WireError::Empty),
@@ -242,9 +228,7 @@ mod tests {
             Reply::Penalty,
             Reply::No,
             Reply::Ok { idle_secs: 0 },
-            Reply::Ok {
-                idle_secs: 31_622_400,
-            },
+            Reply::Ok { idle_secs: 31_622_400 },
             Reply::Denied,
             Reply::BadRequest,
         ] {
@@ -275,12 +259,7 @@ mod tests {
             (b"y", WireError::Unknown),
         ];
         for (line, want) in cases {
-            assert_eq!(
-                parse_request(line),
-                Err(*want),
-                "{:?}",
-                String::from_utf8_lossy(line)
-            );
+            assert_eq!(parse_request(line), Err(*want), "{:?}", String::from_utf8_lossy(line));
         }
         let long = [b"Q ".as_slice(), &[b'A'; 200]].concat();
         assert_eq!(parse_request(&long), Err(WireError::TooLong));
@@ -306,12 +285,7 @@ mod tests {
             (b"ok 99999999999999999999", WireError::BadNumber),
         ];
         for (line, want) in cases {
-            assert_eq!(
-                parse_reply(line),
-                Err(*want),
-                "{:?}",
-                String::from_utf8_lossy(line)
-            );
+            assert_eq!(parse_reply(line), Err(*want), "{:?}", String::from_utf8_lossy(line));
         }
         let big = [b"+".as_slice(), &[b'v'; MAX_VALUE + 1]].concat();
         assert_eq!(parse_reply(&big), Err(WireError::TooLong));

@@ -41,9 +41,7 @@ pub enum TimeboxError {
 impl fmt::Display for TimeboxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TimeboxError::Nothing => {
-                f.write_str("neither TIMEBOX_INSIDE nor TIMEBOX_FORBID is set")
-            }
+            TimeboxError::Nothing => f.write_str("neither TIMEBOX_INSIDE nor TIMEBOX_FORBID is set"),
             TimeboxError::Inside(e) => write!(f, "TIMEBOX_INSIDE: {e}"),
             TimeboxError::Forbid(e) => write!(f, "TIMEBOX_FORBID: {e}"),
         }
@@ -56,21 +54,14 @@ impl Timebox {
             return Err(TimeboxError::Nothing);
         }
         Ok(Timebox {
-            inside: inside
-                .map(spec::parse)
-                .transpose()
-                .map_err(TimeboxError::Inside)?,
-            forbid: forbid
-                .map(spec::parse)
-                .transpose()
-                .map_err(TimeboxError::Forbid)?,
+            inside: inside.map(spec::parse).transpose().map_err(TimeboxError::Inside)?,
+            forbid: forbid.map(spec::parse).transpose().map_err(TimeboxError::Forbid)?,
         })
     }
 
     /// The decision for a wall-clock reading.
     pub fn allows(&self, t: &LocalTime) -> bool {
-        self.inside.as_ref().is_none_or(|s| s.any_holds(t))
-            && self.forbid.as_ref().is_none_or(|s| s.all_hold(t))
+        self.inside.as_ref().is_none_or(|s| s.any_holds(t)) && self.forbid.as_ref().is_none_or(|s| s.all_hold(t))
     }
 
     /// The decision at `t` (seconds since the epoch) in `zone`; `None` for an unconvertible time.
@@ -78,7 +69,6 @@ impl Timebox {
         zone.local_time(t).ok().map(|l| self.allows(&l))
     }
 }
-
 
 // ---------------------------------------------------------------- the timebox program
 
@@ -89,7 +79,10 @@ pub const HELPER: crate::helper::Helper = crate::helper::Helper {
             condition holds, reading the clock in TZ (a zone name, or a POSIX TZ string).",
     reads: &["TIMEBOX_INSIDE", "TIMEBOX_FORBID", "TIMEBOX_WARN", "TIMEBOX_REVEAL", "TZ"],
     grammar: &[
-        ("TIMEBOX_INSIDE", "relation[,relation]*  relation: !* fmt (< | <= | > | >= | == | !=) fmt ...; allow if ANY holds"),
+        (
+            "TIMEBOX_INSIDE",
+            "relation[,relation]*  relation: !* fmt (< | <= | > | >= | == | !=) fmt ...; allow if ANY holds",
+        ),
         ("TIMEBOX_FORBID", "relation[,relation]*  (same grammar); forbidden unless EVERY relation holds, e.g. %u!=Thu"),
         ("TIMEBOX_WARN", "text printed on stderr when refused"),
         ("TIMEBOX_REVEAL", "prefix: reply ~prefix after removing the TIMEBOX_ parameters"),
@@ -103,25 +96,14 @@ pub const HELPER: crate::helper::Helper = crate::helper::Helper {
 pub fn main() -> ! {
     use crate::helper::{self, Verdict};
     use crate::params::Params;
-    use opwire::sysexits::{EX_CONFIG, EX_NOPERM, EX_SOFTWARE};
     use crate::timebox::{Timebox, Zone};
+    use opwire::sysexits::{EX_CONFIG, EX_NOPERM, EX_SOFTWARE};
     use std::time::{SystemTime, UNIX_EPOCH};
     helper::main(&HELPER, Params::prefixed("TIMEBOX_"), |s| {
-        if let Err(e) = s.params.only(
-            &[
-                "TIMEBOX_INSIDE",
-                "TIMEBOX_FORBID",
-                "TIMEBOX_WARN",
-                "TIMEBOX_REVEAL",
-            ],
-            &[],
-        ) {
+        if let Err(e) = s.params.only(&["TIMEBOX_INSIDE", "TIMEBOX_FORBID", "TIMEBOX_WARN", "TIMEBOX_REVEAL"], &[]) {
             return e.into();
         }
-        let policy = match Timebox::parse(
-            s.params.get("TIMEBOX_INSIDE"),
-            s.params.get("TIMEBOX_FORBID"),
-        ) {
+        let policy = match Timebox::parse(s.params.get("TIMEBOX_INSIDE"), s.params.get("TIMEBOX_FORBID")) {
             Ok(p) => p,
             Err(e) => return Verdict::config(e),
         };

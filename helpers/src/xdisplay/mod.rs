@@ -24,13 +24,11 @@ use crate::identity::{self, Ids};
 use crate::params::{ParamError, Params};
 use crate::passwd;
 use crate::program::{self, Run, RunError};
-use opwire::reply::write::Writer;
 use crate::sys::{self, Ended};
-use opwire::sysexits::{
-    EX_CONFIG, EX_IOERR, EX_NOINPUT, EX_NOPERM, EX_NOUSER, EX_TEMPFAIL, EX_UNAVAILABLE, EX_USAGE,
-};
 use crate::trusted;
 use nlist::Entry;
+use opwire::reply::write::Writer;
+use opwire::sysexits::{EX_CONFIG, EX_IOERR, EX_NOINPUT, EX_NOPERM, EX_NOUSER, EX_TEMPFAIL, EX_UNAVAILABLE, EX_USAGE};
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -92,8 +90,7 @@ impl Copy {
 }
 
 fn path_value(v: &[u8]) -> Option<PathBuf> {
-    (v.first() == Some(&b'/') && !v.iter().any(u8::is_ascii_control))
-        .then(|| PathBuf::from(OsStr::from_bytes(v)))
+    (v.first() == Some(&b'/') && !v.iter().any(u8::is_ascii_control)).then(|| PathBuf::from(OsStr::from_bytes(v)))
 }
 
 fn same_dir(a: &Path, b: &Path) -> bool {
@@ -119,55 +116,29 @@ pub fn plan(s: &helper::Setup) -> Result<Plan, Verdict> {
         Some(d) => d.to_vec(),
     };
     nlist::check_display(&display).map_err(Verdict::config)?;
-    let home = s
-        .env
-        .get(b"HOME")
-        .ok_or_else(|| Verdict::config(ParamError::Missing("HOME (the target's home)")))?;
-    let home = path_value(home)
-        .ok_or_else(|| Verdict::refuse(EX_CONFIG, "HOME must be an absolute path"))?;
-    let passwd_data = passwd::load()
-        .map_err(|e| Verdict::refuse(trusted::exit_code(&e), format!("{}: {e}", passwd::PASSWD)))?;
+    let home = s.env.get(b"HOME").ok_or_else(|| Verdict::config(ParamError::Missing("HOME (the target's home)")))?;
+    let home = path_value(home).ok_or_else(|| Verdict::refuse(EX_CONFIG, "HOME must be an absolute path"))?;
+    let passwd_data =
+        passwd::load().map_err(|e| Verdict::refuse(trusted::exit_code(&e), format!("{}: {e}", passwd::PASSWD)))?;
     let (real_uid, _) = sys::real_ids();
-    let caller = identity::caller(&s.env, real_uid, &passwd_data)
-        .map_err(|e| Verdict::refuse(e.exit_code(), e.to_string()))?;
-    let target = Ids {
-        uid: s.invocation.euid,
-        gid: s.invocation.egid,
-    };
-    let caller_home =
-        passwd::by_uid(&passwd_data, caller.uid).map(|e| PathBuf::from(OsStr::from_bytes(&e.home)));
+    let caller =
+        identity::caller(&s.env, real_uid, &passwd_data).map_err(|e| Verdict::refuse(e.exit_code(), e.to_string()))?;
+    let target = Ids { uid: s.invocation.euid, gid: s.invocation.egid };
+    let caller_home = passwd::by_uid(&passwd_data, caller.uid).map(|e| PathBuf::from(OsStr::from_bytes(&e.home)));
     if caller.uid == target.uid || caller_home.as_deref().is_some_and(|c| same_dir(c, &home)) {
-        return Ok(Plan::Nothing {
-            display: Some(display),
-        });
+        return Ok(Plan::Nothing { display: Some(display) });
     }
     let had_xauthority = s.env.get(b"XAUTHORITY").is_some();
     let source = match s.env.get(b"XAUTHORITY") {
-        Some(x) => path_value(x)
-            .ok_or_else(|| Verdict::refuse(EX_CONFIG, "XAUTHORITY must be an absolute path"))?,
+        Some(x) => path_value(x).ok_or_else(|| Verdict::refuse(EX_CONFIG, "XAUTHORITY must be an absolute path"))?,
         None => caller_home
             .ok_or_else(|| {
-                Verdict::refuse(
-                    EX_NOUSER,
-                    format!(
-                        "caller uid {} has no home in {}",
-                        caller.uid,
-                        passwd::PASSWD
-                    ),
-                )
+                Verdict::refuse(EX_NOUSER, format!("caller uid {} has no home in {}", caller.uid, passwd::PASSWD))
             })?
             .join(".Xauthority"),
     };
-    trusted::owned_dir(&home, target.uid)
-        .map_err(|e| Verdict::refuse(EX_NOPERM, format!("target home: {e}")))?;
-    let copy = Copy {
-        display,
-        caller,
-        source,
-        target,
-        home,
-        had_xauthority,
-    };
+    trusted::owned_dir(&home, target.uid).map_err(|e| Verdict::refuse(EX_NOPERM, format!("target home: {e}")))?;
+    let copy = Copy { display, caller, source, target, home, had_xauthority };
     trusted::owned_file_or_absent(&copy.home, AUTHORITY, target.uid)
         .map_err(|e| Verdict::refuse(EX_NOPERM, format!("target authority file: {e}")))?;
     Ok(Plan::Copy(copy))
@@ -179,24 +150,10 @@ fn as_user(ids: Ids) -> (u32, u32, Vec<u32>) {
 
 /// Runs `xauth -f FILE ARGS…` as `user`, feeding `stdin`; its stdout if it exited 0, else a
 /// refusal with `failed` (the code for a non-zero exit).
-fn xauth(
-    user: Ids,
-    file: &Path,
-    args: &[&[u8]],
-    stdin: Option<&[u8]>,
-    failed: u8,
-) -> Result<Vec<u8>, Verdict> {
-    let what = String::from_utf8_lossy(
-        args.iter()
-            .find(|a| !a.starts_with(b"-"))
-            .copied()
-            .unwrap_or_default(),
-    )
-    .into_owned();
-    let args: Vec<&[u8]> = [&b"-f"[..], bytes(file)]
-        .into_iter()
-        .chain(args.iter().copied())
-        .collect();
+fn xauth(user: Ids, file: &Path, args: &[&[u8]], stdin: Option<&[u8]>, failed: u8) -> Result<Vec<u8>, Verdict> {
+    let what =
+        String::from_utf8_lossy(args.iter().find(|a| !a.starts_with(b"-")).copied().unwrap_or_default()).into_owned();
+    let args: Vec<&[u8]> = [&b"-f"[..], bytes(file)].into_iter().chain(args.iter().copied()).collect();
     let args: Vec<Vec<u8>> = args.iter().map(|a| a.to_vec()).collect();
     let r = program::run(&Run {
         path: XAUTH,
@@ -211,21 +168,12 @@ fn xauth(
         Ok(f) if f.ended == Ended::Exited(0) => Ok(f.stdout),
         Ok(f) => Err(Verdict::refuse(
             failed,
-            format!(
-                "xauth {what} on {} as uid {} failed ({})",
-                file.display(),
-                user.uid,
-                f.ended.exit_code()
-            ),
+            format!("xauth {what} on {} as uid {} failed ({})", file.display(), user.uid, f.ended.exit_code()),
         )),
-        Err(e @ (RunError::Spawn(_) | RunError::NotAbsolute)) => Err(Verdict::refuse(
-            EX_UNAVAILABLE,
-            format!("{}: {e}", String::from_utf8_lossy(XAUTH)),
-        )),
-        Err(RunError::Timeout) => Err(Verdict::refuse(
-            EX_TEMPFAIL,
-            format!("xauth {what} did not finish in time"),
-        )),
+        Err(e @ (RunError::Spawn(_) | RunError::NotAbsolute)) => {
+            Err(Verdict::refuse(EX_UNAVAILABLE, format!("{}: {e}", String::from_utf8_lossy(XAUTH))))
+        }
+        Err(RunError::Timeout) => Err(Verdict::refuse(EX_TEMPFAIL, format!("xauth {what} did not finish in time"))),
         Err(e) => Err(Verdict::refuse(EX_IOERR, format!("xauth {what}: {e}"))),
     }
 }
@@ -237,13 +185,7 @@ fn bytes(p: &Path) -> &[u8] {
 /// The caller's entries for the display, read with the caller's rights.
 fn caller_entries(c: &Copy) -> Result<Vec<Entry>, Verdict> {
     // -i: reading needs no lock, and the caller may not be able to make one there.
-    let out = xauth(
-        c.caller,
-        &c.source,
-        &[b"-i", b"-q", b"nextract", b"-", &c.display],
-        None,
-        EX_NOINPUT,
-    )?;
+    let out = xauth(c.caller, &c.source, &[b"-i", b"-q", b"nextract", b"-", &c.display], None, EX_NOINPUT)?;
     let entries = nlist::parse(&out).map_err(|e| Verdict::refuse(EX_IOERR, e.to_string()))?;
     if entries.is_empty() {
         return Err(Verdict::refuse(
@@ -265,26 +207,13 @@ fn target_entries(c: &Copy) -> Result<Vec<Entry>, Verdict> {
     if std::fs::symlink_metadata(&file).is_err() {
         return Ok(Vec::new());
     }
-    let out = xauth(
-        c.target,
-        &file,
-        &[b"-q", b"nextract", b"-", &c.display],
-        None,
-        EX_IOERR,
-    )?;
+    let out = xauth(c.target, &file, &[b"-q", b"nextract", b"-", &c.display], None, EX_IOERR)?;
     nlist::parse(&out).map_err(|e| Verdict::refuse(EX_IOERR, e.to_string()))
 }
 
 fn merge(c: &Copy, entries: &[Entry]) -> Result<(), Verdict> {
     let file = c.target_file();
-    xauth(
-        c.target,
-        &file,
-        &[b"-q", b"nmerge", b"-"],
-        Some(&nlist::write(entries)),
-        EX_IOERR,
-    )
-    .map(|_| ())
+    xauth(c.target, &file, &[b"-q", b"nmerge", b"-"], Some(&nlist::write(entries)), EX_IOERR).map(|_| ())
 }
 
 /// After the command: the display's entries come out of the target's file, and the ones it had
@@ -293,13 +222,7 @@ fn restore(c: &Copy, previous: &[Entry]) -> Result<(), Verdict> {
     let file = c.target_file();
     trusted::owned_file_or_absent(&c.home, AUTHORITY, c.target.uid)
         .map_err(|e| Verdict::refuse(EX_NOPERM, format!("target authority file: {e}")))?;
-    xauth(
-        c.target,
-        &file,
-        &[b"-q", b"remove", &c.display],
-        None,
-        EX_IOERR,
-    )?;
+    xauth(c.target, &file, &[b"-q", b"remove", &c.display], None, EX_IOERR)?;
     if !previous.is_empty() {
         merge(c, previous)?;
     }
@@ -316,21 +239,12 @@ fn relay(display: Option<&[u8]>, copy: Option<&Copy>) -> Vec<Vec<u8>> {
         let _ = r.delete(b"XAUTHORITY");
         let _ = r.set(b"XAUTHORITY", bytes(&c.target_file()));
     }
-    r.bytes()
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(<[u8]>::to_vec)
-        .collect()
+    r.bytes().split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(<[u8]>::to_vec).collect()
 }
 
 /// The xdisplay program.
 pub fn main() -> ! {
-    let s = match helper::setup(
-        &HELPER,
-        &helper::args(),
-        Env::from_process(),
-        Params::prefixed("XDISPLAY_"),
-    ) {
+    let s = match helper::setup(&HELPER, &helper::args(), Env::from_process(), Params::prefixed("XDISPLAY_")) {
         Ok(Ok(s)) => s,
         Ok(Err(request)) => helper::print_and_exit(&HELPER, &request),
         Err((verdict, params)) => helper::finish(&HELPER, None, &params, &verdict),
@@ -340,17 +254,12 @@ pub fn main() -> ! {
     let fail = |v: Verdict| -> ! { helper::finish(&HELPER, pid, params, &v) };
     let watched = pid.map(|p| {
         sys::watch(p).unwrap_or_else(|e| {
-            fail(Verdict::refuse(
-                EX_USAGE,
-                format!("-P {p} names no running process to wait for: {e}"),
-            ))
+            fail(Verdict::refuse(EX_USAGE, format!("-P {p} names no running process to wait for: {e}")))
         })
     });
     let copy = match plan(&s) {
         Err(v) => fail(v),
-        Ok(Plan::Nothing { display }) => fail(Verdict::Allow {
-            relay: relay(display.as_deref(), None),
-        }),
+        Ok(Plan::Nothing { display }) => fail(Verdict::Allow { relay: relay(display.as_deref(), None) }),
         Ok(Plan::Copy(c)) => c,
     };
     let entries = caller_entries(&copy).unwrap_or_else(|v| fail(v));
@@ -361,13 +270,9 @@ pub fn main() -> ! {
     if let Err(v) = merge(&copy, &entries) {
         fail(v)
     }
-    let verdict = Verdict::Allow {
-        relay: relay(Some(&copy.display), Some(&copy)),
-    };
+    let verdict = Verdict::Allow { relay: relay(Some(&copy.display), Some(&copy)) };
     let code = helper::deliver(&HELPER, params, &verdict);
-    let (Some(p), Some(watched)) = (pid, watched) else {
-        std::process::exit(i32::from(code))
-    };
+    let (Some(p), Some(watched)) = (pid, watched) else { std::process::exit(i32::from(code)) };
     if code != 0 {
         let _ = restore(&copy, &previous);
         std::process::exit(i32::from(helper::release_and_wait(p, code)))

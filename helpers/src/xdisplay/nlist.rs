@@ -73,8 +73,7 @@ fn number(s: &[u8]) -> Option<u16> {
     if s.len() != 4 {
         return None;
     }
-    s.iter()
-        .try_fold(0u16, |n, &c| Some(n * 16 + u16::from(hex_digit(c)?)))
+    s.iter().try_fold(0u16, |n, &c| Some(n * 16 + u16::from(hex_digit(c)?)))
 }
 
 fn data(len: &[u8], hex: &[u8]) -> Option<Vec<u8>> {
@@ -160,15 +159,11 @@ impl fmt::Display for DisplayError {
         match self {
             DisplayError::Empty => f.write_str("DISPLAY is empty"),
             DisplayError::TooLong => write!(f, "DISPLAY is longer than {MAX_DISPLAY} bytes"),
-            DisplayError::BadByte(b) => write!(
-                f,
-                "DISPLAY holds '{}', not a display-name character",
-                char::from(*b).escape_default()
-            ),
-            DisplayError::LeadingDash => f.write_str("DISPLAY starts with '-'"),
-            DisplayError::NoNumber => {
-                f.write_str("DISPLAY does not end in :NUMBER or :NUMBER.SCREEN")
+            DisplayError::BadByte(b) => {
+                write!(f, "DISPLAY holds '{}', not a display-name character", char::from(*b).escape_default())
             }
+            DisplayError::LeadingDash => f.write_str("DISPLAY starts with '-'"),
+            DisplayError::NoNumber => f.write_str("DISPLAY does not end in :NUMBER or :NUMBER.SCREEN"),
         }
     }
 }
@@ -183,19 +178,13 @@ pub fn check_display(d: &[u8]) -> Result<(), DisplayError> {
     if d.len() > MAX_DISPLAY {
         return Err(DisplayError::TooLong);
     }
-    if let Some(&b) = d
-        .iter()
-        .find(|&&b| !(b.is_ascii_alphanumeric() || b"._:/+-".contains(&b)))
-    {
+    if let Some(&b) = d.iter().find(|&&b| !(b.is_ascii_alphanumeric() || b"._:/+-".contains(&b))) {
         return Err(DisplayError::BadByte(b));
     }
     if d.first() == Some(&b'-') {
         return Err(DisplayError::LeadingDash);
     }
-    let colon = d
-        .iter()
-        .rposition(|&c| c == b':')
-        .ok_or(DisplayError::NoNumber)?;
+    let colon = d.iter().rposition(|&c| c == b':').ok_or(DisplayError::NoNumber)?;
     let tail = d.get(colon + 1..).unwrap_or_default();
     let mut parts = tail.split(|&c| c == b'.');
     let digits = |p: &[u8]| !p.is_empty() && p.iter().all(u8::is_ascii_digit);
@@ -210,7 +199,8 @@ pub fn check_display(d: &[u8]) -> Result<(), DisplayError> {
 mod tests {
     use super::*;
 
-    const XAUTH_LINE: &[u8] = b"0100 0002 766d 0002 3432 0012 4d49542d4d414749432d434f4f4b49452d31 0010 00112233445566778899aabbccddeeff\n";
+    const XAUTH_LINE: &[u8] =
+        b"0100 0002 766d 0002 3432 0012 4d49542d4d414749432d434f4f4b49452d31 0010 00112233445566778899aabbccddeeff\n";
 
     #[test]
     fn parses_what_xauth_nextract_writes() {
@@ -222,10 +212,7 @@ mod tests {
                 address: b"vm".to_vec(),
                 number: b"42".to_vec(),
                 name: b"MIT-MAGIC-COOKIE-1".to_vec(),
-                data: vec![
-                    0, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc,
-                    0xdd, 0xee, 0xff
-                ],
+                data: vec![0, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff],
             }]
         );
         assert_eq!(write(&e), XAUTH_LINE);
@@ -238,48 +225,21 @@ mod tests {
         let cases: &[(&[u8], NlistError)] = &[
             (b"\n\n", NlistError::Fields { line: 1 }),
             (b"0100 0002 766d", NlistError::Fields { line: 1 }),
-            (
-                b"0100  0002 766d 0002 3432 0000  0000 ",
-                NlistError::Fields { line: 1 },
-            ),
-            (
-                b"100 0002 766d 0002 3432 0000  0000 ",
-                NlistError::BadNumber { line: 1 },
-            ),
-            (
-                b"0100 002 766d 0002 3432 0000  0000 ",
-                NlistError::BadNumber { line: 1 },
-            ),
-            (
-                b"0100 +002 766d 0002 3432 0000  0000 ",
-                NlistError::BadNumber { line: 1 },
-            ),
-            (
-                b"0100 0002 766 0002 3432 0000  0000 ",
-                NlistError::BadData { line: 1 },
-            ),
-            (
-                b"0100 0002 76zz 0002 3432 0000  0000 ",
-                NlistError::BadData { line: 1 },
-            ),
-            (
-                b"0100 0001 766d 0002 3432 0000  0000 ",
-                NlistError::BadData { line: 1 },
-            ),
-            (
-                b"0100 0002 766d 0002 3432 0000  0000 \r",
-                NlistError::BadData { line: 1 },
-            ),
+            (b"0100  0002 766d 0002 3432 0000  0000 ", NlistError::Fields { line: 1 }),
+            (b"100 0002 766d 0002 3432 0000  0000 ", NlistError::BadNumber { line: 1 }),
+            (b"0100 002 766d 0002 3432 0000  0000 ", NlistError::BadNumber { line: 1 }),
+            (b"0100 +002 766d 0002 3432 0000  0000 ", NlistError::BadNumber { line: 1 }),
+            (b"0100 0002 766 0002 3432 0000  0000 ", NlistError::BadData { line: 1 }),
+            (b"0100 0002 76zz 0002 3432 0000  0000 ", NlistError::BadData { line: 1 }),
+            (b"0100 0001 766d 0002 3432 0000  0000 ", NlistError::BadData { line: 1 }),
+            (b"0100 0002 766d 0002 3432 0000  0000 \r", NlistError::BadData { line: 1 }),
         ];
         for (s, e) in cases {
             assert_eq!(parse(s), Err(*e), "{:?}", String::from_utf8_lossy(s));
         }
         let many = XAUTH_LINE.repeat(MAX_ENTRIES + 1);
         assert_eq!(parse(&many), Err(NlistError::TooMany));
-        assert_eq!(
-            parse(&XAUTH_LINE.repeat(MAX_ENTRIES)).unwrap().len(),
-            MAX_ENTRIES
-        );
+        assert_eq!(parse(&XAUTH_LINE.repeat(MAX_ENTRIES)).unwrap().len(), MAX_ENTRIES);
         assert_eq!(parse(&vec![b'0'; MAX_LIST + 1]), Err(NlistError::TooLarge));
     }
 
@@ -314,9 +274,6 @@ mod tests {
         for (d, e) in cases {
             assert_eq!(check_display(d.as_bytes()), Err(*e), "{d:?}");
         }
-        assert_eq!(
-            check_display(format!(":{}", "1".repeat(MAX_DISPLAY)).as_bytes()),
-            Err(DisplayError::TooLong)
-        );
+        assert_eq!(check_display(format!(":{}", "1".repeat(MAX_DISPLAY)).as_bytes()), Err(DisplayError::TooLong));
     }
 }

@@ -10,18 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 /// Every name the multi-call program answers to.
-pub const HELPERS: [&str; 10] = [
-    "timebox",
-    "envauth",
-    "manifest",
-    "signed",
-    "coat",
-    "stamp",
-    "stampctl",
-    "sheval",
-    "xdisplay",
-    "proxy-agent",
-];
+pub const HELPERS: [&str; 10] =
+    ["timebox", "envauth", "manifest", "signed", "coat", "stamp", "stampctl", "sheval", "xdisplay", "proxy-agent"];
 
 /// The helper `name` as installed: one copy of the multi-call program (escapes-helper) in a
 /// directory of this test run, hard-linked under every helper name beside it, so what the
@@ -63,13 +53,7 @@ pub fn strings(s: &[&str]) -> Vec<String> {
 
 /// Runs a helper with exactly `env` (nothing inherited), stdin /dev/null.
 pub fn run_with(name: &str, args: &[String], env: &[(&str, &str)]) -> Output {
-    Command::new(bin(name))
-        .args(args)
-        .env_clear()
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    Command::new(bin(name)).args(args).env_clear().envs(env.iter().copied()).stdin(Stdio::null()).output().unwrap()
 }
 
 /// op's helmet argv for a run of `program` as `euid:egid`.
@@ -83,9 +67,7 @@ pub fn user(name: &str) -> (u32, u32) {
     static LOCK: Mutex<()> = Mutex::new(());
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     if !id_ok(name) {
-        useradd(&format!(
-            "--system --no-create-home --home-dir /var/empty/{name} --shell /bin/sh {name}"
-        ));
+        useradd(&format!("--system --no-create-home --home-dir /var/empty/{name} --shell /bin/sh {name}"));
     }
     (id_of(name, "-u"), id_of(name, "-g"))
 }
@@ -100,10 +82,7 @@ pub fn user_with_home(name: &str) -> (u32, u32, PathBuf) {
     fs::set_permissions(base, fs::Permissions::from_mode(0o755)).unwrap();
     let home = base.join(name);
     if !id_ok(name) {
-        useradd(&format!(
-            "--system --no-create-home --home-dir {} --shell /bin/sh {name}",
-            home.display()
-        ));
+        useradd(&format!("--system --no-create-home --home-dir {} --shell /bin/sh {name}", home.display()));
     }
     let (uid, gid) = (id_of(name, "-u"), id_of(name, "-g"));
     fs::create_dir_all(&home).unwrap();
@@ -113,21 +92,13 @@ pub fn user_with_home(name: &str) -> (u32, u32, PathBuf) {
 }
 
 fn id_ok(name: &str) -> bool {
-    Command::new("id")
-        .arg(name)
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
+    Command::new("id").arg(name).output().map(|o| o.status.success()).unwrap_or(false)
 }
 
 /// useradd, retried: other checkouts' tests may hold the passwd lock at the same moment.
 fn useradd(args: &str) {
     for _ in 0..50 {
-        let st = Command::new("sh")
-            .arg("-c")
-            .arg(format!("useradd {args}"))
-            .status()
-            .unwrap();
+        let st = Command::new("sh").arg("-c").arg(format!("useradd {args}")).status().unwrap();
         let name = args.rsplit(' ').next().unwrap_or_default();
         if st.success() || id_ok(name) {
             return;
@@ -186,13 +157,7 @@ pub struct JacketRun {
 /// EOF, exits with a non-zero final code, and otherwise runs `command` with `sh -c` as
 /// `uid:gid` (no supplementary groups), its environment PATH, HOME=`home` and every
 /// `$NAME=value` line of the reply; the jacket is exec'd in the parent with `-P` = the child.
-pub fn op_jacket(
-    helper: &str,
-    env: &[(&str, &str)],
-    ids: (u32, u32),
-    home: &str,
-    command: &str,
-) -> JacketRun {
+pub fn op_jacket(helper: &str, env: &[(&str, &str)], ids: (u32, u32), home: &str, command: &str) -> JacketRun {
     let d = scratch("jacket");
     let driver = r#"
 d=$1; uid=$2; gid=$3; home=$4; cmd=$5; jacket=$6
@@ -226,12 +191,7 @@ exec "$jacket" -P $! -C /etc/op.cf -- m /bin/sh "$uid:$gid" users:ksb >"$d/pipe"
         .output()
         .unwrap();
     let read = |n: &str| fs::read_to_string(d.join(n)).unwrap_or_default();
-    let run = JacketRun {
-        jacket,
-        reply: read("reply"),
-        cmd_out: read("cmd.out"),
-        cmd_err: read("cmd.err"),
-    };
+    let run = JacketRun { jacket, reply: read("reply"), cmd_out: read("cmd.out"), cmd_err: read("cmd.err") };
     let _ = fs::remove_dir_all(&d);
     run
 }

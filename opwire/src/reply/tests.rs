@@ -33,7 +33,10 @@ fn an_empty_reply_allows_with_no_edits() {
 #[test]
 fn reads_the_documented_helmet_reply() {
     let r = ok("-TIMEBOX_INSIDE\n-TIMEBOX_WARN\n0\n");
-    assert_eq!(r.edits, vec![Edit::Remove { name: "TIMEBOX_INSIDE".into() }, Edit::Remove { name: "TIMEBOX_WARN".into() }]);
+    assert_eq!(
+        r.edits,
+        vec![Edit::Remove { name: "TIMEBOX_INSIDE".into() }, Edit::Remove { name: "TIMEBOX_WARN".into() }]
+    );
     assert_eq!((r.code, r.explicit), (0, true));
 }
 
@@ -49,7 +52,12 @@ fn sets_copies_removes_and_reveals() {
     let r = ok("# c\n  $TERM=vt100 \n$LANG\n-X=ignored\n~hide_\n");
     assert_eq!(
         r.edits,
-        vec![set("TERM", "vt100 "), Edit::Copy { name: "LANG".into() }, Edit::Remove { name: "X".into() }, Edit::Reveal { prefix: "hide_".into() }]
+        vec![
+            set("TERM", "vt100 "),
+            Edit::Copy { name: "LANG".into() },
+            Edit::Remove { name: "X".into() },
+            Edit::Reveal { prefix: "hide_".into() }
+        ]
     );
 }
 
@@ -243,10 +251,17 @@ fn set_values_read_back_exactly() {
         for reply in [parse(r.bytes()).unwrap(), {
             let p = parse_relayed(r.bytes()).unwrap();
             assert_eq!(p.code, None);
-            Reply { edits: p.lines.into_iter().map(|(_, l)| match l {
-                Line::Edit(e) => e,
-                other => panic!("{other:?}"),
-            }).collect(), ..Reply::default() }
+            Reply {
+                edits: p
+                    .lines
+                    .into_iter()
+                    .map(|(_, l)| match l {
+                        Line::Edit(e) => e,
+                        other => panic!("{other:?}"),
+                    })
+                    .collect(),
+                ..Reply::default()
+            }
         }] {
             assert_eq!(reply.edits, vec![Edit::Set { name: b"V".to_vec(), value: v.to_vec() }], "{v:?}");
             assert!(!reply.explicit);
