@@ -286,9 +286,8 @@ pub fn reply_relay(data: &[u8]) {
     let strict = reply::parse(data);
     let relayed = reply::parse_relayed(data);
     if let Ok(r) = &strict {
-        let Ok(p) = &relayed else {
-            panic!("escapes accepts what coat refuses");
-        };
+        assert!(relayed.is_ok(), "escapes accepts what coat refuses");
+        let Ok(p) = &relayed else { return };
         let edits: Vec<&Edit> = p
             .lines
             .iter()
