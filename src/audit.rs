@@ -3,7 +3,7 @@
 //! Formatting is pure (`Record::to_line`); `Log` is the I/O shell around it.
 
 use crate::sys::{self, Errno, Fd};
-use crate::trusted_file;
+use crate::root::trusted_file;
 use crate::policy::verify::hex_sha256;
 
 /// The chain field: `sha256:` + hex of the previous line's bytes (without its newline).
@@ -12,17 +12,44 @@ pub const CHAIN_FIELD: &str = "prev_hash";
 /// What the first line of a log chains to.
 pub const GENESIS: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 
-/// Lines longer than this cannot be chained to. Our own lines stay far below it: every string
-/// field is cut at MAX_FIELD bytes and the command at MAX_COMMAND, so a caller cannot write a
-/// line that stops the next record from chaining (or fill the disk quickly).
+/// Lines longer than this cannot be chained to (`--verify-log` and the append's read of the
+/// last line stop there). Our own lines stay far below it (MAX_RECORD, MAX_RECORD_VERIFIED).
 pub const MAX_LINE: usize = 32 * 1024 * 1024;
 
-/// Longest string field, in input bytes (escaping can make it up to six times longer).
-pub const MAX_FIELD: usize = 4096;
+/// The longest line (newline not counted) of a record written before the grant's signature has
+/// been verified: what anyone can make escapes write, refusal after refusal, without a grant.
+pub const MAX_RECORD: usize = 4096;
 
-/// Most bytes of argv recorded; beyond it the record says `command_truncated` and carries the
-/// SHA-256 of the whole argv.
+/// The longest line of a record once the signature has been verified ([`Record::verified`]),
+/// which may carry the approved command up to MAX_COMMAND.
+pub const MAX_RECORD_VERIFIED: usize = 96 * 1024;
+
+/// The command as recorded before the signature is verified: its JSON array (escapes, quotes
+/// and commas counted) is cut to this many bytes, and `command_sha256` names the whole argv.
+pub const MAX_COMMAND_UNVERIFIED: usize = 1024;
+
+/// The same for the approved command, once the signature is verified.
 pub const MAX_COMMAND: usize = 64 * 1024;
+
+/// One argument of the command, escaped.
+const MAX_ARGUMENT: usize = 4096;
+
+/// Room the record keeps for `prev_hash`, which the log adds last
+/// (`,"prev_hash":"sha256:` + 64 hex + `"` is 86 bytes).
+const CHAIN_ROOM: usize = 96;
+
+/// Room a cut command keeps for `command_truncated` and `command_sha256` (116 bytes).
+const TRUNCATION_ROOM: usize = 128;
+
+/// The most escaped bytes (quotes not counted) one string value may take. Claims are short
+/// when honest; the cwd, the message and paths get more room.
+fn value_cap(key: &str) -> usize {
+    match key {
+        "cwd" | "message" | "program" | "helpers" => 512,
+        k if k.starts_with("claimed_") => 128,
+        _ => 256,
+    }
+}
 
 /// How long to wait for another escapes holding the log's lock before refusing.
 pub const LOCK_WAIT_MS: u64 = 10_000;
@@ -44,9 +71,16 @@ pub enum Field {
 }
 
 /// One audit record: fields in insertion order, rendered as one line of JSON.
+///
+/// Size is decided as values are set, on their escaped form: each string is cut to its
+/// [`value_cap`] and to what is left of the record's own cap (MAX_RECORD, or
+/// MAX_RECORD_VERIFIED once [`Record::verified`]), with room kept for the `prev_hash` the log
+/// adds. Strings are cut at character boundaries; integers and keys are never cut.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Record {
-    fields: Vec<(&'static str, Field)>,
+    /// Key, value, and the bytes `"key":value` takes in the line.
+    fields: Vec<(&'static str, Field, usize)>,
+    verified: bool,
 }
 
 impl Record {
@@ -54,46 +88,63 @@ impl Record {
         Record::default()
     }
 
-    /// Sets `key`, replacing an earlier value so no line can carry a duplicate key.
+    /// Sets `key`, replacing an earlier value so no line can carry a duplicate key; strings
+    /// (and a list's items) are cut to fit, see the type's comment.
     pub fn set(&mut self, key: &'static str, value: Field) -> &mut Record {
-        if let Some(slot) = self.fields.iter_mut().find(|(k, _)| *k == key) {
-            slot.1 = value;
+        let room = self.room_for(key);
+        let value = match value {
+            Field::Str(s) => Field::Str(fit(&s, value_cap(key).min(room.saturating_sub(2))).to_vec()),
+            Field::List(items) => Field::List(fit_list(&items, value_cap(key), room).0),
+            v @ Field::Int(_) => v,
+        };
+        self.put(key, value)
+    }
+
+    /// Stores a value that already fits.
+    fn put(&mut self, key: &'static str, value: Field) -> &mut Record {
+        let len = field_len(key, &value);
+        if let Some(slot) = self.fields.iter_mut().find(|(k, _, _)| *k == key) {
+            *slot = (key, value, len);
         } else {
-            self.fields.push((key, value));
+            self.fields.push((key, value, len));
         }
         self
     }
 
-    /// A string field, cut at MAX_FIELD bytes.
+    /// Bytes left for `key`'s value (its quotes or brackets included): the record's cap, less
+    /// the braces, the other fields and their commas, the chain's room, and this field's key,
+    /// colon and comma.
+    fn room_for(&self, key: &str) -> usize {
+        let cap = if self.verified { MAX_RECORD_VERIFIED } else { MAX_RECORD };
+        let others: usize = self.fields.iter().filter(|(k, _, _)| *k != key).map(|(_, _, n)| n + 1).sum();
+        cap.saturating_sub(2 + others + CHAIN_ROOM + json_len(key.as_bytes()) + 2)
+    }
+
+    /// A string field.
     pub fn str(&mut self, key: &'static str, value: impl AsRef<[u8]>) -> &mut Record {
-        let v = value.as_ref();
-        self.set(key, Field::Str(v.get(..MAX_FIELD).unwrap_or(v).to_vec()))
+        self.set(key, Field::Str(value.as_ref().to_vec()))
     }
 
     /// Removes `key` if present.
     pub fn remove(&mut self, key: &str) -> &mut Record {
-        self.fields.retain(|(k, _)| *k != key);
+        self.fields.retain(|(k, _, _)| *k != key);
         self
     }
 
-    /// The command as a list, each argument cut at MAX_FIELD and the whole at MAX_COMMAND; when
-    /// anything was cut, `command_truncated` and `command_sha256` (over the arguments joined by
-    /// NUL) let an investigator still match the exact argv.
+    /// The command as a list: each argument cut at MAX_ARGUMENT escaped bytes and the whole at
+    /// MAX_COMMAND_UNVERIFIED (MAX_COMMAND once verified); when anything was cut,
+    /// `command_truncated` and `command_sha256` (over the arguments joined by NUL) let an
+    /// investigator still match the exact argv.
     pub fn command(&mut self, argv: &[Vec<u8>]) -> &mut Record {
-        let mut kept = Vec::new();
-        let mut total = 0usize;
-        let mut cut = false;
-        for a in argv {
-            let piece = a.get(..MAX_FIELD).unwrap_or(a);
-            cut |= piece.len() < a.len();
-            total = total.saturating_add(piece.len());
-            if total > MAX_COMMAND {
-                cut = true;
-                break;
-            }
-            kept.push(piece.to_vec());
-        }
-        self.set("command", Field::List(kept));
+        self.remove("command_truncated").remove("command_sha256");
+        let cap = if self.verified { MAX_COMMAND } else { MAX_COMMAND_UNVERIFIED };
+        let room = self.room_for("command");
+        let (kept, cut) = match fit_list(argv, MAX_ARGUMENT, cap.min(room)) {
+            (kept, false) => (kept, false),
+            // Cut: keep room for the two fields that say so.
+            _ => (fit_list(argv, MAX_ARGUMENT, cap.min(room.saturating_sub(TRUNCATION_ROOM))).0, true),
+        };
+        self.put("command", Field::List(kept));
         if cut {
             self.set("command_truncated", Field::Int(1));
             self.str("command_sha256", link_of(Some(&argv.join(&0u8))));
@@ -101,43 +152,156 @@ impl Record {
         self
     }
 
+    /// The grant's signature has been verified: the record may grow to MAX_RECORD_VERIFIED,
+    /// and `argv`, now the approved command, is recorded again with MAX_COMMAND.
+    pub fn verified(&mut self, argv: &[Vec<u8>]) -> &mut Record {
+        self.verified = true;
+        self.command(argv)
+    }
+
     pub fn int(&mut self, key: &'static str, value: i64) -> &mut Record {
         self.set(key, Field::Int(value))
     }
 
     pub fn get(&self, key: &str) -> Option<&Field> {
-        self.fields.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+        self.fields.iter().find(|(k, _, _)| *k == key).map(|(_, v, _)| v)
     }
 
     /// The record as one line of JSON ending in `\n`. Invalid UTF-8 becomes U+FFFD and every
     /// control character is escaped, so each line parses as JSON and never spans two lines.
     pub fn to_line(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(256);
+        let mut out = Vec::with_capacity(2 + self.fields.iter().map(|(_, _, n)| n + 1).sum::<usize>());
         out.push(b'{');
-        for (i, (k, v)) in self.fields.iter().enumerate() {
+        for (i, (k, v, _)) in self.fields.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            json_string(&mut out, k.as_bytes());
-            out.push(b':');
-            match v {
-                Field::Str(s) => json_string(&mut out, s),
-                Field::Int(n) => out.extend_from_slice(n.to_string().as_bytes()),
-                Field::List(items) => {
-                    out.push(b'[');
-                    for (j, s) in items.iter().enumerate() {
-                        if j > 0 {
-                            out.push(b',');
-                        }
-                        json_string(&mut out, s);
-                    }
-                    out.push(b']');
-                }
-            }
+            render_field(&mut out, k, v);
         }
         out.extend_from_slice(b"}\n");
         out
     }
+}
+
+/// `"key":value` as it goes into the line.
+fn render_field(out: &mut Vec<u8>, key: &str, value: &Field) {
+    json_string(out, key.as_bytes());
+    out.push(b':');
+    match value {
+        Field::Str(s) => json_string(out, s),
+        Field::Int(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        Field::List(items) => {
+            out.push(b'[');
+            for (j, s) in items.iter().enumerate() {
+                if j > 0 {
+                    out.push(b',');
+                }
+                json_string(out, s);
+            }
+            out.push(b']');
+        }
+    }
+}
+
+fn field_len(key: &str, value: &Field) -> usize {
+    let mut out = Vec::new();
+    render_field(&mut out, key, value);
+    out.len()
+}
+
+/// Bytes of `s` as a JSON string literal, quotes included.
+fn json_len(s: &[u8]) -> usize {
+    let mut out = Vec::new();
+    json_string(&mut out, s);
+    out.len()
+}
+
+/// The longest prefix of `s`, ending on a character (or invalid sequence) boundary, whose JSON
+/// literal has at most `budget` bytes besides its quotes.
+fn fit(s: &[u8], budget: usize) -> &[u8] {
+    let mut at = 0;
+    let mut used = 0;
+    for chunk in s.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            used += escaped_len(c);
+            if used > budget {
+                return s.get(..at).unwrap_or_default();
+            }
+            at += c.len_utf8();
+        }
+        if !chunk.invalid().is_empty() {
+            used += '\u{fffd}'.len_utf8();
+            if used > budget {
+                return s.get(..at).unwrap_or_default();
+            }
+            at += chunk.invalid().len();
+        }
+    }
+    s
+}
+
+/// As many of `items` as fit a JSON array of at most `budget` bytes (brackets included), each
+/// cut to `item_cap` escaped bytes; the item that meets the end of the budget is cut to fill it,
+/// and the rest dropped. True when anything was cut.
+fn fit_list(items: &[Vec<u8>], item_cap: usize, budget: usize) -> (Vec<Vec<u8>>, bool) {
+    let mut kept = Vec::new();
+    let mut used = 2; // the brackets
+    let mut cut = false;
+    for item in items {
+        let sep = usize::from(!kept.is_empty());
+        // What is left once the separator and the item's quotes are counted.
+        let Some(room) = budget.checked_sub(used + sep + 2) else {
+            cut = true;
+            break;
+        };
+        let piece = fit(item, item_cap.min(room));
+        let whole = piece.len() == item.len();
+        cut |= !whole;
+        if !whole && room < item_cap {
+            // The budget, not the item's own cap, cut it: nothing more fits after it.
+            if !piece.is_empty() {
+                kept.push(piece.to_vec());
+            }
+            break;
+        }
+        used += sep + json_len(piece);
+        kept.push(piece.to_vec());
+    }
+    (kept, cut)
+}
+
+/// Bytes `c` takes inside a JSON string literal written by [`json_string`].
+fn escaped_len(c: char) -> usize {
+    match c {
+        '"' | '\\' | '\n' | '\r' | '\t' => 2,
+        c if is_hostile(c) => 6,
+        c => c.len_utf8(),
+    }
+}
+
+/// Characters never written raw, in a record or on a terminal: every control character (C0,
+/// DEL and C1: U+0085 NEL ends a line for Unicode line readers, U+009B is an 8-bit CSI that
+/// drives terminals), and U+2028/U+2029, which are valid JSON but end lines for JavaScript and
+/// other Unicode-aware readers.
+fn is_hostile(c: char) -> bool {
+    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
+}
+
+/// `s` for a terminal or a log that is read as text (stderr, `--check` reports): every
+/// [`is_hostile`] character as `\u{..}`, the way Rust's `{:?}` spells it.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(is_hostile) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if is_hostile(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Appends `s` as a JSON string literal.
@@ -151,10 +315,7 @@ pub fn json_string(out: &mut Vec<u8>, s: &[u8]) {
                 '\n' => out.extend_from_slice(b"\\n"),
                 '\r' => out.extend_from_slice(b"\\r"),
                 '\t' => out.extend_from_slice(b"\\t"),
-                // U+2028/2029 are valid JSON but break line-oriented JavaScript readers.
-                c if (c as u32) < 0x20 || c == '\u{7f}' || c == '\u{2028}' || c == '\u{2029}' => {
-                    out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes());
-                }
+                c if is_hostile(c) => out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes()),
                 c => {
                     let mut buf = [0u8; 4];
                     out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
@@ -360,6 +521,19 @@ mod tests {
     }
 
     #[test]
+    fn escapes_c1_controls_and_line_separators() {
+        let mut r = Record::new();
+        r.str("a", "\u{80}\u{85}\u{9b}\u{9f}\u{a0}\u{2028}\u{2029}");
+        assert_eq!(r.to_line(), "{\"a\":\"\\u0080\\u0085\\u009b\\u009f\u{a0}\\u2028\\u2029\"}\n".as_bytes());
+    }
+
+    #[test]
+    fn text_for_a_terminal_carries_no_control_character() {
+        assert_eq!(printable("a\u{85}b\u{9b}2J\u{1b}c\n\u{2028}\u{7f}é"), "a\\u{85}b\\u{9b}2J\\u{1b}c\\u{a}\\u{2028}\\u{7f}é");
+        assert!(matches!(printable("plain text"), std::borrow::Cow::Borrowed(_)));
+    }
+
+    #[test]
     fn replaces_invalid_utf8() {
         let mut r = Record::new();
         r.str("a", b"ok\xff\xfeend");
@@ -386,19 +560,73 @@ mod tests {
         assert_eq!(r.to_line(), b"{\"k\":\"2\"}\n".to_vec());
     }
 
+    /// Length of a line with the chain field the log adds, newline not counted.
+    fn chained_len(r: &Record) -> usize {
+        let mut r = r.clone();
+        r.str(CHAIN_FIELD, GENESIS);
+        r.to_line().len() - 1
+    }
+
     #[test]
-    fn cuts_long_fields_and_commands_but_keeps_their_hash() {
+    fn cuts_long_fields_and_commands_on_their_escaped_size_but_keeps_their_hash() {
         let mut r = Record::new();
-        r.str("m", vec![b'x'; MAX_FIELD * 3]);
-        let huge = vec![vec![1u8; MAX_FIELD * 2]; 100];
+        r.str("m", vec![1u8; 10_000]);
+        let huge = vec![vec![1u8; 10_000]; 100];
         r.command(&huge);
-        let line = r.to_line();
-        assert!(line.len() < MAX_FIELD + MAX_COMMAND * 6 + 1024, "{}", line.len());
-        let v: serde_json::Value = serde_json::from_slice(&line).unwrap();
-        assert_eq!(v["m"].as_str().unwrap().len(), MAX_FIELD);
+        let v: serde_json::Value = serde_json::from_slice(&r.to_line()).unwrap();
+        // 256 escaped bytes: 42 characters of six bytes each.
+        assert_eq!(v["m"].as_str().unwrap().len(), 42);
         assert_eq!(v["command_truncated"], 1);
         assert_eq!(v["command_sha256"], link_of(Some(&huge.join(&0u8))));
-        assert!(v["command"].as_array().unwrap().len() < 100);
+        let cmd = v["command"].as_array().unwrap();
+        assert_eq!(cmd.len(), 1, "{cmd:?}");
+        assert!(chained_len(&r) <= MAX_RECORD);
+    }
+
+    #[test]
+    fn cuts_at_character_boundaries_and_counts_invalid_utf8_as_its_replacement() {
+        assert_eq!(fit("aé€😀".as_bytes(), 9), "aé€".as_bytes());
+        assert_eq!(fit(b"ab\xff\xfecd", 5), b"ab\xff");
+        assert_eq!(fit(b"\"\"\"", 5), b"\"\"");
+        assert_eq!(fit(b"\x01\x01", 11), b"\x01");
+        assert_eq!(fit(b"short", 256), b"short");
+    }
+
+    #[test]
+    fn the_worst_unverified_record_stays_within_max_record() {
+        // Every field a refusal can carry before verification, in the order main sets them,
+        // each the caller controls as long as it can make it (user and host come from
+        // /etc/passwd and uname: the longest a name can be there).
+        let hostile = "\u{85}".repeat(5000);
+        let mut r = Record::new();
+        r.str("timestamp", rfc3339(0, 0)).int("real_uid", i64::MAX).str("user", "u".repeat(32)).int("pid", i64::MAX);
+        r.str("host", "h".repeat(64)).str("cwd", &hostile).command(&vec![hostile.clone().into_bytes(); 50]);
+        for k in ["claimed_issuer", "claimed_requester", "claimed_approver", "claimed_grant_id", "claimed_jti", "claimed_grant_type"] {
+            r.str(k, &hostile);
+        }
+        r.str("key_source", "pinned").str("key_cache", "stale: refetched");
+        r.str("event", "refused").str("result", "refused").str("error", "signature_invalid").str("message", &hostile);
+        assert!(chained_len(&r) <= MAX_RECORD, "{}", chained_len(&r));
+        // Nothing of ours was squeezed out by the caller's fields.
+        let v: serde_json::Value = serde_json::from_slice(&r.to_line()).unwrap();
+        assert_eq!((v["error"].as_str(), v["command_truncated"].as_i64()), (Some("signature_invalid"), Some(1)));
+        assert_eq!(v["command_sha256"].as_str().map(str::len), Some(71));
+        assert_eq!(v["message"].as_str().map(|m| m.chars().count()), Some(512 / 6));
+    }
+
+    #[test]
+    fn a_verified_record_carries_the_approved_command_up_to_max_command() {
+        let argv: Vec<Vec<u8>> = (0..40).map(|i| vec![b'a' + (i % 26) as u8; 3000]).collect();
+        let mut r = Record::new();
+        r.command(&argv);
+        assert_eq!(r.get("command_truncated"), Some(&Field::Int(1)));
+        r.verified(&argv);
+        let Some(Field::List(kept)) = r.get("command") else { panic!() };
+        assert!(kept.len() == 21 && kept.iter().take(21).all(|a| a.len() == 3000) || kept.len() == 22, "{}", kept.len());
+        assert!(chained_len(&r) <= MAX_RECORD_VERIFIED);
+        let short = [b"id".to_vec(), b"-u".to_vec()];
+        r.command(&short);
+        assert_eq!((r.get("command_truncated"), r.get("command_sha256")), (None, None), "a command that fits is not marked cut");
     }
 
     #[test]

@@ -366,12 +366,14 @@ pub(crate) fn child(l: &Launch, envp: &[CString], partner: Option<libc::pid_t>) 
             return (Stage::Partner, Errno(libc::ESRCH));
         }
     }
-    // The caller's own limits, where we raised them for ourselves: last, so that nothing of
-    // ours runs (or allocates) under them.
+    // The caller's own limits (CPU, RTTIME, FSIZE, AS, DATA, STACK, NOFILE, CORE), where we
+    // changed them for ourselves: last, so that nothing of ours runs (or allocates: the exec
+    // arrays are built first) under them. The CPU time this child has used is near zero.
+    let args = sys::ExecArgs::new(&l.argv, envp);
     for &(res, soft, hard) in l.inherited.limits.iter().flatten() {
         let _ = sys::set_rlimit(res, soft, hard);
     }
-    let e = sys::execveat_fd(&l.program.fd, &l.argv, envp);
+    let e = sys::execveat_args(&l.program.fd, &args);
     if e.0 != libc::ENOENT {
         return (Stage::Exec, e);
     }
@@ -380,12 +382,12 @@ pub(crate) fn child(l: &Launch, envp: &[CString], partner: Option<libc::pid_t>) 
     // open it by that name (and its $0 stays a path). Anywhere else the caller could swap the
     // name meanwhile, so the interpreter is handed /dev/fd/N: the file that was checked.
     if l.program.root_only_dirs {
-        return (Stage::Exec, sys::execve(&l.path, &l.argv, envp));
+        return (Stage::Exec, sys::execve_args(&l.path, &args));
     }
     if let Err(e) = sys::clear_cloexec(&l.program.fd) {
         return (Stage::Exec, e);
     }
-    (Stage::Exec, sys::execveat_fd(&l.program.fd, &l.argv, envp))
+    (Stage::Exec, sys::execveat_args(&l.program.fd, &args))
 }
 
 /// Waits for the child, passing on signals that a process (not the terminal, which already

@@ -139,3 +139,29 @@ pub fn proc_status(data: &[u8]) {
         assert_eq!(crate::parse::proc_status::sig_ignored(line.as_bytes()), Ok(mask));
     }
 }
+
+pub fn proc_stat(data: &[u8]) {
+    if let Ok(n) = crate::parse::proc_stat::tty_nr(data) {
+        // The field it read is the 5th after the last ')', as written.
+        assert!(data.windows(n.to_string().len()).any(|w| w == n.to_string().as_bytes()));
+    }
+}
+
+/// A helper parameter's template: checked alone (as the config is read) and expanded against
+/// hostile facts (as a run does); an expansion never holds a control character the facts did
+/// not put there, and never a fact that failed its checks.
+pub fn facts(data: &[u8]) {
+    use crate::policy::facts::{expand, RunFacts};
+    let Ok(template) = std::str::from_utf8(data) else { return };
+    let checked = expand(template, None);
+    let argv = [b"cmd".to_vec(), b"a\nb".to_vec(), b"ok".to_vec()];
+    let f = RunFacts { login: b"ksb", tty: Some(b"/dev/pts/1"), argv: &argv, target_home: b"/root" };
+    match expand(template, Some(&f)) {
+        Ok(out) => {
+            assert!(checked.is_ok());
+            assert!(!template.contains("$1"), "the word with a newline must never be substituted");
+            assert!(out.len() <= template.len() * 1024 + 1024);
+        }
+        Err(_) => {}
+    }
+}

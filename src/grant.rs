@@ -6,11 +6,16 @@ use crate::process;
 use crate::sys::{self, Errno, ReadError};
 use std::ffi::CString;
 
+/// How long `--grant-stdin` waits for the whole token (until end of file) before refusing.
+pub const STDIN_WAIT_MS: u64 = 10_000;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
     TooLarge,
     Empty,
     Stdin(Errno),
+    /// Standard input did not deliver the token and its end within STDIN_WAIT_MS.
+    StdinTimeout,
     /// The caller could not open it: what they could learn with their own `cat`.
     Open(Errno),
     NotRegular,
@@ -21,7 +26,7 @@ pub enum Error {
 impl Error {
     /// A failure of ours or of the system (exit 1), not of the grant itself (exit 5).
     pub fn is_io(&self) -> bool {
-        matches!(self, Error::Stdin(_) | Error::Read(_) | Error::Credentials(_))
+        matches!(self, Error::Stdin(_) | Error::StdinTimeout | Error::Read(_) | Error::Credentials(_))
     }
 }
 
@@ -31,6 +36,7 @@ impl core::fmt::Display for Error {
             Error::TooLarge => write!(f, "grant is larger than {MAX_TOKEN_LEN} bytes"),
             Error::Empty => write!(f, "grant is empty"),
             Error::Stdin(e) => write!(f, "cannot read grant from standard input: {e}"),
+            Error::StdinTimeout => write!(f, "no grant (ended by end of file) on standard input within {} s", STDIN_WAIT_MS / 1000),
             Error::Open(e) => write!(f, "cannot open grant file: {}", e.describe()),
             Error::NotRegular => write!(f, "grant file is not a regular file"),
             Error::Read(e) => write!(f, "cannot read grant file: {}", e.describe()),
@@ -42,9 +48,10 @@ impl core::fmt::Display for Error {
 /// The token bytes, trailing whitespace (a file's final newline) removed.
 pub fn read(src: &GrantSource) -> Result<Vec<u8>, Error> {
     let raw = match src {
-        GrantSource::Arg(t) => t.clone(),
-        GrantSource::Stdin => sys::read_capped_raw(0, MAX_TOKEN_LEN + 2).map_err(|e| match e {
+        GrantSource::Arg(t) | GrantSource::Env(t) => t.clone(),
+        GrantSource::Stdin => sys::read_capped_within(0, MAX_TOKEN_LEN + 2, STDIN_WAIT_MS).map_err(|e| match e {
             ReadError::TooLarge => Error::TooLarge,
+            ReadError::Io(e) if e.0 == libc::ETIMEDOUT => Error::StdinTimeout,
             ReadError::Io(e) => Error::Stdin(e),
         })?,
         GrantSource::File(path) => read_as_caller(path)?,

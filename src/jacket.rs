@@ -54,7 +54,7 @@ use crate::policy::config::Helper;
 use crate::exec::{self, Launch};
 use crate::sys::{self, Errno, Fd};
 use crate::policy::env;
-use crate::trusted_file;
+use crate::root::trusted_file;
 use reply::{Edit, Reply};
 use std::ffi::CString;
 
@@ -760,6 +760,8 @@ mod tests {
             path: "/usr/local/libexec/jacket/timebox".into(),
             programs: None,
             params: params.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
+            copies: vec![],
+            env: vec![],
             timeout_secs: 5,
         }
     }

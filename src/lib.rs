@@ -18,14 +18,11 @@ pub mod exec;
 pub mod fuzz_entry;
 pub mod grant;
 pub mod jacket;
-pub mod idp;
-pub mod keys;
 pub mod parse;
 pub mod policy;
 pub mod process;
+pub mod root;
 #[allow(unsafe_code)]
 pub mod sys;
-pub mod trusted_file;
 pub mod unprivileged;
 pub mod time;
-pub mod users;

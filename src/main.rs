@@ -2,7 +2,7 @@
 //!
 //! `run` reads top to bottom as the security argument: harden, parse, load config, open the
 //! audit log, read and verify the grant, record, execute. Every failure goes through `refuse`,
-//! which writes one stderr line and one audit line and picks the exit code.
+//! which writes one audit line and then one stderr line, and picks the exit code.
 
 // std's runtime start-up (stack guard probing via /proc, fd sanitising, SIGPIPE) is skipped:
 // `process::harden` does what we need, with fewer syscalls and no dependency on /proc.
@@ -16,7 +16,8 @@ use escapes::policy::verify::{self, GrantType};
 use escapes::jacket::{self, Kind, Verdict};
 use escapes::parse::cli;
 use escapes::policy::env;
-use escapes::{exec, grant, keys, process, sys, trusted_file, users};
+use escapes::root::{keys, trusted_file, users};
+use escapes::{exec, grant, process, sys};
 use std::os::unix::ffi::OsStringExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -36,10 +37,27 @@ const MAX_CONFIG: usize = 64 * 1024;
 const EXIT_ERROR: i32 = 1;
 const EXIT_REFUSED: i32 = 5;
 
-#[allow(unsafe_code)] // the C entry point has to be unmangled
+#[allow(unsafe_code)] // the C entry point has to be unmangled, and argv is the C runtime's
 #[no_mangle]
-pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
-    run()
+pub extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc::c_int {
+    let started_ms = sys::monotonic_ms();
+    // First, before any allocation: a caller's tiny RLIMIT_AS is lifted here.
+    let inherited = match process::harden() {
+        Ok(i) => i,
+        Err(e) => {
+            say(e.0);
+            return EXIT_ERROR;
+        }
+    };
+    // SAFETY: argc and argv are what the C runtime passed to main: argc NUL-terminated strings
+    // on the initial stack, writable, and referenced by nothing else (std's copy is not used).
+    let mut args = unsafe { sys::Argv::from_main(argc, argv) };
+    // Before anything else can block: a token on the command line stops showing in
+    // /proc/PID/cmdline, which every local user can read.
+    for (word, from) in cli::grant_positions(args.words()) {
+        args.blank(word, from);
+    }
+    run(args.words().to_vec(), inherited, started_ms)
 }
 
 /// A refusal on its way out: exit code, stable code word, message for humans.
@@ -55,26 +73,18 @@ fn fail(exit: i32, code: &'static str, message: impl Into<String>) -> Failure {
     Failure { exit, code, message: message.into(), expected_hash: None, actual_hash: None }
 }
 
-fn run() -> i32 {
-    let started_ms = sys::monotonic_ms();
-    let inherited = match process::harden() {
-        Ok(i) => i,
-        Err(e) => {
-            sys::write_stderr(format!("escapes: {}\n", e.0).as_bytes());
-            return EXIT_ERROR;
-        }
-    };
-    let args: Vec<Vec<u8>> = std::env::args_os().map(|a| a.into_vec()).collect();
+fn run(args: Vec<Vec<u8>>, inherited: process::Inherited, started_ms: u64) -> i32 {
     JSON_ERRORS.store(cli::wants_json_errors(&args), Ordering::Relaxed);
-    let request = cli::parse(&args);
+    let env_grant = std::env::var_os("ESCAPES_GRANT").map(|v| v.into_vec());
+    let request = cli::parse_with_env(&args, env_grant.as_deref());
     match request {
         Ok(Request::Help) => {
-            let _ = sys::write_all(1, request::USAGE.as_bytes());
+            let _ = sys::write_stdout(request::USAGE.as_bytes());
             return 0;
         }
         Ok(Request::Version) => {
             let v = format!("escapes {}\nconfig: {CONFIG_PATH}\n", env!("CARGO_PKG_VERSION"));
-            let _ = sys::write_all(1, v.as_bytes());
+            let _ = sys::write_stdout(v.as_bytes());
             return 0;
         }
         Ok(Request::VerifyLog(ref path)) => return verify_log(path),
@@ -118,6 +128,11 @@ fn run() -> i32 {
         Err(e) => return refuse(&log, &mut rec, fail(EXIT_ERROR, "usage", format!("{e} (see escapes --help)"))),
     };
     rec.command(&run.argv);
+    // A kill timer or a cap the caller set that escapes could not lift: refused before the
+    // grant is even read, as soon as the refusal can be recorded.
+    if let Some(limit) = inherited.unsafe_limit {
+        return refuse(&log, &mut rec, fail(EXIT_ERROR, "rlimit", limit.to_string()));
+    }
     if run.check_only {
         return check(&run, &cfg, &log, &mut rec);
     }
@@ -134,7 +149,7 @@ fn verify_log(path: &[u8]) -> i32 {
     let caller = process::caller();
     let (uid, gid) = (caller.uid, caller.gid);
     if sys::set_all_gids(gid).and_then(|_| sys::set_all_uids(uid)).is_err() {
-        sys::write_stderr(b"escapes: cannot drop privileges\n");
+        say("cannot drop privileges");
         return EXIT_ERROR;
     }
     escapes::unprivileged::verify_log(path)
@@ -156,7 +171,7 @@ fn check_config(path: Option<&[u8]>) -> i32 {
         }
         Err(f) => {
             r.fail("config", f);
-            let _ = sys::write_all(1, r.out.as_bytes());
+            let _ = sys::write_stdout(r.out.as_bytes());
             return EXIT_ERROR;
         }
     };
@@ -186,7 +201,7 @@ fn check_config(path: Option<&[u8]>) -> i32 {
         Ok(u) => r.pass("run_as", format!("{run_as} (uid {})", u.user.uid)),
         Err(e) => r.fail("run_as", fail(EXIT_ERROR, "run_as", e.to_string())),
     }
-    let _ = sys::write_all(1, r.out.as_bytes());
+    let _ = sys::write_stdout(r.out.as_bytes());
     if r.first_failure.is_some() { EXIT_ERROR } else { 0 }
 }
 
@@ -245,6 +260,8 @@ fn authorize(run: &request::Run, cfg: &Config, rec: &mut Record) -> Result<Autho
     let (key, _) = key_for(cfg, issuer, kid, rec)?;
     verify::signature(&token, &key).map_err(refused)?;
     record_claims(rec, &token.claims, true);
+    // Signed by an allowed issuer: the record may now carry more of the command.
+    rec.verified(&run.argv);
 
     let hostname = hostname().map_err(|e| fail(EXIT_ERROR, "internal", format!("cannot read hostname: {e}")))?;
     let facts = verify::Facts { now: sys::realtime().0, hostname: &hostname, argv: &run.argv, cli_run_as: run.run_as.as_deref() };
@@ -273,7 +290,7 @@ fn authorize(run: &request::Run, cfg: &Config, rec: &mut Record) -> Result<Autho
             .ok()
             .filter(|t| t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.'))
             .ok_or_else(|| fail(EXIT_REFUSED, "jwt", "grant is not base64url and dots"))?;
-        match escapes::idp::consume(cfg, issuer, grant_id, bearer, ok.grant_type) {
+        match escapes::root::idp::consume(cfg, issuer, grant_id, bearer, ok.grant_type) {
             Ok(status) => rec.str("consume", &status),
             Err(e) => {
                 rec.str("consume", if e.exit_code() == EXIT_REFUSED { "refused" } else { "failed" });
@@ -293,14 +310,14 @@ struct Report {
 
 impl Report {
     fn pass(&mut self, step: &str, detail: impl AsRef<str>) {
-        self.out.push_str(&format!("pass  {step:<12} {}\n", detail.as_ref()));
+        self.out.push_str(&format!("pass  {step:<12} {}\n", audit::printable(detail.as_ref())));
     }
     fn fail(&mut self, step: &str, f: Failure) {
-        self.out.push_str(&format!("FAIL  {step:<12} {}\n", f.message));
+        self.out.push_str(&format!("FAIL  {step:<12} {}\n", audit::printable(&f.message)));
         self.first_failure.get_or_insert((f.exit, f.code));
     }
     fn skip(&mut self, step: &str, why: &str) {
-        self.out.push_str(&format!("skip  {step:<12} {why}\n"));
+        self.out.push_str(&format!("skip  {step:<12} {}\n", audit::printable(why)));
     }
 }
 
@@ -309,13 +326,15 @@ impl Report {
 fn check(run: &request::Run, cfg: &Config, log: &audit::Log, rec: &mut Record) -> i32 {
     let mut r = Report::default();
     check_steps(run, cfg, rec, &mut r);
-    let _ = sys::write_all(1, r.out.as_bytes());
     rec.str("event", "check");
     match r.first_failure {
         None => rec.str("result", "would_run"),
         Some((_, code)) => rec.str("result", "would_refuse").str("error", code),
     };
-    if let Err(e) = log.append(rec) {
+    // The record first: a stdout nobody reads must not keep it from the log.
+    let recorded = log.append(rec);
+    let _ = sys::write_stdout(r.out.as_bytes());
+    if let Err(e) = recorded {
         report(&fail(EXIT_ERROR, "audit", e.to_string()));
         return EXIT_ERROR;
     }
@@ -392,6 +411,7 @@ fn check_steps(run: &request::Run, cfg: &Config, rec: &mut Record, r: &mut Repor
         return;
     }
     record_claims(rec, &token.claims, true);
+    rec.verified(&run.argv);
     let hostname = hostname().unwrap_or_default();
     let facts = verify::Facts { now: sys::realtime().0, hostname: &hostname, argv: &run.argv, cli_run_as: run.run_as.as_deref() };
     for (name, result) in verify::claim_checks(&token.claims, cfg, &facts) {
@@ -414,7 +434,7 @@ fn check_steps(run: &request::Run, cfg: &Config, rec: &mut Record, r: &mut Repor
         ),
         (kind, true, _) => r.pass("consume", format!("{} grant: [security] offline = true, the IdP is not asked", kind.as_str())),
         (_, false, None) => r.fail("consume", fail(EXIT_REFUSED, "claim_missing", "token has no grant_id claim, so the IdP cannot be asked about the grant")),
-        (_, false, Some(id)) if !escapes::idp::is_safe_segment(id) => {
+        (_, false, Some(id)) if !escapes::root::idp::is_safe_segment(id) => {
             r.fail("consume", fail(EXIT_REFUSED, "grant_id_invalid", format!("grant_id {id:?} is not a plain identifier")))
         }
         (kind, false, Some(id)) => r.pass(
@@ -527,7 +547,9 @@ fn execute(
     rec.str("program_canonical", &program.canonical);
     rec.str("grant_type", auth.grant_type.as_str());
     let user = &auth.target.user;
-    let caller_env: Vec<(Vec<u8>, Vec<u8>)> = std::env::vars_os().map(|(k, v)| (k.into_vec(), v.into_vec())).collect();
+    // Only what env::build may look at is copied: a huge environment costs escapes nothing more.
+    let caller_env: Vec<(Vec<u8>, Vec<u8>)> =
+        std::env::vars_os().take(env::MAX_CALLER_VARS).map(|(k, v)| (k.into_vec(), v.into_vec())).collect();
     let mut envp = env::build(&caller_env, &env::Target { name: &user.name, home: &user.home, shell: &user.shell });
 
     // Helmets, in order, each seeing the resolved program and the edits of those before it.
@@ -638,21 +660,24 @@ fn execute(
     let (secs, nanos) = sys::realtime();
     rec.str("timestamp", audit::rfc3339(secs, nanos));
     rec.int("duration_ms", i64::try_from(duration).unwrap_or(i64::MAX));
-    let code = match outcome {
+    let (code, failed) = match outcome {
         Ok(code) => {
             rec.str("event", "exit").str("result", "success").int("exit_code", i64::from(code));
-            code
+            (code, None)
         }
         Err(e) => {
             let code = e.exit_code();
-            report(&fail(code, "exec", e.to_string()));
             rec.str("event", "exec_failed").str("result", "error").str("error", "exec").str("message", e.to_string());
             rec.int("exit_code", i64::from(code));
-            code
+            (code, Some(e.to_string()))
         }
     };
-    if let Err(e) = log.append_after_run(rec) {
-        report(&fail(code, "audit", format!("{e} (the command has already run)")));
+    // The record first, then the one stderr line (which may wait on a pipe nobody reads).
+    match (log.append_after_run(rec), failed) {
+        (Ok(()), Some(why)) => report(&fail(code, "exec", why)),
+        (Err(e), Some(why)) => report(&fail(code, "exec", format!("{why} (not recorded: {e})"))),
+        (Err(e), None) => report(&fail(code, "audit", format!("{e} (the command has already run)"))),
+        (Ok(()), None) => {}
     }
     code
 }
@@ -682,15 +707,17 @@ fn grant_facts(rec: &Record) -> Vec<(&'static str, Vec<u8>)> {
     facts
 }
 
-/// One stderr line, one audit line, the exit code. If the audit line cannot be written the
-/// refusal still stands (nothing ran), and stderr says so.
+/// One audit line, then one stderr line, and the exit code. The record comes first: the stderr
+/// line may wait (at most sys::STDERR_WAIT_MS) on a pipe nobody reads. If the audit line cannot
+/// be written the refusal still stands (nothing ran), and the stderr line says so.
 fn refuse(log: &audit::Log, rec: &mut Record, f: Failure) -> i32 {
     describe(rec, &f);
     if let Err(e) = log.append(rec) {
         // Unrecorded, the refusal becomes a failure of ours (exit 1), whatever refused it.
-        report(&fail(EXIT_ERROR, "audit", e.to_string()));
+        report(&fail(EXIT_ERROR, "audit", format!("{} (not recorded: {e})", f.message)));
         return EXIT_ERROR;
     }
+    report(&f);
     f.exit
 }
 
@@ -698,13 +725,14 @@ fn refuse(log: &audit::Log, rec: &mut Record, f: Failure) -> i32 {
 /// if it can be opened; the single stderr line says when there was nowhere to record it.
 fn refuse_unlogged(rec: &mut Record, mut f: Failure) -> i32 {
     let log = audit::Log::open(config::DEFAULT_AUDIT_LOG).ok();
-    if log.is_none() {
-        f.message.push_str(" (no audit log to record this in)");
-    }
     describe(rec, &f);
-    if let Some(log) = log {
-        let _ = log.append(rec);
+    match log {
+        Some(log) => {
+            let _ = log.append(rec);
+        }
+        None => f.message.push_str(" (no audit log to record this in)"),
     }
+    report(&f);
     f.exit
 }
 
@@ -720,12 +748,17 @@ fn report(f: &Failure) {
         sys::write_stderr(&j.to_line());
     } else {
         let kind = if f.exit == EXIT_REFUSED { "refused: " } else { "" };
-        sys::write_stderr(format!("escapes: {kind}{}\n", f.message).as_bytes());
+        say(&format!("{kind}{}", f.message));
     }
 }
 
+/// One line on stderr, `escapes: ` first; no control character of the caller's gets through.
+fn say(line: &str) {
+    sys::write_stderr(format!("escapes: {}\n", audit::printable(line)).as_bytes());
+}
+
+/// A refusal's fields in its audit record.
 fn describe(rec: &mut Record, f: &Failure) {
-    report(f);
     rec.str("event", "refused").str("result", "refused").str("error", f.code).str("message", &f.message);
     if let Some(h) = &f.expected_hash {
         rec.str("expected_hash", h);

@@ -7,7 +7,102 @@ use core::ffi::CStr;
 use std::ffi::CString;
 
 pub use opwire::sys::{check, Errno, Fd, ReadError, Stat};
-use opwire::sys::{read_into, read_to_end};
+use opwire::sys::{read_into, read_to_end, read_to_end_until};
+
+// --- the process entry point (x86_64 Linux; build.rs links the escapes binary with it) -------
+
+// escapes_start runs first, before glibc's _start: it walks the initial stack's envp and renames
+// in place (first byte to '_') every entry named GLIBC_TUNABLES or starting with LD_ or MALLOC_,
+// then jumps to _start with the registers the kernel (or, dynamically linked, ld.so) set up.
+// In the static binary glibc's start-up parses GLIBC_TUNABLES and the MALLOC_ aliases of its
+// tunables (filtered for AT_SECURE, but parsed) and reads LD_LIBRARY_PATH, LD_BIND_NOW and
+// others before main; renamed, none of them is read. Dynamically linked, ld.so has read them
+// before this runs; what is left is renamed before libc's start-up and escapes' code.
+//
+// It touches no global data and calls nothing: static-pie relocations have not run yet. It
+// reads only the stack ([rsp] = argc, then argv, NULL, envp, NULL) and the strings it points
+// to, compares byte by byte (a NUL mismatches every letter, so no read goes past a string's
+// end), writes one byte into a matching string, and keeps rsp and rdx (the atexit function
+// _start passes on) as they were; rax, rcx, rsi and rdi are free at process entry.
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+core::arch::global_asm!(
+    ".pushsection .text.escapes_start,\"ax\",@progbits",
+    ".globl escapes_start",
+    ".type escapes_start,@function",
+    "escapes_start:",
+    "    mov rcx, qword ptr [rsp]",
+    "    lea rsi, [rsp + 8*rcx + 16]",
+    "2:",
+    "    mov rdi, qword ptr [rsi]",
+    "    test rdi, rdi",
+    "    jz 9f",
+    "    add rsi, 8",
+    "    movzx eax, byte ptr [rdi]",
+    "    cmp al, 0x4c", // L: LD_
+    "    je 3f",
+    "    cmp al, 0x4d", // M: MALLOC_
+    "    je 4f",
+    "    cmp al, 0x47", // G: GLIBC_TUNABLES=
+    "    je 5f",
+    "    jmp 2b",
+    "3:",
+    "    cmp byte ptr [rdi + 1], 0x44", // D
+    "    jne 2b",
+    "    cmp byte ptr [rdi + 2], 0x5f", // _
+    "    jne 2b",
+    "    jmp 8f",
+    "4:",
+    "    cmp byte ptr [rdi + 1], 0x41", // A
+    "    jne 2b",
+    "    cmp byte ptr [rdi + 2], 0x4c", // L
+    "    jne 2b",
+    "    cmp byte ptr [rdi + 3], 0x4c", // L
+    "    jne 2b",
+    "    cmp byte ptr [rdi + 4], 0x4f", // O
+    "    jne 2b",
+    "    cmp byte ptr [rdi + 5], 0x43", // C
+    "    jne 2b",
+    "    cmp byte ptr [rdi + 6], 0x5f", // _
+    "    jne 2b",
+    "    jmp 8f",
+    "5:",
+    "    cmp byte ptr [rdi + 1], 0x4c", // L
+    "    jne 2b",
+    "    cmp byte ptr [rdi + 2], 0x49", // I
+    "    jne 2b",
+    "    cmp byte ptr [rdi + 3], 0x42", // B
+    "    jne 2b",
+    "    cmp byte ptr [rdi + 4], 0x43", // C
+    "    jne 2b",
+    "    cmp byte ptr [rdi + 5], 0x5f", // _
+    "    jne 2b",
+    "    cmp byte ptr [rdi + 6], 0x54", // T
+    "    jne 2b",
+    "    cmp byte ptr [rdi + 7], 0x55", // U
+    "    jne 2b",
+    "    cmp byte ptr [rdi + 8], 0x4e", // N
+    "    jne 2b",
+    "    cmp byte ptr [rdi + 9], 0x41", // A
+    "    jne 2b",
+    "    cmp byte ptr [rdi + 10], 0x42", // B
+    "    jne 2b",
+    "    cmp byte ptr [rdi + 11], 0x4c", // L
+    "    jne 2b",
+    "    cmp byte ptr [rdi + 12], 0x45", // E
+    "    jne 2b",
+    "    cmp byte ptr [rdi + 13], 0x53", // S
+    "    jne 2b",
+    "    cmp byte ptr [rdi + 14], 0x3d", // =
+    "    jne 2b",
+    "8:",
+    "    mov byte ptr [rdi], 0x5f", // the first byte becomes _
+    "    jmp 2b",
+    "9:",
+    "    jmp _start",
+    ".size escapes_start, . - escapes_start",
+    ".popsection",
+);
+
 
 pub const O_RDONLY: i32 = libc::O_RDONLY;
 pub const O_PATH: i32 = libc::O_PATH;
@@ -37,27 +132,40 @@ pub fn read_capped_sized(fd: &Fd, cap: usize, size: i64) -> Result<Vec<u8>, Read
     read_to_end(fd.raw(), cap, Some(want))
 }
 
-/// Same as [`read_capped`] on a descriptor we do not own (stdin).
+/// Same as [`read_capped`] on a raw descriptor of our own (a pipe a jacket inherited).
 pub fn read_capped_raw(fd: libc::c_int, cap: usize) -> Result<Vec<u8>, ReadError> {
     read_to_end(fd, cap, None)
 }
 
-/// One write(2) call; returns how many bytes were written.
+/// Same as [`read_capped`] on a descriptor the caller gave us (stdin), giving up with ETIMEDOUT
+/// after `ms` ([`within`]).
+pub fn read_capped_within(fd: libc::c_int, cap: usize, ms: u64) -> Result<Vec<u8>, ReadError> {
+    within(ms, |deadline| read_to_end_until(fd, cap, None, &|| monotonic_ms() >= deadline)).map_err(ReadError::Io)?
+}
+
+/// One write(2) call, retried on EINTR; returns how many bytes were written.
 pub fn write_once(fd: libc::c_int, data: &[u8]) -> Result<usize, Errno> {
     loop {
-        // SAFETY: data is valid for reads of data.len() bytes.
-        let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
-        if n >= 0 {
-            return Ok(n as usize);
-        }
-        let e = Errno::last();
-        if e.0 != libc::EINTR {
-            return Err(e);
+        match write_raw(fd, data) {
+            Err(e) if e.0 == libc::EINTR => continue,
+            r => return r,
         }
     }
 }
 
-/// Writes all of `data` to `fd`, resuming after short writes (pipes); stops at an error.
+/// One write(2) call, EINTR included.
+fn write_raw(fd: libc::c_int, data: &[u8]) -> Result<usize, Errno> {
+    // SAFETY: data is valid for reads of data.len() bytes.
+    let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
+    if n >= 0 {
+        Ok(n as usize)
+    } else {
+        Err(Errno::last())
+    }
+}
+
+/// Writes all of `data` to `fd`, resuming after short writes (pipes); stops at an error. For
+/// descriptors of our own (pipes to children); the caller's go through [`write_all_within`].
 pub fn write_all(fd: libc::c_int, data: &[u8]) -> Result<(), Errno> {
     let mut rest = data;
     while !rest.is_empty() {
@@ -69,10 +177,97 @@ pub fn write_all(fd: libc::c_int, data: &[u8]) -> Result<(), Errno> {
     Ok(())
 }
 
-/// Best-effort write of a whole message to stderr (fd 2); errors are ignored on purpose:
-/// there is nowhere left to report them.
+/// Writes all of `data` to a descriptor the caller gave us, resuming after short writes
+/// (pipes), giving up with ETIMEDOUT after `ms` ([`within`]): a pipe nobody drains cannot hold
+/// escapes. What was written by then stays written.
+pub fn write_all_within(fd: libc::c_int, data: &[u8], ms: u64) -> Result<(), Errno> {
+    within(ms, |deadline| {
+        let mut rest = data;
+        while !rest.is_empty() {
+            // Checked before every call, so a reader that drains a byte at a time cannot keep
+            // us past the deadline either.
+            if monotonic_ms() >= deadline {
+                return Err(Errno(libc::ETIMEDOUT));
+            }
+            match write_raw(fd, rest) {
+                Ok(0) => return Err(Errno(libc::EIO)),
+                Ok(n) => rest = rest.get(n..).unwrap_or(&[]),
+                Err(e) if e.0 == libc::EINTR => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    })?
+}
+
+/// How long one line on stderr may take to write before escapes gives up on it.
+pub const STDERR_WAIT_MS: u64 = 1_000;
+
+/// How long a report on stdout (`--help`, `--version`, `--check`, `--check-config`,
+/// `--verify-log`) may take to write.
+pub const STDOUT_WAIT_MS: u64 = 5_000;
+
+/// Best-effort write of a whole message to stderr (fd 2), for at most STDERR_WAIT_MS; errors
+/// are ignored on purpose: there is nowhere left to report them, and the audit record, written
+/// first, already says what happened.
 pub fn write_stderr(msg: &[u8]) {
-    let _ = write_all(2, msg);
+    let _ = write_all_within(2, msg, STDERR_WAIT_MS);
+}
+
+/// A report on stdout (fd 1), for at most STDOUT_WAIT_MS.
+pub fn write_stdout(msg: &[u8]) -> Result<(), Errno> {
+    write_all_within(1, msg, STDOUT_WAIT_MS)
+}
+
+/// Once a bound has passed, SIGALRM comes again this often, so a read or write that started
+/// just after one alarm is still cut short by the next.
+const ALARM_REPEAT_MS: u64 = 20;
+
+/// SIGALRM's handler while [`within`] runs: it only has to exist, so that the blocked call
+/// returns EINTR instead of the signal killing us.
+extern "C" fn on_alarm(_: libc::c_int) {}
+
+fn timeval_ms(ms: u64) -> libc::timeval {
+    libc::timeval { tv_sec: (ms / 1000) as libc::time_t, tv_usec: ((ms % 1000) * 1000) as libc::suseconds_t }
+}
+
+/// The one bound on blocking reads and writes of descriptors the caller gave us (stdin,
+/// stdout, stderr): runs `op` with SIGALRM due in `ms` (and every ALARM_REPEAT_MS after),
+/// taken by a handler that does nothing and is installed without SA_RESTART, so a read(2) or
+/// write(2) blocked on such a descriptor returns EINTR; `op` gets the deadline on the
+/// monotonic clock and gives up once an EINTR comes after it. The descriptor's flags are never
+/// touched (O_NONBLOCK would change the caller's shared open file description). SIGALRM is
+/// unblocked for the call (escapes blocks every signal while it waits for the command and
+/// inside audit appends); the timer, the mask and SIGALRM's disposition are restored after.
+/// Err only when the alarm cannot be set up, and then `op` does not run.
+fn within<T>(ms: u64, op: impl FnOnce(u64) -> T) -> Result<T, Errno> {
+    let deadline = monotonic_ms().saturating_add(ms);
+    // SAFETY: an all-zero sigaction is a valid value (SIG_DFL, no flags, empty mask).
+    let mut act: libc::sigaction = unsafe { core::mem::zeroed() };
+    act.sa_sigaction = on_alarm as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    act.sa_mask = SigSet::empty().0;
+    // SAFETY: as above; the old action is written here.
+    let mut old_act: libc::sigaction = unsafe { core::mem::zeroed() };
+    // SAFETY: both point to valid sigaction values; glibc supplies the restorer; no SA_RESTART.
+    check(unsafe { libc::sigaction(libc::SIGALRM, &act, &mut old_act) })?;
+    let timer = libc::itimerval { it_interval: timeval_ms(ALARM_REPEAT_MS), it_value: timeval_ms(ms.max(1)) };
+    let off = libc::itimerval { it_interval: timeval_ms(0), it_value: timeval_ms(0) };
+    // SAFETY: valid itimerval; the old value is not wanted (process::harden cleared the timer).
+    let armed = check(unsafe { libc::setitimer(libc::ITIMER_REAL, &timer, core::ptr::null_mut()) });
+    let mut old_mask = SigSet::empty();
+    let unblocked = armed.and_then(|_| {
+        // SAFETY: both sets are initialised.
+        check(unsafe { libc::sigprocmask(libc::SIG_UNBLOCK, &SigSet::of(&[libc::SIGALRM]).0, &mut old_mask.0) })
+    });
+    let result = unblocked.map(|_| op(deadline));
+    // SAFETY: as above. Stopped first: an alarm still pending now goes to our handler.
+    unsafe { libc::setitimer(libc::ITIMER_REAL, &off, core::ptr::null_mut()) };
+    if unblocked.is_ok() {
+        let _ = set_sigmask(&old_mask);
+    }
+    // SAFETY: old_act is what sigaction returned above.
+    unsafe { libc::sigaction(libc::SIGALRM, &old_act, core::ptr::null_mut()) };
+    result
 }
 
 pub fn fsync(fd: &Fd) -> Result<(), Errno> {
@@ -159,8 +354,13 @@ pub fn set_egid(gid: u32) -> Result<(), Errno> {
 
 /// Sets real, effective and saved ids at once, so none of root is left.
 pub fn set_all_uids(uid: u32) -> Result<(), Errno> {
+    set_uids(uid, uid, uid)
+}
+
+/// setresuid(2) as given; `u32::MAX` (-1) leaves that id unchanged.
+pub fn set_uids(real: u32, effective: u32, saved: u32) -> Result<(), Errno> {
     // SAFETY: plain syscall.
-    check(unsafe { libc::setresuid(uid, uid, uid) }).map(|_| ())
+    check(unsafe { libc::setresuid(real, effective, saved) }).map(|_| ())
 }
 pub fn set_all_gids(gid: u32) -> Result<(), Errno> {
     // SAFETY: plain syscall.
@@ -271,6 +471,12 @@ pub fn set_rlimit(res: Resource, soft: u64, hard: u64) -> Result<(), Errno> {
 pub fn set_not_dumpable() -> Result<(), Errno> {
     // SAFETY: prctl with integer arguments.
     check(unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) }).map(|_| ())
+}
+
+/// PR_GET_DUMPABLE: 0 when this process is not dumpable.
+pub fn dumpable() -> Result<i32, Errno> {
+    // SAFETY: prctl with integer arguments.
+    check(unsafe { libc::prctl(libc::PR_GET_DUMPABLE, 0, 0, 0, 0) })
 }
 
 pub fn set_umask(mask: u32) -> u32 {
@@ -497,31 +703,45 @@ pub fn clear_cloexec(fd: &Fd) -> Result<(), Errno> {
     check(unsafe { libc::fcntl(fd.raw(), libc::F_SETFD, 0) }).map(|_| ())
 }
 
+/// argv and envp as the NULL-terminated pointer arrays execve wants, built ahead: the exec
+/// child builds them before it gives the caller's resource limits back, so nothing of ours
+/// allocates under those limits.
+pub struct ExecArgs<'a> {
+    argv: Vec<*const libc::c_char>,
+    envp: Vec<*const libc::c_char>,
+    _strings: core::marker::PhantomData<&'a CString>,
+}
+
+impl<'a> ExecArgs<'a> {
+    pub fn new(argv: &'a [CString], envp: &'a [CString]) -> ExecArgs<'a> {
+        ExecArgs { argv: null_terminated(argv), envp: null_terminated(envp), _strings: core::marker::PhantomData }
+    }
+}
+
 /// Executes the file behind `fd` (opened O_PATH at resolution), so what was checked is what
 /// runs. Returns only on failure.
 pub fn execveat_fd(fd: &Fd, argv: &[CString], envp: &[CString]) -> Errno {
-    let argv_p = null_terminated(argv);
-    let envp_p = null_terminated(envp);
-    // SAFETY: both arrays are NULL-terminated and point into CStrings that outlive the call.
-    unsafe {
-        libc::syscall(
-            libc::SYS_execveat,
-            fd.raw(),
-            c"".as_ptr(),
-            argv_p.as_ptr(),
-            envp_p.as_ptr(),
-            libc::AT_EMPTY_PATH,
-        );
-    }
-    Errno::last()
+    execveat_args(fd, &ExecArgs::new(argv, envp))
 }
 
 /// execve(2) by path; used only when execveat cannot run a script from a close-on-exec fd.
 pub fn execve(path: &CStr, argv: &[CString], envp: &[CString]) -> Errno {
-    let argv_p = null_terminated(argv);
-    let envp_p = null_terminated(envp);
-    // SAFETY: both arrays are NULL-terminated and point into CStrings that outlive the call.
-    unsafe { libc::execve(path.as_ptr(), argv_p.as_ptr(), envp_p.as_ptr()) };
+    execve_args(path, &ExecArgs::new(argv, envp))
+}
+
+/// [`execveat_fd`] with the arrays built ahead.
+pub fn execveat_args(fd: &Fd, args: &ExecArgs<'_>) -> Errno {
+    // SAFETY: both arrays are NULL-terminated and point into CStrings that outlive `args`.
+    unsafe {
+        libc::syscall(libc::SYS_execveat, fd.raw(), c"".as_ptr(), args.argv.as_ptr(), args.envp.as_ptr(), libc::AT_EMPTY_PATH);
+    }
+    Errno::last()
+}
+
+/// [`execve`] with the arrays built ahead.
+pub fn execve_args(path: &CStr, args: &ExecArgs<'_>) -> Errno {
+    // SAFETY: both arrays are NULL-terminated and point into CStrings that outlive `args`.
+    unsafe { libc::execve(path.as_ptr(), args.argv.as_ptr(), args.envp.as_ptr()) };
     Errno::last()
 }
 
@@ -889,6 +1109,39 @@ mod tests {
     }
 
     #[test]
+    fn a_write_to_a_pipe_nobody_drains_gives_up_at_its_bound_and_puts_sigalrm_back() {
+        // In a child: SIGALRM is process-directed, and the harness has other threads.
+        // SAFETY (test): the child only makes syscalls and leaves with exit_now.
+        match unsafe { fork() }.unwrap() {
+            Forked::Child => {
+                let (_r, w) = pipe_cloexec().unwrap();
+                let flags = fill_pipe(&w);
+                let start = monotonic_ms();
+                let timed_out = write_all_within(w.raw(), b"x", 200) == Err(Errno(libc::ETIMEDOUT));
+                let took = monotonic_ms() - start;
+                // SAFETY (test): a zeroed sigaction is a valid out-parameter; query only.
+                let mut now: libc::sigaction = unsafe { core::mem::zeroed() };
+                // SAFETY (test): query SIGALRM's action.
+                unsafe { libc::sigaction(libc::SIGALRM, core::ptr::null(), &mut now) };
+                let restored = now.sa_sigaction == libc::SIG_DFL;
+                exit_now(if flags && timed_out && (200..1000).contains(&took) && restored { 0 } else { 1 })
+            }
+            Forked::Parent(pid) => assert_eq!(exit_code_of(waitpid(pid).unwrap()), 0),
+        }
+    }
+
+    /// Fills a pipe through its write end without leaving it non-blocking; true when it worked.
+    fn fill_pipe(w: &Fd) -> bool {
+        // SAFETY (test): fcntl and write on a pipe this test owns.
+        unsafe {
+            let fl = libc::fcntl(w.raw(), libc::F_GETFL);
+            libc::fcntl(w.raw(), libc::F_SETFL, fl | libc::O_NONBLOCK);
+            while libc::write(w.raw(), [0u8; 4096].as_ptr().cast(), 4096) > 0 {}
+            libc::fcntl(w.raw(), libc::F_SETFL, fl) == 0
+        }
+    }
+
+    #[test]
     fn an_o_path_standard_descriptor_counts_as_open() {
         // In a child, so the harness keeps its own fd 0: O_PATH on 0, then 2 closed.
         // SAFETY (test only): the child calls only async-signal-safe syscalls and exit_now.
@@ -905,19 +1158,6 @@ mod tests {
 
 // --- confined children (src/confined/spawn.rs) ---------------------------------------------------
 
-/// setresuid(2) with each id optional (None leaves it as it is).
-pub fn setresuid(real: Option<u32>, effective: Option<u32>, saved: Option<u32>) -> Result<(), Errno> {
-    let id = |v: Option<u32>| v.unwrap_or(u32::MAX);
-    // SAFETY: plain syscall; -1 (u32::MAX) leaves that id unchanged.
-    check(unsafe { libc::setresuid(id(real), id(effective), id(saved)) }).map(|_| ())
-}
-
-/// PR_GET_DUMPABLE: whether the process may be ptraced by its uid (and dump core).
-pub fn is_dumpable() -> Result<bool, Errno> {
-    // SAFETY: prctl with integer arguments.
-    check(unsafe { libc::prctl(libc::PR_GET_DUMPABLE, 0, 0, 0, 0) }).map(|v| v != 0)
-}
-
 /// Makes reads and writes on `fd` (our own end of a pipe to a child) return EAGAIN instead of
 /// blocking, so every wait on it goes through poll with a deadline.
 pub fn set_nonblocking(fd: &Fd) -> Result<(), Errno> {
@@ -925,4 +1165,49 @@ pub fn set_nonblocking(fd: &Fd) -> Result<(), Errno> {
     let flags = check(unsafe { libc::fcntl(fd.raw(), libc::F_GETFL) })?;
     // SAFETY: as above.
     check(unsafe { libc::fcntl(fd.raw(), libc::F_SETFL, flags | libc::O_NONBLOCK) }).map(|_| ())
+}
+
+// --- the process's own argv (main.rs) ------------------------------------------------------------
+
+/// The argv `main` received: copies of its words, and where they live, so one of them can be
+/// blanked in place (what /proc/PID/cmdline shows).
+pub struct Argv {
+    words: Vec<Vec<u8>>,
+    raw: Vec<*mut libc::c_char>,
+}
+
+impl Argv {
+    /// # Safety
+    /// `argc` and `argv` must be what the C runtime passed to `main`: `argc` entries, each a
+    /// NUL-terminated string in writable memory that nothing else holds a reference to.
+    pub unsafe fn from_main(argc: libc::c_int, argv: *const *const libc::c_char) -> Argv {
+        let n = usize::try_from(argc).unwrap_or(0);
+        let mut words = Vec::with_capacity(n);
+        let mut raw = Vec::with_capacity(n);
+        for i in 0..n {
+            // SAFETY: the caller guarantees argv holds argc valid pointers.
+            let p = unsafe { *argv.add(i) };
+            if p.is_null() {
+                break;
+            }
+            // SAFETY: each is a NUL-terminated string (the caller's contract).
+            words.push(unsafe { CStr::from_ptr(p) }.to_bytes().to_vec());
+            raw.push(p.cast_mut());
+        }
+        Argv { words, raw }
+    }
+
+    pub fn words(&self) -> &[Vec<u8>] {
+        &self.words
+    }
+
+    /// Overwrites word `index` from byte `from` on with `x`, in the process's own memory; the
+    /// copy in [`Argv::words`] keeps the original.
+    pub fn blank(&mut self, index: usize, from: usize) {
+        let (Some(&p), Some(word)) = (self.raw.get(index), self.words.get(index)) else { return };
+        for i in from..word.len() {
+            // SAFETY: p points at word.len() + 1 writable bytes (from_main's contract), i < len.
+            unsafe { *p.add(i) = b'x' as libc::c_char };
+        }
+    }
 }

@@ -39,6 +39,7 @@ impl Errno {
             libc::EROFS => "read-only file system",
             libc::EBADF => "bad file descriptor",
             libc::EINVAL => "invalid argument",
+            libc::ETIMEDOUT => "timed out",
             _ => "system error",
         }
     }
@@ -116,6 +117,8 @@ pub struct Stat {
     pub size: i64,
     pub dev: u64,
     pub ino: u64,
+    /// The device a character or block special file stands for.
+    pub rdev: u64,
 }
 
 impl Stat {
@@ -155,6 +158,7 @@ pub fn fstat(fd: &Fd) -> Result<Stat, Errno> {
         size: st.st_size,
         dev: st.st_dev,
         ino: st.st_ino,
+        rdev: st.st_rdev,
     })
 }
 
@@ -192,11 +196,25 @@ pub enum ReadError {
 /// bytes have come, a read that stopped short of its buffer was the end of the file, so the
 /// extra read(2) that would return 0 is skipped (a file that grows meanwhile is read whole).
 pub fn read_to_end(fd: libc::c_int, cap: usize, size: Option<usize>) -> Result<Vec<u8>, ReadError> {
+    read_to_end_until(fd, cap, size, &|| false)
+}
+
+/// [`read_to_end`] that gives up with ETIMEDOUT as soon as `late()` says so, checked before
+/// every read: a descriptor that trickles a byte at a time cannot stretch it either.
+pub fn read_to_end_until(
+    fd: libc::c_int,
+    cap: usize,
+    size: Option<usize>,
+    late: &dyn Fn() -> bool,
+) -> Result<Vec<u8>, ReadError> {
     if size.is_some_and(|s| s > cap) {
         return Err(ReadError::TooLarge);
     }
     let mut out = Vec::with_capacity(size.map_or(0, |s| s + 1));
     loop {
+        if late() {
+            return Err(ReadError::Io(Errno(libc::ETIMEDOUT)));
+        }
         // Never more than cap+1 in all: one byte past the cap is enough to refuse.
         let room = cap.saturating_add(1).saturating_sub(out.len());
         let ask = match size {

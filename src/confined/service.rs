@@ -176,6 +176,8 @@ fn helper(r: &mut Reader<'_>) -> Result<Helper, wire::Error> {
         path: r.str()?,
         programs: r.opt(Reader::strs)?,
         params: r.list(8, |r| Ok((r.str()?, r.str()?)))?,
+        copies: r.strs()?,
+        env: r.strs()?,
         timeout_secs: u64::try_from(r.i64()?).map_err(|_| wire::Error::BadTag)?,
     })
 }

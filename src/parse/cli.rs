@@ -25,8 +25,8 @@ impl core::fmt::Display for Error {
             Error::UnknownOption(o) => write!(f, "unknown option {o:?}"),
             Error::MissingValue(o) => write!(f, "option {o} needs a value"),
             Error::Repeated(o) => write!(f, "option {o} given twice"),
-            Error::NoGrant => write!(f, "no grant: use --grant, --grant-stdin or --grant-file"),
-            Error::TwoGrantSources => write!(f, "give exactly one of --grant, --grant-stdin, --grant-file"),
+            Error::NoGrant => write!(f, "no grant: use --grant, --grant-stdin, --grant-file or ESCAPES_GRANT"),
+            Error::TwoGrantSources => write!(f, "give exactly one of --grant, --grant-stdin, --grant-file, ESCAPES_GRANT"),
             Error::NoSeparator => write!(f, "missing -- before the command"),
             Error::NoCommand => write!(f, "no command after --"),
             Error::EmptyValue(o) => write!(f, "option {o} has an empty value"),
@@ -38,6 +38,13 @@ impl core::fmt::Display for Error {
 /// Parses argv (including argv[0]); options come before a mandatory `--`, everything after it is
 /// the command, byte for byte.
 pub fn parse(args: &[Vec<u8>]) -> Result<Request, Error> {
+    parse_with_env(args, None)
+}
+
+/// [`parse`], with the value of `ESCAPES_GRANT` when the caller set it: a fourth source of the
+/// token, exclusive like the other three (so a token never has to appear in argv, where every
+/// local user can read it).
+pub fn parse_with_env(args: &[Vec<u8>], env_grant: Option<&[u8]>) -> Result<Request, Error> {
     let mut it = args.iter();
     if it.next().is_none() {
         return Err(Error::NoArguments);
@@ -82,11 +89,38 @@ pub fn parse(args: &[Vec<u8>]) -> Result<Request, Error> {
     if check_config {
         return Err(Error::UnknownOption("--check-config takes no grant and no command".into()));
     }
-    let grant = grant.ok_or(Error::NoGrant)?;
+    let grant = match (grant, env_grant) {
+        (Some(_), Some(_)) => return Err(Error::TwoGrantSources),
+        (Some(g), None) => g,
+        (None, Some(t)) => GrantSource::Env(t.to_vec()),
+        (None, None) => return Err(Error::NoGrant),
+    };
     if argv.is_empty() {
         return Err(Error::NoCommand);
     }
     Ok(Request::Run(Run { grant, run_as, config, check_only, argv }))
+}
+
+/// Where a token stands in argv, as [`parse`] would read it: (word, first byte) of each
+/// `--grant` value among the options, to be blanked before anything else happens.
+pub fn grant_positions(args: &[Vec<u8>]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = 1;
+    while let Some(arg) = args.get(i) {
+        match arg.as_slice() {
+            b"--" => break,
+            b"--grant" => {
+                out.push((i + 1, 0));
+                i += 1;
+            }
+            a if a.starts_with(b"--grant=") => out.push((i, b"--grant=".len())),
+            // Options that take the next word as their value (it is not an option then).
+            b"--grant-file" | b"--run-as" | b"--config" | b"--verify-log" => i += 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    out
 }
 
 /// True when `--json-errors` stands among the options (before `--`): refusals are then one
@@ -230,5 +264,23 @@ mod tests {
     #[test]
     fn non_utf8_option_is_an_error_not_a_panic() {
         assert!(matches!(parse(&[b"e".to_vec(), vec![0xff, 0xfe]]), Err(Error::UnknownOption(_))));
+    }
+
+    #[test]
+    fn escapes_grant_is_a_fourth_source_exclusive_like_the_others() {
+        let r = parse_with_env(&args(&["escapes", "--", "id"]), Some(b"T")).unwrap();
+        assert!(matches!(r, Request::Run(Run { grant: GrantSource::Env(ref t), .. }) if t == b"T"));
+        for other in ["--grant=x", "--grant-stdin", "--grant-file=/g"] {
+            assert_eq!(parse_with_env(&args(&["escapes", other, "--", "id"]), Some(b"T")), Err(Error::TwoGrantSources), "{other}");
+        }
+        // Modes that take no grant ignore it.
+        assert_eq!(parse_with_env(&args(&["e", "--check-config"]), Some(b"T")), Ok(Request::CheckConfig { config: None }));
+    }
+
+    #[test]
+    fn finds_every_grant_value_among_the_options_and_none_after_them() {
+        let a = args(&["e", "--run-as", "--grant", "--grant", "T1", "--grant=T2", "--", "--grant", "x"]);
+        assert_eq!(grant_positions(&a), [(4, 0), (5, 8)]);
+        assert_eq!(grant_positions(&args(&["e", "--grant"])), [(2, 0)]);
     }
 }

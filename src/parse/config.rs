@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use crate::parse::toml::{self, Entry, Value};
-use crate::policy::config::{Config, Helper, DEFAULT_AUDIENCE, DEFAULT_AUDIT_LOG, DEFAULT_HELPER_TIMEOUT, MAX_HELPER_TIMEOUT};
+use crate::policy::config::{never_set, Config, Helper, DEFAULT_AUDIENCE, DEFAULT_AUDIT_LOG, DEFAULT_HELPER_TIMEOUT, MAX_HELPER_TIMEOUT};
+use crate::policy::facts;
 
 /// 1-based line and column of the key a setting was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +128,18 @@ pub enum Error {
         setting: Setting,
         value: String,
     },
+    /// A parameter's value names a `$` fact that does not exist.
+    BadFact {
+        at: At,
+        setting: Setting,
+        why: String,
+    },
+    /// An `env` name a helper may never set (or not a variable name).
+    ForbiddenEnv {
+        at: At,
+        setting: Setting,
+        name: String,
+    },
     DuplicateParam {
         at: At,
         setting: Setting,
@@ -236,6 +249,10 @@ impl fmt::Display for Error {
                 "{at}: {setting}: {value:?} must be NAME=value with NAME made of letters, digits and _ (not starting with a digit, not ESCAPES_...)"
             ),
             Self::DuplicateParam { at, setting, name } => write!(f, "{at}: {setting} sets {name:?} twice"),
+            Self::BadFact { at, setting, why } => write!(f, "{at}: {setting}: {why}"),
+            Self::ForbiddenEnv { at, setting, name } => {
+                write!(f, "{at}: {setting}: {name:?} is not a variable a helper may set for the command")
+            }
             Self::TimeoutOutOfRange { at, setting, value } => {
                 write!(f, "{at}: {setting}: {value} is not between 1 and {MAX_HELPER_TIMEOUT} seconds")
             }
@@ -290,12 +307,14 @@ struct HelperDraft {
     path: Option<String>,
     programs: Option<Vec<String>>,
     params: Vec<(String, String)>,
+    copies: Vec<String>,
+    env: Vec<String>,
     timeout_secs: Option<u64>,
 }
 
 impl HelperDraft {
     fn new() -> HelperDraft {
-        HelperDraft { path: None, programs: None, params: Vec::new(), timeout_secs: None }
+        HelperDraft { path: None, programs: None, params: Vec::new(), copies: Vec::new(), env: Vec::new(), timeout_secs: None }
     }
 
     fn set(&mut self, site: Site<'_>) -> Result<(), Error> {
@@ -308,12 +327,16 @@ impl HelperDraft {
                 };
                 for item in items {
                     let (name, value) = param(site, item)?;
-                    if self.params.iter().any(|(n, _)| *n == name) {
+                    if self.params.iter().any(|(n, _)| *n == name) || self.copies.contains(&name) {
                         return Err(Error::DuplicateParam { at: site.at(), setting: site.setting(), name });
                     }
-                    self.params.push((name, value));
+                    match value {
+                        Some(v) => self.params.push((name, v)),
+                        None => self.copies.push(name),
+                    }
                 }
             }
+            "env" => self.env = site.list(env_name)?,
             "timeout" => {
                 let Value::Int(n) = site.entry.value else {
                     return Err(site.wrong_type(Expected::Integer));
@@ -334,20 +357,38 @@ impl HelperDraft {
             path,
             programs: self.programs,
             params: self.params,
+            copies: self.copies,
+            env: self.env,
             timeout_secs: self.timeout_secs.unwrap_or(DEFAULT_HELPER_TIMEOUT),
         })
     }
 }
 
-/// `NAME=value`: a portable environment name, and a value without NUL (which no environment
-/// entry can hold). `ESCAPES_*` names are ours: a parameter must not pose as a grant fact.
-fn param(site: Site<'_>, item: &str) -> Result<(String, String), Error> {
+/// `NAME=value` (a portable environment name, and a value without NUL, whose `$` facts are
+/// ones `policy::facts` knows), or `$NAME` (the caller's own NAME, value None). `ESCAPES_*`
+/// names are ours: a parameter must not pose as a grant fact.
+fn param(site: Site<'_>, item: &str) -> Result<(String, Option<String>), Error> {
     let bad = || Error::BadParam { at: site.at(), setting: site.setting(), value: item.to_owned() };
-    let (name, value) = item.split_once('=').ok_or_else(bad)?;
-    if !is_env_name(name) || name.starts_with("ESCAPES_") || value.contains('\0') {
+    let (name, value) = match item.split_once('=') {
+        Some((n, v)) => (n, Some(v)),
+        None => (item.strip_prefix('$').ok_or_else(bad)?, None),
+    };
+    if !is_env_name(name) || name.starts_with("ESCAPES_") || value.is_some_and(|v| v.contains('\0')) {
         return Err(bad());
     }
-    Ok((name.to_owned(), value.to_owned()))
+    if let Some(v) = value {
+        facts::expand(v, None).map_err(|e| Error::BadFact { at: site.at(), setting: site.setting(), why: e.to_string() })?;
+    }
+    Ok((name.to_owned(), value.map(str::to_owned)))
+}
+
+/// An `env` entry: a variable name a helper may set for the command, never one of
+/// `policy::config::NEVER_SET`.
+fn env_name(site: Site<'_>, s: &str) -> Result<(), Error> {
+    if !is_env_name(s) || never_set(s) {
+        return Err(Error::ForbiddenEnv { at: site.at(), setting: site.setting(), name: s.to_owned() });
+    }
+    Ok(())
 }
 
 /// `[A-Za-z_][A-Za-z0-9_]*`: the names a shell can set and every helper can read.
@@ -1332,10 +1373,10 @@ params = []
                         ("TZ".into(), "America/Denver".into()),
                         ("TIMEBOX_INSIDE".into(), "0100<=%H%M<0500".into()),
                         ("TIMEBOX_WARN".into(), "Backups run 01:00-05:00 only".into()),
-                    ],
+                    ], copies: vec![], env: vec![],
                     timeout_secs: 3,
                 },
-                Helper { path: "/usr/local/libexec/jacket/envauth".into(), programs: None, params: vec![], timeout_secs: DEFAULT_HELPER_TIMEOUT },
+                Helper { path: "/usr/local/libexec/jacket/envauth".into(), programs: None, params: vec![], copies: vec![], env: vec![], timeout_secs: DEFAULT_HELPER_TIMEOUT },
             ]
         );
         assert_eq!(c.jackets.len(), 1);
@@ -1419,5 +1460,27 @@ params = []
             Error::Syntax(toml::Error { kind: toml::ErrorKind::DuplicateKey { .. }, .. })
         ));
         assert_eq!(ok(&format!("{MINIMAL}[[helmet]]\npath = \"/a\"\n[[helmet]]\npath = \"/a\"\n")).helmets.len(), 2);
+    }
+
+    #[test]
+    fn helper_params_may_copy_the_callers_variables_and_name_per_run_facts() {
+        let c = ok(&format!("{MINIMAL}[[jacket]]\npath = \"/j\"\nparams = [\"$DISPLAY\", \"HOME=$H\", \"STAMP_SPEC=ecru/$l:TTY=$y\"]\nenv = [\"DISPLAY\", \"SSH_AUTH_SOCK\"]\n"));
+        let j = &c.jackets[0];
+        assert_eq!(j.copies, ["DISPLAY"]);
+        assert_eq!(j.params, [("HOME".to_string(), "$H".to_string()), ("STAMP_SPEC".to_string(), "ecru/$l:TTY=$y".to_string())]);
+        assert_eq!(j.env, ["DISPLAY", "SSH_AUTH_SOCK"]);
+    }
+
+    #[test]
+    fn refuses_unknown_facts_and_names_a_helper_may_never_set() {
+        for bad in ["params = [\"A=$x\"]", "params = [\"A=cost$\"]", "params = [\"$1X\"]", "params = [\"$DISPLAY\", \"DISPLAY=x\"]"] {
+            let e = err(&format!("{MINIMAL}[[helmet]]\npath = \"/h\"\n{bad}\n"));
+            assert!(matches!(e, Error::BadFact { .. } | Error::BadParam { .. } | Error::DuplicateParam { .. }), "{bad}: {e}");
+        }
+        for name in ["LD_PRELOAD", "PATH", "BASH_ENV", "LC_ALL", "TZ", "ESCAPES_RUN_AS", "PYTHONPATH", "HOME", "1X", "A-B"] {
+            let e = err(&format!("{MINIMAL}[[helmet]]\npath = \"/h\"\nenv = [\"{name}\"]\n"));
+            assert!(matches!(e, Error::ForbiddenEnv { .. }), "{name}: {e}");
+            assert!(e.to_string().contains("is not a variable a helper may set"), "{e}");
+        }
     }
 }

@@ -61,7 +61,7 @@ pub fn decode(bytes: &[u8], issuer: &str, now: i64) -> Result<Vec<Key>, CacheErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::cache_entry as encode;
+    use crate::root::keys::cache_entry as encode;
 
     const ISS: &str = "https://id.example.com";
     const JWKS: &str = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"k1","alg":"EdDSA","use":"sig"}]}"#;

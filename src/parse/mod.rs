@@ -16,5 +16,6 @@ pub mod jwks_cache;
 pub mod jwt;
 pub mod passwd;
 pub mod pem;
+pub mod proc_stat;
 pub mod proc_status;
 pub mod toml;

@@ -41,8 +41,14 @@ pub struct Helper {
     pub path: String,
     /// Exact resolved program paths this helper applies to; `None` means every program.
     pub programs: Option<Vec<String>>,
-    /// `NAME=value` parameters added to the helper's environment (op's `$NAME=value`), in order.
+    /// `NAME=value` parameters added to the helper's environment (op's `$NAME=value`), in order;
+    /// the value may name per-run facts (`policy::facts`).
     pub params: Vec<(String, String)>,
+    /// `$NAME` parameters: the caller's own NAME, if it has one, for the helper to judge.
+    pub copies: Vec<String>,
+    /// Variables beyond the command's allow-list that this helper's reply may set for the
+    /// command (`SSH_AUTH_SOCK`, `DISPLAY`, ...); never one of [`NEVER_SET`].
+    pub env: Vec<String>,
     /// Seconds: for a helmet, to reply and exit; for a jacket, to release the command.
     pub timeout_secs: u64,
 }
@@ -58,3 +64,22 @@ impl Helper {
 
 /// A system bundle (ca-certificates.crt) is about 220 KB.
 pub const MAX_BUNDLE: usize = 1024 * 1024;
+
+/// Names a helper may never set for the command, whatever `env` says: what the dynamic loader,
+/// a shell or an interpreter reads to run other code, what escapes sets itself, and the names
+/// the allow-list already passes only after checking their values. A name ending in `*` is a
+/// prefix.
+pub const NEVER_SET: &[&str] = &[
+    "LD_*", "GLIBC_TUNABLES", "MALLOC_*", "GCONV_PATH", "LOCPATH", "NLSPATH", "HOSTALIASES", "RES_OPTIONS",
+    "LOCALDOMAIN", "BASH_ENV", "ENV", "BASH_FUNC_*", "SHELLOPTS", "BASHOPTS", "PS4", "PROMPT_COMMAND", "IFS",
+    "CDPATH", "PATH", "TMPDIR", "PYTHON*", "PERL*", "RUBY*", "NODE_*", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "LUA_*",
+    "TCL*", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "TZ", "LANG", "LANGUAGE", "LC_*", "ESCAPES_*",
+];
+
+/// Whether `name` is one of [`NEVER_SET`].
+pub fn never_set(name: &str) -> bool {
+    NEVER_SET.iter().any(|n| match n.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => name == *n,
+    })
+}

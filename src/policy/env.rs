@@ -51,24 +51,40 @@ fn tz_ok(v: &[u8]) -> bool {
     !body.starts_with(b"/") || body.starts_with(b"/usr/share/zoneinfo/")
 }
 
+/// Caller variables escapes looks at, in the order the kernel passed them; the rest are ignored
+/// (and so dropped) unread. The kernel passes at most 6 MiB of argv and environment, which
+/// holds ~350,000 of the shortest variables; no honest environment comes near this.
+pub const MAX_CALLER_VARS: usize = 8192;
+
+/// The names that can pass: TERM, TZ, then LOCALE_VARS; an index into them.
+fn allowed_index(name: &[u8]) -> Option<usize> {
+    match name {
+        b"TERM" => Some(0),
+        b"TZ" => Some(1),
+        n => LOCALE_VARS.iter().position(|l| l.as_bytes() == n).map(|i| i + 2),
+    }
+}
+
 fn allowed(name: &[u8], value: &[u8]) -> bool {
     match name {
         b"TERM" => term_ok(value),
         b"TZ" => tz_ok(value),
-        n => LOCALE_VARS.iter().any(|l| l.as_bytes() == n) && locale_ok(value),
+        _ => locale_ok(value),
     }
 }
 
 /// The command's environment as `NAME=value` entries: allowed caller variables (first
-/// occurrence of each name only), then the target's HOME, USER, LOGNAME, SHELL and the safe PATH.
+/// occurrence of each name only) among the first MAX_CALLER_VARS, then the target's HOME, USER,
+/// LOGNAME, SHELL and the safe PATH. One pass, a fixed amount of work per variable: only the 17
+/// allowed names can pass, so only they need remembering.
 pub fn build(caller: &[(Vec<u8>, Vec<u8>)], target: &Target<'_>) -> Vec<Vec<u8>> {
     let mut out: Vec<Vec<u8>> = Vec::new();
-    let mut seen: Vec<&[u8]> = Vec::new();
-    for (name, value) in caller {
-        if seen.contains(&name.as_slice()) {
+    let mut seen = [false; 2 + LOCALE_VARS.len()];
+    for (name, value) in caller.iter().take(MAX_CALLER_VARS) {
+        let Some(slot) = allowed_index(name).and_then(|i| seen.get_mut(i)) else { continue };
+        if std::mem::replace(slot, true) {
             continue;
         }
-        seen.push(name);
         if allowed(name, value) {
             out.push([name.as_slice(), b"=", value.as_slice()].concat());
         }
@@ -125,6 +141,15 @@ mod tests {
         for bad in ["/tmp/tz", ":/etc/shadow", "../../../tmp/x", "Europe/../../x", "", "a b"] {
             assert!(!tz_ok(bad.as_bytes()), "{bad}");
         }
+    }
+
+    #[test]
+    fn only_the_first_max_caller_vars_are_looked_at() {
+        let mut vars = kv(&[("TERM", "xterm")]);
+        vars.splice(0..0, (0..MAX_CALLER_VARS - 1).map(|i| (format!("X{i}").into_bytes(), b"y".to_vec())));
+        assert!(build(&vars, &target()).contains(&b"TERM=xterm".to_vec()));
+        vars.insert(0, (b"X".to_vec(), b"y".to_vec()));
+        assert!(!build(&vars, &target()).iter().any(|e| e.starts_with(b"TERM=")));
     }
 
     #[test]

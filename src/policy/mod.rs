@@ -7,6 +7,7 @@ pub mod account;
 pub mod config;
 pub mod ed25519;
 pub mod env;
+pub mod facts;
 pub mod request;
 pub mod text;
 pub mod token;

@@ -6,6 +6,8 @@ pub enum GrantSource {
     Arg(Vec<u8>),
     Stdin,
     File(Vec<u8>),
+    /// The value of `ESCAPES_GRANT`.
+    Env(Vec<u8>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -60,7 +60,9 @@ pub fn verify_log(path: &[u8]) -> i32 {
     let file = match std::fs::File::open(std::ffi::OsStr::from_bytes(path)) {
         Ok(f) => f,
         Err(e) => {
-            sys::write_stderr(format!("escapes: cannot open {}: {e}\n", String::from_utf8_lossy(path)).as_bytes());
+            sys::write_stderr(
+                format!("escapes: cannot open {}: {e}\n", crate::audit::printable(&String::from_utf8_lossy(path))).as_bytes(),
+            );
             return 1;
         }
     };
@@ -86,7 +88,7 @@ pub fn verify_log(path: &[u8]) -> i32 {
             return 5;
         }
     }
-    let _ = sys::write_all(1, format!("audit log intact: {} lines chained\n", chain.lines).as_bytes());
+    let _ = sys::write_stdout(format!("audit log intact: {} lines chained\n", chain.lines).as_bytes());
     0
 }
 

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 use std::fs;
-use std::os::unix::fs::{chown, PermissionsExt};
+use std::os::unix::fs::{chown, MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -75,9 +75,10 @@ fn ensure_user(name: &str) {
 }
 
 /// Installs the binary: root:root, mode 4755, in a root-owned directory. Called with the fixture
-/// lock held, by every test: another checkout's test binary may have installed its own build in
-/// between (the lock is shared by every checkout on the machine), so the copy is redone whenever
-/// the marker beside it names another source.
+/// lock held, by every test: another checkout's test binary (or its audit/check.sh, which leaves
+/// the marker alone) may have installed its own build in between (the lock is shared by every
+/// checkout on the machine), so the copy is redone whenever the marker beside it names another
+/// source, or the installed file is not the one this marker was written for.
 fn install() -> PathBuf {
     static CHECKED: OnceLock<()> = OnceLock::new();
     CHECKED.get_or_init(|| {
@@ -91,14 +92,15 @@ fn install() -> PathBuf {
     let marker = bin_dir.join(".installed-from");
     let src = env!("CARGO_BIN_EXE_escapes");
     let stamp = fs::metadata(src).and_then(|m| m.modified()).map(|t| format!("{src} {t:?}")).unwrap_or_default();
-    if fs::read_to_string(&marker).ok().as_deref() == Some(stamp.as_str()) && dst.exists() {
+    let installed = |dst: &Path| fs::metadata(dst).map(|m| format!(" -> ino {} size {} mtime {:?}", m.ino(), m.len(), m.modified().ok())).unwrap_or_default();
+    if fs::read_to_string(&marker).ok() == Some(format!("{stamp}{}", installed(&dst))) {
         return dst;
     }
     let _ = fs::remove_file(&dst);
     fs::copy(src, &dst).unwrap();
     chown(&dst, Some(0), Some(0)).unwrap();
     fs::set_permissions(&dst, fs::Permissions::from_mode(0o4755)).unwrap();
-    fs::write(&marker, stamp).unwrap();
+    fs::write(&marker, format!("{stamp}{}", installed(&dst))).unwrap();
     dst
 }
 

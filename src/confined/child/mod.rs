@@ -90,24 +90,24 @@ fn limit_data() -> Result<(), Errno> {
 /// child's, so the kernel refuses the attach; dumpability is cleared before the last uid change,
 /// which (changing only the saved uid) does not reset it. A root caller stays root.
 pub fn drop_to_caller() -> Result<(), Errno> {
-    drop_to_caller_with(|| {})
+    let caller = crate::process::caller();
+    drop_to(caller.uid, caller.gid, &mut |_| {})
 }
 
-/// [`drop_to_caller`], calling `between` after each step (tests check each step's state).
-pub fn drop_to_caller_with(mut between: impl FnMut()) -> Result<(), Errno> {
-    let caller = crate::process::caller();
-    let (uid, gid) = (caller.uid, caller.gid);
+/// The drop itself, step by step; `after` is called with each step's name once it is done (a
+/// test pauses there and tries to ptrace the process as the caller: tests/hostile.rs).
+pub fn drop_to(uid: u32, gid: u32, after: &mut dyn FnMut(&'static str)) -> Result<(), Errno> {
     sys::setgroups(&[gid])?;
-    between();
+    after("setgroups");
     sys::set_all_gids(gid)?;
-    between();
-    sys::setresuid(Some(uid), Some(uid), Some(0))?;
-    between();
+    after("setresgid");
+    sys::set_uids(uid, uid, 0)?;
+    after("setresuid, saved uid still 0");
     sys::set_not_dumpable()?;
-    between();
-    sys::setresuid(None, None, Some(uid))?;
-    between();
-    if sys::getresuid()? != (uid, uid, uid) || sys::getresgid()? != (gid, gid, gid) || sys::is_dumpable()? {
+    after("not dumpable");
+    sys::set_uids(u32::MAX, u32::MAX, uid)?;
+    after("saved uid");
+    if sys::getresuid()? != (uid, uid, uid) || sys::getresgid()? != (gid, gid, gid) || sys::dumpable()? != 0 {
         return Err(Errno(libc::EPERM));
     }
     Ok(())

@@ -197,6 +197,7 @@ fn encode_helper(w: &mut Writer, h: &Helper) {
     w.list(&h.params, |w, (n, v)| {
         w.str(n).str(v);
     });
+    w.strs(&h.copies).strs(&h.env);
     w.i64(i64::try_from(h.timeout_secs).unwrap_or(i64::MAX));
 }
 

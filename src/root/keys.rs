@@ -14,11 +14,11 @@
 //! write it does not stop a run (the reason goes into the audit record).
 
 use crate::confined::service;
-use crate::idp;
+use crate::root::idp;
 use crate::policy::config::Config;
 use crate::policy::token::{self, Key};
 use crate::sys::{self, Fd};
-use crate::trusted_file;
+use crate::root::trusted_file;
 use crate::policy::verify::hex_sha256;
 use std::ffi::CString;
 

@@ -12,7 +12,7 @@ use crate::policy::config::Config;
 use crate::policy::text::excerpt;
 use crate::policy::token::Key;
 use crate::policy::verify::GrantType;
-use crate::trusted_file;
+use crate::root::trusted_file;
 
 /// A grant id goes into the URL path: 1–128 RFC 3986 unreserved characters, not `.` or `..`.
 const MAX_GRANT_ID: usize = 128;

@@ -3,7 +3,7 @@
 
 use crate::confined::service;
 use crate::policy::account::{Identity, User};
-use crate::trusted_file;
+use crate::root::trusted_file;
 
 const PASSWD: &str = "/etc/passwd";
 const GROUP: &str = "/etc/group";
