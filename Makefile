@@ -67,14 +67,21 @@ install: build
 	for h in $(wordlist 2,$(words $(HELPERS)),$(HELPERS)); do ln -f $(HELPER_MAIN) $(LIBEXECDIR)/$$h; done
 	for h in $(HELPERS); do ln -f $(HELPER_MAIN) $(JACKETDIR)/$$h; done
 	ln -sfn ../libexec/escapes/stampctl $(SBINDIR)/stampctl
+	# Rotation that keeps the audit hash chain (logrotate reads /etc/logrotate.d, whatever PREFIX).
+	install -d -m 0755 $(DESTDIR)/etc/logrotate.d
+	install -o root -g root -m 0644 packaging/logrotate $(DESTDIR)/etc/logrotate.d/escapes
 
 # Everything CI runs: unit tests, corpus replay, Wycheproof, and the end-to-end suite against
 # the installed setuid binary (needs root: it creates test users and installs a setuid copy).
 test: test-deps
 	ESCAPES_STAMP_ROOT=$(TEST_STAMP_ROOT) ESCAPES_CONFIG_PATH=$(TEST_CONFIG) ESCAPES_CACHE_DIR=$(TEST_CACHE) $(CARGO) test --workspace --locked
 
+# tests/syslog.rs runs the real daemons: rsyslogd, systemd-journald (outside systemd), logrotate.
+SYSLOG_TEST_PACKAGES := $(if $(wildcard /usr/sbin/rsyslogd),,rsyslog) $(if $(wildcard /usr/sbin/logrotate),,logrotate) \
+	$(if $(wildcard /lib/systemd/systemd-journald /usr/lib/systemd/systemd-journald),,systemd)
 test-deps:
 	@python3 -c 'import cryptography' 2>/dev/null || python3 -m pip install --quiet cryptography
+	@if [ -n "$(strip $(SYSLOG_TEST_PACKAGES))" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSLOG_TEST_PACKAGES) >/dev/null; fi
 
 demo: test-deps
 	sh demo/demo.sh

@@ -53,6 +53,7 @@ flock 9
 work=$(mktemp -d /tmp/escapes-audit.XXXXXX)
 chmod 755 "$work"
 cleanup() {
+    stop_logger
     fixture_reset "$MINT" >/dev/null 2>&1 || true
     rm -f "$ROOT/bin/audit-script" "$ROOT/bin/audit-noexec"
     if [ "${KEEP_TRACES:-0}" = 1 ]; then echo "traces kept in $work" >&2; else rm -rf "$work"; fi
@@ -79,6 +80,28 @@ printf 'not a program\n' | write_root_file "$ROOT/bin/audit-noexec" 755
 mkdir -p "$work/caller" && printf '#!/bin/sh\nexit 0\n' > "$work/caller/script"
 chmod 755 "$work/caller/script" && chown -R "$USER_NAME" "$work/caller"
 
+# A system logger for the syslog scenario: whatever is at /dev/log is moved aside meanwhile.
+logger_pid=
+start_logger() {
+    [ -e /dev/log ] || [ -L /dev/log ] && mv /dev/log /dev/log.escapes-audit-saved
+    python3 -c 'import os, socket
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind("/dev/log"); os.chmod("/dev/log", 0o666)
+while True: s.recv(1 << 17)' &
+    logger_pid=$!
+    for _ in $(seq 100); do [ -S /dev/log ] && return 0; sleep 0.05; done
+    die "the test logger did not bind /dev/log"
+}
+stop_logger() {
+    if [ -n "$logger_pid" ]; then
+        kill "$logger_pid" 2>/dev/null || true
+        wait "$logger_pid" 2>/dev/null || true
+    fi
+    logger_pid=
+    rm -f /dev/log
+    [ -e /dev/log.escapes-audit-saved ] || [ -L /dev/log.escapes-audit-saved ] && mv /dev/log.escapes-audit-saved /dev/log
+    return 0
+}
+
 scenarios=()
 failed=0
 suffix=
@@ -101,6 +124,15 @@ scenario() {
 all_scenarios() {
     t_true=$(token '["/usr/bin/true"]')
     scenario true 0 /dev/null --grant "$t_true" -- /usr/bin/true
+
+    # The system-log copy (issue 15): a root-owned datagram socket at /dev/log takes the
+    # records ([audit] syslog = "syslog"); the other scenarios run with the default "auto" and
+    # no logger at all (the lookups fail, nothing is sent).
+    start_logger
+    printf '%s\n[audit]\nsyslog = "syslog"\n' "$DEFAULT_CONFIG" | write_root_file "$CONFIG_PATH" 644
+    scenario syslog 0 /dev/null --grant "$t_true" -- /usr/bin/true
+    printf '%s' "$DEFAULT_CONFIG" | write_root_file "$CONFIG_PATH" 644
+    stop_logger
 
     printf '%s\n' "$t_true" >"$work/grant$suffix.stdin"
     scenario grant-stdin 0 "$work/grant$suffix.stdin" --grant-stdin -- /usr/bin/true
@@ -141,6 +173,8 @@ all_scenarios() {
     cp "$AUDIT_LOG" "$work/audit$suffix.copy"
     chown "$USER_NAME:" "$work/audit$suffix.copy"
     scenario verify-log 0 /dev/null --verify-log "$work/audit$suffix.copy"
+    # The same copy as a syslog file it is compared with (every line carries its JSON record).
+    scenario verify-log-anchors 0 /dev/null --verify-log "$work/audit$suffix.copy" --anchors "$work/audit$suffix.copy"
 
     AS_USER=root scenario check-config 0 /dev/null --check-config
 

@@ -55,7 +55,7 @@ root=$(cd "$root" && pwd)
 # Files: owners come from dpkg-deb --root-owner-group (everything root:root), modes from here.
 install -d -m 0755 "$root/DEBIAN" "$root/usr/bin" "$root/usr/share/man/man8" \
     "$root/usr/share/man/man5" "$root/usr/share/doc/escapes" "$root/usr/share/lintian/overrides" \
-    "$root/etc/openape" "$root/etc/openape/keys"
+    "$root/etc/openape" "$root/etc/openape/keys" "$root/etc/logrotate.d"
 install -d -m 0700 "$root/var/log/openape" "$root/var/cache/openape"
 install -m 4755 "$bindir/escapes" "$root/usr/bin/escapes"
 # As dh_strip does: .comment only names the compilers and linker (cargo's strip keeps it).
@@ -82,6 +82,8 @@ if [ -L "$root/usr/sbin/stampctl" ]; then
     chmod 0644 "$root/usr/share/man/man8/stampctl.8.gz"
 fi
 install -m 0644 "$pkg/config.toml" "$root/etc/openape/config.toml"
+# Rotation that keeps the hash chain (issue 15): the snippet `make install` installs too.
+install -m 0644 "$here/logrotate" "$root/etc/logrotate.d/escapes"
 # Static binaries (no NEEDED entry: make deb's default) and dynamic ones draw different tags.
 if readelf -dW "$bindir/escapes" | grep -q NEEDED; then link=dynamic; else link=static; fi
 cat "$pkg/lintian-overrides" "$pkg/lintian-overrides.$link" > "$root/usr/share/lintian/overrides/escapes"

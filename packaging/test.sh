@@ -146,7 +146,7 @@ ok "root prepared with:$have"
 dpkg --root="$R" --log=/dev/null -i "$DEB" >"$W/dpkg.out" 2>&1 || { cat "$W/dpkg.out" >&2; die "dpkg --root -i"; }
 ok "dpkg --root=ROOT -i $(basename "$DEB")"
 expect_eq "$(dpkg-query --admindir="$R/var/lib/dpkg" -W -f '${Status}' escapes)" "install ok installed" "dpkg database: escapes installed"
-expect_eq "$(dpkg-query --admindir="$R/var/lib/dpkg" -W -f '${Conffiles}' escapes | awk '{print $1}' | grep .)" "/etc/openape/config.toml" "dpkg database: /etc/openape/config.toml is the conffile"
+expect_eq "$(dpkg-query --admindir="$R/var/lib/dpkg" -W -f '${Conffiles}' escapes | awk '{print $1}' | grep . | sort | tr '\n' ' ')" "/etc/logrotate.d/escapes /etc/openape/config.toml " "dpkg database: the config and the logrotate snippet are the conffiles"
 verify=$(dpkg --root="$R" -V escapes 2>&1) || true
 expect_eq "$verify" "" "dpkg -V: every file matches its md5sum"
 mode() { stat -c '%a %U:%G %F' "$R$1"; }
@@ -155,6 +155,10 @@ expect_eq "$(mode /var/log/openape)" "700 root:root directory" "/var/log/openape
 expect_eq "$(mode /var/cache/openape)" "700 root:root directory" "/var/cache/openape is root-only"
 expect_eq "$(mode /etc/openape)" "755 root:root directory" "/etc/openape"
 expect_eq "$(mode /etc/openape/config.toml)" "644 root:root regular file" "/etc/openape/config.toml"
+expect_eq "$(mode /etc/logrotate.d/escapes)" "644 root:root regular file" "/etc/logrotate.d/escapes"
+grep -qx '    delaycompress' "$R/etc/logrotate.d/escapes" && grep -qx '/var/log/openape/audit.log {' "$R/etc/logrotate.d/escapes" \
+    || die "/etc/logrotate.d/escapes: not the snippet for /var/log/openape/audit.log with delaycompress"
+ok "logrotate snippet: /var/log/openape/audit.log, delaycompress"
 for f in /usr/share/man/man8/escapes.8.gz /usr/share/man/man5/escapes.toml.5.gz /usr/share/doc/escapes/copyright; do
     [ -f "$R$f" ] || die "$f missing"
 done
@@ -221,7 +225,7 @@ done
 [ ! -e "$R/usr/sbin/stampctl" ] && [ ! -L "$R/usr/sbin/stampctl" ] || die "remove: /usr/sbin/stampctl left behind"
 ok "dpkg -r: binary gone, edited conffile kept"
 dpkg --root="$R" --log=/dev/null -P escapes >"$W/dpkg.out" 2>&1 || { cat "$W/dpkg.out" >&2; die "dpkg -P"; }
-if [ -e "$R/etc/openape/config.toml" ] || [ -e "$R/var/cache/openape" ] || [ ! -s "$R/var/log/openape/audit.log" ]; then
+if [ -e "$R/etc/openape/config.toml" ] || [ -e "$R/etc/logrotate.d/escapes" ] || [ -e "$R/var/cache/openape" ] || [ ! -s "$R/var/log/openape/audit.log" ]; then
     die "purge: conffile and cache gone, audit log kept"
 fi
 ok "dpkg -P: conffile and JWKS cache gone (postrm ran chrooted), audit log kept"

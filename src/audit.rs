@@ -2,15 +2,14 @@
 //! the record of how a command ended, `Log::append_after_run`).
 //! Formatting is pure (`Record::to_line`); `Log` is the I/O shell around it.
 
+use crate::policy::chain::{link_of, CHAIN_FIELD, ROTATED_FROM};
+use crate::root::{rotation, syslog, trusted_file};
 use crate::sys::{self, Errno, Fd};
-use crate::root::trusted_file;
-use crate::policy::verify::hex_sha256;
+use std::cell::RefCell;
 
-/// The chain field: `sha256:` + hex of the previous line's bytes (without its newline).
-pub const CHAIN_FIELD: &str = "prev_hash";
-
-/// What the first line of a log chains to.
-pub const GENESIS: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+/// Set on a record whose system-log copy failed (issue 15): why this record, or the one before
+/// it in the same run, did not reach the system logger.
+pub const SYSLOG_ERROR_FIELD: &str = "syslog_error";
 
 /// Lines longer than this cannot be chained to (`--verify-log` and the append's read of the
 /// last line stop there). Our own lines stay far below it (MAX_RECORD, MAX_RECORD_VERIFIED).
@@ -53,14 +52,6 @@ fn value_cap(key: &str) -> usize {
 
 /// How long to wait for another escapes holding the log's lock before refusing.
 pub const LOCK_WAIT_MS: u64 = 10_000;
-
-/// The chain value for a line that follows `prev`.
-pub fn link_of(prev: Option<&[u8]>) -> String {
-    match prev {
-        None => GENESIS.to_string(),
-        Some(line) => format!("sha256:{}", hex_sha256(line)),
-    }
-}
 
 /// A value in a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,6 +160,23 @@ impl Record {
 
     /// The record as one line of JSON ending in `\n`. Invalid UTF-8 becomes U+FFFD and every
     /// control character is escaped, so each line parses as JSON and never spans two lines.
+    /// Each field as the system-log copy carries it (`root::syslog`), in the line's order: a
+    /// string as the characters a JSON reader of the line gets back, a number as written, a
+    /// list as its JSON text in the line. So the copy never says what the line does not, and
+    /// the root process needs no JSON parser to make it.
+    pub fn texts(&self) -> Vec<(&'static str, Vec<u8>)> {
+        let text = |v: &Field| match v {
+            Field::Str(s) => String::from_utf8_lossy(s).into_owned().into_bytes(),
+            Field::Int(n) => n.to_string().into_bytes(),
+            list => {
+                let mut out = Vec::new();
+                render_value(&mut out, list);
+                out
+            }
+        };
+        self.fields.iter().map(|(k, v, _)| (*k, text(v))).collect()
+    }
+
     pub fn to_line(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(2 + self.fields.iter().map(|(_, _, n)| n + 1).sum::<usize>());
         out.push(b'{');
@@ -187,6 +195,10 @@ impl Record {
 fn render_field(out: &mut Vec<u8>, key: &str, value: &Field) {
     json_string(out, key.as_bytes());
     out.push(b':');
+    render_value(out, value);
+}
+
+fn render_value(out: &mut Vec<u8>, value: &Field) {
     match value {
         Field::Str(s) => json_string(out, s),
         Field::Int(n) => out.extend_from_slice(n.to_string().as_bytes()),
@@ -367,6 +379,8 @@ pub enum Error {
     ShortWrite,
     Sync(Errno),
     Read(Errno),
+    /// `[audit] syslog_required = true` and the system logger did not take the record.
+    Syslog(String),
 }
 
 impl core::fmt::Display for Error {
@@ -379,24 +393,44 @@ impl core::fmt::Display for Error {
             Error::ShortWrite => write!(f, "audit log: record only partly written (disk full or file size limit)"),
             Error::Sync(e) => write!(f, "audit log: cannot flush to disk: {e}"),
             Error::Read(e) => write!(f, "audit log: cannot read the last line to chain to: {e}"),
+            Error::Syslog(why) => write!(f, "audit log: {why} (syslog_required = true)"),
         }
     }
 }
 
-/// An open audit log.
+/// An open audit log, and the system-log copy of what is written to it (`root::syslog`).
 pub struct Log {
-    fd: Fd,
+    fd: RefCell<Fd>,
+    path: String,
+    copy: syslog::Copy,
+    /// Why the last record's copy failed after it was written: the next record says so.
+    missed: RefCell<Option<String>>,
 }
 
 impl Log {
+    /// The log with the default copy (`[audit] syslog = "auto"`), for when no config is usable.
     pub fn open(path: &str) -> Result<Log, Error> {
-        trusted_file::open_append(path).map(|fd| Log { fd }).map_err(Error::Open)
+        Log::open_with(path, crate::policy::config::SyslogSettings::default())
+    }
+
+    pub fn open_with(path: &str, copy: crate::policy::config::SyslogSettings) -> Result<Log, Error> {
+        let fd = trusted_file::open_append(path).map_err(Error::Open)?;
+        Ok(Log { fd: RefCell::new(fd), path: path.to_string(), copy: syslog::Copy::new(copy), missed: RefCell::new(None) })
     }
 
     /// Appends one whole line and fsyncs it; a partly written line is cut off again, so the log
-    /// never holds half a record.
+    /// never holds half a record. Then the system-log copy; its failure is noted in the log
+    /// (`syslog_error`), never an error.
     pub fn append(&self, record: &Record) -> Result<(), Error> {
-        self.append_with(record, true)
+        self.append_with(record, true, false)
+    }
+
+    /// The record that a command is about to run: like `append`, but with
+    /// `syslog_required = true` a copy the system logger did not take within the bound is
+    /// `Error::Syslog`, and nothing may run. When the logger is known to be unreachable before
+    /// the write, the record is not written at all.
+    pub fn append_before_run(&self, record: &Record) -> Result<(), Error> {
+        self.append_with(record, true, true)
     }
 
     /// The record of how a command ended: appended the same way but not fsynced. The command
@@ -406,27 +440,70 @@ impl Log {
     /// line of its own and chains to the fragment, and `--verify-log` reports the fragment as
     /// the first broken line, which after a crash means "torn", not "tampered".
     pub fn append_after_run(&self, record: &Record) -> Result<(), Error> {
-        self.append_with(record, false)
+        self.append_with(record, false, false)
     }
 
-    fn append_with(&self, record: &Record, sync: bool) -> Result<(), Error> {
+    fn append_with(&self, record: &Record, sync: bool, before_run: bool) -> Result<(), Error> {
         // The terminal may still signal us (Ctrl-C, Ctrl-Z): not while we hold the lock and
-        // write, or a record could be cut in half or the log left locked.
+        // write, or a record could be cut in half or the log left locked; nor between the write
+        // and the system-log copy.
         let old_mask = sys::block_signals(&sys::SigSet::full()).map_err(Error::Lock)?;
-        let result = self.lock().and_then(|()| {
-            let r = self.append_locked(record, sync);
-            sys::flock_unlock(&self.fd);
-            r
-        });
+        let result = self.append_blocked(record, sync, before_run);
         let _ = sys::set_sigmask(&old_mask);
         result
     }
 
+    fn append_blocked(&self, record: &Record, sync: bool, before_run: bool) -> Result<(), Error> {
+        let strict = before_run && self.copy.settings().required;
+        let ready = self.copy.ready();
+        if let (true, Err(f)) = (strict, &ready) {
+            return Err(Error::Syslog(f.to_string()));
+        }
+        let mut record = record.clone();
+        let mut notes = Vec::new();
+        if let Some(m) = self.missed.borrow_mut().take() {
+            notes.push(format!("the previous record was not copied: {m}"));
+        }
+        if let Err(f) = &ready {
+            notes.push(format!("not copied: {f}"));
+        }
+        if !notes.is_empty() {
+            record.str(SYSLOG_ERROR_FIELD, notes.join("; "));
+        }
+        self.follow_rotation()?;
+        let fd = self.fd.borrow();
+        let (line, members) = Log::lock(&fd).and_then(|()| {
+            let r = self.append_locked(&fd, record, sync);
+            sys::flock_unlock(&fd);
+            r
+        })?;
+        if ready.is_ok() {
+            if let Err(f) = self.copy.send(&line, &members) {
+                if strict {
+                    return Err(Error::Syslog(f.to_string()));
+                }
+                *self.missed.borrow_mut() = Some(f.to_string());
+            }
+        }
+        Ok(())
+    }
+
+    /// logrotate renamed the log since we opened it (a long command, then its exit record):
+    /// append to the new file at the path, not to the rotated one.
+    fn follow_rotation(&self) -> Result<(), Error> {
+        if rotation::is_current(&self.fd.borrow(), &self.path) {
+            return Ok(());
+        }
+        let fresh = trusted_file::open_append(&self.path).map_err(Error::Open)?;
+        *self.fd.borrow_mut() = fresh;
+        Ok(())
+    }
+
     /// Takes the exclusive lock, waiting at most LOCK_WAIT_MS for another holder.
-    fn lock(&self) -> Result<(), Error> {
+    fn lock(fd: &Fd) -> Result<(), Error> {
         let deadline = sys::monotonic_ms().saturating_add(LOCK_WAIT_MS);
         loop {
-            if sys::flock_try_exclusive(&self.fd).map_err(Error::Lock)? {
+            if sys::flock_try_exclusive(fd).map_err(Error::Lock)? {
                 return Ok(());
             }
             if sys::monotonic_ms() >= deadline {
@@ -436,31 +513,48 @@ impl Log {
         }
     }
 
-    fn append_locked(&self, record: &Record, sync: bool) -> Result<(), Error> {
-        let before = sys::fstat(&self.fd).map_err(Error::Write)?.size;
-        let (prev, terminated) = last_line(&self.fd, before)?;
-        let mut record = record.clone();
+    /// Writes the record chained to the line before it; returns the line as written (without
+    /// its newline) and its fields as text, for the system-log copy.
+    fn append_locked(&self, fd: &Fd, mut record: Record, sync: bool) -> Result<(Vec<u8>, Vec<(&'static str, Vec<u8>)>), Error> {
+        let before = sys::fstat(fd).map_err(Error::Write)?.size;
+        let (prev, terminated) = if before > 0 {
+            last_line(fd, before)?
+        } else {
+            // A new file: after a rotation, the chain goes on from the rotated file's last line.
+            match rotation::open_predecessor(&self.path).map_err(Error::Open)? {
+                Some((old, size, name)) => {
+                    let (prev, _) = last_line(&old, size)?;
+                    if prev.is_some() {
+                        record.str(ROTATED_FROM, name);
+                    }
+                    (prev, true)
+                }
+                None => (None, true),
+            }
+        };
         record.str(CHAIN_FIELD, link_of(prev.as_deref()));
         let mut line = record.to_line();
         if !terminated {
             // A fragment left by a crash: start on a line of our own, in the same write.
             line.insert(0, b'\n');
         }
-        match sys::write_once(self.fd.raw(), &line) {
+        match sys::write_once(fd.raw(), &line) {
             Ok(n) if n == line.len() => {}
             Ok(_) => {
-                let _ = sys::ftruncate(&self.fd, before);
+                let _ = sys::ftruncate(fd, before);
                 return Err(Error::ShortWrite);
             }
             Err(e) => {
-                let _ = sys::ftruncate(&self.fd, before);
+                let _ = sys::ftruncate(fd, before);
                 return Err(Error::Write(e));
             }
         }
         if sync {
-            sys::fsync(&self.fd).map_err(Error::Sync)?;
+            sys::fsync(fd).map_err(Error::Sync)?;
         }
-        Ok(())
+        let start = usize::from(!terminated);
+        let written = line.get(start..line.len().saturating_sub(1)).unwrap_or_default().to_vec();
+        Ok((written, record.texts()))
     }
 }
 
@@ -512,6 +606,7 @@ fn last_line(fd: &Fd, size: i64) -> Result<(Option<Vec<u8>>, bool), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::chain::GENESIS;
 
     #[test]
     fn escapes_control_characters_and_quotes() {

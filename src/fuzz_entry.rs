@@ -165,3 +165,87 @@ pub fn facts(data: &[u8]) {
         Err(_) => {}
     }
 }
+
+/// A journal export (`--anchors`): every anchor it yields is a well-formed chain hash, and the
+/// comparison over any local lines never panics.
+pub fn journal_export(data: &[u8]) {
+    if let Ok(anchors) = crate::unprivileged::anchors::journal_export(data) {
+        check_anchors(data, anchors);
+    }
+}
+
+/// A syslog file (`--anchors`): likewise; also the system-log encoders over the same bytes
+/// taken as an audit line, whose copies must read back with that line's hash.
+pub fn syslog_file(data: &[u8]) {
+    check_anchors(data, crate::unprivileged::anchors::syslog_file(data));
+    let line = data.split(|&b| b == b'\n').next().unwrap_or_default();
+    let members = line_members(line);
+    let datagram = crate::root::syslog::syslog_datagram(line, &members);
+    assert!(datagram.len() <= crate::root::syslog::MAX_TEXT + 1024);
+    let back = crate::unprivileged::anchors::syslog_file(&datagram);
+    assert_eq!(back.first().map(|a| a.hash.clone()), Some(crate::policy::chain::line_hash(line)));
+    let _ = crate::root::syslog::journal_datagram(line, &members, false);
+}
+
+fn check_anchors(data: &[u8], anchors: Vec<crate::unprivileged::anchors::Anchor>) {
+    for a in &anchors {
+        assert!(crate::policy::chain::is_chain_hash(a.hash.as_bytes()));
+        assert!(a.prev.as_deref().is_none_or(|p| crate::policy::chain::is_chain_hash(p.as_bytes())));
+    }
+    let mut c = crate::unprivileged::anchors::Compare::new(anchors);
+    for (i, line) in data.split(|&b| b == b'\n').take(64).enumerate() {
+        let at = crate::unprivileged::anchors::Place { file: 0, line: i + 1 };
+        if c.feed(at, &crate::policy::chain::line_hash(line), &crate::policy::chain::line_hash(data)).is_err() {
+            return;
+        }
+    }
+    let _ = c.finish();
+}
+
+/// An audit line's members as `audit::Record::texts` gives them to the system-log encoders,
+/// read back from the JSON (for the fuzz targets and tests, which start from lines): strings
+/// as their characters, numbers as written, anything else as compact JSON text. Not JSON: none.
+pub fn line_members(line: &[u8]) -> Vec<(String, Vec<u8>)> {
+    use crate::parse::json::Value;
+    fn text(out: &mut Vec<u8>, v: &Value, top: bool) {
+        match v {
+            Value::Str(s) if top => out.extend_from_slice(s.as_bytes()),
+            Value::Str(s) => crate::audit::json_string(out, s.as_bytes()),
+            Value::Int(n) => out.extend_from_slice(n.to_string().as_bytes()),
+            Value::Number(n) => out.extend_from_slice(n.as_bytes()),
+            Value::Bool(b) => out.extend_from_slice(b.to_string().as_bytes()),
+            Value::Null => out.extend_from_slice(b"null"),
+            Value::Array(items) => {
+                out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    text(out, item, false);
+                }
+                out.push(b']');
+            }
+            Value::Object(members) => {
+                out.push(b'{');
+                for (i, (k, item)) in members.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    crate::audit::json_string(out, k.as_bytes());
+                    out.push(b':');
+                    text(out, item, false);
+                }
+                out.push(b'}');
+            }
+        }
+    }
+    let Ok(Value::Object(members)) = crate::parse::json::parse(line) else { return Vec::new() };
+    members
+        .into_iter()
+        .map(|(k, v)| {
+            let mut out = Vec::new();
+            text(&mut out, &v, true);
+            (k, out)
+        })
+        .collect()
+}

@@ -1,14 +1,15 @@
-//! escapes: grant-based privilege elevation.
+//! escapes: grant-based privilege elevation. The folders say where code runs:
 //!
-//! Pure parsers (no I/O, `&[u8] -> Result<T, Error>`, each with a fuzz target):
-//! `toml`, `base64url`, `json`, `jwt`, `jwks`, `passwd`, `cli`, `http`, `pem`, `dns` (its message
-//! and file parsers), `jacket::reply`, `handoff`, `proc_status`.
-//! Policy on top of them, still pure: `config`, `ed25519`, `verify`, `env`, `audit` formatting.
-//! The grant token is parsed in a confined child (`sandbox`), which hands it back (`handoff`).
-//! I/O shells: `trusted_file`, `grant`, `keys`, `users`, `audit::Log`, `exec`, `jacket` (helmets
-//! and jackets around the command), `process`, and
-//! the IdP path `idp` -> `net` (an unprivileged child) -> `dns`, `tls`.
-//! Every `unsafe` block and raw libc call lives in `sys`.
+//! - `parse`: pure parsers, `&[u8] -> Result<T, Error>`, each with a fuzz target; most run only
+//!   inside confined children.
+//! - `policy`: pure decisions and the values they decide on (config, token, request, verify).
+//! - `confined`: the children that parse for the root process and talk to the network, under
+//!   seccomp and without root's ids (`confined::child`), and the parent's side of them.
+//! - `root`: the root process's own work with files, accounts, the IdP, the system log.
+//! - `unprivileged`: what runs only after every id was dropped to the caller's (`--verify-log`).
+//! - `sys`: every `unsafe` block and raw libc call.
+//!
+//! `audit`, `exec`, `grant`, `jacket` and `process` are the root process's pipeline steps.
 
 #![deny(unsafe_code)]
 

@@ -87,7 +87,7 @@ fn run(args: Vec<Vec<u8>>, inherited: process::Inherited, started_ms: u64) -> i3
             let _ = sys::write_stdout(v.as_bytes());
             return 0;
         }
-        Ok(Request::VerifyLog(ref path)) => return verify_log(path),
+        Ok(Request::VerifyLog(ref v)) => return verify_log(v),
         Ok(Request::CheckConfig { ref config }) => return check_config(config.as_deref()),
         _ => {}
     }
@@ -114,7 +114,7 @@ fn run(args: Vec<Vec<u8>>, inherited: process::Inherited, started_ms: u64) -> i3
         Ok(c) => c,
         Err(f) => return refuse_unlogged(&mut rec, f),
     };
-    let log = match audit::Log::open(&cfg.audit_log) {
+    let log = match audit::Log::open_with(&cfg.audit_log, cfg.syslog) {
         Ok(l) => l,
         Err(e) => {
             report(&fail(EXIT_ERROR, "audit", format!("{e}; refusing to run anything")));
@@ -143,16 +143,18 @@ fn run(args: Vec<Vec<u8>>, inherited: process::Inherited, started_ms: u64) -> i3
     }
 }
 
-/// `--verify-log FILE`: first gives up root for good (any user may run it on a file they can
-/// read), then walks the hash chain and names the first broken line. 0 intact, 5 broken.
-fn verify_log(path: &[u8]) -> i32 {
+/// `--verify-log FILE [FILE...] [--anchors EXPORT]`: first gives up root for good (any user may
+/// run it on files they can read), then walks the hash chain across the files and names the
+/// first broken line; with `--anchors`, compares each line with the system logger's copy
+/// (`escapes::verify_log`). 0 intact, 5 broken or disagreeing.
+fn verify_log(v: &request::VerifyLog) -> i32 {
     let caller = process::caller();
     let (uid, gid) = (caller.uid, caller.gid);
     if sys::set_all_gids(gid).and_then(|_| sys::set_all_uids(uid)).is_err() {
         say("cannot drop privileges");
         return EXIT_ERROR;
     }
-    escapes::unprivileged::verify_log(path)
+    escapes::unprivileged::verify_log::run(&v.files, v.anchors.as_deref())
 }
 
 /// `--check-config` (root only): the config and every file it names, each problem on its own
@@ -189,6 +191,13 @@ fn check_config(path: Option<&[u8]>) -> i32 {
         Ok(true) => r.pass("audit_log", &cfg.audit_log),
         Ok(false) => r.pass("audit_log", format!("{} (created on first use)", cfg.audit_log)),
         Err(e) => r.fail("audit_log", fail(EXIT_ERROR, "audit", e.to_string())),
+    }
+    // The system-log copy (issue 15): unreachable stops runs only with syslog_required.
+    match escapes::root::syslog::Copy::new(cfg.syslog).describe() {
+        Ok(None) => r.pass("syslog", "off ([audit] syslog = \"off\")"),
+        Ok(Some(to)) => r.pass("syslog", to),
+        Err(e) if cfg.syslog.required => r.fail("syslog", fail(EXIT_ERROR, "syslog_unavailable", format!("{e}; with syslog_required = true nothing would run"))),
+        Err(e) => r.pass("syslog", format!("{e} (runs go on; each record says its copy failed)")),
     }
     if let Some(ca) = &cfg.ca_bundle {
         match trusted_file::read(ca, 1 << 20) {
@@ -620,9 +629,13 @@ fn execute(
             return refuse(log, rec, fail(e.exit_code(), "program_changed", e.to_string()));
         }
         // Nothing runs unless the log durably holds the record that it is about to.
-        if let Err(e) = log.append(rec) {
-            report(&fail(EXIT_ERROR, "audit", format!("{e}; not running the command")));
-            return EXIT_ERROR;
+        match log.append_before_run(rec) {
+            Ok(()) => {}
+            Err(e @ audit::Error::Syslog(_)) => return refuse(log, rec, syslog_refusal(&e)),
+            Err(e) => {
+                report(&fail(EXIT_ERROR, "audit", format!("{e}; not running the command")));
+                return EXIT_ERROR;
+            }
         }
         exec::run(&launch)
     } else {
@@ -636,8 +649,14 @@ fn execute(
                 let _ = log.append(rec);
                 return false;
             }
-            match log.append(rec) {
+            match log.append_before_run(rec) {
                 Ok(()) => true,
+                Err(e @ audit::Error::Syslog(_)) => {
+                    let f = syslog_refusal(&e);
+                    describe(rec, &f);
+                    let _ = log.append(rec);
+                    false
+                }
                 Err(e) => {
                     report(&fail(EXIT_ERROR, "audit", format!("{e}; not running the command")));
                     false
@@ -680,6 +699,12 @@ fn execute(
         (Ok(()), None) => {}
     }
     code
+}
+
+/// `[audit] syslog_required = true` and the system logger did not take the run record: nothing
+/// runs (issue 15).
+fn syslog_refusal(e: &audit::Error) -> Failure {
+    fail(EXIT_ERROR, "syslog_unavailable", format!("{e}; not running the command"))
 }
 
 /// The verified grant facts a helper can check, as `ESCAPES_*` variables (absent ones omitted),

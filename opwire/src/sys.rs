@@ -121,6 +121,21 @@ pub struct Stat {
     pub rdev: u64,
 }
 
+impl From<&libc::stat> for Stat {
+    fn from(st: &libc::stat) -> Stat {
+        Stat {
+            mode: st.st_mode,
+            uid: st.st_uid,
+            gid: st.st_gid,
+            nlink: st.st_nlink,
+            size: st.st_size,
+            dev: st.st_dev,
+            ino: st.st_ino,
+            rdev: st.st_rdev,
+        }
+    }
+}
+
 impl Stat {
     pub fn is_regular(&self) -> bool {
         self.mode & libc::S_IFMT == libc::S_IFREG
@@ -150,16 +165,7 @@ pub fn fstat(fd: &Fd) -> Result<Stat, Errno> {
     let mut st: libc::stat = unsafe { core::mem::zeroed() };
     // SAFETY: st points to writable memory of the right size; fd is open.
     check(unsafe { libc::fstat(fd.0, &mut st) })?;
-    Ok(Stat {
-        mode: st.st_mode,
-        uid: st.st_uid,
-        gid: st.st_gid,
-        nlink: st.st_nlink,
-        size: st.st_size,
-        dev: st.st_dev,
-        ino: st.st_ino,
-        rdev: st.st_rdev,
-    })
+    Ok(Stat::from(&st))
 }
 
 /// The target of the symbolic link that `fd` (opened O_PATH | O_NOFOLLOW) is, at most 4 KiB.

@@ -22,7 +22,7 @@ use crate::confined::spawn::{self, Child, Failure};
 use crate::confined::wire::{self, Reader, Writer};
 use crate::parse::base64url;
 use crate::policy::account::User;
-use crate::policy::config::{Config, Helper};
+use crate::policy::config::{Config, Helper, SyslogMode, SyslogSettings};
 use crate::policy::token::{Claims, Header, Key, Token, MAX_TOKEN_LEN};
 use crate::time::Deadline;
 use std::fmt;
@@ -167,6 +167,10 @@ pub fn decode_config(value: &[u8]) -> Result<Config, wire::Error> {
             keys: r.list(8, |r| Ok((r.str()?, r.str()?)))?,
             helmets: r.list(14, helper)?,
             jackets: r.list(14, helper)?,
+            syslog: SyslogSettings {
+                mode: SyslogMode::from_index(r.i64()?).ok_or(wire::Error::BadTag)?,
+                required: r.bool()?,
+            },
         })
     })
 }

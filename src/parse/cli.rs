@@ -1,7 +1,7 @@
 //! Command line: `escapes (--grant JWT | --grant-stdin | --grant-file PATH) [--run-as USER]
 //! [--config PATH] -- CMD [ARGS...]`, `--help`, `--version`.
 
-use crate::policy::request::{GrantSource, Request, Run};
+use crate::policy::request::{GrantSource, Request, Run, VerifyLog};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
@@ -67,11 +67,8 @@ pub fn parse_with_env(args: &[Vec<u8>], env_grant: Option<&[u8]>) -> Result<Requ
             b"--help" | b"-h" if inline.is_none() => return Ok(Request::Help),
             b"--version" | b"-V" if inline.is_none() => return Ok(Request::Version),
             b"--verify-log" if grant.is_none() && run_as.is_none() && config.is_none() => {
-                let file = value(&mut it, inline, "--verify-log")?;
-                return match it.next() {
-                    None => Ok(Request::VerifyLog(file)),
-                    Some(extra) => Err(Error::UnknownOption(String::from_utf8_lossy(extra).into_owned())),
-                };
+                let first = value(&mut it, inline, "--verify-log")?;
+                return verify_log(first, &mut it);
             }
             b"--grant" => set_grant(&mut grant, GrantSource::Arg(value(&mut it, inline, "--grant")?))?,
             b"--grant-file" => set_grant(&mut grant, GrantSource::File(value(&mut it, inline, "--grant-file")?))?,
@@ -121,6 +118,27 @@ pub fn grant_positions(args: &[Vec<u8>]) -> Vec<(usize, usize)> {
         i += 1;
     }
     out
+}
+
+/// The rest of `--verify-log FILE`: more files (oldest first), and `--anchors EXPORT` once.
+fn verify_log<'a>(first: Vec<u8>, it: &mut impl Iterator<Item = &'a Vec<u8>>) -> Result<Request, Error> {
+    let mut files = vec![first];
+    let mut anchors = None;
+    while let Some(arg) = it.next() {
+        let (name, inline) = split_inline(arg);
+        match name {
+            b"--anchors" => set_once(&mut anchors, value(&mut *it, inline, "--anchors")?, "--anchors")?,
+            _ if arg.starts_with(b"-") && arg.len() > 1 => {
+                return Err(Error::UnknownOption(String::from_utf8_lossy(arg).into_owned()))
+            }
+            _ if arg.is_empty() => return Err(Error::EmptyValue("--verify-log")),
+            _ => files.push(arg.clone()),
+        }
+    }
+    if files.first().is_some_and(|f| f.starts_with(b"--anchors")) {
+        return Err(Error::MissingValue("--verify-log"));
+    }
+    Ok(Request::VerifyLog(VerifyLog { files, anchors }))
 }
 
 /// True when `--json-errors` stands among the options (before `--`): refusals are then one
@@ -248,8 +266,20 @@ mod tests {
 
     #[test]
     fn verify_log_takes_exactly_one_file() {
-        assert_eq!(parse(&args(&["escapes", "--verify-log", "/l"])), Ok(Request::VerifyLog(b"/l".to_vec())));
-        assert!(parse(&args(&["escapes", "--verify-log", "/l", "x"])).is_err());
+        let vl = |files: &[&str], anchors: Option<&str>| {
+            Ok(Request::VerifyLog(VerifyLog { files: files.iter().map(|f| f.as_bytes().to_vec()).collect(), anchors: anchors.map(|a| a.as_bytes().to_vec()) }))
+        };
+        assert_eq!(parse(&args(&["escapes", "--verify-log", "/l"])), vl(&["/l"], None));
+        assert_eq!(parse(&args(&["escapes", "--verify-log", "/l.1", "/l"])), vl(&["/l.1", "/l"], None));
+        assert_eq!(parse(&args(&["escapes", "--verify-log", "/l", "--anchors", "/e"])), vl(&["/l"], Some("/e")));
+        assert_eq!(parse(&args(&["escapes", "--verify-log", "/l.1", "--anchors=/e", "/l"])), vl(&["/l.1", "/l"], Some("/e")));
+        assert_eq!(parse(&args(&["escapes", "--verify-log", "/l", "--anchors"])), Err(Error::MissingValue("--anchors")));
+        assert_eq!(parse(&args(&["escapes", "--verify-log", "/l", "--anchors", "/e", "--anchors", "/f"])), Err(Error::Repeated("--anchors")));
+        assert_eq!(parse(&args(&["escapes", "--verify-log", "/l", "--anchors="])), Err(Error::EmptyValue("--anchors")));
+        assert!(parse(&args(&["escapes", "--verify-log", "/l", "--run-as", "x"])).is_err());
+        assert!(parse(&args(&["escapes", "--verify-log", "/l", ""])).is_err());
+        assert!(parse(&args(&["escapes", "--verify-log", "--anchors", "/e"])).is_err());
+        assert!(parse(&args(&["escapes", "--verify-log"])).is_err());
         assert!(parse(&args(&["escapes", "--grant", "t", "--verify-log", "/l"])).is_err());
     }
 

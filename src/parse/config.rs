@@ -24,6 +24,7 @@ pub enum Section {
     Security,
     Tls,
     Keys,
+    Audit,
     /// The n-th `[[helmet]]` table (1-based).
     Helmet(usize),
     /// The n-th `[[jacket]]` table (1-based).
@@ -150,6 +151,13 @@ pub enum Error {
         setting: Setting,
         value: i64,
     },
+    /// A string setting that takes one of a few words (`[audit] syslog`).
+    NotOneOf {
+        at: At,
+        setting: Setting,
+        value: String,
+        choices: &'static str,
+    },
 }
 
 impl fmt::Display for At {
@@ -165,6 +173,7 @@ impl fmt::Display for Section {
             Self::Security => "[security]",
             Self::Tls => "[tls]",
             Self::Keys => "[keys]",
+            Self::Audit => "[audit]",
             Self::Helmet(n) => return write!(f, "[[helmet]] number {n}"),
             Self::Jacket(n) => return write!(f, "[[jacket]] number {n}"),
         })
@@ -198,7 +207,7 @@ impl fmt::Display for Error {
             Self::Syntax(e) => write!(f, "{e}"),
             Self::UnknownTable { line, name } => write!(
                 f,
-                "line {line}: unknown table {name:?} (the known tables are [security], [tls], [keys], [[helmet]] and [[jacket]])"
+                "line {line}: unknown table {name:?} (the known tables are [security], [tls], [keys], [audit], [[helmet]] and [[jacket]])"
             ),
             Self::UnknownKey { at, setting } => {
                 let place = if setting.section == Section::Root { "at" } else { "in" };
@@ -256,6 +265,7 @@ impl fmt::Display for Error {
             Self::TimeoutOutOfRange { at, setting, value } => {
                 write!(f, "{at}: {setting}: {value} is not between 1 and {MAX_HELPER_TIMEOUT} seconds")
             }
+            Self::NotOneOf { at, setting, value, choices } => write!(f, "{at}: {setting} is {value:?}, must be one of {choices}"),
         }
     }
 }
@@ -273,6 +283,7 @@ pub fn parse(input: &[u8]) -> Result<Config, Error> {
             ("security", false) => Section::Security,
             ("tls", false) => Section::Tls,
             ("keys", false) => Section::Keys,
+            ("audit", false) => Section::Audit,
             ("helmet", true) => {
                 draft.helmets.push(HelperDraft::new());
                 Section::Helmet(draft.helmets.len())
@@ -281,7 +292,7 @@ pub fn parse(input: &[u8]) -> Result<Config, Error> {
                 draft.jackets.push(HelperDraft::new());
                 Section::Jacket(draft.jackets.len())
             }
-            (name @ ("security" | "tls" | "keys" | "helmet" | "jacket"), array) => {
+            (name @ ("security" | "tls" | "keys" | "audit" | "helmet" | "jacket"), array) => {
                 return Err(Error::TableKind {
                     line: table.line,
                     name: name.to_owned(),
@@ -411,6 +422,7 @@ struct Draft {
     keys: Vec<(String, String, At)>,
     helmets: Vec<HelperDraft>,
     jackets: Vec<HelperDraft>,
+    syslog: crate::policy::config::SyslogSettings,
 }
 
 impl Draft {
@@ -430,6 +442,16 @@ impl Draft {
             }
             (Section::Security, "offline") => self.offline = Some(site.bool()?),
             (Section::Tls, "ca_bundle") => self.ca_bundle = Some(site.string(path)?),
+            (Section::Audit, "syslog") => {
+                let word = site.string(|_, _| Ok(()))?;
+                self.syslog.mode = crate::policy::config::SyslogMode::parse(&word).ok_or(Error::NotOneOf {
+                    at: site.at(),
+                    setting: site.setting(),
+                    value: word,
+                    choices: crate::policy::config::SYSLOG_MODES,
+                })?;
+            }
+            (Section::Audit, "syslog_required") => self.syslog.required = site.bool()?,
             (Section::Keys, issuer) => {
                 self.keys
                     .push((issuer.to_owned(), site.string(path)?, site.at()))
@@ -500,6 +522,7 @@ impl Draft {
             keys,
             helmets,
             jackets,
+            syslog: self.syslog,
         })
     }
 }
@@ -743,6 +766,7 @@ ca_bundle = "/etc/ssl/certs/ca-certificates.crt"
                 ],
                 helmets: vec![],
                 jackets: vec![],
+                syslog: crate::policy::config::SyslogSettings::default(),
             }
         );
     }
@@ -790,7 +814,7 @@ ca_bundle = "/etc/ssl/certs/ca-certificates.crt"
                 name: "secuirty".into()
             }
         );
-        assert_eq!(e.to_string(), "line 5: unknown table \"secuirty\" (the known tables are [security], [tls], [keys], [[helmet]] and [[jacket]])");
+        assert_eq!(e.to_string(), "line 5: unknown table \"secuirty\" (the known tables are [security], [tls], [keys], [audit], [[helmet]] and [[jacket]])");
     }
 
     #[test]
@@ -1482,5 +1506,29 @@ params = []
             assert!(matches!(e, Error::ForbiddenEnv { .. }), "{name}: {e}");
             assert!(e.to_string().contains("is not a variable a helper may set"), "{e}");
         }
+    }
+
+    // --- [audit]: the system-log copy (issue 15) ---------------------------------------------
+
+    #[test]
+    fn audit_table_sets_the_system_log_copy() {
+        use crate::policy::config::{SyslogMode as Mode, SyslogSettings as Settings};
+        assert_eq!(ok(MINIMAL).syslog, Settings { mode: Mode::Auto, required: false });
+        for (word, mode) in [("auto", Mode::Auto), ("journald", Mode::Journald), ("syslog", Mode::Syslog), ("off", Mode::Off)] {
+            let c = ok(&format!("{MINIMAL}[audit]\nsyslog = \"{word}\"\nsyslog_required = true\n"));
+            assert_eq!(c.syslog, Settings { mode, required: true });
+        }
+    }
+
+    #[test]
+    fn audit_table_refuses_other_words_types_and_keys() {
+        let e = err(&format!("{MINIMAL}[audit]\nsyslog = \"rsyslog\"\n"));
+        assert_eq!(e.to_string(), "line 5, column 1: \"syslog\" in [audit] is \"rsyslog\", must be one of \"auto\", \"journald\", \"syslog\" or \"off\"");
+        assert!(matches!(err(&format!("{MINIMAL}[audit]\nsyslog = true\n")), Error::WrongType { .. }));
+        assert!(matches!(err(&format!("{MINIMAL}[audit]\nsyslog = \"\"\n")), Error::EmptyString { .. }));
+        assert!(matches!(err(&format!("{MINIMAL}[audit]\nsyslog_required = \"yes\"\n")), Error::WrongType { .. }));
+        assert!(matches!(err(&format!("{MINIMAL}[audit]\nsyslog_timeout = 5\n")), Error::UnknownKey { .. }));
+        assert!(matches!(err(&format!("{MINIMAL}[[audit]]\n")), Error::TableKind { .. }));
+        assert!(matches!(err(&format!("{MINIMAL}[audit]\nsyslog = \"off\"\n[audit]\n")), Error::Syntax(_)));
     }
 }

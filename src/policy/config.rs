@@ -25,6 +25,8 @@ pub struct Config {
     /// `[[jacket]]` tables in file order: programs that hold the command until they release it
     /// and stay around it while it runs.
     pub jackets: Vec<Helper>,
+    /// `[audit]`: the system-log copy of every record (`root::syslog`).
+    pub syslog: SyslogSettings,
 }
 
 /// Helmet timeout when none is configured (seconds): long enough for a lookup, short enough
@@ -61,6 +63,54 @@ impl Helper {
     }
 }
 
+
+/// `[audit] syslog`: where the copy goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyslogMode {
+    /// journald when its socket is there, else `/dev/log`.
+    Auto,
+    Journald,
+    Syslog,
+    Off,
+}
+
+/// The values `[audit] syslog` accepts, as an error message names them.
+pub const SYSLOG_MODES: &str = "\"auto\", \"journald\", \"syslog\" or \"off\"";
+
+impl SyslogMode {
+    pub fn parse(s: &str) -> Option<SyslogMode> {
+        match s {
+            "auto" => Some(SyslogMode::Auto),
+            "journald" => Some(SyslogMode::Journald),
+            "syslog" => Some(SyslogMode::Syslog),
+            "off" => Some(SyslogMode::Off),
+            _ => None,
+        }
+    }
+
+    /// Its number on the wire from the parse child (`confined::service`).
+    pub fn index(self) -> i64 {
+        self as i64
+    }
+
+    pub fn from_index(i: i64) -> Option<SyslogMode> {
+        [SyslogMode::Auto, SyslogMode::Journald, SyslogMode::Syslog, SyslogMode::Off].into_iter().find(|m| m.index() == i)
+    }
+}
+
+/// The `[audit]` settings for the copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyslogSettings {
+    pub mode: SyslogMode,
+    /// `syslog_required`: a command runs only if its `run` record reached the system logger.
+    pub required: bool,
+}
+
+impl Default for SyslogSettings {
+    fn default() -> SyslogSettings {
+        SyslogSettings { mode: SyslogMode::Auto, required: false }
+    }
+}
 
 /// A system bundle (ca-certificates.crt) is about 220 KB.
 pub const MAX_BUNDLE: usize = 1024 * 1024;

@@ -26,12 +26,19 @@ pub enum Request {
     Help,
     Version,
     /// Check an audit log's hash chain; runs with the caller's rights only.
-    VerifyLog(Vec<u8>),
+    VerifyLog(VerifyLog),
     /// Validate the config and every file it names, reporting all problems (root only).
     CheckConfig { config: Option<Vec<u8>> },
     Run(Run),
 }
 
+/// `--verify-log FILE [FILE...] [--anchors EXPORT]`: a log, or a rotated set oldest first, and
+/// optionally the system logger's copy to compare it with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyLog {
+    pub files: Vec<Vec<u8>>,
+    pub anchors: Option<Vec<u8>>,
+}
 
 /// What `--help` prints.
-pub const USAGE: &str = "usage: escapes [--check] [--json-errors] (--grant JWT | --grant-stdin | --grant-file PATH) [--run-as USER] -- CMD [ARGS...]\n       escapes --verify-log FILE\n       escapes --check-config [--config PATH]\n       escapes --help | --version\n";
+pub const USAGE: &str = "usage: escapes [--check] [--json-errors] (--grant JWT | --grant-stdin | --grant-file PATH) [--run-as USER] -- CMD [ARGS...]\n       escapes --verify-log FILE [FILE...] [--anchors EXPORT]\n       escapes --check-config [--config PATH]\n       escapes --help | --version\n";

@@ -328,6 +328,7 @@ mod tests {
             keys: vec![],
             helmets: vec![],
             jackets: vec![],
+            syslog: crate::policy::config::SyslogSettings::default(),
         }
     }
 

@@ -5,6 +5,8 @@
 
 pub mod idp;
 pub mod keys;
+pub mod rotation;
+pub mod syslog;
 pub mod trusted_file;
 pub mod tty;
 pub mod users;

@@ -1,11 +1,8 @@
-//! Checking an audit log's hash chain (`--verify-log`), after the process has given up root for
-//! good: it runs with the caller's ids only, on a file the caller could open, so the JSON parser
-//! it needs is not code the root process runs.
+//! An audit log's hash chain, checked after the process has given up root for good
+//! (`--verify-log`): the JSON parser it needs is not code the root process runs.
 
-use crate::audit::{link_of, CHAIN_FIELD};
+use crate::policy::chain::{link_of, CHAIN_FIELD, ROTATED_FROM};
 use crate::parse::json;
-use crate::sys;
-use std::os::unix::ffi::OsStrExt;
 
 /// Why a log fails verification.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +29,8 @@ impl core::fmt::Display for Broken {
 pub struct Chain {
     prev: Option<Vec<u8>>,
     pub lines: usize,
+    /// The first line fed links to a rotated file that was not given (its `rotated_from`).
+    pub starts_after: Option<String>,
 }
 
 impl Chain {
@@ -46,50 +45,16 @@ impl Chain {
             None => return Err(Broken::NotJson),
         };
         if link != link_of(self.prev.as_deref()) {
-            return Err(Broken::WrongLink);
+            // The first record of a rotated log links to the last one of the file before it
+            // (`root::rotation`); given on its own, that file's chain starts there.
+            match value.get(ROTATED_FROM) {
+                Some(json::Value::Str(from)) if self.lines == 1 => self.starts_after = Some(from.clone()),
+                _ => return Err(Broken::WrongLink),
+            }
         }
         self.prev = Some(line.to_vec());
         Ok(())
     }
-}
-
-
-/// Walks the hash chain of the log at `path` and names the first broken line: 0 intact, 5
-/// broken, 1 when it cannot be read. The caller must have dropped every id to the caller's.
-pub fn verify_log(path: &[u8]) -> i32 {
-    let file = match std::fs::File::open(std::ffi::OsStr::from_bytes(path)) {
-        Ok(f) => f,
-        Err(e) => {
-            sys::write_stderr(
-                format!("escapes: cannot open {}: {e}\n", crate::audit::printable(&String::from_utf8_lossy(path))).as_bytes(),
-            );
-            return 1;
-        }
-    };
-    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
-    let mut chain = Chain::default();
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        match std::io::BufRead::read_until(&mut reader, b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => {
-                sys::write_stderr(format!("escapes: read error: {e}\n").as_bytes());
-                return 1;
-            }
-        }
-        let complete = line.last() == Some(&b'\n');
-        let body = line.strip_suffix(b"\n").unwrap_or(&line);
-        let verdict = if complete { chain.feed(body) } else { Err(Broken::Unterminated) };
-        if let Err(e) = verdict {
-            let n = if complete { chain.lines } else { chain.lines + 1 };
-            sys::write_stderr(format!("escapes: audit log broken at line {n}: {e}\n").as_bytes());
-            return 5;
-        }
-    }
-    let _ = sys::write_stdout(format!("audit log intact: {} lines chained\n", chain.lines).as_bytes());
-    0
 }
 
 #[cfg(test)]

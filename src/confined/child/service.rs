@@ -188,6 +188,7 @@ fn encode_config(w: &mut Writer, c: &Config) {
     for helpers in [&c.helmets, &c.jackets] {
         w.list(helpers, encode_helper);
     }
+    w.i64(c.syslog.mode.index()).bool(c.syslog.required);
 }
 
 fn encode_helper(w: &mut Writer, h: &Helper) {
