@@ -20,7 +20,8 @@ use crate::invocation::Invocation;
 use crate::params::{ParamError, Params};
 use crate::sys::{self, Ended};
 use crate::trusted::{self, TrustError};
-use opwire::reply::parse::{self, ErrorKind, Line, Relayed};
+use opwire::reply::parse::{ErrorKind, Line};
+use opwire::reply::relay::{self, Relayed};
 use opwire::reply::Edit;
 use opwire::sysexits::{EX_OSERR, EX_PROTOCOL, EX_SOFTWARE, EX_TEMPFAIL, EX_UNAVAILABLE};
 use std::ffi::OsStr;
@@ -368,7 +369,7 @@ fn run_one(
             return Err(Failure::Timeout(path.clone()));
         }
     };
-    let parsed = match parse::parse_relayed(&bytes) {
+    let parsed = match relay::parse_relayed(&bytes) {
         Ok(p) => p,
         Err(e) => {
             kill(&mut child);
@@ -456,7 +457,7 @@ mod tests {
     #[test]
     fn applies_edits_in_order() {
         let mut env = Env::from_pairs(&[("A", "1"), ("J_COAT", "/x")]);
-        for (_, line) in parse::parse_relayed(b"$B=2\n-A\n~J_\n$HOME\n").unwrap().lines {
+        for (_, line) in relay::parse_relayed(b"$B=2\n-A\n~J_\n$HOME\n").unwrap().lines {
             if let Line::Edit(e) = line {
                 apply(&mut env, &e);
             }

@@ -265,7 +265,7 @@ pub fn reply_set(data: &[u8]) {
             let want = Edit::Set { name: b"V".to_vec(), value: data.to_vec() };
             let p = reply::parse(r.bytes()).ok();
             assert!(matches!(p, Some(p) if p.edits == [want.clone()] && !p.explicit));
-            let p = reply::parse_relayed(r.bytes()).ok();
+            let p = opwire::reply::relay::parse_relayed(r.bytes()).ok();
             assert!(
                 matches!(p, Some(p) if p.code.is_none() && matches!(p.lines.as_slice(), [(_, Line::Edit(got))] if *got == want))
             );
@@ -284,7 +284,7 @@ pub fn reply_set(data: &[u8]) {
 /// escapes accepts too; every relayed text is one line that reads back as its own meaning.
 pub fn reply_relay(data: &[u8]) {
     let strict = reply::parse(data);
-    let relayed = reply::parse_relayed(data);
+    let relayed = opwire::reply::relay::parse_relayed(data);
     if let Ok(r) = &strict {
         assert!(relayed.is_ok(), "escapes accepts what coat refuses");
         let Ok(p) = &relayed else { return };

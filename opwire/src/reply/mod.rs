@@ -21,10 +21,12 @@
 //! So is a reply over [`edit::MAX_REPLY`] bytes.
 //!
 //! [`edit`] holds the values a reply means (escapes' root process needs only these and the
-//! parser), [`parse`] reads replies, [`write`] writes them (the helpers).
+//! parser), [`parse`] reads replies, [`relay`] reads them to pass them on (coat), [`write`] writes
+//! them (the helpers).
 
 pub mod edit;
 pub mod parse;
+pub mod relay;
 pub mod write;
 
 pub use edit::{is_name, Edit, Reply, MAX_REPLY};

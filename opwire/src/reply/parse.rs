@@ -1,5 +1,5 @@
-//! Reading a reply: one line at a time ([`line`]) or a whole stream ([`parse`] for escapes,
-//! [`parse_relayed`] for coat, which passes `&` lines on), every protocol error final.
+//! Reading a reply: one line at a time ([`line`]) or a whole stream ([`parse`], escapes'
+//! reading; coat's, which passes `&` lines on, is `super::relay`), every protocol error final.
 
 use super::edit::{is_name, Edit, Reply, MAX_REPLY};
 
@@ -110,26 +110,9 @@ pub fn parse(input: &[u8]) -> Result<Reply, Error> {
     Ok(reply)
 }
 
-/// A reply to pass on (coat): every edit and `&` line in order with its text (as written, less
-/// leading blanks and a trailing CR), and the last code written.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Relayed {
-    pub lines: Vec<(Vec<u8>, Line)>,
-    pub code: Option<u8>,
-}
-
-/// Parses a whole reply whose `&` lines are relayed; the first bad line refuses all of it.
-pub fn parse_relayed(input: &[u8]) -> Result<Relayed, Error> {
-    let mut relayed = Relayed::default();
-    each_line(input, Redirects::Relay, |text, line| match line {
-        Line::Code(c) => relayed.code = Some(c),
-        Line::Blank => {}
-        line => relayed.lines.push((text.to_vec(), line)),
-    })?;
-    Ok(relayed)
-}
-
-fn each_line(input: &[u8], redirects: Redirects, mut take: impl FnMut(&[u8], Line)) -> Result<(), Error> {
+/// Parses `input` line by line, handing each line's text (less leading blanks and a trailing CR)
+/// and meaning to `take`; the first bad line ends it.
+pub(crate) fn each_line(input: &[u8], redirects: Redirects, mut take: impl FnMut(&[u8], Line)) -> Result<(), Error> {
     if input.len() > MAX_REPLY {
         return Err(Error { line: 0, kind: ErrorKind::TooLarge });
     }

@@ -1,7 +1,8 @@
 //! The reply language as a specification: what escapes reads, what coat relays, what the
 //! helpers write, and that what is written reads back exactly.
 
-use super::parse::{line, parse, parse_relayed, ErrorKind, Line, Redirects};
+use super::parse::{line, parse, ErrorKind, Line, Redirects};
+use super::relay::parse_relayed;
 use super::write::{WriteError, Writer};
 use super::{is_name, Edit, Reply, MAX_REPLY};
 
