@@ -3,7 +3,10 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR := $(DESTDIR)$(PREFIX)/bin
 MANDIR := $(DESTDIR)$(PREFIX)/share/man
+SBINDIR := $(DESTDIR)$(PREFIX)/sbin
 LIBEXECDIR := $(DESTDIR)$(PREFIX)/libexec/escapes
+# Where op's examples look for the standard helpers (issue 14): the same files, linked again.
+JACKETDIR := $(DESTDIR)$(PREFIX)/libexec/jacket
 CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
@@ -20,36 +23,50 @@ ifeq ($(LINK),static)
 SHIP_FLAGS := --target $(HOST_TRIPLE)
 SHIP_RUSTFLAGS := -C target-feature=+crt-static
 SHIP_DIR := $(TARGET_DIR)/$(HOST_TRIPLE)/release
+HELPER_DIR := $(TARGET_DIR)/$(HOST_TRIPLE)/helper
 else ifeq ($(LINK),dynamic)
 SHIP_FLAGS :=
 SHIP_RUSTFLAGS :=
 SHIP_DIR := $(TARGET_DIR)/release
+HELPER_DIR := $(TARGET_DIR)/helper
 else
 $(error LINK must be static or dynamic, not $(LINK))
 endif
-HELPERS := timebox envauth manifest signed coat
+# The helpers are one program, escapes-helper, run by the name it is linked as: installed as
+# hard links, one per name, in LIBEXECDIR and JACKETDIR (escapes refuses a helper path that is
+# a symbolic link).
+HELPER_BIN := escapes-helper
+HELPERS := timebox envauth manifest signed coat stamp stampctl sheval xdisplay proxy-agent
+HELPER_MAIN := $(LIBEXECDIR)/$(firstword $(HELPERS))
 
 # Integration tests run a build whose compiled-in config path points at the test fixture.
 TEST_CONFIG := /run/escapes-test/etc/config.toml
 TEST_CACHE := /run/escapes-test/cache
+# The stamp helpers' compiled-in root for the tests (their tests reset it; never /run/escapes/stamp).
+TEST_STAMP_ROOT := /run/escapes-test/stamp
 
 .PHONY: all build install test test-deps demo fuzz audit-syscalls audit-network lint-man clean
 
 all: build
 
 build:
-	RUSTFLAGS="$(SHIP_RUSTFLAGS) $(RUSTFLAGS)" $(CARGO) build --release --locked -p escapes -p escapes-helpers $(SHIP_FLAGS)
-	@if [ "$(LINK)" = static ] && { readelf -lW $(SHIP_DIR)/escapes | grep -q INTERP || readelf -dW $(SHIP_DIR)/escapes | grep -q NEEDED; }; then \
-	    echo "$(SHIP_DIR)/escapes is not static" >&2; exit 1; fi
+	RUSTFLAGS="$(SHIP_RUSTFLAGS) $(RUSTFLAGS)" $(CARGO) build --release --locked -p escapes $(SHIP_FLAGS)
+	RUSTFLAGS="$(SHIP_RUSTFLAGS) $(RUSTFLAGS)" $(CARGO) build --profile helper --locked -p escapes-helpers $(SHIP_FLAGS)
+	@for b in $(SHIP_DIR)/escapes $(HELPER_DIR)/$(HELPER_BIN); do \
+	    if [ "$(LINK)" = static ] && { readelf -lW $$b | grep -q INTERP || readelf -dW $$b | grep -q NEEDED; }; then \
+	        echo "$$b is not static" >&2; exit 1; fi; done
 
 install: build
-	install -d -m 0755 $(BINDIR) $(MANDIR)/man8 $(MANDIR)/man5
+	install -d -m 0755 $(BINDIR) $(SBINDIR) $(MANDIR)/man8 $(MANDIR)/man5
 	install -o root -g root -m 4755 $(SHIP_DIR)/escapes $(BINDIR)/escapes
 	install -o root -g root -m 0644 man/escapes.8 $(MANDIR)/man8/escapes.8
 	install -o root -g root -m 0644 man/escapes.toml.5 $(MANDIR)/man5/escapes.toml.5
-	install -d -m 0755 $(LIBEXECDIR)
-	for h in $(HELPERS); do \
-	    install -o root -g root -m 0755 $(SHIP_DIR)/$$h $(LIBEXECDIR)/$$h; done
+	install -o root -g root -m 0644 man/stampctl.8 $(MANDIR)/man8/stampctl.8
+	install -d -m 0755 $(LIBEXECDIR) $(JACKETDIR)
+	install -o root -g root -m 0755 $(HELPER_DIR)/$(HELPER_BIN) $(HELPER_MAIN)
+	for h in $(wordlist 2,$(words $(HELPERS)),$(HELPERS)); do ln -f $(HELPER_MAIN) $(LIBEXECDIR)/$$h; done
+	for h in $(HELPERS); do ln -f $(HELPER_MAIN) $(JACKETDIR)/$$h; done
+	ln -sfn ../libexec/escapes/stampctl $(SBINDIR)/stampctl
 	# Rotation that keeps the audit hash chain (logrotate reads /etc/logrotate.d, whatever PREFIX).
 	install -d -m 0755 $(DESTDIR)/etc/logrotate.d
 	install -o root -g root -m 0644 packaging/logrotate $(DESTDIR)/etc/logrotate.d/escapes
@@ -57,7 +74,7 @@ install: build
 # Everything CI runs: unit tests, corpus replay, Wycheproof, and the end-to-end suite against
 # the installed setuid binary (needs root: it creates test users and installs a setuid copy).
 test: test-deps
-	ESCAPES_CONFIG_PATH=$(TEST_CONFIG) ESCAPES_CACHE_DIR=$(TEST_CACHE) $(CARGO) test --workspace --locked
+	ESCAPES_STAMP_ROOT=$(TEST_STAMP_ROOT) ESCAPES_CONFIG_PATH=$(TEST_CONFIG) ESCAPES_CACHE_DIR=$(TEST_CACHE) $(CARGO) test --workspace --locked
 
 # tests/syslog.rs runs the real daemons: rsyslogd, systemd-journald (outside systemd), logrotate.
 SYSLOG_TEST_PACKAGES := $(if $(wildcard /usr/sbin/rsyslogd),,rsyslog) $(if $(wildcard /usr/sbin/logrotate),,logrotate) \
@@ -114,7 +131,7 @@ DEB_VERSION := $(shell sed -n 's/^version *= *"\(.*\)"$$/\1/p' Cargo.toml | head
 DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 DEB_DIR := $(TARGET_DIR)/deb
 DEB := $(DEB_DIR)/escapes_$(DEB_VERSION)_$(DEB_ARCH).deb
-DEB_HELPERS := $(sort $(basename $(notdir $(wildcard helpers/src/bin/*.rs))))
+DEB_HELPERS := $(HELPERS)
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 REPRO_RUSTFLAGS := --remap-path-prefix=$(CURDIR)=/usr/src/escapes --remap-path-prefix=$(or $(CARGO_HOME),$(HOME)/.cargo)=/usr/share/cargo
 STATIC_TRIPLE ?= $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
@@ -126,8 +143,11 @@ STATIC_BIN := $(TARGET_DIR)/$(STATIC_TRIPLE)/release/escapes
 
 deb:
 	env -u ESCAPES_CONFIG_PATH -u ESCAPES_CACHE_DIR CARGO_TARGET_DIR=$(DEB_DIR)/cargo RUSTFLAGS="$(SHIP_RUSTFLAGS) $(REPRO_RUSTFLAGS)" \
-	    $(CARGO) build --release --locked -p escapes $(if $(DEB_HELPERS),-p escapes-helpers) $(SHIP_FLAGS)
-	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) CARGO=$(CARGO) sh packaging/build-deb.sh $(patsubst $(TARGET_DIR)/%,$(DEB_DIR)/cargo/%,$(SHIP_DIR)) $(DEB) $(DEB_HELPERS)
+	    $(CARGO) build --release --locked -p escapes $(SHIP_FLAGS)
+	env -u ESCAPES_CONFIG_PATH -u ESCAPES_CACHE_DIR -u ESCAPES_STAMP_ROOT CARGO_TARGET_DIR=$(DEB_DIR)/cargo RUSTFLAGS="$(SHIP_RUSTFLAGS) $(REPRO_RUSTFLAGS)" \
+	    $(CARGO) build --profile helper --locked -p escapes-helpers $(SHIP_FLAGS)
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) CARGO=$(CARGO) HELPER_DIR=$(patsubst $(TARGET_DIR)/%,$(DEB_DIR)/cargo/%,$(HELPER_DIR)) \
+	    sh packaging/build-deb.sh $(patsubst $(TARGET_DIR)/%,$(DEB_DIR)/cargo/%,$(SHIP_DIR)) $(DEB) $(DEB_HELPERS)
 
 static:
 	ESCAPES_CONFIG_PATH=$(STATIC_CONFIG_PATH) ESCAPES_CACHE_DIR=$(STATIC_CACHE_DIR) \

@@ -32,8 +32,8 @@ sanitizer=${FUZZ_SANITIZER:-address}
 summary_file=$(mktemp "${TMPDIR:-/tmp}/escapes-fuzz-summary.XXXXXX")
 
 failed=0
-# The escapes crate's targets (fuzz/) and the helpers crate's own (helpers/fuzz/: timebox spec,
-# envauth regex), each run from its crate's directory.
+# The escapes crate's targets (fuzz/) and the helpers crate's own (helpers/fuzz/: one per helper
+# parser), each run from its crate's directory.
 for crate in . helpers; do
 (
 cd "$crate"

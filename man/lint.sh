@@ -9,7 +9,7 @@
 set -eu
 
 cd "$(dirname "$0")"
-PAGES="escapes.8 escapes.toml.5"
+PAGES="escapes.8 escapes.toml.5 stampctl.8"
 
 if ! command -v mandoc >/dev/null 2>&1; then
     if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then

@@ -4,7 +4,10 @@
 #
 #   build-deb.sh BIN_DIR OUT.deb [HELPER...]
 #
-# BIN_DIR holds the release binaries (escapes, and each HELPER for /usr/libexec/escapes).
+# BIN_DIR holds the release escapes; HELPER_DIR (default BIN_DIR) holds escapes-helper, the one
+# program of every standard helper (built with --profile helper), installed once and hard-linked as each HELPER name in /usr/libexec/escapes and
+# /usr/libexec/jacket (where op's examples look), with /usr/sbin/stampctl a symbolic link to its
+# libexec name when stampctl is among them.
 # SOURCE_DATE_EPOCH must be set: every date in the package comes from it, every mtime is set to
 # it, and dpkg-deb sorts the archive, so the same binaries always give the same .deb.
 set -eu
@@ -55,18 +58,29 @@ install -d -m 0755 "$root/DEBIAN" "$root/usr/bin" "$root/usr/share/man/man8" \
     "$root/etc/openape" "$root/etc/openape/keys" "$root/etc/logrotate.d"
 install -d -m 0700 "$root/var/log/openape" "$root/var/cache/openape"
 install -m 4755 "$bindir/escapes" "$root/usr/bin/escapes"
+# As dh_strip does: .comment only names the compilers and linker (cargo's strip keeps it).
+objcopy --remove-section=.comment "$root/usr/bin/escapes"
 if [ $# -gt 0 ]; then
-    install -d -m 0755 "$root/usr/libexec/escapes"
+    install -d -m 0755 "$root/usr/libexec/escapes" "$root/usr/libexec/jacket"
+    main=$root/usr/libexec/escapes/$1
+    install -m 0755 "${HELPER_DIR:-$bindir}/escapes-helper" "$main"
+    # Before the links: objcopy writes a new file, which would leave the links on the old one.
+    objcopy --remove-section=.comment "$main"
     for h in "$@"; do
-        install -m 0755 "$bindir/$h" "$root/usr/libexec/escapes/$h"
+        [ "$root/usr/libexec/escapes/$h" = "$main" ] || ln "$main" "$root/usr/libexec/escapes/$h"
+        ln "$main" "$root/usr/libexec/jacket/$h"
+        if [ "$h" = stampctl ]; then
+            install -d -m 0755 "$root/usr/sbin"
+            ln -s ../libexec/escapes/stampctl "$root/usr/sbin/stampctl"
+        fi
     done
 fi
-# As dh_strip does: .comment only names the compilers and linker (cargo's strip keeps it).
-for f in "$root/usr/bin/escapes" ${1+"$root/usr/libexec/escapes/"*}; do
-    objcopy --remove-section=.comment "$f"
-done
 gzip -9n < "$top/man/escapes.8" > "$root/usr/share/man/man8/escapes.8.gz"
 gzip -9n < "$top/man/escapes.toml.5" > "$root/usr/share/man/man5/escapes.toml.5.gz"
+if [ -L "$root/usr/sbin/stampctl" ]; then
+    gzip -9n < "$top/man/stampctl.8" > "$root/usr/share/man/man8/stampctl.8.gz"
+    chmod 0644 "$root/usr/share/man/man8/stampctl.8.gz"
+fi
 install -m 0644 "$pkg/config.toml" "$root/etc/openape/config.toml"
 # Rotation that keeps the hash chain (issue 15): the snippet `make install` installs too.
 install -m 0644 "$here/logrotate" "$root/etc/logrotate.d/escapes"
@@ -128,7 +142,7 @@ chmod 0644 "$root/DEBIAN/md5sums"
 
 # control: the version from Cargo.toml, Depends from the ELF files' NEEDED entries.
 elves="$root/usr/bin/escapes"
-for h in "$@"; do elves="$elves $root/usr/libexec/escapes/$h"; done
+[ $# -gt 0 ] && elves="$elves $root/usr/libexec/escapes/$1"
 shlib=$(mktemp -d)
 mkdir "$shlib/debian"
 printf 'Source: escapes\n\nPackage: escapes\nArchitecture: any\n' > "$shlib/debian/control"
@@ -141,8 +155,9 @@ if [ "$link" = dynamic ] && [ -z "$depends" ]; then
     echo "build-deb.sh: dpkg-shlibdeps found no dependencies for dynamically linked binaries" >&2
     exit 1
 fi
-size=$(find "$root" -mindepth 1 -path "$root/DEBIAN" -prune -o \( -type f -printf '%s\n' -o -printf '1\n' \) \
-    | awk '{ s += int(($1 + 1023) / 1024) } END { print s }')
+# Installed-Size in KiB, every inode once (the helpers are one file under many names).
+size=$(find "$root" -mindepth 1 -path "$root/DEBIAN" -prune -o \( -type f -printf '%i %s\n' -o -printf 'x 1\n' \) \
+    | awk '$1 == "x" || !seen[$1]++ { s += int(($2 + 1023) / 1024) } END { print s }')
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@DEPENDS@/$depends/" \
     -e "s/@INSTALLED_SIZE@/$size/" -e '/^Depends: $/d' "$pkg/control.in" > "$root/DEBIAN/control"
 chmod 0644 "$root/DEBIAN/control"

@@ -20,14 +20,17 @@ SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || 
 export SOURCE_DATE_EPOCH
 SHIP_FLAGS=${SHIP_FLAGS:-}
 SHIP_RUSTFLAGS=${SHIP_RUSTFLAGS:-}
-# Where the binaries land: target/<triple>/release when built with --target.
+# Where the binaries land: target/<triple>/release (escapes) and target/<triple>/helper (the
+# helper program, --profile helper) when built with --target.
 sub=release
-case $SHIP_FLAGS in --target\ *) sub="${SHIP_FLAGS#--target }/release" ;; esac
+hsub=helper
+case $SHIP_FLAGS in --target\ *) sub="${SHIP_FLAGS#--target }/release" hsub="${SHIP_FLAGS#--target }/helper" ;; esac
 cargo_home=${CARGO_HOME:-$HOME/.cargo}
 work=${REPRO_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/escapes-repro.XXXXXX")}
 mkdir -p "$work"
 
-bins="escapes $(for f in helpers/src/bin/*.rs; do [ -e "$f" ] && basename "$f" .rs; done)"
+# escapes, and escapes-helper: every standard helper is that one program under another name.
+bins="escapes escapes-helper"
 
 # One build: copy the tree to $1 (a path unlike the other build's), build into $2.
 build() {
@@ -42,7 +45,11 @@ build() {
         env -u ESCAPES_CONFIG_PATH -u ESCAPES_CACHE_DIR -u RUSTC_WRAPPER \
             CARGO_TARGET_DIR="$target" \
             RUSTFLAGS="$SHIP_RUSTFLAGS --remap-path-prefix=$src=/usr/src/escapes --remap-path-prefix=$target=/usr/src/escapes/target --remap-path-prefix=$cargo_home=/usr/share/cargo" \
-            "$CARGO" build --release --locked -p escapes -p escapes-helpers $SHIP_FLAGS
+            "$CARGO" build --release --locked -p escapes $SHIP_FLAGS
+        env -u ESCAPES_CONFIG_PATH -u ESCAPES_CACHE_DIR -u ESCAPES_STAMP_ROOT -u RUSTC_WRAPPER \
+            CARGO_TARGET_DIR="$target" \
+            RUSTFLAGS="$SHIP_RUSTFLAGS --remap-path-prefix=$src=/usr/src/escapes --remap-path-prefix=$target=/usr/src/escapes/target --remap-path-prefix=$cargo_home=/usr/share/cargo" \
+            "$CARGO" build --profile helper --locked -p escapes-helpers $SHIP_FLAGS
     )
 }
 
@@ -53,8 +60,10 @@ end=$(date +%s)
 
 status=0
 for b in $bins; do
-    a=$work/a/target/$sub/$b
-    z=$work/target-b/$sub/$b
+    d=$sub
+    [ "$b" = escapes-helper ] && d=$hsub
+    a=$work/a/target/$d/$b
+    z=$work/target-b/$d/$b
     # The release profile strips already (strip = true); strip copies again so that a profile
     # change cannot make the comparison include debug info by accident.
     strip -o "$a.stripped" "$a"
@@ -62,9 +71,9 @@ for b in $bins; do
     ha=$(sha256sum <"$a.stripped" | cut -d' ' -f1)
     hz=$(sha256sum <"$z.stripped" | cut -d' ' -f1)
     if [ "$ha" = "$hz" ]; then
-        printf 'same      %-10s %s\n' "$b" "$ha"
+        printf 'same      %-14s %s\n' "$b" "$ha"
     else
-        printf 'DIFFERENT %-10s %s %s\n' "$b" "$ha" "$hz"
+        printf 'DIFFERENT %-14s %s %s\n' "$b" "$ha" "$hz"
         status=1
     fi
 done

@@ -163,6 +163,33 @@ for f in /usr/share/man/man8/escapes.8.gz /usr/share/man/man5/escapes.toml.5.gz 
     [ -f "$R$f" ] || die "$f missing"
 done
 ok "man pages and copyright installed"
+
+# The helpers: one program under every name (the Makefile's HELPERS), hard links in both
+# libexec directories, never symbolic links (escapes refuses a helper path that is one).
+HELPERS="timebox envauth manifest signed coat stamp stampctl sheval xdisplay proxy-agent"
+n=0
+for h in $HELPERS; do
+    for d in /usr/libexec/escapes /usr/libexec/jacket; do
+        expect_eq "$(mode "$d/$h")" "755 root:root regular file" "$d/$h" >/dev/null
+        [ "$R$d/$h" -ef "$R/usr/libexec/escapes/timebox" ] || die "$d/$h is not the helper program"
+        n=$((n + 1))
+    done
+done
+expect_eq "$(stat -c %h "$R/usr/libexec/escapes/timebox")" "$n" "the helpers: one file, $n hard links ($HELPERS in libexec/escapes and libexec/jacket)"
+expect_eq "$(readlink "$R/usr/sbin/stampctl")" "../libexec/escapes/stampctl" "/usr/sbin/stampctl links to libexec/escapes/stampctl"
+[ -f "$R/usr/share/man/man8/stampctl.8.gz" ] || die "stampctl.8.gz missing"
+for h in $HELPERS; do
+    v=$(chroot "$R" "/usr/libexec/jacket/$h" -V </dev/null | head -n 1)
+    case $v in "$h: escapes-helpers "*) ;; *) die "/usr/libexec/jacket/$h -V: [$v]" ;; esac
+done
+ok "every helper answers -V under its own name"
+rc=0; chroot "$R" /usr/sbin/stampctl -V </dev/null >"$W/out" 2>&1 || rc=$?
+expect_eq "$rc:$(head -n 1 "$W/out")" "0:stampctl: escapes-helpers $(dpkg-deb -f "$DEB" Version)" "/usr/sbin/stampctl -V"
+ln "$R/usr/libexec/escapes/timebox" "$R/tmp/not-a-helper"
+rc=0; chroot "$R" /tmp/not-a-helper -V </dev/null >/dev/null 2>"$W/err" || rc=$?
+rm "$R/tmp/not-a-helper"
+expect_eq "$rc" 64 "the program under any other name: the list of helpers, exit 64"
+grep -q 'proxy-agent' "$W/err" || die "no list of helpers: $(cat "$W/err")"
 expect_eq "$(chroot "$R" /usr/bin/escapes --version </dev/null | sed -n 's/^config: //p')" "/etc/openape/config.toml" "compiled-in config path"
 
 say "The sample config refuses"
@@ -192,6 +219,10 @@ say "Remove and purge"
 touch "$R/var/cache/openape/stale-entry"
 dpkg --root="$R" --log=/dev/null -r escapes >"$W/dpkg.out" 2>&1 || { cat "$W/dpkg.out" >&2; die "dpkg -r"; }
 if [ -e "$R/usr/bin/escapes" ] || [ ! -f "$R/etc/openape/config.toml" ]; then die "remove: binary gone, conffile kept"; fi
+for h in $HELPERS; do
+    if [ -e "$R/usr/libexec/escapes/$h" ] || [ -e "$R/usr/libexec/jacket/$h" ]; then die "remove: $h left behind"; fi
+done
+[ ! -e "$R/usr/sbin/stampctl" ] && [ ! -L "$R/usr/sbin/stampctl" ] || die "remove: /usr/sbin/stampctl left behind"
 ok "dpkg -r: binary gone, edited conffile kept"
 dpkg --root="$R" --log=/dev/null -P escapes >"$W/dpkg.out" 2>&1 || { cat "$W/dpkg.out" >&2; die "dpkg -P"; }
 if [ -e "$R/etc/openape/config.toml" ] || [ -e "$R/etc/logrotate.d/escapes" ] || [ -e "$R/var/cache/openape" ] || [ ! -s "$R/var/log/openape/audit.log" ]; then

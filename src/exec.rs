@@ -5,7 +5,7 @@ use crate::policy::env::SAFE_PATH;
 use crate::process::Inherited;
 use crate::policy::account::Identity;
 use crate::sys::{self, Errno, Fd, Stat};
-use opwire::exit::Exit;
+use opwire::sysexits::Exit;
 use std::ffi::CString;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +33,7 @@ impl Error {
             Error::NotFound(_) | Error::RelativePath(_) | Error::NotCanonical(_) => Exit::NotFound,
             Error::Child { stage: Stage::Exec, errno } if errno.0 == libc::ENOENT => Exit::NotFound,
             Error::NotExecutable(_) | Error::Child { stage: Stage::Exec, .. } => Exit::NotExecutable,
-            Error::JacketGone => Exit::Helper(opwire::exit::EX_NOPERM),
+            Error::JacketGone => Exit::Helper(opwire::sysexits::EX_NOPERM),
             _ => Exit::Error,
         }
     }

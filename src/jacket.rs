@@ -57,7 +57,7 @@ use crate::policy::env;
 use crate::policy::facts::{self, RunFacts, MAX_FACT};
 use crate::root::trusted_file;
 use reply::{Edit, Reply};
-use opwire::exit::{Exit, EX_NOPERM, EX_PROTOCOL, EX_TEMPFAIL, EX_UNAVAILABLE};
+use opwire::sysexits::{Exit, EX_NOPERM, EX_PROTOCOL, EX_TEMPFAIL, EX_UNAVAILABLE};
 use std::ffi::CString;
 
 /// Most bytes of the release message (the final environment) the held command accepts.

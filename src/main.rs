@@ -22,7 +22,7 @@ pub extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> l
         Ok(i) => i,
         Err(e) => {
             mode::say(e.0);
-            return opwire::exit::Exit::Error.code();
+            return opwire::sysexits::Exit::Error.code();
         }
     };
     // SAFETY: argc and argv are what the C runtime passed to main: argc NUL-terminated strings

@@ -40,9 +40,7 @@ impl fmt::Display for EnvauthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             EnvauthError::Param(e) => e.fmt(f),
-            EnvauthError::NoChecks => {
-                f.write_str("no ENVAUTH_VAR_<name> or ENVAUTH_NOT_<name> parameter")
-            }
+            EnvauthError::NoChecks => f.write_str("no ENVAUTH_VAR_<name> or ENVAUTH_NOT_<name> parameter"),
             EnvauthError::EmptyName(v) => write!(f, "{v} names no variable"),
             EnvauthError::Regex { variable, error } => write!(f, "{variable}: {error}"),
         }
@@ -51,9 +49,7 @@ impl fmt::Display for EnvauthError {
 
 /// The checks the parameters ask for, in environment order.
 pub fn checks(params: &Params) -> Result<Vec<Check>, EnvauthError> {
-    params
-        .only(&["ENVAUTH_WARN", "ENVAUTH_REVEAL"], &[VAR, NOT])
-        .map_err(EnvauthError::Param)?;
+    params.only(&["ENVAUTH_WARN", "ENVAUTH_REVEAL"], &[VAR, NOT]).map_err(EnvauthError::Param)?;
     let mut out = Vec::new();
     for (key, value) in params.iter() {
         let (must_match, name) = if let Some(n) = key.strip_prefix(VAR.as_bytes()) {
@@ -68,11 +64,7 @@ pub fn checks(params: &Params) -> Result<Vec<Check>, EnvauthError> {
             return Err(EnvauthError::EmptyName(variable));
         }
         let regex = Regex::new(value).map_err(|error| EnvauthError::Regex { variable, error })?;
-        out.push(Check {
-            name: name.to_vec(),
-            must_match,
-            regex,
-        });
+        out.push(Check { name: name.to_vec(), must_match, regex });
     }
     if out.is_empty() {
         return Err(EnvauthError::NoChecks);
@@ -96,6 +88,42 @@ pub fn first_failure<'a>(checks: &'a [Check], env: &Env) -> Option<&'a Check> {
     checks.iter().find(|c| !c.passes(env))
 }
 
+// ---------------------------------------------------------------- the envauth program
+
+/// What `envauth -h`, `-H` and `-V` say, and its standard suffixes.
+pub const HELPER: crate::helper::Helper = crate::helper::Helper {
+    name: "envauth",
+    about: "Allows the command only when every ENVAUTH_VAR_<name> matches and no ENVAUTH_NOT_<name>\n\
+            matches, checked on the environment the command will get (minus envauth's parameters).",
+    reads: &["ENVAUTH_VAR_<name>", "ENVAUTH_NOT_<name>", "ENVAUTH_WARN", "ENVAUTH_REVEAL"],
+    grammar: &[
+        ("ENVAUTH_VAR_<name>", "RE  (<name> must be set and match; unanchored, POSIX ERE subset)"),
+        ("ENVAUTH_NOT_<name>", "RE  (<name> must not match; unset passes)"),
+        ("ENVAUTH_WARN", "text printed on stderr when refused"),
+        ("ENVAUTH_REVEAL", "prefix: reply ~prefix after removing the ENVAUTH_ parameters"),
+    ],
+    warn_var: "ENVAUTH_WARN",
+    reveal_var: "ENVAUTH_REVEAL",
+};
+
+/// The envauth program: allow only when the environment satisfies every ENVAUTH_VAR_/ENVAUTH_NOT_ check.
+pub fn main() -> ! {
+    use crate::envauth;
+    use crate::helper::{self, Verdict};
+    use crate::params::Params;
+    use opwire::sysexits::EX_NOPERM;
+    helper::main(&HELPER, Params::prefixed("ENVAUTH_"), |s| {
+        let checks = match envauth::checks(&s.params) {
+            Ok(c) => c,
+            Err(e) => return Verdict::config(e),
+        };
+        match envauth::first_failure(&checks, &s.env.command_env()) {
+            None => Verdict::allow(),
+            Some(_) => Verdict::deny(EX_NOPERM),
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,8 +133,7 @@ mod tests {
         for (k, v) in params {
             all.set(k.as_bytes(), v.as_bytes());
         }
-        let p =
-            Params::take(&mut all, Params::prefixed("ENVAUTH_")).map_err(EnvauthError::Param)?;
+        let p = Params::take(&mut all, Params::prefixed("ENVAUTH_")).map_err(EnvauthError::Param)?;
         let c = checks(&p)?;
         Ok(first_failure(&c, &all).is_none())
     }
@@ -155,21 +182,9 @@ mod tests {
 
     #[test]
     fn refuses_bad_parameters() {
-        assert_eq!(
-            run(&[("ENVAUTH_WARN", "w")], &[]),
-            Err(EnvauthError::NoChecks)
-        );
-        assert_eq!(
-            run(&[("ENVAUTH_VAR_", "x")], &[]),
-            Err(EnvauthError::EmptyName("ENVAUTH_VAR_".into()))
-        );
-        assert!(matches!(
-            run(&[("ENVAUTH_VAR_A", "(")], &[]),
-            Err(EnvauthError::Regex { .. })
-        ));
-        assert!(matches!(
-            run(&[("ENVAUTH_MUST_A", "x")], &[]),
-            Err(EnvauthError::Param(ParamError::Unknown(_)))
-        ));
+        assert_eq!(run(&[("ENVAUTH_WARN", "w")], &[]), Err(EnvauthError::NoChecks));
+        assert_eq!(run(&[("ENVAUTH_VAR_", "x")], &[]), Err(EnvauthError::EmptyName("ENVAUTH_VAR_".into())));
+        assert!(matches!(run(&[("ENVAUTH_VAR_A", "(")], &[]), Err(EnvauthError::Regex { .. })));
+        assert!(matches!(run(&[("ENVAUTH_MUST_A", "x")], &[]), Err(EnvauthError::Param(ParamError::Unknown(_)))));
     }
 }

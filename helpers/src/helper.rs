@@ -6,9 +6,9 @@
 use crate::env::Env;
 use crate::invocation::{self, Invocation, Request};
 use crate::params::{ParamError, Params};
-use crate::reply::Reply;
 use crate::sys;
-use crate::sysexits::{EX_CONFIG, EX_IOERR, EX_SOFTWARE};
+use opwire::reply::write::{WriteError, Writer};
+use opwire::sysexits::{EX_CONFIG, EX_IOERR, EX_SOFTWARE};
 use std::io::Write;
 use std::os::unix::ffi::OsStringExt;
 
@@ -31,11 +31,7 @@ pub enum Verdict {
     /// Allow; `relay` are reply lines of inner helpers to pass on first (coat).
     Allow { relay: Vec<Vec<u8>> },
     /// Deny with `code`; `warn` overrides the `_WARN` text; `reason` is a diagnostic for stderr.
-    Deny {
-        code: u8,
-        warn: Option<Vec<u8>>,
-        reason: Option<String>,
-    },
+    Deny { code: u8, warn: Option<Vec<u8>>, reason: Option<String> },
 }
 
 impl Verdict {
@@ -45,20 +41,12 @@ impl Verdict {
 
     /// A denial with the helper's own `_WARN` text.
     pub fn deny(code: u8) -> Verdict {
-        Verdict::Deny {
-            code,
-            warn: None,
-            reason: None,
-        }
+        Verdict::Deny { code, warn: None, reason: None }
     }
 
     /// A denial that also explains itself on stderr (misconfiguration, unreadable file, ...).
     pub fn refuse(code: u8, reason: impl Into<String>) -> Verdict {
-        Verdict::Deny {
-            code,
-            warn: None,
-            reason: Some(reason.into()),
-        }
+        Verdict::Deny { code, warn: None, reason: Some(reason.into()) }
     }
 
     pub fn config(e: impl std::fmt::Display) -> Verdict {
@@ -84,32 +72,22 @@ pub fn setup(
     let invocation = match invocation::parse(args) {
         Ok(Request::Judge(i)) => *i,
         Ok(other) => return Ok(Err(other)),
-        Err(e) => {
-            return Err((
-                Verdict::refuse(e.exit_code(), e.to_string()),
-                Params::default(),
-            ))
-        }
+        Err(e) => return Err((Verdict::refuse(e.exit_code(), e.to_string()), Params::default())),
     };
-    let params =
-        Params::take(&mut env, is_own).map_err(|e| (Verdict::config(e), Params::default()))?;
+    let params = Params::take(&mut env, is_own).map_err(|e| (Verdict::config(e), Params::default()))?;
     if let Err(e) = params.reveal(h.reveal_var) {
         return Err((Verdict::config(e), params));
     }
-    Ok(Ok(Setup {
-        invocation,
-        env,
-        params,
-    }))
+    Ok(Ok(Setup { invocation, env, params }))
 }
 
 /// The reply for a verdict and the code it carries.
-pub fn compose(h: &Helper, params: &Params, verdict: &Verdict) -> (Reply, u8) {
-    let mut reply = Reply::new();
+pub fn compose(h: &Helper, params: &Params, verdict: &Verdict) -> (Writer, u8) {
+    let mut reply = Writer::new();
     let code = match verdict {
         Verdict::Deny { code, .. } => *code,
         Verdict::Allow { relay } => {
-            let written = (|| -> Result<(), crate::reply::WriteError> {
+            let written = (|| -> Result<(), WriteError> {
                 for line in relay {
                     reply.relay(line)?;
                 }
@@ -122,7 +100,7 @@ pub fn compose(h: &Helper, params: &Params, verdict: &Verdict) -> (Reply, u8) {
                 Ok(())
             })();
             if written.is_err() {
-                reply = Reply::new();
+                reply = Writer::new();
                 EX_SOFTWARE
             } else {
                 0
@@ -149,13 +127,7 @@ pub fn warning(h: &Helper, params: &Params, verdict: &Verdict) -> Vec<u8> {
         (None, None) => b"Access denied.",
     };
     if !text.is_empty() {
-        out.extend(text.iter().map(|&c| {
-            if c.is_ascii_control() && c != b'\t' {
-                b'?'
-            } else {
-                c
-            }
-        }));
+        out.extend(text.iter().map(|&c| if c.is_ascii_control() && c != b'\t' { b'?' } else { c }));
         out.push(b'\n');
     }
     out
@@ -201,11 +173,27 @@ pub fn release_and_wait(pid: i32, code: u8) -> u8 {
     }
 }
 
-fn write_reply(reply: &Reply) -> bool {
+/// Jacket mode for a helper that must clean up after the command: release it, wait for it
+/// (passing on SIGTERM/SIGHUP, see [`sys::hold`]), and return the exit code to use: the
+/// command's status when it is our child, 0 when it is not (inside coat, which reports the
+/// command's status itself). If the release fails the command is killed: it must not run with
+/// nobody left to clean up after it.
+pub fn release_and_hold(command: &sys::Watched) -> u8 {
+    if sys::release_stdout().is_err() {
+        let _ = command.signal(libc::SIGKILL);
+        let _ = sys::hold(command);
+        return EX_IOERR;
+    }
+    match sys::hold(command) {
+        Ok(Some(ended)) => ended.exit_code(),
+        Ok(None) => 0,
+        Err(_) => EX_IOERR,
+    }
+}
+
+fn write_reply(reply: &Writer) -> bool {
     let mut out = std::io::stdout().lock();
-    out.write_all(reply.bytes())
-        .and_then(|()| out.flush())
-        .is_ok()
+    out.write_all(reply.bytes()).and_then(|()| out.flush()).is_ok()
 }
 
 /// Writes the reply on stdout and, for a denial, the warning on stderr; returns the exit code.
@@ -229,29 +217,33 @@ pub fn finish(h: &Helper, pid: Option<i32>, params: &Params, verdict: &Verdict) 
     std::process::exit(i32::from(code))
 }
 
+/// Answers `-h`, `-H` or `-V` on stdout and exits 0.
+pub fn print_and_exit(h: &Helper, request: &Request) -> ! {
+    let _ = std::io::stdout().write_all(describe(h, request).as_bytes());
+    std::process::exit(0)
+}
+
+/// Prints `name: reason` on stderr for a problem found after the verdict was delivered (a
+/// jacket's cleanup), without any `_WARN` text: the escalation was not refused.
+pub fn complain(h: &Helper, verdict: &Verdict) {
+    if let Verdict::Deny { reason: Some(r), .. } = verdict {
+        let _ = std::io::stderr().write_all(format!("{}: {r}\n", h.name).as_bytes());
+    }
+}
+
 /// This process's argv after argv[0].
 pub fn args() -> Vec<Vec<u8>> {
-    std::env::args_os()
-        .skip(1)
-        .map(OsStringExt::into_vec)
-        .collect()
+    std::env::args_os().skip(1).map(OsStringExt::into_vec).collect()
 }
 
 /// The whole life of a simple helper.
-pub fn main(
-    h: &Helper,
-    is_own: impl Fn(&[u8]) -> bool,
-    decide: impl FnOnce(&Setup) -> Verdict,
-) -> ! {
+pub fn main(h: &Helper, is_own: impl Fn(&[u8]) -> bool, decide: impl FnOnce(&Setup) -> Verdict) -> ! {
     match setup(h, &args(), Env::from_process(), is_own) {
         Ok(Ok(s)) => {
             let verdict = decide(&s);
             finish(h, s.invocation.pid, &s.params, &verdict)
         }
-        Ok(Err(request)) => {
-            let _ = std::io::stdout().write_all(describe(h, &request).as_bytes());
-            std::process::exit(0)
-        }
+        Ok(Err(request)) => print_and_exit(h, &request),
         Err((verdict, params)) => finish(h, None, &params, &verdict),
     }
 }

@@ -2,7 +2,7 @@
 //! -- MNEMONIC PROGRAM EUID:EGID CRED_TYPE:CRED`, parsed getopt-style (clustered flags, `-Pvalue`
 //! or `-P value`), unknown option letters ignored as op asks, exactly four positionals.
 
-use crate::sysexits::{EX_DATAERR, EX_PROTOCOL, EX_USAGE};
+use opwire::sysexits::{EX_DATAERR, EX_PROTOCOL, EX_USAGE};
 use std::fmt;
 
 /// The kind of credential that let the caller in.
@@ -12,6 +12,27 @@ pub enum CredType {
     Groups,
     /// op's code spells `netgroups`, its 2013 document `netgroup`: both are accepted.
     Netgroups,
+    /// op-jacket(7l)'s pseudo type for test drivers, "always with the number of the test as the
+    /// cred" (`test:case1`). It names nobody: a helper that judges identity must treat it as
+    /// matching no user, group or netgroup.
+    Test,
+}
+
+impl CredType {
+    /// The word op writes before the colon.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredType::Users => "users",
+            CredType::Groups => "groups",
+            CredType::Netgroups => "netgroups",
+            CredType::Test => "test",
+        }
+    }
+
+    /// False for `test`, whose cred is a test number, not a name of anyone.
+    pub fn names_identity(self) -> bool {
+        !matches!(self, CredType::Test)
+    }
 }
 
 /// One helper run, as op or escapes described it.
@@ -57,12 +78,7 @@ impl Invocation {
         a.push(self.mnemonic.clone());
         a.push(self.program.clone());
         a.push(format!("{}:{}", self.euid, self.egid).into_bytes());
-        let t: &[u8] = match self.cred_type {
-            CredType::Users => b"users",
-            CredType::Groups => b"groups",
-            CredType::Netgroups => b"netgroups",
-        };
-        a.push([t, b":", &self.cred].concat());
+        a.push([self.cred_type.as_str().as_bytes(), b":", &self.cred].concat());
         a
     }
 }
@@ -111,16 +127,15 @@ impl fmt::Display for ArgvError {
             ArgvError::MissingValue(c) => write!(f, "option -{c} needs a value"),
             ArgvError::Repeated(c) => write!(f, "option -{c} given twice"),
             ArgvError::BadPid => f.write_str("-P needs a positive decimal pid"),
-            ArgvError::Positionals(n) => write!(
-                f,
-                "expected 4 words after the options (mnemonic program euid:egid cred_type:cred), got {n}"
-            ),
+            ArgvError::Positionals(n) => {
+                write!(f, "expected 4 words after the options (mnemonic program euid:egid cred_type:cred), got {n}")
+            }
             ArgvError::EmptyMnemonic => f.write_str("empty mnemonic"),
             ArgvError::EmptyProgram => f.write_str("empty program"),
             ArgvError::BadIds => f.write_str("euid:egid must be two decimal numbers"),
-            ArgvError::BadCredential => {
-                f.write_str("cred_type:cred must be users:, groups: or netgroups: and a name")
-            }
+            ArgvError::BadCredential => f.write_str(
+                "cred_type:cred must be users:, groups: or netgroups: and a name, or test: and printable text",
+            ),
         }
     }
 }
@@ -188,17 +203,20 @@ pub fn parse(args: &[Vec<u8>]) -> Result<Request, ArgvError> {
     if program.is_empty() {
         return Err(ArgvError::EmptyProgram);
     }
-    let (euid, egid) = split_colon(ids)
-        .and_then(|(u, g)| Some((decimal_u32(u)?, decimal_u32(g)?)))
-        .ok_or(ArgvError::BadIds)?;
+    let (euid, egid) =
+        split_colon(ids).and_then(|(u, g)| Some((decimal_u32(u)?, decimal_u32(g)?))).ok_or(ArgvError::BadIds)?;
     let (t, name) = split_colon(cred).ok_or(ArgvError::BadCredential)?;
     let cred_type = match t {
         b"users" => CredType::Users,
         b"groups" => CredType::Groups,
         b"netgroups" | b"netgroup" => CredType::Netgroups,
+        b"test" => CredType::Test,
         _ => return Err(ArgvError::BadCredential),
     };
     if name.is_empty() {
+        return Err(ArgvError::BadCredential);
+    }
+    if cred_type == CredType::Test && !name.iter().all(|c| matches!(c, b' '..=b'~')) {
         return Err(ArgvError::BadCredential);
     }
     Ok(Request::Judge(Box::new(Invocation {
@@ -260,10 +278,7 @@ mod tests {
             "groups:operator",
         ]);
         assert_eq!(i.pid, None);
-        assert_eq!(
-            i.config.as_deref(),
-            Some(b"/usr/local/lib/op/access.cf".as_slice())
-        );
+        assert_eq!(i.config.as_deref(), Some(b"/usr/local/lib/op/access.cf".as_slice()));
         assert_eq!(i.program, b"/usr/local/libexec/doBackups");
         assert_eq!((i.euid, i.egid), (0, 0));
         assert_eq!(i.cred_type, CredType::Groups);
@@ -299,16 +314,7 @@ mod tests {
 
     #[test]
     fn accepts_attached_values_and_ignores_unknown_letters() {
-        let i = judge(&[
-            "-P4242",
-            "-x",
-            "-Ccfg",
-            "--",
-            "m",
-            "/p",
-            "0:0",
-            "netgroup:n",
-        ]);
+        let i = judge(&["-P4242", "-x", "-Ccfg", "--", "m", "/p", "0:0", "netgroup:n"]);
         assert_eq!(i.pid, Some(4242));
         assert_eq!(i.cred_type, CredType::Netgroups);
     }
@@ -328,14 +334,8 @@ mod tests {
             (&["-P"], 64),
             (&["-P", "0", "--", "m", "/p", "0:0", "users:a"], 64),
             (&["-P", "-1", "--", "m", "/p", "0:0", "users:a"], 64),
-            (
-                &["-P", "99999999999", "--", "m", "/p", "0:0", "users:a"],
-                64,
-            ),
-            (
-                &["-P", "1", "-P", "2", "--", "m", "/p", "0:0", "users:a"],
-                64,
-            ),
+            (&["-P", "99999999999", "--", "m", "/p", "0:0", "users:a"], 64),
+            (&["-P", "1", "-P", "2", "--", "m", "/p", "0:0", "users:a"], 64),
             (&["--", "", "/p", "0:0", "users:a"], 64),
             (&["--", "m", "", "0:0", "users:a"], 64),
             (&["--", "m", "/p", "0", "users:a"], 65),
@@ -348,6 +348,24 @@ mod tests {
         for (a, code) in cases {
             let e = parse(&args(a)).unwrap_err();
             assert_eq!(e.exit_code(), *code, "{a:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn accepts_the_pages_test_credential_as_naming_nobody() {
+        let i = judge(&["-P", "42", "--", "true", "/usr/bin/true", "0:0", "test:case1"]);
+        assert_eq!((i.cred_type, i.cred.as_slice()), (CredType::Test, &b"case1"[..]));
+        assert!(!i.cred_type.names_identity());
+        assert!(CredType::Users.names_identity());
+        assert_eq!(parse(&i.to_args()), Ok(Request::Judge(Box::new(i))));
+        assert_eq!(judge(&["--", "m", "/p", "0:0", "test:case 2: a:b"]).cred, b"case 2: a:b");
+    }
+
+    #[test]
+    fn refuses_a_test_credential_that_is_empty_or_not_printable() {
+        for bad in ["test:", "test:a\nb", "test:\t", "test:\u{7f}", "test:caf\u{e9}", "Test:1"] {
+            let e = parse(&args(&["--", "m", "/p", "0:0", bad])).unwrap_err();
+            assert_eq!(e, ArgvError::BadCredential, "{bad:?}");
         }
     }
 

@@ -8,8 +8,8 @@
 
 use crate::params::{ParamError, Params};
 use crate::regex::{Regex, RegexError};
-use crate::reply::parse_code;
 use crate::trusted::{self, TrustError};
+use opwire::reply::parse::code as parse_code;
 use std::ffi::OsStr;
 use std::fmt;
 use std::os::unix::ffi::OsStrExt;
@@ -65,8 +65,8 @@ pub fn parse_list(data: &[u8]) -> Result<Vec<Entry>, ListError> {
         let digits = text.iter().take_while(|c| c.is_ascii_digit()).count();
         let (code, pattern) = match (digits, text.get(digits)) {
             (1.., Some(b'=')) => {
-                let code = parse_code(text.get(..digits).unwrap_or_default())
-                    .map_err(|_| ListError::BadCode { line })?;
+                let code =
+                    parse_code(text.get(..digits).unwrap_or_default()).map_err(|_| ListError::BadCode { line })?;
                 (code, text.get(digits + 1..).unwrap_or_default())
             }
             _ => (0, text),
@@ -95,11 +95,7 @@ pub enum Decision {
 pub fn decide(lists: &[List], program: &[u8]) -> Decision {
     for (li, list) in lists.iter().enumerate() {
         if let Some(e) = list.entries.iter().find(|e| e.regex.is_match(program)) {
-            return Decision::Matched {
-                list: li,
-                line: e.line,
-                code: e.code,
-            };
+            return Decision::Matched { list: li, line: e.line, code: e.code };
         }
     }
     Decision::NoMatch
@@ -125,7 +121,7 @@ impl LoadError {
     pub fn exit_code(&self) -> u8 {
         match self {
             LoadError::File { error, .. } => trusted::exit_code(error),
-            _ => crate::sysexits::EX_CONFIG,
+            _ => opwire::sysexits::EX_CONFIG,
         }
     }
 }
@@ -143,13 +139,9 @@ impl fmt::Display for LoadError {
 
 /// Reads every list the parameters name, in variable-name order.
 pub fn load(params: &Params) -> Result<Vec<List>, LoadError> {
-    params
-        .only(&["MANIFEST_REVEAL"], &[LIST, WARN])
-        .map_err(LoadError::Param)?;
-    let mut named: Vec<(&[u8], &[u8])> = params
-        .iter()
-        .filter_map(|(k, v)| k.strip_prefix(LIST.as_bytes()).map(|spec| (spec, v)))
-        .collect();
+    params.only(&["MANIFEST_REVEAL"], &[LIST, WARN]).map_err(LoadError::Param)?;
+    let mut named: Vec<(&[u8], &[u8])> =
+        params.iter().filter_map(|(k, v)| k.strip_prefix(LIST.as_bytes()).map(|spec| (spec, v))).collect();
     named.sort();
     if named.is_empty() {
         return Err(LoadError::Param(ParamError::Missing(LIST)));
@@ -157,9 +149,7 @@ pub fn load(params: &Params) -> Result<Vec<List>, LoadError> {
     for (k, _) in params.iter() {
         if let Some(spec) = k.strip_prefix(WARN.as_bytes()) {
             if !spec.is_empty() && !named.iter().any(|(s, _)| *s == spec) {
-                return Err(LoadError::OrphanWarn(
-                    String::from_utf8_lossy(k).into_owned(),
-                ));
+                return Err(LoadError::OrphanWarn(String::from_utf8_lossy(k).into_owned()));
             }
         }
     }
@@ -167,17 +157,67 @@ pub fn load(params: &Params) -> Result<Vec<List>, LoadError> {
     for (spec, path) in named {
         let variable = format!("{LIST}{}", String::from_utf8_lossy(spec));
         let path = Path::new(OsStr::from_bytes(path));
-        let data = trusted::read(path, MAX_LIST).map_err(|error| LoadError::File {
-            variable: variable.clone(),
-            error,
-        })?;
+        let data =
+            trusted::read(path, MAX_LIST).map_err(|error| LoadError::File { variable: variable.clone(), error })?;
         let entries = parse_list(&data).map_err(|error| LoadError::List { variable, error })?;
-        lists.push(List {
-            spec: spec.to_vec(),
-            entries,
-        });
+        lists.push(List { spec: spec.to_vec(), entries });
     }
     Ok(lists)
+}
+
+// ---------------------------------------------------------------- the manifest program
+
+/// What `manifest -h`, `-H` and `-V` say, and its standard suffixes.
+pub const HELPER: crate::helper::Helper = crate::helper::Helper {
+    name: "manifest",
+    about: "Allows the command only when its program path matches a line of a MANIFEST_LIST<spec> file;\n\
+            the first matching line decides (RE allows, N=RE exits N); no match exits 77. The path must\n\
+            name a file through root-only directories and no symbolic link (else 77; missing: 66).",
+    reads: &["MANIFEST_LIST<spec>", "MANIFEST_WARN<spec>", "MANIFEST_WARN", "MANIFEST_REVEAL"],
+    grammar: &[
+        ("MANIFEST_LIST<spec>", "/absolute/file of lines: RE | N=RE | #comment | blank (files in name order)"),
+        ("MANIFEST_WARN<spec>", "text printed when the list MANIFEST_LIST<spec> refuses"),
+        ("MANIFEST_WARN", "text printed on stderr when refused"),
+        ("MANIFEST_REVEAL", "prefix: reply ~prefix after removing the MANIFEST_ parameters"),
+    ],
+    warn_var: "MANIFEST_WARN",
+    reveal_var: "MANIFEST_REVEAL",
+};
+
+/// The manifest program: allow only programs a list names; `N=RE` lines force exit N.
+pub fn main() -> ! {
+    use crate::helper::{self, Verdict};
+    use crate::manifest::{self, Decision};
+    use crate::params::Params;
+    use crate::trusted;
+    use opwire::sysexits::EX_NOPERM;
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::Path;
+    helper::main(&HELPER, Params::prefixed("MANIFEST_"), |s| {
+        let lists = match manifest::load(&s.params) {
+            Ok(l) => l,
+            Err(e) => return Verdict::refuse(e.exit_code(), e.to_string()),
+        };
+        // The name is what is judged, so it must be one nobody but root can make mean another
+        // file: a plain absolute path, no symbolic link on it, root-only directories.
+        let program = Path::new(OsStr::from_bytes(&s.invocation.program));
+        match trusted::inspect(program) {
+            Ok(()) => {}
+            Err(e) if trusted::is_untrusted(&e) => return Verdict::refuse(EX_NOPERM, trusted::describe(program, &e)),
+            Err(e) => return Verdict::refuse(trusted::exit_code(&e), trusted::describe(program, &e)),
+        }
+        match manifest::decide(&lists, &s.invocation.program) {
+            Decision::Matched { code: 0, .. } => Verdict::allow(),
+            Decision::Matched { list, code, .. } => {
+                let spec = lists.get(list).map(|l| l.spec.clone()).unwrap_or_default();
+                let var = [manifest::WARN.as_bytes(), &spec].concat();
+                let warn = s.params.iter().find(|(k, _)| *k == var.as_slice()).map(|(_, v)| v.to_vec());
+                Verdict::Deny { code, warn, reason: None }
+            }
+            Decision::NoMatch => Verdict::deny(EX_NOPERM),
+        }
+    })
 }
 
 #[cfg(test)]
@@ -185,68 +225,23 @@ mod tests {
     use super::*;
 
     fn list(s: &str) -> List {
-        List {
-            spec: Vec::new(),
-            entries: parse_list(s.as_bytes()).unwrap(),
-        }
+        List { spec: Vec::new(), entries: parse_list(s.as_bytes()).unwrap() }
     }
 
     #[test]
     fn documented_example_allows_three_programs_and_denies_the_rest() {
         let l = [list("^/bin/ls$\n^/bin/cat$\n^/bin/true$\n77=.*\n")];
-        assert_eq!(
-            decide(&l, b"/bin/ls"),
-            Decision::Matched {
-                list: 0,
-                line: 1,
-                code: 0
-            }
-        );
-        assert_eq!(
-            decide(&l, b"/bin/true"),
-            Decision::Matched {
-                list: 0,
-                line: 3,
-                code: 0
-            }
-        );
-        assert_eq!(
-            decide(&l, b"/bin/sh"),
-            Decision::Matched {
-                list: 0,
-                line: 4,
-                code: 77
-            }
-        );
-        assert_eq!(
-            decide(&l, b"/bin/lsx"),
-            Decision::Matched {
-                list: 0,
-                line: 4,
-                code: 77
-            }
-        );
+        assert_eq!(decide(&l, b"/bin/ls"), Decision::Matched { list: 0, line: 1, code: 0 });
+        assert_eq!(decide(&l, b"/bin/true"), Decision::Matched { list: 0, line: 3, code: 0 });
+        assert_eq!(decide(&l, b"/bin/sh"), Decision::Matched { list: 0, line: 4, code: 77 });
+        assert_eq!(decide(&l, b"/bin/lsx"), Decision::Matched { list: 0, line: 4, code: 77 });
     }
 
     #[test]
     fn first_match_wins_across_lists_in_order() {
         let l = [list("69=^/usr/sbin/\n"), list("^/usr/")];
-        assert_eq!(
-            decide(&l, b"/usr/sbin/x"),
-            Decision::Matched {
-                list: 0,
-                line: 1,
-                code: 69
-            }
-        );
-        assert_eq!(
-            decide(&l, b"/usr/bin/x"),
-            Decision::Matched {
-                list: 1,
-                line: 1,
-                code: 0
-            }
-        );
+        assert_eq!(decide(&l, b"/usr/sbin/x"), Decision::Matched { list: 0, line: 1, code: 69 });
+        assert_eq!(decide(&l, b"/usr/bin/x"), Decision::Matched { list: 1, line: 1, code: 0 });
         assert_eq!(decide(&l, b"/opt/x"), Decision::NoMatch);
     }
 
@@ -261,15 +256,9 @@ mod tests {
 
     #[test]
     fn refuses_hostile_lists() {
-        assert_eq!(
-            parse_list(b"^/a$\n256=x"),
-            Err(ListError::BadCode { line: 2 })
-        );
+        assert_eq!(parse_list(b"^/a$\n256=x"), Err(ListError::BadCode { line: 2 }));
         assert_eq!(parse_list(b"077=x"), Err(ListError::BadCode { line: 1 }));
-        assert!(matches!(
-            parse_list(b"(x"),
-            Err(ListError::Regex { line: 1, .. })
-        ));
+        assert!(matches!(parse_list(b"(x"), Err(ListError::Regex { line: 1, .. })));
         assert!(matches!(parse_list(b"[z-a]"), Err(ListError::Regex { .. })));
         // Not a code: digits not followed by '=' are part of the pattern.
         assert!(parse_list(b"123").unwrap()[0].regex.is_match(b"/x123"));

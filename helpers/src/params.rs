@@ -1,7 +1,8 @@
 //! A helper's own parameters: taken out of the environment it was given (so the rest can be passed
 //! on and the command never sees them) and checked once, up front.
 
-use crate::env::{is_name, Env};
+use crate::env::Env;
+use opwire::reply::is_name;
 use std::fmt;
 
 /// What is wrong with the parameter set as a whole.
@@ -48,14 +49,10 @@ impl Params {
         let entries = env.take_where(is_own);
         for (i, (name, _)) in entries.iter().enumerate() {
             if !is_name(name) {
-                return Err(ParamError::BadName(
-                    String::from_utf8_lossy(name).into_owned(),
-                ));
+                return Err(ParamError::BadName(String::from_utf8_lossy(name).into_owned()));
             }
             if entries.iter().take(i).any(|(n, _)| n == name) {
-                return Err(ParamError::Duplicate(
-                    String::from_utf8_lossy(name).into_owned(),
-                ));
+                return Err(ParamError::Duplicate(String::from_utf8_lossy(name).into_owned()));
             }
         }
         Ok(Params { entries })
@@ -67,16 +64,11 @@ impl Params {
     }
 
     pub fn get(&self, name: &str) -> Option<&[u8]> {
-        self.entries
-            .iter()
-            .find(|(k, _)| k.as_slice() == name.as_bytes())
-            .map(|(_, v)| v.as_slice())
+        self.entries.iter().find(|(k, _)| k.as_slice() == name.as_bytes()).map(|(_, v)| v.as_slice())
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        self.entries
-            .iter()
-            .map(|(k, v)| (k.as_slice(), v.as_slice()))
+        self.entries.iter().map(|(k, v)| (k.as_slice(), v.as_slice()))
     }
 
     pub fn names(&self) -> impl Iterator<Item = &[u8]> {
@@ -86,12 +78,10 @@ impl Params {
     /// Refuses any parameter that is neither one of `exact` nor starts with one of `prefixes`.
     pub fn only(&self, exact: &[&str], prefixes: &[&str]) -> Result<(), ParamError> {
         for name in self.names() {
-            let known = exact.iter().any(|e| e.as_bytes() == name)
-                || prefixes.iter().any(|p| name.starts_with(p.as_bytes()));
+            let known =
+                exact.iter().any(|e| e.as_bytes() == name) || prefixes.iter().any(|p| name.starts_with(p.as_bytes()));
             if !known {
-                return Err(ParamError::Unknown(
-                    String::from_utf8_lossy(name).into_owned(),
-                ));
+                return Err(ParamError::Unknown(String::from_utf8_lossy(name).into_owned()));
             }
         }
         Ok(())
@@ -113,11 +103,7 @@ mod tests {
 
     #[test]
     fn takes_own_parameters_and_leaves_the_rest() {
-        let mut env = Env::from_pairs(&[
-            ("TIMEBOX_INSIDE", "x"),
-            ("TZ", "UTC"),
-            ("TIMEBOX_WARN", "w"),
-        ]);
+        let mut env = Env::from_pairs(&[("TIMEBOX_INSIDE", "x"), ("TZ", "UTC"), ("TIMEBOX_WARN", "w")]);
         let p = Params::take(&mut env, Params::prefixed("TIMEBOX_")).unwrap();
         assert_eq!(p.get("TIMEBOX_INSIDE"), Some(b"x".as_slice()));
         assert_eq!(env, Env::from_pairs(&[("TZ", "UTC")]));
@@ -135,20 +121,14 @@ mod tests {
     #[test]
     fn refuses_a_parameter_name_that_would_inject_a_reply_line() {
         let mut env = Env::from_pairs(&[("TIMEBOX_X\n0", "x")]);
-        assert!(matches!(
-            Params::take(&mut env, Params::prefixed("TIMEBOX_")),
-            Err(ParamError::BadName(_))
-        ));
+        assert!(matches!(Params::take(&mut env, Params::prefixed("TIMEBOX_")), Err(ParamError::BadName(_))));
     }
 
     #[test]
     fn refuses_unknown_parameters() {
         let mut env = Env::from_pairs(&[("TIMEBOX_WARNING", "x")]);
         let p = Params::take(&mut env, Params::prefixed("TIMEBOX_")).unwrap();
-        assert_eq!(
-            p.only(&["TIMEBOX_WARN"], &[]),
-            Err(ParamError::Unknown("TIMEBOX_WARNING".into()))
-        );
+        assert_eq!(p.only(&["TIMEBOX_WARN"], &[]), Err(ParamError::Unknown("TIMEBOX_WARNING".into())));
     }
 
     #[test]

@@ -46,9 +46,7 @@ impl ByteSet {
         }
     }
     pub fn contains(&self, b: u8) -> bool {
-        self.0
-            .get(usize::from(b >> 6))
-            .is_some_and(|w| (w >> (b & 63)) & 1 == 1)
+        self.0.get(usize::from(b >> 6)).is_some_and(|w| (w >> (b & 63)) & 1 == 1)
     }
     fn insert_range(&mut self, lo: u8, hi: u8) {
         for b in lo..=hi {
@@ -71,11 +69,7 @@ pub enum Node {
     End,
     Concat(Vec<Node>),
     Alt(Vec<Node>),
-    Repeat {
-        node: Box<Node>,
-        min: u32,
-        max: Option<u32>,
-    },
+    Repeat { node: Box<Node>, min: u32, max: Option<u32> },
 }
 
 /// Why a pattern is refused; `at` is a byte offset into the pattern.
@@ -105,10 +99,7 @@ impl fmt::Display for RegexError {
             RegexError::TooDeep { at } => {
                 write!(f, "parentheses nested deeper than {MAX_DEPTH} at byte {at}")
             }
-            RegexError::TooBig => write!(
-                f,
-                "pattern compiles to more than {MAX_PROGRAM} instructions"
-            ),
+            RegexError::TooBig => write!(f, "pattern compiles to more than {MAX_PROGRAM} instructions"),
             RegexError::NothingToRepeat { at } => {
                 write!(f, "quantifier with nothing to repeat at byte {at}")
             }
@@ -118,20 +109,14 @@ impl fmt::Display for RegexError {
             RegexError::UnmatchedOpen { at } => write!(f, "unclosed '(' at byte {at}"),
             RegexError::UnmatchedClose { at } => write!(f, "unmatched ')' at byte {at}"),
             RegexError::TrailingBackslash => f.write_str("pattern ends in '\\'"),
-            RegexError::BadEscape { at } => write!(
-                f,
-                "'\\' before a letter or digit at byte {at} (not supported)"
-            ),
+            RegexError::BadEscape { at } => write!(f, "'\\' before a letter or digit at byte {at} (not supported)"),
             RegexError::UnterminatedClass { at } => write!(f, "unclosed '[' at byte {at}"),
             RegexError::BadRange { at } => write!(f, "range end before range start at byte {at}"),
             RegexError::BackslashInClass { at } => {
                 write!(f, "'\\' inside [...] at byte {at} is ambiguous")
             }
             RegexError::UnknownClassName { at } => write!(f, "unknown [:class:] at byte {at}"),
-            RegexError::Collating { at } => write!(
-                f,
-                "collating elements [. .] [= =] at byte {at} are not supported"
-            ),
+            RegexError::Collating { at } => write!(f, "collating elements [. .] [= =] at byte {at} are not supported"),
             RegexError::BadInterval { at } => {
                 write!(f, "bad {{n,m}} at byte {at} (n <= m <= {MAX_REPEAT})")
             }
@@ -150,11 +135,7 @@ pub fn parse(pattern: &[u8]) -> Result<Node, RegexError> {
     if pattern.len() > MAX_PATTERN {
         return Err(RegexError::TooLong);
     }
-    let mut p = Parser {
-        s: pattern,
-        pos: 0,
-        depth: 0,
-    };
+    let mut p = Parser { s: pattern, pos: 0, depth: 0 };
     let node = p.alternation()?;
     if p.pos < pattern.len() {
         return Err(RegexError::UnmatchedClose { at: p.pos });
@@ -178,11 +159,7 @@ impl Parser<'_> {
             alts.push(self.concatenation()?);
         }
         self.depth -= 1;
-        Ok(if alts.len() == 1 {
-            alts.pop().unwrap_or(Node::Empty)
-        } else {
-            Node::Alt(alts)
-        })
+        Ok(if alts.len() == 1 { alts.pop().unwrap_or(Node::Empty) } else { Node::Alt(alts) })
     }
 
     fn concatenation(&mut self) -> Result<Node, RegexError> {
@@ -251,11 +228,7 @@ impl Parser<'_> {
         if matches!(self.peek(), Some(b'*' | b'+' | b'?' | b'{')) {
             return Err(RegexError::StackedQuantifier { at: self.pos });
         }
-        Ok(Node::Repeat {
-            node: Box::new(atom),
-            min,
-            max,
-        })
+        Ok(Node::Repeat { node: Box::new(atom), min, max })
     }
 
     /// After `{`: `n}`, `n,}` or `n,m}`; leaves `pos` after the `}`.
@@ -287,9 +260,7 @@ impl Parser<'_> {
         if digits.is_empty() || digits.len() > 3 {
             return None;
         }
-        let n = digits
-            .iter()
-            .fold(0u32, |n, &c| n * 10 + u32::from(c - b'0'));
+        let n = digits.iter().fold(0u32, |n, &c| n * 10 + u32::from(c - b'0'));
         (n <= MAX_REPEAT).then_some(n)
     }
 
@@ -308,9 +279,7 @@ impl Parser<'_> {
             match c {
                 b']' if !first => break,
                 b'\\' => return Err(RegexError::BackslashInClass { at: here }),
-                b'[' if matches!(self.peek(), Some(b'.' | b'=')) => {
-                    return Err(RegexError::Collating { at: here })
-                }
+                b'[' if matches!(self.peek(), Some(b'.' | b'=')) => return Err(RegexError::Collating { at: here }),
                 b'[' if self.peek() == Some(b':') => {
                     self.pos += 1;
                     let start = self.pos;
@@ -326,14 +295,8 @@ impl Parser<'_> {
                 }
                 lo => {
                     // `a-z`, unless the `-` is last (`[a-]`).
-                    if self.peek() == Some(b'-')
-                        && self.s.get(self.pos + 1).is_some_and(|&n| n != b']')
-                    {
-                        let hi = self
-                            .s
-                            .get(self.pos + 1)
-                            .copied()
-                            .ok_or(RegexError::UnterminatedClass { at })?;
+                    if self.peek() == Some(b'-') && self.s.get(self.pos + 1).is_some_and(|&n| n != b']') {
+                        let hi = self.s.get(self.pos + 1).copied().ok_or(RegexError::UnterminatedClass { at })?;
                         if hi == b'\\' {
                             return Err(RegexError::BackslashInClass { at: self.pos + 1 });
                         }
@@ -493,10 +456,7 @@ struct Sparse {
 
 impl Sparse {
     fn new(n: usize) -> Sparse {
-        Sparse {
-            dense: Vec::with_capacity(n),
-            sparse: vec![0; n],
-        }
+        Sparse { dense: Vec::with_capacity(n), sparse: vec![0; n] }
     }
     fn contains(&self, pc: usize) -> bool {
         self.sparse.get(pc).and_then(|&i| self.dense.get(i)) == Some(&pc)
@@ -537,9 +497,7 @@ impl Regex {
             next.clear();
             for &pc in &current.dense {
                 if let Some(Inst::Set(s)) = self.prog.get(pc) {
-                    if s.contains(b)
-                        && self.close(&mut next, &mut stack, pc + 1, pos + 1, hay.len())
-                    {
+                    if s.contains(b) && self.close(&mut next, &mut stack, pc + 1, pos + 1, hay.len()) {
                         return true;
                     }
                 }
@@ -555,14 +513,7 @@ impl Regex {
 
     /// Adds `pc` and everything reachable from it without consuming input at `pos` to `list`;
     /// true if that reaches Match. Iterative, so no pattern can exhaust the call stack.
-    fn close(
-        &self,
-        list: &mut Sparse,
-        stack: &mut Vec<usize>,
-        pc: usize,
-        pos: usize,
-        len: usize,
-    ) -> bool {
+    fn close(&self, list: &mut Sparse, stack: &mut Vec<usize>, pc: usize, pos: usize, len: usize) -> bool {
         stack.clear();
         stack.push(pc);
         while let Some(pc) = stack.pop() {
@@ -595,16 +546,12 @@ pub mod reference {
     fn ends(n: &Node, hay: &[u8], starts: &BTreeSet<usize>) -> BTreeSet<usize> {
         match n {
             Node::Empty => starts.clone(),
-            Node::Set(s) => starts
-                .iter()
-                .filter(|&&p| hay.get(p).is_some_and(|&b| s.contains(b)))
-                .map(|p| p + 1)
-                .collect(),
+            Node::Set(s) => {
+                starts.iter().filter(|&&p| hay.get(p).is_some_and(|&b| s.contains(b))).map(|p| p + 1).collect()
+            }
             Node::Start => starts.iter().copied().filter(|&p| p == 0).collect(),
             Node::End => starts.iter().copied().filter(|&p| p == hay.len()).collect(),
-            Node::Concat(items) => items
-                .iter()
-                .fold(starts.clone(), |acc, i| ends(i, hay, &acc)),
+            Node::Concat(items) => items.iter().fold(starts.clone(), |acc, i| ends(i, hay, &acc)),
             Node::Alt(alts) => alts.iter().flat_map(|a| ends(a, hay, starts)).collect(),
             Node::Repeat { node, min, max } => {
                 let mut cur = starts.clone();
@@ -642,11 +589,7 @@ mod tests {
     fn m(p: &str, h: &str) -> bool {
         let re = Regex::new(p.as_bytes()).unwrap_or_else(|e| panic!("{p}: {e}"));
         let r = re.is_match(h.as_bytes());
-        assert_eq!(
-            r,
-            reference::is_match(&parse(p.as_bytes()).unwrap(), h.as_bytes()),
-            "{p} vs {h}"
-        );
+        assert_eq!(r, reference::is_match(&parse(p.as_bytes()).unwrap(), h.as_bytes()), "{p} vs {h}");
         r
     }
 
@@ -718,36 +661,17 @@ mod tests {
             (b"{1}", RegexError::NothingToRepeat { at: 0 }),
         ];
         for (p, e) in cases {
-            assert_eq!(
-                Regex::new(p).unwrap_err(),
-                *e,
-                "{:?}",
-                String::from_utf8_lossy(p)
-            );
+            assert_eq!(Regex::new(p).unwrap_err(), *e, "{:?}", String::from_utf8_lossy(p));
         }
     }
 
     #[test]
     fn refuses_patterns_too_large_to_run_in_bounded_time() {
-        assert_eq!(
-            Regex::new(&vec![b'a'; MAX_PATTERN + 1]),
-            Err(RegexError::TooLong)
-        );
+        assert_eq!(Regex::new(&vec![b'a'; MAX_PATTERN + 1]), Err(RegexError::TooLong));
         assert_eq!(Regex::new(b"((a{255}){255}){255}"), Err(RegexError::TooBig));
-        let deep = format!(
-            "{}a{}",
-            "(".repeat(MAX_DEPTH + 1),
-            ")".repeat(MAX_DEPTH + 1)
-        );
-        assert!(matches!(
-            Regex::new(deep.as_bytes()),
-            Err(RegexError::TooDeep { .. })
-        ));
-        let ok = format!(
-            "{}a{}",
-            "(".repeat(MAX_DEPTH - 1),
-            ")".repeat(MAX_DEPTH - 1)
-        );
+        let deep = format!("{}a{}", "(".repeat(MAX_DEPTH + 1), ")".repeat(MAX_DEPTH + 1));
+        assert!(matches!(Regex::new(deep.as_bytes()), Err(RegexError::TooDeep { .. })));
+        let ok = format!("{}a{}", "(".repeat(MAX_DEPTH - 1), ")".repeat(MAX_DEPTH - 1));
         assert!(Regex::new(ok.as_bytes()).is_ok());
     }
 
@@ -755,12 +679,7 @@ mod tests {
         let re = Regex::new(p).unwrap();
         let t = Instant::now();
         assert_eq!(re.is_match(hay), expect);
-        assert!(
-            t.elapsed() < Duration::from_secs(2),
-            "{:?} took {:?}",
-            String::from_utf8_lossy(p),
-            t.elapsed()
-        );
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?} took {:?}", String::from_utf8_lossy(p), t.elapsed());
     }
 
     #[test]

@@ -51,10 +51,8 @@ pub fn parse_digests(s: &[u8]) -> Result<Vec<[u8; 32]>, DigestError> {
                 let hex = |c: u8| char::from(c).to_digit(16);
                 match pair {
                     [h, l] => {
-                        *o = u8::try_from(
-                            hex(*h).ok_or(bad.clone())? * 16 + hex(*l).ok_or(bad.clone())?,
-                        )
-                        .map_err(|_| bad.clone())?
+                        *o = u8::try_from(hex(*h).ok_or(bad.clone())? * 16 + hex(*l).ok_or(bad.clone())?)
+                            .map_err(|_| bad.clone())?
                     }
                     _ => return Err(bad),
                 }
@@ -89,17 +87,11 @@ impl fmt::Display for ConfigError {
 pub fn expected(params: &Params) -> Result<Vec<[u8; 32]>, ConfigError> {
     for name in params.names() {
         if name.starts_with(b"SIGNED_CMD_") || name.starts_with(b"SIGNED_FILTER_") {
-            return Err(ConfigError::Unsupported(
-                String::from_utf8_lossy(name).into_owned(),
-            ));
+            return Err(ConfigError::Unsupported(String::from_utf8_lossy(name).into_owned()));
         }
     }
-    params
-        .only(&[SHA256, "SIGNED_WARN", "SIGNED_REVEAL"], &[])
-        .map_err(ConfigError::Param)?;
-    let value = params
-        .get(SHA256)
-        .ok_or(ConfigError::Param(ParamError::Missing(SHA256)))?;
+    params.only(&[SHA256, "SIGNED_WARN", "SIGNED_REVEAL"], &[]).map_err(ConfigError::Param)?;
+    let value = params.get(SHA256).ok_or(ConfigError::Param(ParamError::Missing(SHA256)))?;
     parse_digests(value).map_err(ConfigError::Digest)
 }
 
@@ -122,6 +114,58 @@ pub fn hex(d: &[u8; 32]) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+// ---------------------------------------------------------------- the signed program
+
+/// What `signed -h`, `-H` and `-V` say, and its standard suffixes.
+pub const HELPER: crate::helper::Helper = crate::helper::Helper {
+    name: "signed",
+    about: "Allows the command only when the SHA-256 of its program file is listed in SIGNED_SHA256.\n\
+            The file is opened once, without following a symbolic link anywhere on its path, and\n\
+            hashed from that descriptor; it and its directories must be root's and not\n\
+            group/world-writable, so nobody else can change the name or the bytes before the exec.",
+    reads: &["SIGNED_SHA256", "SIGNED_WARN", "SIGNED_REVEAL"],
+    grammar: &[
+        ("SIGNED_SHA256", "hex[,hex]*  (64 hex digits each; any one may match)"),
+        ("SIGNED_WARN", "text printed on stderr when refused"),
+        ("SIGNED_REVEAL", "prefix: reply ~prefix after removing the SIGNED_ parameters"),
+    ],
+    warn_var: "SIGNED_WARN",
+    reveal_var: "SIGNED_REVEAL",
+};
+
+/// The signed program: allow only when the program's SHA-256 is one the rule lists.
+pub fn main() -> ! {
+    use crate::helper::{self, Verdict};
+    use crate::params::Params;
+    use crate::signed;
+    use crate::trusted;
+    use opwire::sysexits::{EX_IOERR, EX_NOPERM};
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::Path;
+    helper::main(&HELPER, Params::prefixed("SIGNED_"), |s| {
+        let expected = match signed::expected(&s.params) {
+            Ok(e) => e,
+            Err(e) => return Verdict::config(e),
+        };
+        let program = Path::new(OsStr::from_bytes(&s.invocation.program));
+        let file = match trusted::open(program) {
+            Ok(f) => f,
+            // A program whose name or bytes someone else could change is a denial; one that is
+            // not there is EX_NOINPUT.
+            Err(e) if trusted::is_untrusted(&e) => return Verdict::refuse(EX_NOPERM, trusted::describe(program, &e)),
+            Err(e) => return Verdict::refuse(trusted::exit_code(&e), trusted::describe(program, &e)),
+        };
+        match signed::sha256_of(&file) {
+            Ok(d) if expected.contains(&d) => Verdict::allow(),
+            Ok(d) => {
+                Verdict::refuse(EX_NOPERM, format!("{}: sha256 {} is not listed", program.display(), signed::hex(&d)))
+            }
+            Err(e) => Verdict::refuse(EX_IOERR, format!("{}: {e}", program.display())),
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,29 +185,12 @@ mod tests {
     fn parses_digest_lists() {
         let d = parse_digests(EMPTY.to_uppercase().as_bytes()).unwrap();
         assert_eq!(hex(&d[0]), EMPTY);
-        assert_eq!(
-            parse_digests(format!("{EMPTY} , {EMPTY}").as_bytes())
-                .unwrap()
-                .len(),
-            2
-        );
+        assert_eq!(parse_digests(format!("{EMPTY} , {EMPTY}").as_bytes()).unwrap().len(), 2);
         assert_eq!(parse_digests(b""), Err(DigestError::Empty));
-        assert_eq!(
-            parse_digests(format!("{EMPTY},").as_bytes()),
-            Err(DigestError::BadDigest { entry: 2 })
-        );
-        assert_eq!(
-            parse_digests(&EMPTY.as_bytes()[1..]),
-            Err(DigestError::BadDigest { entry: 1 })
-        );
+        assert_eq!(parse_digests(format!("{EMPTY},").as_bytes()), Err(DigestError::BadDigest { entry: 2 }));
+        assert_eq!(parse_digests(&EMPTY.as_bytes()[1..]), Err(DigestError::BadDigest { entry: 1 }));
         let bad = format!("{}g", &EMPTY[1..]);
-        assert_eq!(
-            parse_digests(bad.as_bytes()),
-            Err(DigestError::BadDigest { entry: 1 })
-        );
-        assert_eq!(
-            parse_digests("é".repeat(32).as_bytes()),
-            Err(DigestError::BadDigest { entry: 1 })
-        );
+        assert_eq!(parse_digests(bad.as_bytes()), Err(DigestError::BadDigest { entry: 1 }));
+        assert_eq!(parse_digests("é".repeat(32).as_bytes()), Err(DigestError::BadDigest { entry: 1 }));
     }
 }

@@ -1,6 +1,8 @@
 //! The helpers as real processes, invoked as op and escapes invoke them: op-style argv, the
 //! proposed environment, stdin /dev/null, the reply read from stdout, the warning from stderr.
 
+mod support;
+
 use escapes_helpers::signed::{hex, sha256_of};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -8,41 +10,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-
-fn bin(name: &str) -> &'static str {
-    match name {
-        "timebox" => env!("CARGO_BIN_EXE_timebox"),
-        "envauth" => env!("CARGO_BIN_EXE_envauth"),
-        "manifest" => env!("CARGO_BIN_EXE_manifest"),
-        "signed" => env!("CARGO_BIN_EXE_signed"),
-        "coat" => env!("CARGO_BIN_EXE_coat"),
-        _ => panic!("{name}"),
-    }
-}
+use support::bin;
 
 fn op_args(program: &str) -> Vec<String> {
-    [
-        "-C",
-        "/usr/local/lib/op/access.cf",
-        "--",
-        "backup",
-        program,
-        "0:0",
-        "users:ksb",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+    ["-C", "/usr/local/lib/op/access.cf", "--", "backup", program, "0:0", "users:ksb"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 
 fn run_with(name: &str, args: &[String], env: &[(&str, &str)]) -> Output {
-    Command::new(bin(name))
-        .args(args)
-        .env_clear()
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    Command::new(bin(name)).args(args).env_clear().envs(env.iter().copied()).stdin(Stdio::null()).output().unwrap()
 }
 
 fn run(name: &str, env: &[(&str, &str)]) -> Output {
@@ -81,6 +59,45 @@ fn write(dir: &Path, name: &str, content: &str, mode: u32) -> String {
     p.to_str().unwrap().to_string()
 }
 
+// ---------------------------------------------------------------- one program, many names
+
+#[test]
+fn one_program_answers_to_every_helper_name() {
+    let program = Path::new(bin("timebox")).with_file_name("escapes-helper");
+    use std::os::unix::fs::MetadataExt;
+    let ino = fs::metadata(&program).unwrap().ino();
+    for name in support::HELPERS {
+        assert_eq!(fs::metadata(bin(name)).unwrap().ino(), ino, "{name} is a hard link of the program");
+        let v = Command::new(bin(name)).arg("-V").env_clear().stdin(Stdio::null()).output().unwrap();
+        assert_eq!(code(&v), 0, "{name}: {}", err(&v));
+        assert!(out(&v).starts_with(&format!("{name}: ")), "{name}: {}", out(&v));
+    }
+}
+
+#[test]
+fn any_other_name_gets_the_list_and_64() {
+    let d = scratch();
+    let program = Path::new(bin("timebox")).with_file_name("escapes-helper");
+    for name in ["escapes-helper", "sudo", "timebox.old", ""] {
+        let link = if name == "escapes-helper" { program.clone() } else { d.join(format!("x{name}")) };
+        if link != program {
+            fs::hard_link(&program, &link).unwrap();
+        }
+        let o = Command::new(&link).arg("-V").env_clear().stdin(Stdio::null()).output().unwrap();
+        assert_eq!(code(&o), 64, "{name}");
+        assert_eq!(out(&o), "", "{name}");
+        for h in support::HELPERS {
+            assert!(err(&o).contains(h), "{name}: {}", err(&o));
+        }
+    }
+    // The basename decides, whatever the directory.
+    use std::os::unix::process::CommandExt;
+    let o = Command::new(&program).arg0("/some/where/envauth").arg("-V").output().unwrap();
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert!(out(&o).starts_with("envauth: "), "{}", out(&o));
+    fs::remove_dir_all(&d).unwrap();
+}
+
 // ---------------------------------------------------------------- common conventions
 
 #[test]
@@ -91,10 +108,7 @@ fn every_helper_answers_h_capital_h_and_v() {
         let lines: Vec<_> = out(&v).lines().map(str::to_string).collect();
         assert_eq!(lines.len(), 2, "{name}: {lines:?}");
         assert!(lines[0].starts_with(&format!("{name}: escapes-helpers ")));
-        assert!(
-            lines[1].starts_with(&format!("{name}: ")) && lines[1].contains("_WARN"),
-            "{name}"
-        );
+        assert!(lines[1].starts_with(&format!("{name}: ")) && lines[1].contains("_WARN"), "{name}");
         let h = run_with(name, &["-h".into()], &[]);
         assert_eq!(code(&h), 0);
         assert!(out(&h).starts_with(&format!("usage: {name} [-P pid]")));
@@ -126,27 +140,11 @@ fn bad_argv_is_refused_with_jacket_pl_codes_on_stdout_and_exit() {
 
 #[test]
 fn unknown_options_are_ignored_and_attached_values_accepted() {
-    let args: Vec<String> = [
-        "-x",
-        "-Ccfg",
-        "-u",
-        "bob",
-        "-j",
-        "7",
-        "--",
-        "m",
-        "/p",
-        "0:0",
-        "netgroup:ops",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let o = run_with(
-        "timebox",
-        &args,
-        &[("TIMEBOX_INSIDE", "0000<=%H%M"), ("TZ", "UTC")],
-    );
+    let args: Vec<String> = ["-x", "-Ccfg", "-u", "bob", "-j", "7", "--", "m", "/p", "0:0", "netgroup:ops"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let o = run_with("timebox", &args, &[("TIMEBOX_INSIDE", "0000<=%H%M"), ("TZ", "UTC")]);
     assert_eq!(code(&o), 0, "{}", err(&o));
 }
 
@@ -156,12 +154,7 @@ fn unknown_options_are_ignored_and_attached_values_accepted() {
 fn timebox_allows_inside_and_removes_only_its_own_parameters() {
     let o = run(
         "timebox",
-        &[
-            ("TZ", "America/Denver"),
-            ("TIMEBOX_INSIDE", "0000<=%H%M<=2359"),
-            ("TIMEBOX_WARN", "w"),
-            ("PATH", "/bin"),
-        ],
+        &[("TZ", "America/Denver"), ("TIMEBOX_INSIDE", "0000<=%H%M<=2359"), ("TIMEBOX_WARN", "w"), ("PATH", "/bin")],
     );
     assert_eq!(code(&o), 0, "{}", err(&o));
     assert_eq!(out(&o), "-TIMEBOX_INSIDE\n-TIMEBOX_WARN\n0\n");
@@ -172,11 +165,7 @@ fn timebox_allows_inside_and_removes_only_its_own_parameters() {
 fn timebox_denies_outside_with_77_and_its_warning() {
     let o = run(
         "timebox",
-        &[
-            ("TZ", "America/Denver"),
-            ("TIMEBOX_INSIDE", "%Y<1970"),
-            ("TIMEBOX_WARN", "Backups run 01:00-05:00 only"),
-        ],
+        &[("TZ", "America/Denver"), ("TIMEBOX_INSIDE", "%Y<1970"), ("TIMEBOX_WARN", "Backups run 01:00-05:00 only")],
     );
     assert_eq!(code(&o), 77);
     assert_eq!(out(&o), "77\n");
@@ -187,14 +176,8 @@ fn timebox_denies_outside_with_77_and_its_warning() {
 
 fn today_name() -> Option<&'static str> {
     let now = || {
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
-        escapes_helpers::timebox::Zone::utc()
-            .local_time(t)
-            .unwrap()
-            .weekday
+        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        escapes_helpers::timebox::Zone::utc().local_time(t).unwrap().weekday
     };
     let (a, b) = (now(), now());
     (a == b).then(|| ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"][a as usize])
@@ -204,14 +187,7 @@ fn today_name() -> Option<&'static str> {
 fn timebox_forbid_refuses_the_named_day_only() {
     let Some(today) = today_name() else { return };
     let spec = format!("%u!={today}");
-    let o = run(
-        "timebox",
-        &[
-            ("TZ", "UTC"),
-            ("TIMEBOX_FORBID", &spec),
-            ("TIMEBOX_WARN", "No su today"),
-        ],
-    );
+    let o = run("timebox", &[("TZ", "UTC"), ("TIMEBOX_FORBID", &spec), ("TIMEBOX_WARN", "No su today")]);
     if today_name() != Some(today) {
         return; // midnight passed while running
     }
@@ -226,14 +202,7 @@ fn timebox_forbid_refuses_the_named_day_only() {
 
 #[test]
 fn timebox_reveal_follows_the_deletions() {
-    let o = run(
-        "timebox",
-        &[
-            ("TZ", "UTC"),
-            ("TIMEBOX_INSIDE", "0<=%H"),
-            ("TIMEBOX_REVEAL", "J_"),
-        ],
-    );
+    let o = run("timebox", &[("TZ", "UTC"), ("TIMEBOX_INSIDE", "0<=%H"), ("TIMEBOX_REVEAL", "J_")]);
     assert_eq!(out(&o), "-TIMEBOX_INSIDE\n-TIMEBOX_REVEAL\n~J_\n0\n");
 }
 
@@ -243,18 +212,10 @@ fn timebox_refuses_misconfiguration_with_78() {
         &[("TZ", "UTC")],
         &[("TZ", "UTC"), ("TIMEBOX_INSIDE", "%H")],
         &[("TZ", "UTC"), ("TIMEBOX_INSIDE", "%Q<1")],
-        &[
-            ("TZ", "UTC"),
-            ("TIMEBOX_INSIDE", "0<=%H"),
-            ("TIMEBOX_WARNING", "x"),
-        ],
+        &[("TZ", "UTC"), ("TIMEBOX_INSIDE", "0<=%H"), ("TIMEBOX_WARNING", "x")],
         &[("TZ", "Europe/Nowhere"), ("TIMEBOX_INSIDE", "0<=%H")],
         &[("TZ", "../../etc/passwd"), ("TIMEBOX_INSIDE", "0<=%H")],
-        &[
-            ("TZ", "UTC"),
-            ("TIMEBOX_INSIDE", "0<=%H"),
-            ("TIMEBOX_REVEAL", "a b"),
-        ],
+        &[("TZ", "UTC"), ("TIMEBOX_INSIDE", "0<=%H"), ("TIMEBOX_REVEAL", "a b")],
     ];
     for env in cases {
         let o = run("timebox", env);
@@ -266,19 +227,10 @@ fn timebox_refuses_misconfiguration_with_78() {
 
 #[test]
 fn timebox_reads_the_clock_in_tz() {
-    let o1 = run(
-        "timebox",
-        &[("TZ", "Etc/GMT-14"), ("TIMEBOX_INSIDE", "%Z==+14")],
-    );
-    let o2 = run(
-        "timebox",
-        &[("TZ", "Etc/GMT+12"), ("TIMEBOX_INSIDE", "%z==-1200")],
-    );
+    let o1 = run("timebox", &[("TZ", "Etc/GMT-14"), ("TIMEBOX_INSIDE", "%Z==+14")]);
+    let o2 = run("timebox", &[("TZ", "Etc/GMT+12"), ("TIMEBOX_INSIDE", "%z==-1200")]);
     assert_eq!((code(&o1), code(&o2)), (0, 0), "{} {}", err(&o1), err(&o2));
-    let o = run(
-        "timebox",
-        &[("TZ", "<+0545>-5:45"), ("TIMEBOX_INSIDE", "%z==+0545")],
-    );
+    let o = run("timebox", &[("TZ", "<+0545>-5:45"), ("TIMEBOX_INSIDE", "%z==+0545")]);
     assert_eq!(code(&o), 0, "{}", err(&o));
 }
 
@@ -287,7 +239,8 @@ fn timebox_reads_the_clock_in_tz() {
 /// Runs `helper` the way op runs a jacket: exec'd in the process that forked the command, with
 /// the command's pid as -P. The "command" here exits with `status` (or kills itself).
 fn as_jacket(helper: &str, command: &str, env: &[(&str, &str)]) -> Output {
-    let script = format!("( {command} ) >/dev/null 2>&1 </dev/null & exec \"$0\" -P $! -C c -- m /bin/true 0:0 users:ksb");
+    let script =
+        format!("( {command} ) >/dev/null 2>&1 </dev/null & exec \"$0\" -P $! -C c -- m /bin/true 0:0 users:ksb");
     Command::new("/bin/sh")
         .args(["-c", &script, bin(helper)])
         .env_clear()
@@ -309,11 +262,7 @@ fn jacket_mode_exits_with_the_command_status() {
 
 #[test]
 fn jacket_mode_denial_exits_with_the_denial() {
-    let o = as_jacket(
-        "timebox",
-        "exit 0",
-        &[("TZ", "UTC"), ("TIMEBOX_INSIDE", "%Y<1970")],
-    );
+    let o = as_jacket("timebox", "exit 0", &[("TZ", "UTC"), ("TIMEBOX_INSIDE", "%Y<1970")]);
     assert_eq!(out(&o), "77\n");
     assert_eq!(code(&o), 77);
 }
@@ -322,14 +271,8 @@ fn jacket_mode_denial_exits_with_the_denial() {
 
 #[test]
 fn envauth_allows_when_every_check_passes() {
-    let o = run(
-        "envauth",
-        &[
-            ("ENVAUTH_VAR_TICKET", "^OPS-[0-9]+$"),
-            ("ENVAUTH_NOT_LD_PRELOAD", ""),
-            ("TICKET", "OPS-42"),
-        ],
-    );
+    let o =
+        run("envauth", &[("ENVAUTH_VAR_TICKET", "^OPS-[0-9]+$"), ("ENVAUTH_NOT_LD_PRELOAD", ""), ("TICKET", "OPS-42")]);
     assert_eq!(code(&o), 0, "{}", err(&o));
     assert_eq!(out(&o), "-ENVAUTH_NOT_LD_PRELOAD\n-ENVAUTH_VAR_TICKET\n0\n");
 }
@@ -338,20 +281,10 @@ fn envauth_allows_when_every_check_passes() {
 fn envauth_denies_a_mismatch_or_a_forbidden_value() {
     let o = run(
         "envauth",
-        &[
-            ("ENVAUTH_VAR_TICKET", "^OPS-[0-9]+$"),
-            ("TICKET", "OPS-x"),
-            ("ENVAUTH_WARN", "Need a ticket"),
-        ],
+        &[("ENVAUTH_VAR_TICKET", "^OPS-[0-9]+$"), ("TICKET", "OPS-x"), ("ENVAUTH_WARN", "Need a ticket")],
     );
-    assert_eq!(
-        (code(&o), out(&o), err(&o)),
-        (77, "77\n".into(), "Need a ticket\n".into())
-    );
-    let o = run(
-        "envauth",
-        &[("ENVAUTH_NOT_LD_PRELOAD", ""), ("LD_PRELOAD", "/tmp/x.so")],
-    );
+    assert_eq!((code(&o), out(&o), err(&o)), (77, "77\n".into(), "Need a ticket\n".into()));
+    let o = run("envauth", &[("ENVAUTH_NOT_LD_PRELOAD", ""), ("LD_PRELOAD", "/tmp/x.so")]);
     assert_eq!(code(&o), 77);
     let o = run("envauth", &[("ENVAUTH_VAR_TICKET", "")]);
     assert_eq!(code(&o), 77, "unset fails _VAR_");
@@ -416,11 +349,7 @@ fn at(dir: &Path, rel: &str) -> String {
 fn manifest_allows_listed_programs() {
     let d = scratch();
     let list = manifest_list(&d);
-    let o = run_with(
-        "manifest",
-        &op_args(&at(&d, "bin/cat")),
-        &[("MANIFEST_LIST", &list), ("MANIFEST_WARN", "w")],
-    );
+    let o = run_with("manifest", &op_args(&at(&d, "bin/cat")), &[("MANIFEST_LIST", &list), ("MANIFEST_WARN", "w")]);
     assert_eq!(code(&o), 0, "{}", err(&o));
     assert_eq!(out(&o), "-MANIFEST_LIST\n-MANIFEST_WARN\n0\n");
 }
@@ -432,15 +361,9 @@ fn manifest_forces_the_code_of_the_first_matching_line() {
     let o = run_with(
         "manifest",
         &op_args(&at(&d, "usr/sbin/reboot")),
-        &[
-            ("MANIFEST_LIST", &list),
-            ("MANIFEST_WARN", "Not on the list"),
-        ],
+        &[("MANIFEST_LIST", &list), ("MANIFEST_WARN", "Not on the list")],
     );
-    assert_eq!(
-        (code(&o), out(&o), err(&o)),
-        (69, "69\n".into(), "Not on the list\n".into())
-    );
+    assert_eq!((code(&o), out(&o), err(&o)), (69, "69\n".into(), "Not on the list\n".into()));
     let o = run_with("manifest", &op_args(&at(&d, "bin/sh")), &[("MANIFEST_LIST", &list)]);
     assert_eq!((code(&o), out(&o)), (77, "77\n".into()));
 }
@@ -473,44 +396,21 @@ fn manifest_refuses_untrusted_missing_or_bad_lists() {
     let cat = at(&d, "bin/cat");
     programs(&d, &["bin/cat"]);
     let writable = write(&d, "w", "^/bin/cat$\n", 0o664);
-    let o = run_with(
-        "manifest",
-        &op_args(&cat),
-        &[("MANIFEST_LIST", &writable)],
-    );
+    let o = run_with("manifest", &op_args(&cat), &[("MANIFEST_LIST", &writable)]);
     assert_eq!(code(&o), 78);
-    assert!(
-        err(&o).contains("is group-writable"),
-        "{}",
-        err(&o)
-    );
+    assert!(err(&o).contains("is group-writable"), "{}", err(&o));
     let missing = d.join("missing");
-    let o = run_with(
-        "manifest",
-        &op_args(&cat),
-        &[("MANIFEST_LIST", missing.to_str().unwrap())],
-    );
+    let o = run_with("manifest", &op_args(&cat), &[("MANIFEST_LIST", missing.to_str().unwrap())]);
     assert_eq!(code(&o), 66);
     let bad = write(&d, "bad", "^/bin/(cat$\n", 0o644);
     let o = run_with("manifest", &op_args(&cat), &[("MANIFEST_LIST", &bad)]);
     assert_eq!(code(&o), 78);
     assert!(err(&o).contains("line 1"), "{}", err(&o));
     let good = manifest_list(&d);
-    let o = run_with(
-        "manifest",
-        &op_args(&cat),
-        &[("MANIFEST_LIST", &good), ("MANIFEST_WARN_9", "x")],
-    );
+    let o = run_with("manifest", &op_args(&cat), &[("MANIFEST_LIST", &good), ("MANIFEST_WARN_9", "x")]);
     assert_eq!(code(&o), 78);
     assert_eq!(code(&run_with("manifest", &op_args(&cat), &[])), 78);
-    assert_eq!(
-        code(&run_with(
-            "manifest",
-            &op_args(&cat),
-            &[("MANIFEST_LIST", "relative")]
-        )),
-        78
-    );
+    assert_eq!(code(&run_with("manifest", &op_args(&cat), &[("MANIFEST_LIST", "relative")])), 78);
 }
 
 #[test]
@@ -524,7 +424,9 @@ fn manifest_judges_only_names_that_cannot_be_swapped_or_spelled_around() {
     let dotted = format!("{dd}/bin/../sbin/nologin");
     let o = run_with("manifest", &op_args(&dotted), &[("MANIFEST_LIST", &prefix)]);
     assert_eq!(code(&o), 77, "{}", err(&o));
-    for spelled in [format!("{dd}//bin/cat"), format!("{dd}/bin/./cat"), format!("{dd}/bin/cat/"), "bin/cat".to_string()] {
+    for spelled in
+        [format!("{dd}//bin/cat"), format!("{dd}/bin/./cat"), format!("{dd}/bin/cat/"), "bin/cat".to_string()]
+    {
         let o = run_with("manifest", &op_args(&spelled), &[("MANIFEST_LIST", &list)]);
         assert_eq!(code(&o), 77, "{spelled}: {}", err(&o));
     }
@@ -554,24 +456,12 @@ fn signed_allows_the_listed_digest_and_refuses_others() {
     let digest = hex(&sha256_of(fs::File::open(&prog).unwrap()).unwrap());
     let other = "0".repeat(64);
     let list = format!("{other},{}", digest.to_uppercase());
-    let o = run_with(
-        "signed",
-        &op_args(&prog),
-        &[("SIGNED_SHA256", &list), ("SIGNED_WARN", "w")],
-    );
+    let o = run_with("signed", &op_args(&prog), &[("SIGNED_SHA256", &list), ("SIGNED_WARN", "w")]);
     assert_eq!(code(&o), 0, "{}", err(&o));
     assert_eq!(out(&o), "-SIGNED_SHA256\n-SIGNED_WARN\n0\n");
-    let o = run_with(
-        "signed",
-        &op_args(&prog),
-        &[("SIGNED_SHA256", &other), ("SIGNED_WARN", "Binary changed")],
-    );
+    let o = run_with("signed", &op_args(&prog), &[("SIGNED_SHA256", &other), ("SIGNED_WARN", "Binary changed")]);
     assert_eq!(code(&o), 77);
-    assert!(
-        err(&o).contains(&format!("sha256 {digest} is not listed")),
-        "{}",
-        err(&o)
-    );
+    assert!(err(&o).contains(&format!("sha256 {digest} is not listed")), "{}", err(&o));
     assert!(err(&o).ends_with("Binary changed\n"));
 }
 
@@ -610,11 +500,7 @@ fn signed_hashes_only_a_file_reached_without_a_link_through_root_only_directorie
 fn signed_refuses_missing_programs_and_bad_parameters() {
     let d = scratch();
     let missing = d.join("nope");
-    let o = run_with(
-        "signed",
-        &op_args(missing.to_str().unwrap()),
-        &[("SIGNED_SHA256", &"a".repeat(64))],
-    );
+    let o = run_with("signed", &op_args(missing.to_str().unwrap()), &[("SIGNED_SHA256", &"a".repeat(64))]);
     assert_eq!(code(&o), 66);
     let prog = write(&d, "p", "x", 0o755);
     for env in [
@@ -625,11 +511,7 @@ fn signed_refuses_missing_programs_and_bad_parameters() {
         let o = run_with("signed", &op_args(&prog), env);
         assert_eq!(code(&o), 78, "{env:?}");
     }
-    let o = run_with(
-        "signed",
-        &op_args("relative/prog"),
-        &[("SIGNED_SHA256", &"a".repeat(64))],
-    );
+    let o = run_with("signed", &op_args("relative/prog"), &[("SIGNED_SHA256", &"a".repeat(64))]);
     assert_eq!(code(&o), 77);
 }
 
@@ -638,7 +520,12 @@ fn signed_refuses_missing_programs_and_bad_parameters() {
 #[test]
 fn coat_runs_each_helper_relays_their_edits_and_removes_its_own() {
     let d = scratch();
-    let setter = write(&d, "setter", "#!/bin/sh\necho '# from setter'\necho \"\\$STAMP=ok\"\necho \"\\$SAW_COAT=${COAT-unset}\"\necho 0\n", 0o755);
+    let setter = write(
+        &d,
+        "setter",
+        "#!/bin/sh\necho '# from setter'\necho \"\\$STAMP=ok\"\necho \"\\$SAW_COAT=${COAT-unset}\"\necho 0\n",
+        0o755,
+    );
     let list = format!("{}:{setter},{}", bin("timebox"), bin("envauth"));
     let o = run(
         "coat",
@@ -660,36 +547,15 @@ fn coat_runs_each_helper_relays_their_edits_and_removes_its_own() {
 #[test]
 fn coat_stops_at_the_first_denial_with_its_code() {
     let d = scratch();
-    let never = write(
-        &d,
-        "never",
-        "#!/bin/sh\necho ran > /dev/stderr\necho 0\n",
-        0o755,
-    );
+    let never = write(&d, "never", "#!/bin/sh\necho ran > /dev/stderr\necho 0\n", 0o755);
     let list = format!("{}:{never}", bin("envauth"));
-    let o = run(
-        "coat",
-        &[
-            ("COAT", &list),
-            ("ENVAUTH_VAR_X", "^y$"),
-            ("ENVAUTH_WARN", "Need X=y"),
-        ],
-    );
+    let o = run("coat", &[("COAT", &list), ("ENVAUTH_VAR_X", "^y$"), ("ENVAUTH_WARN", "Need X=y")]);
     assert_eq!(code(&o), 77);
     assert_eq!(out(&o), "77\n");
-    assert_eq!(
-        err(&o),
-        "Need X=y\n",
-        "the inner warning only, and the next helper never ran"
-    );
+    assert_eq!(err(&o), "Need X=y\n", "the inner warning only, and the next helper never ran");
     let o = run(
         "coat",
-        &[
-            ("COAT", &list),
-            ("ENVAUTH_VAR_X", "^y$"),
-            ("ENVAUTH_WARN", "Need X=y"),
-            ("COAT_WARN", "Chain refused"),
-        ],
+        &[("COAT", &list), ("ENVAUTH_VAR_X", "^y$"), ("ENVAUTH_WARN", "Need X=y"), ("COAT_WARN", "Chain refused")],
     );
     assert_eq!(err(&o), "Need X=y\nChain refused\n");
 }
@@ -717,20 +583,12 @@ fn coat_fails_closed_on_hostile_inner_helpers() {
         ("exec sleep 30", 75, "no verdict in time"),
         ("echo 0; exec sleep 30", 75, "no verdict in time"),
         ("sleep 30 & echo 0; exit 0", 75, "no verdict in time"),
-        (
-            "head -c 10000000 /dev/zero | tr '\\0' '#'",
-            76,
-            "reply longer than",
-        ),
+        ("head -c 10000000 /dev/zero | tr '\\0' '#'", 76, "reply longer than"),
     ];
     for (script, want, reason) in cases {
         let (o, took) = coat_with(script, &[]);
         assert_eq!(code(&o), *want, "{script}: {}", err(&o));
-        let reply = if *want == 0 {
-            "-COAT\n-COAT_STALL\n0\n".to_string()
-        } else {
-            format!("{want}\n")
-        };
+        let reply = if *want == 0 { "-COAT\n-COAT_STALL\n0\n".to_string() } else { format!("{want}\n") };
         assert_eq!(out(&o), reply, "{script}");
         assert!(err(&o).contains(reason), "{script}: {}", err(&o));
         assert!(took < Duration::from_secs(8), "{script}: {took:?}");
@@ -763,13 +621,7 @@ fn coat_reveals_the_jacket_phase_parameters_after_the_helmet_phase() {
     let list = bin("timebox").to_string();
     let o = run(
         "coat",
-        &[
-            ("COAT", &list),
-            ("COAT_REVEAL", "J_"),
-            ("J_COAT", "/x"),
-            ("TZ", "UTC"),
-            ("TIMEBOX_INSIDE", "0<=%H"),
-        ],
+        &[("COAT", &list), ("COAT_REVEAL", "J_"), ("J_COAT", "/x"), ("TZ", "UTC"), ("TIMEBOX_INSIDE", "0<=%H")],
     );
     assert_eq!(code(&o), 0, "{}", err(&o));
     assert_eq!(out(&o), "-TIMEBOX_INSIDE\n-COAT\n-COAT_REVEAL\n~J_\n0\n");
@@ -778,20 +630,11 @@ fn coat_reveals_the_jacket_phase_parameters_after_the_helmet_phase() {
 #[test]
 fn coat_as_a_jacket_waits_for_the_command_and_passes_its_status() {
     let list = format!("{}:{}", bin("timebox"), bin("envauth"));
-    let env = [
-        ("COAT", list.as_str()),
-        ("TZ", "UTC"),
-        ("TIMEBOX_INSIDE", "0<=%H"),
-        ("ENVAUTH_NOT_X", "x"),
-    ];
+    let env = [("COAT", list.as_str()), ("TZ", "UTC"), ("TIMEBOX_INSIDE", "0<=%H"), ("ENVAUTH_NOT_X", "x")];
     let o = as_jacket("coat", "sleep 0.2; exit 4", &env);
     assert_eq!(code(&o), 4, "{}", err(&o));
     assert_eq!(out(&o), "-TIMEBOX_INSIDE\n-ENVAUTH_NOT_X\n-COAT\n0\n");
-    let env = [
-        ("COAT", list.as_str()),
-        ("TZ", "UTC"),
-        ("TIMEBOX_INSIDE", "%Y<1970"),
-    ];
+    let env = [("COAT", list.as_str()), ("TZ", "UTC"), ("TIMEBOX_INSIDE", "%Y<1970")];
     let o = as_jacket("coat", "exit 0", &env);
     assert_eq!((code(&o), out(&o)), (77, "77\n".into()));
 }
@@ -800,7 +643,15 @@ fn coat_as_a_jacket_waits_for_the_command_and_passes_its_status() {
 fn coat_stops_inner_jackets_after_the_command() {
     let d = scratch();
     let marker = d.join("stopped");
-    let jacket = write(&d, "j", &format!("#!/bin/sh\ntrap 'echo stopped > {}; exit 0' TERM\necho 0\nexec 1>&-\nwhile :; do sleep 0.05; done\n", marker.display()), 0o755);
+    let jacket = write(
+        &d,
+        "j",
+        &format!(
+            "#!/bin/sh\ntrap 'echo stopped > {}; exit 0' TERM\necho 0\nexec 1>&-\nwhile :; do sleep 0.05; done\n",
+            marker.display()
+        ),
+        0o755,
+    );
     let o = as_jacket("coat", "sleep 0.2; exit 5", &[("COAT", &jacket)]);
     assert_eq!(code(&o), 5, "{}", err(&o));
     assert_eq!(fs::read_to_string(&marker).unwrap(), "stopped\n");

@@ -87,6 +87,19 @@ impl Fd {
     }
 }
 
+impl std::os::fd::AsRawFd for Fd {
+    fn as_raw_fd(&self) -> libc::c_int {
+        self.0
+    }
+}
+
+impl std::os::fd::AsFd for Fd {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        // SAFETY: the descriptor is open for as long as `self` is, which the borrow cannot outlive.
+        unsafe { std::os::fd::BorrowedFd::borrow_raw(self.0) }
+    }
+}
+
 impl Drop for Fd {
     fn drop(&mut self) {
         // SAFETY: we own this descriptor and close it exactly once.

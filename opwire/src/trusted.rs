@@ -14,6 +14,8 @@
 //!
 //! Directories checked once are kept open (O_PATH, close-on-exec) for the rest of the process,
 //! and later walks start from the deepest one they share.
+//!
+//! `crate::dir` hands out the walked directory itself, for callers that work in it.
 
 #![forbid(unsafe_code)]
 
@@ -25,14 +27,35 @@ use std::sync::Mutex;
 pub enum Error {
     /// The path is not absolute, has an empty, `.` or `..` component, or contains NUL.
     BadPath,
-    Open { path: String, errno: Errno },
-    NotRegular { path: String },
-    NotDirectory { path: String },
-    NotRootOwned { path: String, uid: u32 },
-    Writable { path: String, by: &'static str },
-    HardLinked { path: String },
-    TooLarge { path: String, cap: usize },
-    Read { path: String, errno: Errno },
+    Open {
+        path: String,
+        errno: Errno,
+    },
+    NotRegular {
+        path: String,
+    },
+    NotDirectory {
+        path: String,
+    },
+    NotRootOwned {
+        path: String,
+        uid: u32,
+    },
+    Writable {
+        path: String,
+        by: &'static str,
+    },
+    HardLinked {
+        path: String,
+    },
+    TooLarge {
+        path: String,
+        cap: usize,
+    },
+    Read {
+        path: String,
+        errno: Errno,
+    },
 }
 
 impl Error {
@@ -65,7 +88,7 @@ impl core::fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-fn shown(path: &[u8]) -> String {
+pub(crate) fn shown(path: &[u8]) -> String {
     String::from_utf8_lossy(path).into_owned()
 }
 
@@ -76,10 +99,15 @@ pub fn components(path: &[u8]) -> Result<Vec<&[u8]>, Error> {
         return Err(Error::BadPath);
     }
     let parts: Vec<&[u8]> = rest.split(|&b| b == b'/').collect();
-    if parts.iter().any(|p| p.is_empty() || *p == b"." || *p == b"..") {
+    if !parts.iter().all(|p| is_component(p)) {
         return Err(Error::BadPath);
     }
     Ok(parts)
+}
+
+/// One plain path component: not empty, not `.` or `..`, no `/` and no NUL.
+pub fn is_component(c: &[u8]) -> bool {
+    !c.is_empty() && c != b"." && c != b".." && !c.iter().any(|&b| b == b'/' || b == 0)
 }
 
 /// Rule 3 for one file or directory, with the checking process's effective uid.
@@ -96,7 +124,7 @@ pub fn check_owner_and_mode(path: &str, st: &Stat) -> Result<(), Error> {
     Ok(())
 }
 
-fn cstr(s: &[u8]) -> Result<CString, Error> {
+pub(crate) fn cstr(s: &[u8]) -> Result<CString, Error> {
     CString::new(s).map_err(|_| Error::BadPath)
 }
 
@@ -123,6 +151,11 @@ fn remember(path: &[u8], fd: Fd) -> &'static Fd {
 pub fn open_parent(path: &[u8]) -> Result<(&'static Fd, Vec<u8>), Error> {
     let parts = components(path)?;
     let (last, dirs) = parts.split_last().ok_or(Error::BadPath)?;
+    Ok((walk_kept(dirs)?, last.to_vec()))
+}
+
+/// `/` and then `dirs`, each checked by rule 3 (or found checked by an earlier walk).
+pub(crate) fn walk_kept(dirs: &[&[u8]]) -> Result<&'static Fd, Error> {
     let mut dir = checked_dir(None, c"/", b"/")?;
     let mut walked_to = Vec::new();
     for name in dirs {
@@ -130,28 +163,37 @@ pub fn open_parent(path: &[u8]) -> Result<(&'static Fd, Vec<u8>), Error> {
         walked_to.extend_from_slice(name);
         dir = checked_dir(Some(dir), &cstr(name)?, &walked_to)?;
     }
-    Ok((dir, last.to_vec()))
+    Ok(dir)
 }
 
-/// The directory `path` (`name` in `parent`, or `/`), opened O_PATH without following a link
-/// and checked, or the one an earlier walk already checked.
-fn checked_dir(parent: Option<&Fd>, name: &CStr, path: &[u8]) -> Result<&'static Fd, Error> {
-    if let Some(d) = walked(path) {
-        return Ok(d);
-    }
-    let fd = match sys::openat(parent, name, libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW, 0) {
-        Ok(fd) => fd,
+/// The directory `name` in `parent` (or `/`), opened O_PATH without following a link.
+pub(crate) fn open_dir(parent: Option<&Fd>, name: &CStr, path: &[u8]) -> Result<Fd, Error> {
+    match sys::openat(parent, name, libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW, 0) {
+        Ok(fd) => Ok(fd),
         // With O_DIRECTORY a link fails as ENOTDIR: say which it was.
         Err(Errno(libc::ENOTDIR)) => {
             let link = sys::openat(parent, name, libc::O_PATH | libc::O_NOFOLLOW, 0)
                 .and_then(|fd| sys::fstat(&fd))
                 .is_ok_and(|st| st.is_symlink());
             let errno = Errno(if link { libc::ELOOP } else { libc::ENOTDIR });
-            return Err(Error::Open { path: shown(path), errno });
+            Err(Error::Open { path: shown(path), errno })
         }
-        Err(errno) => return Err(Error::Open { path: shown(path), errno }),
-    };
-    let st = sys::fstat(&fd).map_err(|errno| Error::Open { path: shown(path), errno })?;
+        Err(errno) => Err(Error::Open { path: shown(path), errno }),
+    }
+}
+
+pub(crate) fn stat_of(fd: &Fd, path: &[u8]) -> Result<Stat, Error> {
+    sys::fstat(fd).map_err(|errno| Error::Open { path: shown(path), errno })
+}
+
+/// The directory `path` (`name` in `parent`, or `/`), opened and checked by rule 3, or the one
+/// an earlier walk already checked.
+fn checked_dir(parent: Option<&Fd>, name: &CStr, path: &[u8]) -> Result<&'static Fd, Error> {
+    if let Some(d) = walked(path) {
+        return Ok(d);
+    }
+    let fd = open_dir(parent, name, path)?;
+    let st = stat_of(&fd, path)?;
     if !st.is_dir() {
         return Err(Error::NotDirectory { path: shown(path) });
     }
@@ -159,22 +201,39 @@ fn checked_dir(parent: Option<&Fd>, name: &CStr, path: &[u8]) -> Result<&'static
     Ok(remember(path, fd))
 }
 
+/// `name` (one plain component) in the directory `dir`, opened with `flags` plus O_NOFOLLOW,
+/// O_NONBLOCK, O_NOCTTY and O_CLOEXEC, whatever it is; `path` names it in messages.
+pub(crate) fn open_in(dir: &Fd, name: &[u8], flags: i32, path: &str) -> Result<(Fd, Stat), Error> {
+    if !is_component(name) {
+        return Err(Error::BadPath);
+    }
+    let flags = flags | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY;
+    let fd = sys::openat(Some(dir), &cstr(name)?, flags, 0)
+        .map_err(|errno| Error::Open { path: path.to_string(), errno })?;
+    let st = sys::fstat(&fd).map_err(|errno| Error::Open { path: path.to_string(), errno })?;
+    Ok((fd, st))
+}
+
+/// Rules 3 and 4 for an opened file: a regular file (not the link an O_PATH open lands on)
+/// that nobody else can change.
+pub(crate) fn regular(opened: (Fd, Stat), path: &str) -> Result<(Fd, Stat), Error> {
+    let (fd, st) = opened;
+    if st.is_symlink() {
+        return Err(Error::Open { path: path.to_string(), errno: Errno(libc::ELOOP) });
+    }
+    if !st.is_regular() {
+        return Err(Error::NotRegular { path: path.to_string() });
+    }
+    check_owner_and_mode(path, &st)?;
+    Ok((fd, st))
+}
+
 /// Rules 1–4: opens the regular file `path` with `flags` (O_NOFOLLOW, O_NONBLOCK, O_NOCTTY and
 /// O_CLOEXEC are added) and returns it with its metadata.
 pub fn open(path: &[u8], flags: i32) -> Result<(Fd, Stat), Error> {
     let (dir, name) = open_parent(path)?;
-    let fd = sys::openat(Some(dir), &cstr(&name)?, flags | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY, 0)
-        .map_err(|errno| Error::Open { path: shown(path), errno })?;
-    let st = sys::fstat(&fd).map_err(|errno| Error::Open { path: shown(path), errno })?;
-    if st.is_symlink() {
-        // Only an O_PATH open can land on the link itself.
-        return Err(Error::Open { path: shown(path), errno: Errno(libc::ELOOP) });
-    }
-    if !st.is_regular() {
-        return Err(Error::NotRegular { path: shown(path) });
-    }
-    check_owner_and_mode(&shown(path), &st)?;
-    Ok((fd, st))
+    let shown = shown(path);
+    regular(open_in(dir, &name, flags, &shown)?, &shown)
 }
 
 /// Reads the trusted regular file `path` whole, refusing more than `cap` bytes.
@@ -265,6 +324,16 @@ mod tests {
         assert!(std::process::Command::new("mkfifo").arg(d.join("p")).status().unwrap().success());
         assert!(matches!(read(&bytes(&d.join("p")), 10), Err(Error::NotRegular { .. })));
         let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn components_that_could_escape_are_refused() {
+        for bad in [&b""[..], b".", b"..", b"a/b", b"/", b"a\0b"] {
+            assert!(!is_component(bad), "{bad:?}");
+        }
+        for good in [&b"a"[..], b"...", b".x", b"x..", b"ready-42"] {
+            assert!(is_component(good), "{good:?}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::confined::spawn::{self, Failure};
 use crate::confined::wire::{self, Reader};
 use crate::policy::token::Key;
 use crate::time::Deadline;
-use opwire::exit::Exit;
+use opwire::sysexits::Exit;
 
 /// The child's own limit for the whole exchange, DNS included (`child::stream`).
 const TOTAL_TIMEOUT_MS: u64 = 10_000;

@@ -6,7 +6,7 @@ use crate::audit::{self, Log, Record};
 use crate::policy::config::DEFAULT_AUDIT_LOG;
 use crate::policy::verify;
 use crate::sys;
-use opwire::exit::Exit;
+use opwire::sysexits::Exit;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// `--json-errors`: set once at start, read wherever a failure is reported.

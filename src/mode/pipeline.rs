@@ -17,7 +17,7 @@ use crate::policy::token::{Claims, Token};
 use crate::policy::verify::{self, GrantType};
 use crate::root::{idp, keys, users};
 use crate::sys;
-use opwire::exit::Exit;
+use opwire::sysexits::Exit;
 
 /// What an authentic grant allows, once every step passed.
 pub struct Decision {

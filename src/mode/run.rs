@@ -18,7 +18,7 @@ use crate::policy::request::{self, Request};
 use crate::process::{self, Inherited};
 use crate::root::{tty, users};
 use crate::sys;
-use opwire::exit::Exit;
+use opwire::sysexits::Exit;
 use std::os::unix::ffi::OsStringExt;
 
 /// What a run has gathered by the time it executes.

@@ -4,7 +4,7 @@
 //! Only issuers in `allowed_issuers` are contacted, and only through the network child
 //! (`confined::net`), which also judges the answer.
 
-use opwire::exit::Exit;
+use opwire::sysexits::Exit;
 use std::fmt;
 
 use crate::confined::job::{Ask, NetJob};

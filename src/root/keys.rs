@@ -20,7 +20,7 @@ use crate::policy::token::{self, Key};
 use crate::sys::{self, Fd};
 use crate::root::trusted_file;
 use crate::policy::verify::hex_sha256;
-use opwire::exit::Exit;
+use opwire::sysexits::Exit;
 use std::ffi::CString;
 
 /// Pinned key files are small; anything bigger is a mistake.

@@ -266,9 +266,10 @@ pub fn assert_refused(f: &Fixture, o: &Output, exit: i32, error: &str) -> Value 
     last
 }
 
-/// The standard helper `name` from helpers/, built once per test process into a target
-/// directory of its own and installed root:root 0755 in `{ROOT}/libexec` (a root-only directory
-/// chain, as `make install` gives), so a test drives the real helper as escapes runs it.
+/// The standard helper `name` from helpers/: the multi-call program, built once per test
+/// process into a target directory of its own, installed root:root 0755 in `{ROOT}/libexec` (a
+/// root-only directory chain, as `make install` gives) and hard-linked there as `name`, so a
+/// test drives the real helper as escapes runs it and as it is installed.
 pub fn standard_helper(name: &str) -> String {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     let dir = BUILT.get_or_init(|| {
@@ -285,11 +286,18 @@ pub fn standard_helper(name: &str) -> String {
     let libexec = Path::new(ROOT).join("libexec");
     fs::create_dir_all(&libexec).unwrap();
     fs::set_permissions(&libexec, fs::Permissions::from_mode(0o755)).unwrap();
+    // A fresh copy under a name of this call's own, linked as `name`, then renamed into place as
+    // escapes-helper: tests running at once never see a half-made file or a missing link.
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let fresh = libexec.join(format!(".escapes-helper-{}-{n}", std::process::id()));
+    fs::copy(dir.join("escapes-helper"), &fresh).unwrap();
+    chown(&fresh, Some(0), Some(0)).unwrap();
+    fs::set_permissions(&fresh, fs::Permissions::from_mode(0o755)).unwrap();
     let dst = libexec.join(name);
     let _ = fs::remove_file(&dst);
-    fs::copy(dir.join(name), &dst).unwrap();
-    chown(&dst, Some(0), Some(0)).unwrap();
-    fs::set_permissions(&dst, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::hard_link(&fresh, &dst).unwrap();
+    fs::rename(&fresh, libexec.join("escapes-helper")).unwrap();
     dst.display().to_string()
 }
 

@@ -24,11 +24,7 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    (
-        y,
-        u32::try_from(m).unwrap_or(1),
-        u32::try_from(d).unwrap_or(1),
-    )
+    (y, u32::try_from(m).unwrap_or(1), u32::try_from(d).unwrap_or(1))
 }
 
 pub fn is_leap(y: i64) -> bool {
@@ -122,10 +118,7 @@ mod tests {
     #[test]
     fn breaks_down_a_known_moment() {
         let t = LocalTime::at(1_700_000_000, 3600, false, "CET").unwrap();
-        assert_eq!(
-            (t.year, t.month, t.day, t.hour, t.minute, t.second),
-            (2023, 11, 14, 23, 13, 20)
-        );
+        assert_eq!((t.year, t.month, t.day, t.hour, t.minute, t.second), (2023, 11, 14, 23, 13, 20));
         assert_eq!(t.weekday, 2);
         assert_eq!(t.yearday, 317);
         assert!(LocalTime::at(i64::MAX, 0, false, "UTC").is_none());

@@ -111,15 +111,8 @@ impl fmt::Display for SpecError {
             SpecError::SingleEquals { relation } => {
                 write!(f, "relation {relation}: '=' alone; write '=='")
             }
-            SpecError::UnknownConversion {
-                relation,
-                conversion,
-            } => {
-                write!(
-                    f,
-                    "relation {relation}: unsupported conversion %{}",
-                    char::from(*conversion).escape_default()
-                )
+            SpecError::UnknownConversion { relation, conversion } => {
+                write!(f, "relation {relation}: unsupported conversion %{}", char::from(*conversion).escape_default())
             }
             SpecError::TrailingPercent { relation } => {
                 write!(f, "relation {relation}: '%' at the end of an operand")
@@ -133,11 +126,8 @@ pub fn parse(s: &[u8]) -> Result<Spec, SpecError> {
     if s.len() > MAX_SPEC {
         return Err(SpecError::TooLong);
     }
-    let relations = s
-        .split(|&c| c == b',')
-        .enumerate()
-        .map(|(i, r)| parse_relation(r, i + 1))
-        .collect::<Result<Vec<_>, _>>()?;
+    let relations =
+        s.split(|&c| c == b',').enumerate().map(|(i, r)| parse_relation(r, i + 1)).collect::<Result<Vec<_>, _>>()?;
     Ok(Spec { relations })
 }
 
@@ -173,10 +163,7 @@ fn parse_relation(r: &[u8], relation: usize) -> Result<Relation, SpecError> {
             (Some(b'%'), next) => {
                 let c = *next.ok_or(SpecError::TrailingPercent { relation })?;
                 if !strftime::supported(c) {
-                    return Err(SpecError::UnknownConversion {
-                        relation,
-                        conversion: c,
-                    });
+                    return Err(SpecError::UnknownConversion { relation, conversion: c });
                 }
                 pos += 2;
                 continue;
@@ -186,10 +173,7 @@ fn parse_relation(r: &[u8], relation: usize) -> Result<Relation, SpecError> {
                 continue;
             }
         };
-        operands.push(parse_operand(
-            r.get(start..pos).unwrap_or_default(),
-            relation,
-        )?);
+        operands.push(parse_operand(r.get(start..pos).unwrap_or_default(), relation)?);
         match op {
             None => break,
             Some((op, len)) => {
@@ -200,17 +184,11 @@ fn parse_relation(r: &[u8], relation: usize) -> Result<Relation, SpecError> {
         }
     }
     let mut operands = operands.into_iter();
-    let first = operands
-        .next()
-        .ok_or(SpecError::EmptyOperand { relation })?;
+    let first = operands.next().ok_or(SpecError::EmptyOperand { relation })?;
     if ops.is_empty() {
         return Err(SpecError::NoComparison { relation });
     }
-    Ok(Relation {
-        negated,
-        first,
-        rest: ops.into_iter().zip(operands).collect(),
-    })
+    Ok(Relation { negated, first, rest: ops.into_iter().zip(operands).collect() })
 }
 
 fn parse_operand(s: &[u8], relation: usize) -> Result<Operand, SpecError> {
@@ -238,15 +216,7 @@ fn parse_operand(s: &[u8], relation: usize) -> Result<Operand, SpecError> {
     Ok(Operand { pieces })
 }
 
-const DAY_NAMES: [&[u8]; 7] = [
-    b"monday",
-    b"tuesday",
-    b"wednesday",
-    b"thursday",
-    b"friday",
-    b"saturday",
-    b"sunday",
-];
+const DAY_NAMES: [&[u8]; 7] = [b"monday", b"tuesday", b"wednesday", b"thursday", b"friday", b"saturday", b"sunday"];
 const MONTH_NAMES: [&[u8]; 12] = [
     b"january",
     b"february",
@@ -266,8 +236,7 @@ const MONTH_NAMES: [&[u8]; 12] = [
 fn normalise(v: Vec<u8>) -> Vec<u8> {
     let named = |names: &[&[u8]]| {
         names.iter().position(|n| {
-            v.eq_ignore_ascii_case(n)
-                || (v.len() == 3 && n.get(..3).is_some_and(|a| v.eq_ignore_ascii_case(a)))
+            v.eq_ignore_ascii_case(n) || (v.len() == 3 && n.get(..3).is_some_and(|a| v.eq_ignore_ascii_case(a)))
         })
     };
     match named(&DAY_NAMES).or_else(|| named(&MONTH_NAMES)) {
@@ -310,13 +279,7 @@ fn numeric_cmp(a: (&[u8], &[u8]), b: (&[u8], &[u8])) -> Ordering {
     let int = ai.len().cmp(&bi.len()).then_with(|| ai.cmp(&bi));
     int.then_with(|| {
         let n = a.1.len().max(b.1.len());
-        let pad = |s: &[u8]| -> Vec<u8> {
-            s.iter()
-                .copied()
-                .chain(std::iter::repeat(b'0'))
-                .take(n)
-                .collect()
-        };
+        let pad = |s: &[u8]| -> Vec<u8> { s.iter().copied().chain(std::iter::repeat(b'0')).take(n).collect() };
         pad(a.1).cmp(&pad(b.1))
     })
 }
@@ -364,13 +327,7 @@ mod tests {
 
     fn at(h: u32, m: u32, s: u32) -> LocalTime {
         // 2024-06-13 is a Thursday.
-        LocalTime::at(
-            1_718_236_800 + i64::from(h * 3600 + m * 60 + s),
-            0,
-            false,
-            "UTC",
-        )
-        .unwrap()
+        LocalTime::at(1_718_236_800 + i64::from(h * 3600 + m * 60 + s), 0, false, "UTC").unwrap()
     }
 
     fn holds(spec: &str, t: &LocalTime) -> bool {
@@ -422,10 +379,7 @@ mod tests {
         assert_eq!(compare(b"0930", b"930"), Ordering::Equal);
         assert_eq!(compare(b"1629.59", b"1630.00"), Ordering::Less);
         assert_eq!(compare(b"1630.", b"1630.00"), Ordering::Equal);
-        assert_eq!(
-            compare(b"99999999999999999999999", b"100000000000000000000000"),
-            Ordering::Less
-        );
+        assert_eq!(compare(b"99999999999999999999999", b"100000000000000000000000"), Ordering::Less);
         assert_eq!(compare(b"10:30", b"9:30"), Ordering::Less);
         assert_eq!(compare(b"+0100", b"+0100"), Ordering::Equal);
     }
@@ -441,20 +395,8 @@ mod tests {
             (b"%H<<1", SpecError::EmptyOperand { relation: 1 }),
             (b"%u=Thu", SpecError::SingleEquals { relation: 1 }),
             (b"%u!Thu", SpecError::StrayBang { relation: 1 }),
-            (
-                b"%Q<1",
-                SpecError::UnknownConversion {
-                    relation: 1,
-                    conversion: b'Q',
-                },
-            ),
-            (
-                b"%-H<1",
-                SpecError::UnknownConversion {
-                    relation: 1,
-                    conversion: b'-',
-                },
-            ),
+            (b"%Q<1", SpecError::UnknownConversion { relation: 1, conversion: b'Q' }),
+            (b"%-H<1", SpecError::UnknownConversion { relation: 1, conversion: b'-' }),
             (b"1<%", SpecError::TrailingPercent { relation: 1 }),
             (b"!", SpecError::EmptyOperand { relation: 1 }),
             (b"!=1", SpecError::EmptyOperand { relation: 1 }),

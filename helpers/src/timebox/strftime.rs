@@ -4,15 +4,7 @@
 
 use super::civil::LocalTime;
 
-const DAYS: [&str; 7] = [
-    "Sunday",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-];
+const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 const MONTHS: [&str; 12] = [
     "January",
     "February",
@@ -38,10 +30,7 @@ fn day_name(t: &LocalTime) -> &'static str {
 }
 
 fn month_name(t: &LocalTime) -> &'static str {
-    MONTHS
-        .get((t.month as usize).wrapping_sub(1))
-        .copied()
-        .unwrap_or("?")
+    MONTHS.get((t.month as usize).wrapping_sub(1)).copied().unwrap_or("?")
 }
 
 fn abbrev(s: &str) -> &str {
@@ -51,8 +40,7 @@ fn abbrev(s: &str) -> &str {
 /// ISO 8601 week-based year and week number.
 fn iso_week(t: &LocalTime) -> (i64, i64) {
     fn weeks_in(y: i64) -> i64 {
-        let p =
-            |y: i64| (y + y.div_euclid(4) - y.div_euclid(100) + y.div_euclid(400)).rem_euclid(7);
+        let p = |y: i64| (y + y.div_euclid(4) - y.div_euclid(100) + y.div_euclid(400)).rem_euclid(7);
         if p(y) == 4 || p(y - 1) == 3 {
             53
         } else {
@@ -97,13 +85,7 @@ pub fn expand(c: u8, t: &LocalTime, out: &mut String) {
         }
         b'C' => write!(out, "{:02}", t.year.div_euclid(100)),
         b'd' => write!(out, "{:02}", t.day),
-        b'D' | b'x' => write!(
-            out,
-            "{:02}/{:02}/{:02}",
-            t.month,
-            t.day,
-            t.year.rem_euclid(100)
-        ),
+        b'D' | b'x' => write!(out, "{:02}/{:02}/{:02}", t.month, t.day, t.year.rem_euclid(100)),
         b'e' => write!(out, "{:2}", t.day),
         b'F' => write!(out, "{}-{:02}-{:02}", t.year, t.month, t.day),
         b'g' => write!(out, "{:02}", iso_week(t).0.rem_euclid(100)),
@@ -118,14 +100,7 @@ pub fn expand(c: u8, t: &LocalTime, out: &mut String) {
         b'n' => out.write_char('\n'),
         b'p' => write!(out, "{}", if t.hour < 12 { "AM" } else { "PM" }),
         b'P' => write!(out, "{}", if t.hour < 12 { "am" } else { "pm" }),
-        b'r' => write!(
-            out,
-            "{:02}:{:02}:{:02} {}",
-            h12,
-            t.minute,
-            t.second,
-            if t.hour < 12 { "AM" } else { "PM" }
-        ),
+        b'r' => write!(out, "{:02}:{:02}:{:02} {}", h12, t.minute, t.second, if t.hour < 12 { "AM" } else { "PM" }),
         b'R' => write!(out, "{:02}:{:02}", t.hour, t.minute),
         b's' => write!(out, "{}", t.epoch),
         b'S' => write!(out, "{:02}", t.second),
@@ -140,13 +115,7 @@ pub fn expand(c: u8, t: &LocalTime, out: &mut String) {
         b'Y' => write!(out, "{}", t.year),
         b'z' => {
             let a = t.utoff.unsigned_abs();
-            write!(
-                out,
-                "{}{:02}{:02}",
-                if t.utoff < 0 { '-' } else { '+' },
-                a / 3600,
-                a / 60 % 60
-            )
+            write!(out, "{}{:02}{:02}", if t.utoff < 0 { '-' } else { '+' }, a / 3600, a / 60 % 60)
         }
         b'Z' => write!(out, "{}", t.abbr),
         b'%' => write!(out, "%"),
@@ -175,14 +144,8 @@ mod tests {
     fn formats_like_c_locale_strftime() {
         // 2024-12-30 15:04:05 UTC+01:00, a Monday in ISO week 1 of 2025.
         let t = LocalTime::at(1_735_567_445, 3600, false, "CET").unwrap();
-        assert_eq!(
-            fmt("%Y-%m-%d %H:%M:%S %Z %z", &t),
-            "2024-12-30 15:04:05 CET +0100"
-        );
-        assert_eq!(
-            fmt("%a %A %b %B %u %w %j", &t),
-            "Mon Monday Dec December 1 1 365"
-        );
+        assert_eq!(fmt("%Y-%m-%d %H:%M:%S %Z %z", &t), "2024-12-30 15:04:05 CET +0100");
+        assert_eq!(fmt("%a %A %b %B %u %w %j", &t), "Mon Monday Dec December 1 1 365");
         assert_eq!(fmt("%G-W%V %g %U %W", &t), "2025-W01 25 52 53");
         assert_eq!(
             fmt("%I %l %p %r %R %T %D %e %k %C %y", &t),
