@@ -20,7 +20,7 @@
 use crate::confined::job::{Parse, Work, ANSWER_OK, ANSWER_REFUSED};
 use crate::confined::spawn::{self, Child, Failure};
 use crate::confined::wire::{self, Reader, Writer};
-use crate::parse::base64url;
+use crate::policy::base64url;
 use crate::policy::account::User;
 use crate::policy::config::{Config, Helper, SyslogMode, SyslogSettings};
 use crate::policy::token::{Claims, Header, Key, Token, MAX_TOKEN_LEN};
@@ -311,7 +311,7 @@ pub fn certificates(bundle: &[u8]) -> Result<Parsed<usize>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{base64url, jwt};
+    use crate::parse::jwt;
 
     #[test]
     fn a_token_parsed_in_the_child_is_the_token_parsed_here() {

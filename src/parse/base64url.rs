@@ -2,10 +2,12 @@
 //!
 //! Invariant: every byte string has exactly one accepted encoding, so a token cannot be
 //! re-encoded into a different-looking but equally valid form (no padding, no whitespace,
-//! no non-zero leftover bits).
+//! no non-zero leftover bits). The encoder, which the root process needs, is
+//! `policy::base64url`.
 
 #![deny(unsafe_code)]
 
+use crate::policy::base64url::low_byte;
 use std::fmt;
 
 /// Why a base64url string was refused.
@@ -55,22 +57,6 @@ fn symbol_value(b: u8) -> Option<u32> {
     Some(u32::from(v))
 }
 
-fn symbol(v: u32) -> char {
-    // Callers mask to 6 bits; the final arm therefore only ever sees 63.
-    let b = match v & 0x3f {
-        n @ 0..=25 => b'A' + low_byte(n),
-        n @ 26..=51 => b'a' + low_byte(n - 26),
-        n @ 52..=61 => b'0' + low_byte(n - 52),
-        62 => b'-',
-        _ => b'_',
-    };
-    char::from(b)
-}
-
-fn low_byte(v: u32) -> u8 {
-    let [_, _, _, b] = v.to_be_bytes();
-    b
-}
 
 /// Accepts exactly the canonical, unpadded RFC 4648 §5 encoding of a byte string.
 pub fn decode(input: &[u8]) -> Result<Vec<u8>, Error> {
@@ -98,29 +84,10 @@ pub fn decode(input: &[u8]) -> Result<Vec<u8>, Error> {
     Ok(out)
 }
 
-/// Encodes without padding; `decode(encode(b)) == Ok(b)` for every `b`.
-pub fn encode(input: &[u8]) -> String {
-    let mut out = String::with_capacity((input.len() / 3).saturating_mul(4).saturating_add(4));
-    let mut acc: u32 = 0;
-    let mut bits: u32 = 0;
-    for &byte in input {
-        acc = (acc << 8) | u32::from(byte);
-        bits += 8;
-        while bits >= 6 {
-            bits -= 6;
-            out.push(symbol(acc >> bits));
-        }
-        acc &= (1 << bits) - 1;
-    }
-    if bits > 0 {
-        out.push(symbol(acc << (6 - bits)));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::base64url::encode;
 
     // RFC 4648 §10 vectors, unpadded (the alphabet differences do not arise for these inputs).
     const RFC4648: &[(&str, &str)] = &[

@@ -181,7 +181,7 @@ fn usable_key(index: usize, entry: &Value) -> Result<Option<Key>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::base64url::encode;
+    use crate::policy::base64url::encode;
 
     // RFC 8037 §A.2 public key.
     const X: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";

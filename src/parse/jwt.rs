@@ -277,7 +277,7 @@ fn claims(value: &Value) -> Result<Claims, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::base64url::encode;
+    use crate::policy::base64url::encode;
 
     const HEADER: &str = r#"{"alg":"EdDSA","typ":"JWT","kid":"key-1700000000000"}"#;
     const CLAIMS: &str = r#"{

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod base64url;
 pub mod chain;
 pub mod config;
 pub mod ed25519;
