@@ -102,7 +102,7 @@ pub fn hosts(data: &[u8]) {
 }
 
 pub fn jacket_reply(data: &[u8]) {
-    match crate::jacket::reply::parse(data) {
+    match opwire::reply::parse::parse(data) {
         Ok(r) => {
             assert!(data.len() <= crate::jacket::reply::MAX_REPLY);
             // Whatever is accepted applies without panicking, and only allow-listed names are set.
@@ -126,6 +126,13 @@ pub fn handoff(data: &[u8]) {
     let _ = service::decode_user_and_groups(data);
     let _ = service::decode_user(data);
     let _ = service::decode_keys(data);
+    let _ = service::decode_reply(&mut crate::confined::wire::Reader::new(data));
+    // A reply the parser accepts reaches the root process unchanged.
+    if let Ok(reply) = opwire::reply::parse::parse(data) {
+        let report = crate::confined::child::service::encode_reply_for_test(&reply);
+        let back = service::decode_reply(&mut crate::confined::wire::Reader::new(&report));
+        assert_eq!(back.ok(), Some(reply));
+    }
     if let Ok(token) = crate::parse::jwt::parse(data) {
         let report = crate::confined::child::service::encode_token_for_test(&token);
         assert_eq!(service::decode_token(&report, data).ok(), Some(token));

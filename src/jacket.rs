@@ -116,7 +116,8 @@ pub enum Verdict {
     Exited(i32),
     /// Killed by this signal.
     Killed(i32),
-    Protocol(reply::Error),
+    /// Its reply broke the protocol (the parser's words, from the child that read it).
+    Protocol(String),
     /// Overran its timeout (seconds) and was killed.
     Timeout(u64),
     ExecFailed(Errno),
@@ -461,11 +462,13 @@ fn collect(pipes: &[(&Fd, u64, usize)]) -> Vec<Collected> {
 fn verdict_of_reply(c: Collected, timeout: u64) -> Result<Reply, Verdict> {
     match c {
         Collected::Timeout => Err(Verdict::Timeout(timeout)),
-        Collected::TooLarge => Err(Verdict::Protocol(reply::Error { line: 0, kind: reply::ErrorKind::TooLarge })),
-        Collected::Eof(bytes) => match reply::parse(&bytes) {
-            Err(e) => Err(Verdict::Protocol(e)),
-            Ok(r) if r.code != 0 => Err(Verdict::Deny(r.code)),
-            Ok(r) => Ok(r),
+        Collected::TooLarge => Err(Verdict::Protocol(format!("reply larger than {} bytes", reply::MAX_REPLY))),
+        // Read in a confined child of its own: a reply can carry what the caller gave the helper.
+        Collected::Eof(bytes) => match crate::confined::service::reply(&bytes) {
+            Err(e) => Err(Verdict::Internal(format!("cannot read its reply: {e}"))),
+            Ok(Err(why)) => Err(Verdict::Protocol(why)),
+            Ok(Ok(r)) if r.code != 0 => Err(Verdict::Deny(r.code)),
+            Ok(Ok(r)) => Ok(r),
         },
     }
 }
@@ -882,7 +885,7 @@ mod tests {
     fn edits_reach_the_command_only_through_the_allow_list() {
         let caller = vec![(b"LANG".to_vec(), b"de_DE.UTF-8".to_vec()), (b"LC_ALL".to_vec(), b"/tmp/evil".to_vec())];
         let mut env = vec![b"TERM=xterm".to_vec(), b"PATH=/usr/bin".to_vec()];
-        let edits = reply::parse(b"$TERM=vt100\n$LD_PRELOAD=/tmp/x.so\n$PATH=/tmp\n$LANG\n$LC_ALL\n$NOT_SET\n-PATH\n$TZ=../../etc/shadow").unwrap().edits;
+        let edits = opwire::reply::parse::parse(b"$TERM=vt100\n$LD_PRELOAD=/tmp/x.so\n$PATH=/tmp\n$LANG\n$LC_ALL\n$NOT_SET\n-PATH\n$TZ=../../etc/shadow").unwrap().edits;
         let done = apply(&mut env, &edits, &caller, &[]);
         assert_eq!(strs(&env), ["TERM=vt100", "LANG=de_DE.UTF-8"]);
         assert_eq!(strs(&done.refused), ["LD_PRELOAD", "PATH", "LC_ALL", "TZ"]);
@@ -902,7 +905,7 @@ mod tests {
         let caller = vec![(b"DISPLAY".to_vec(), b":0".to_vec()), (b"XAUTHORITY".to_vec(), b"/tmp/x\n".to_vec())];
         let extra = ["SSH_AUTH_SOCK".to_string(), "DISPLAY".to_string(), "XAUTHORITY".to_string()];
         let mut env = vec![b"TERM=xterm".to_vec()];
-        let edits = reply::parse(b"$SSH_AUTH_SOCK=/tmp/escapes-sproxy.1/agent\n$DISPLAY\n$XAUTHORITY\n$GIT_DIR=/x\n$LD_PRELOAD=/x.so")
+        let edits = opwire::reply::parse::parse(b"$SSH_AUTH_SOCK=/tmp/escapes-sproxy.1/agent\n$DISPLAY\n$XAUTHORITY\n$GIT_DIR=/x\n$LD_PRELOAD=/x.so")
             .unwrap()
             .edits;
         let done = apply(&mut env, &edits, &caller, &extra);
@@ -942,7 +945,7 @@ mod tests {
     fn exit_codes_follow_the_documented_semantics() {
         assert_eq!(Verdict::Deny(77).exit().code(), 77);
         assert_eq!(Verdict::Exited(3).exit().code(), 3);
-        assert_eq!(Verdict::Protocol(reply::Error { line: 1, kind: reply::ErrorKind::Junk }).exit().code(), 76);
+        assert_eq!(Verdict::Protocol("line 1: junk".into()).exit().code(), 76);
         assert_eq!(Verdict::Timeout(5).exit().code(), 75);
         assert_eq!(Verdict::ExecFailed(Errno(libc::ENOENT)).exit().code(), 69);
         assert_eq!(Verdict::Killed(9).exit().code(), 77);

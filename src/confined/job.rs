@@ -42,6 +42,8 @@ pub enum Parse {
     Jwks = 6,
     JwksCache = 7,
     Certificates = 8,
+    /// A helmet's or jacket's reply (`opwire::reply::parse`).
+    Reply = 10,
 }
 
 impl Parse {
@@ -54,6 +56,7 @@ impl Parse {
             6 => Parse::Jwks,
             7 => Parse::JwksCache,
             8 => Parse::Certificates,
+            10 => Parse::Reply,
             _ => return None,
         })
     }

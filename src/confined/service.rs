@@ -25,6 +25,7 @@ use crate::policy::account::User;
 use crate::policy::config::{Config, Helper, SyslogMode, SyslogSettings};
 use crate::policy::token::{Claims, Header, Key, Token, MAX_TOKEN_LEN};
 use crate::time::Deadline;
+use opwire::reply::edit::{is_name, Edit, Reply};
 use std::fmt;
 use std::sync::Mutex;
 
@@ -191,22 +192,59 @@ fn helper(r: &mut Reader<'_>) -> Result<Helper, wire::Error> {
 /// reported signature in the one spelling the parser accepts. So every byte the parent holds
 /// is what the issuer signed or wrote, and the parent checks the signature over its own copy.
 pub fn token(token: &[u8]) -> Result<Parsed<Token<'_>>, Error> {
-    // A child of its own: the token is the caller's, and nothing is asked of it afterwards.
-    let child = spawn::spawn(Work::Parse).map_err(Error::Child)?;
-    let answered = request(&child, Parse::Token, token);
-    let deadline = Deadline::after_ms(TIMEOUT_MS);
-    let answer = match answered {
-        Ok(a) => child.finish(&deadline).map(|()| a).map_err(Error::Child)?,
-        Err(Error::Child(why)) => return Err(Error::Child(child.fail(why))),
-        Err(e) => {
-            child.kill();
-            return Err(e);
-        }
-    };
-    match answer {
+    match once(Parse::Token, token)? {
         Ok(value) => decode_token(&value, token).map(Ok),
         Err(why) => Ok(Err(why)),
     }
+}
+
+/// One question to a child of its own, which must then exit: for bytes that may be hostile
+/// (the caller's token, a helper's reply, which can carry what the caller gave the helper), so
+/// that a child they took over is never asked anything again.
+fn once(kind: Parse, payload: &[u8]) -> Result<Result<Vec<u8>, String>, Error> {
+    let child = spawn::spawn(Work::Parse).map_err(Error::Child)?;
+    let answered = request(&child, kind, payload);
+    let deadline = Deadline::after_ms(TIMEOUT_MS);
+    match answered {
+        Ok(a) => child.finish(&deadline).map(|()| a).map_err(Error::Child),
+        Err(Error::Child(why)) => Err(Error::Child(child.fail(why))),
+        Err(e) => {
+            child.kill();
+            Err(e)
+        }
+    }
+}
+
+/// `opwire::reply::parse` of a helper's reply, in a child of its own; a protocol error comes
+/// back in words.
+pub fn reply(bytes: &[u8]) -> Result<Parsed<Reply>, Error> {
+    match once(Parse::Reply, bytes)? {
+        Ok(value) => Ok(Ok(read(&value, decode_reply)?)),
+        Err(why) => Ok(Err(why)),
+    }
+}
+
+pub fn decode_reply(r: &mut Reader<'_>) -> Result<Reply, wire::Error> {
+    let (code, explicit) = (r.u8()?, r.bool()?);
+    let edits = r.list(5, |r| {
+        Ok(match r.u8()? {
+            b'$' => Edit::Set { name: r.bytes()?.to_vec(), value: r.bytes()?.to_vec() },
+            b'c' => Edit::Copy { name: r.bytes()?.to_vec() },
+            b'-' => Edit::Remove { name: r.bytes()?.to_vec() },
+            b'~' => Edit::Reveal { prefix: r.bytes()?.to_vec() },
+            _ => return Err(wire::Error::BadTag),
+        })
+    })?;
+    // The child's word is not taken for the language's rules the root process relies on.
+    let named = |n: &[u8]| is_name(n);
+    let sound = edits.iter().all(|e| match e {
+        Edit::Set { name, value } => named(name) && !value.contains(&0),
+        Edit::Copy { name } | Edit::Remove { name } | Edit::Reveal { prefix: name } => named(name),
+    });
+    if !sound {
+        return Err(wire::Error::BadTag);
+    }
+    Ok(Reply { edits, code, explicit })
 }
 
 /// Reads a token report back against `token`, the bytes the parent holds (see [`token`]).
@@ -355,5 +393,23 @@ mod tests {
         assert_eq!((u.uid, gids), (1000, vec![1000, 10]));
         assert_eq!(user_by_uid(db, 0).unwrap().unwrap().map(|u| u.name), Some(b"root".to_vec()));
         assert_eq!(user_by_name(db, None, b"bob").unwrap(), Ok(None));
+    }
+
+    #[test]
+    fn a_reply_report_round_trips_and_a_lying_child_is_not_believed() {
+        let reply = opwire::reply::parse::parse(b"$DISPLAY=:0\n$TERM\n-PATH\n~HIDE_\n3\n").unwrap();
+        let report = crate::confined::child::service::encode_reply_for_test(&reply);
+        assert_eq!(read(&report, decode_reply), Ok(reply));
+        // What the parser never yields, a child taken over might: names outside the language,
+        // a NUL in a value, an unknown edit, trailing bytes.
+        for edit in [Edit::Set { name: b"LD PRELOAD".to_vec(), value: b"x".to_vec() }, Edit::Set { name: b"A".to_vec(), value: b"a\0b".to_vec() }, Edit::Remove { name: b"".to_vec() }, Edit::Reveal { prefix: b"1X".to_vec() }] {
+            let lie = Reply { edits: vec![edit], code: 0, explicit: true };
+            let report = crate::confined::child::service::encode_reply_for_test(&lie);
+            assert!(read(&report, decode_reply).is_err(), "{lie:?}");
+        }
+        let mut report = crate::confined::child::service::encode_reply_for_test(&Reply::default());
+        report.push(0);
+        assert!(read(&report, decode_reply).is_err());
+        assert!(read(&[0, 1, 0, 0, 0, 1, b'?'], decode_reply).is_err());
     }
 }

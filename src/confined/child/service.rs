@@ -1,5 +1,6 @@
-//! The parse service, inside its confined child: the parsers of the grant token and of what
-//! escapes reads from files (the config, passwd and group, key sets, the CA bundle) run here,
+//! The parse service, inside its confined child: the parsers of the grant token, of what
+//! escapes reads from files (the config, passwd and group, key sets, the CA bundle) and of the
+//! helpers' replies run here,
 //! never in the root process. Which child gets which input is `confined::service`'s rule. It reads one request from fd 0,
 //! answers on fd 1, and ends at the end of its input.
 //!
@@ -14,6 +15,7 @@ use crate::policy::account::User;
 use crate::policy::config::{Config, Helper};
 use crate::policy::token::{Key, Token};
 use crate::sys;
+use opwire::reply::edit::{Edit, Reply};
 
 /// Answers requests until fd 0 ends; exits 0 then, or 3 on a broken request or pipe.
 pub fn serve() -> ! {
@@ -78,7 +80,28 @@ fn handle(kind: Parse, payload: &[u8]) -> Option<Vec<u8>> {
         Parse::Jwks => Some(jwks_of(payload)),
         Parse::JwksCache => jwks_cache_of(payload),
         Parse::Certificates => Some(certificates_of(payload)),
+        Parse::Reply => Some(reply_of(payload)),
     }
+}
+
+#[inline(never)]
+fn reply_of(payload: &[u8]) -> Vec<u8> {
+    match opwire::reply::parse::parse(payload) {
+        Ok(r) => ok(|w| encode_reply(w, &r)),
+        Err(e) => refused(&e.to_string()),
+    }
+}
+
+fn encode_reply(w: &mut Writer, r: &Reply) {
+    w.u8(r.code).bool(r.explicit);
+    w.list(&r.edits, |w, e| {
+        match e {
+            Edit::Set { name, value } => w.u8(b'$').bytes(name).bytes(value),
+            Edit::Copy { name } => w.u8(b'c').bytes(name),
+            Edit::Remove { name } => w.u8(b'-').bytes(name),
+            Edit::Reveal { prefix } => w.u8(b'~').bytes(prefix),
+        };
+    });
 }
 
 #[inline(never)]
@@ -231,6 +254,13 @@ fn encode_keys(w: &mut Writer, keys: &[Key]) {
     w.list(keys, |w, k| {
         w.str(&k.kid).raw(&k.x);
     });
+}
+
+/// A reply report's bytes as [`serve`] answers them (for the fuzz target's round trip).
+pub fn encode_reply_for_test(r: &Reply) -> Vec<u8> {
+    let mut w = Writer::new();
+    encode_reply(&mut w, r);
+    w.into_bytes()
 }
 
 /// The token report's bytes as [`serve`] answers them (for the fuzz target's round trip).
