@@ -1,6 +1,7 @@
 //! The seccomp filter: a classic-BPF allow-list of syscall numbers, built and installed by
 //! [`seccomp_allow_only`]. Called only in a confined child (rule 4 of confined/mod.rs, with the
-//! lists build.rs makes from audit/syscalls).
+//! lists build.rs makes from audit/syscalls), so mod.rs does not re-export it: callers write
+//! `sys::bpf::seccomp_allow_only`, and `make tcb` counts this file as child code.
 
 use opwire::sys::{check, Errno};
 

@@ -1,7 +1,8 @@
 //! The network child's sockets (confined::child: `stream` for TCP, `resolve` for UDP DNS):
 //! create one, set TCP_NODELAY, connect without blocking, read the connect's result, recv.
-//! Called only from src/confined/child/. `send` is in fd.rs, since the root process sends the
-//! system-log copy with it.
+//! Called only from src/confined/child/, so mod.rs does not re-export it: callers write
+//! `sys::net::connect`, and `make tcb` counts this file as child code. `send` is in fd.rs, since
+//! the root process sends the system-log copy with it.
 
 use opwire::sys::{check, Errno, Fd};
 
