@@ -4,7 +4,10 @@
 Code lines are lines that are neither blank nor comment, outside any `#[cfg(test)]` item and
 outside test-only files. Each file of `src/` (and of the crates escapes links from this
 workspace, `opwire/`) is a module; a module *references* another when it names it in a `use`
-or a path (`crate::a::b`, `super::x`, `opwire::trusted`, or a name a `use` brought in).
+or a path (`crate::a::b`, `super::x`, `opwire::trusted`, or a name a `use` brought in). A
+parent's `pub use x::*` of its own child `x` references it; declaring `pub mod x;` alone does
+not (src/sys/mod.rs re-exports what the root process calls and only declares `bpf` and `net`,
+which the confined child names as `sys::bpf::…` and `sys::net::…`).
 
 Where code runs is decided by references, not by folders alone:
   * Every module an entry point reaches through references runs in the root process, and
