@@ -13,9 +13,9 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 # What `make build`, `install` and `deb` ship is linked statically (crt-static, static-pie):
 # no dynamic loader ever runs in the setuid process, and start-up is ~30 syscalls shorter.
 # Static glibc still parses GLIBC_TUNABLES (and its MALLOC_* aliases) and reads some LD_*
-# before main; escapes' entry point (sys.rs escapes_start, linked in by build.rs) renames all of
-# those first, so nothing the caller puts in GLIBC_TUNABLES, LD_* or MALLOC_* is read before
-# main (tests/static_start.rs). In a LINK=dynamic build ld.so reads them before that entry runs.
+# before main; escapes' entry point (escapes_start in src/sys/start.rs, linked in by build.rs)
+# renames all of those first, so nothing the caller puts in GLIBC_TUNABLES, LD_* or MALLOC_* is
+# read before main (tests/static_start.rs). In a LINK=dynamic build ld.so reads them before that entry runs.
 # `make LINK=dynamic build install` builds the ordinary way (needs glibc >= 2.36 to run, for RELR).
 LINK ?= static
 HOST_TRIPLE := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')

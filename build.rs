@@ -10,7 +10,7 @@ fn main() {
     // Relative relocations packed as RELR: a smaller binary and less start-up relocation work
     // (glibc >= 2.36 reads them, also in a static-pie; GNU ld >= 2.38 or lld >= 15 writes them).
     println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
-    // The escapes binary starts at sys.rs's escapes_start, which renames the caller's
+    // The escapes binary starts at src/sys/start.rs's escapes_start, which renames the caller's
     // GLIBC_TUNABLES, LD_* and MALLOC_* before glibc's _start can read them; --undefined pulls
     // its object out of the library archive in builds without LTO.
     if std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("x86_64") && std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {

@@ -120,7 +120,7 @@ fn seccomp(list: &[(&str, libc::c_long)]) -> Result<(), Errno> {
     // `make bench`'s callgrind copies only (see build.rs); never in a shipped build.
     #[cfg(feature = "valgrind")]
     nrs.extend(VALGRIND_SYSCALLS.iter().map(|&(_, nr)| nr).filter(|nr| !list.iter().any(|&(_, n)| n == *nr)));
-    sys::seccomp_allow_only(&nrs)
+    sys::bpf::seccomp_allow_only(&nrs)
 }
 
 #[cfg(test)]

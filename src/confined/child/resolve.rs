@@ -125,8 +125,8 @@ fn ask(server: IpAddr, host: &str, qtype: QType, deadline: &Deadline) -> Result<
     let id = u16::from_be_bytes(idb);
     let q = query(id, host, qtype).map_err(Ask::Answer)?;
     let addr = SocketAddr::new(server, 53);
-    let sock = sys::socket(&addr, true).map_err(|e| Ask::Io("socket", e))?;
-    sys::connect(&sock, &addr).map_err(|e| Ask::Io("connect", e))?;
+    let sock = sys::net::socket(&addr, true).map_err(|e| Ask::Io("socket", e))?;
+    sys::net::connect(&sock, &addr).map_err(|e| Ask::Io("connect", e))?;
     sys::send(&sock, &q).map_err(|e| Ask::Io("send", e))?;
     let mut buf = [0u8; 4096];
     for _ in 0..MAX_DATAGRAMS {
@@ -135,7 +135,7 @@ fn ask(server: IpAddr, host: &str, qtype: QType, deadline: &Deadline) -> Result<
         if ev == 0 {
             continue;
         }
-        let n = match sys::recv(&sock, &mut buf) {
+        let n = match sys::net::recv(&sock, &mut buf) {
             Ok(n) => n,
             Err(e) if e.0 == libc::EAGAIN || e.0 == libc::EINTR => continue,
             Err(e) => return Err(Ask::Io("receive", e)),

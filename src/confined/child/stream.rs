@@ -89,9 +89,9 @@ pub fn connect_any(addrs: &[IpAddr], port: u16, deadline: &Deadline) -> Result<S
 
 fn connect(addr: &SocketAddr, deadline: &Deadline) -> Result<Fd, ChildFailure> {
     let fail = |e: Errno| ChildFailure::new(Kind::Connect, format!("cannot connect to {addr}: {}", describe_errno(e)));
-    let fd = sys::socket(addr, false).map_err(|e| ChildFailure::new(Kind::Local, format!("cannot create a socket: {e}")))?;
-    sys::set_tcp_nodelay(&fd).map_err(|e| ChildFailure::new(Kind::Local, format!("cannot set TCP_NODELAY: {e}")))?;
-    match sys::connect(&fd, addr) {
+    let fd = sys::net::socket(addr, false).map_err(|e| ChildFailure::new(Kind::Local, format!("cannot create a socket: {e}")))?;
+    sys::net::set_tcp_nodelay(&fd).map_err(|e| ChildFailure::new(Kind::Local, format!("cannot set TCP_NODELAY: {e}")))?;
+    match sys::net::connect(&fd, addr) {
         Ok(()) => return Ok(fd),
         Err(e) if e.0 == libc::EINPROGRESS || e.0 == libc::EINTR => {}
         Err(e) => return Err(fail(e)),
@@ -104,7 +104,7 @@ fn connect(addr: &SocketAddr, deadline: &Deadline) -> Result<Fd, ChildFailure> {
             break;
         }
     }
-    match sys::socket_error(&fd).map_err(fail)? {
+    match sys::net::socket_error(&fd).map_err(fail)? {
         0 => Ok(fd),
         e => Err(fail(Errno(e))),
     }
@@ -138,7 +138,7 @@ impl Stream {
 impl io::Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
-            match sys::recv(&self.fd, buf) {
+            match sys::net::recv(&self.fd, buf) {
                 Ok(n) => return Ok(n),
                 Err(e) if e.0 == libc::EAGAIN || e.0 == libc::EINTR => self.wait(sys::POLLIN)?,
                 Err(e) => return Err(io_error(e)),
