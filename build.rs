@@ -34,6 +34,7 @@ fn main() {
     // valgrind's own syscalls too. src/seccomp.rs adds these only under the real `valgrind`
     // feature (`cfg(feature)`, which no environment variable can turn on); shipped builds never.
     out.push_str("/// Syscalls valgrind's core makes inside a confined child (bench builds only).\n");
+    out.push_str("#[cfg(feature = \"valgrind\")]\n");
     out.push_str("pub const VALGRIND_SYSCALLS: &[(&str, libc::c_long)] = &[\n");
     for name in VALGRIND_SYSCALLS {
         let _ = writeln!(out, "    (\"{name}\", libc::SYS_{name}),");

@@ -94,12 +94,14 @@ def strip(text):
 
 
 def drop_tests(code):
-    """Removes `#[cfg(test)]` items (attribute plus the item, to its closing brace or `;`)."""
+    """Removes `#[cfg(test)]` items, and those built only for tests and fuzzing
+    (`#[cfg(any(test, feature = "fuzz"))]`): attribute plus the item, to its closing brace or
+    `;`."""
     lines = code.split("\n")
     kept, i = [], 0
     while i < len(lines):
         s = lines[i].strip()
-        if re.match(r"#\[cfg\((all\()?test\b", s):
+        if re.match(r"#\[cfg\((all\()?test\b", s) or re.match(r'#\[cfg\(any\(test,\s*feature\s*=\s*""\)\)\]', s):
             i += 1
             depth, started = 0, False
             while i < len(lines):
@@ -138,7 +140,8 @@ def modules():
 
 def resolve(path, by_mod):
     """The file of the deepest module that `path` (a tuple) names."""
-    for k in range(len(path), 1, -1):
+    # Down to the crate root itself: `escapes::main` names an item of lib.rs.
+    for k in range(len(path), 0, -1):
         f = by_mod.get(path[:k])
         if f:
             return f

@@ -2,6 +2,17 @@
 //! (`tests/corpus_replay.rs`), so both exercise exactly the same code.
 //! Each function must return normally for every input: a panic is a bug.
 
+/// What the differential fuzz targets and the integration tests call directly.
+pub mod parse {
+    pub use crate::parse::{base64url, json, toml};
+}
+pub mod policy {
+    pub use crate::policy::{base64url, ed25519};
+}
+pub mod confined {
+    pub use crate::confined::child::drop_to;
+}
+
 pub fn toml(data: &[u8]) {
     let _ = crate::parse::toml::parse(data);
 }
@@ -60,7 +71,7 @@ pub fn group(data: &[u8]) {
 pub fn cli(data: &[u8]) {
     // NUL separates arguments, as in /proc/PID/cmdline.
     let args: Vec<Vec<u8>> = data.split(|b| *b == 0).map(|a| a.to_vec()).collect();
-    let _ = crate::parse::cli::parse(&args);
+    let _ = crate::parse::cli::parse_with_env(&args, None);
 }
 
 pub fn http(data: &[u8]) {

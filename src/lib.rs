@@ -13,18 +13,48 @@
 
 #![deny(unsafe_code)]
 
-pub mod audit;
-pub mod confined;
-pub mod exec;
-pub mod fuzz_entry;
-pub mod grant;
-pub mod jacket;
-pub mod mode;
-pub mod parse;
-pub mod policy;
-pub mod process;
-pub mod root;
+pub(crate) mod audit;
+pub(crate) mod confined;
+pub(crate) mod exec;
+pub(crate) mod grant;
+pub(crate) mod jacket;
+pub(crate) mod mode;
+pub(crate) mod parse;
+pub(crate) mod policy;
+pub(crate) mod process;
+pub(crate) mod root;
 #[allow(unsafe_code)]
-pub mod sys;
-pub mod unprivileged;
-pub mod time;
+pub(crate) mod sys;
+pub(crate) mod time;
+pub(crate) mod unprivileged;
+
+/// The fuzz targets' entry points, and the internals the differential targets and the
+/// integration tests call directly; not built into the installed binary (`--features fuzz`).
+#[cfg(any(test, feature = "fuzz"))]
+pub mod fuzz_entry;
+
+/// The process: hardened first, before any allocation (a caller's tiny RLIMIT_AS is lifted
+/// there); then every `--grant` value in argv is overwritten, before anything can block,
+/// because `/proc/PID/cmdline` is readable by every local user; then the mode argv asks for.
+///
+/// # Safety
+///
+/// `argc` and `argv` must be what the C runtime passed to `main`: `argc` NUL-terminated,
+/// writable strings that nothing else references.
+#[allow(unsafe_code)]
+pub unsafe fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc::c_int {
+    let started_ms = sys::monotonic_ms();
+    let inherited = match process::harden() {
+        Ok(i) => i,
+        Err(e) => {
+            mode::say(e.0);
+            return opwire::sysexits::Exit::Error.code();
+        }
+    };
+    // SAFETY: this function's own contract.
+    let mut args = unsafe { sys::Argv::from_main(argc, argv) };
+    for (word, from) in parse::cli::grant_positions(args.words()) {
+        args.blank(word, from);
+    }
+    mode::main(args.words().to_vec(), inherited, started_ms)
+}

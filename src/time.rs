@@ -19,10 +19,6 @@ impl Deadline {
     pub fn within(&self, ms: u64) -> Deadline {
         Deadline { at_ms: self.at_ms.min(sys::monotonic_ms().saturating_add(ms)) }
     }
-    /// This deadline moved `ms` later.
-    pub fn later(&self, ms: u64) -> Deadline {
-        Deadline { at_ms: self.at_ms.saturating_add(ms) }
-    }
     pub fn expired(&self) -> bool {
         sys::monotonic_ms() >= self.at_ms
     }

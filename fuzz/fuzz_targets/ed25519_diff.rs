@@ -1,10 +1,10 @@
-//! Differential: escapes::policy::ed25519::verify_strict and the pure-Rust reference on salty's
+//! Differential: escapes::fuzz_entry::policy::ed25519::verify_strict and the pure-Rust reference on salty's
 //! arithmetic (tests/support/ed25519_reference.rs) against ed25519-dalek 2's
 //! `VerifyingKey::verify_strict`. Same verdict on every input.
 //! Input layout as the `ed25519` target: 32-byte key, 64-byte signature, then the message.
 #![no_main]
 use ed25519_dalek::{Signature, VerifyingKey};
-use escapes::policy::ed25519::Error;
+use escapes::fuzz_entry::policy::ed25519::Error;
 
 #[path = "../../tests/support/ed25519_reference.rs"]
 mod reference;
@@ -13,7 +13,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Some((k, s, msg)) = escapes::fuzz_entry::ed25519_input(data) else {
         return;
     };
-    let ours = escapes::policy::ed25519::verify_strict(&k, msg, &s);
+    let ours = escapes::fuzz_entry::policy::ed25519::verify_strict(&k, msg, &s);
     let salty = reference::verify_strict_salty(&k, msg, &s);
     let dalek = VerifyingKey::from_bytes(&k)
         .map_err(|_| ())

@@ -1,15 +1,15 @@
-//! Differential: escapes::parse::json::parse against serde_json (with `float_roundtrip`, so its floats
+//! Differential: escapes::fuzz_entry::parse::json::parse against serde_json (with `float_roundtrip`, so its floats
 //! are correctly rounded).
 //! - Whatever escapes accepts, serde_json accepts with equal values. Int(i) must be the same
 //!   integer; Number(raw) must be the same f64 (and the same u64/i64 when serde_json keeps it as
 //!   an integer).
 //! - Whatever serde_json accepts, escapes accepts, except for its deliberate refusals:
 //!   duplicate member names (serde_json keeps the last), lone surrogates, nesting deeper than
-//!   `escapes::parse::json::MAX_DEPTH`.
+//!   `escapes::fuzz_entry::parse::json::MAX_DEPTH`.
 //! Deliberate difference the other way: a number beyond f64's range (`1e400`) is accepted by
 //!   escapes (kept as text, `Value::Number`) and refused by serde_json ("number out of range").
 #![no_main]
-use escapes::parse::json::{ErrorKind, Value, MAX_DEPTH};
+use escapes::fuzz_entry::parse::json::{ErrorKind, Value, MAX_DEPTH};
 
 fn same(ours: &Value, theirs: &serde_json::Value) -> bool {
     use serde_json::Value as J;
@@ -75,7 +75,7 @@ fn nesting(data: &[u8]) -> usize {
 }
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let ours = escapes::parse::json::parse(data);
+    let ours = escapes::fuzz_entry::parse::json::parse(data);
     let theirs = serde_json::from_slice::<serde_json::Value>(data);
     match (&ours, &theirs) {
         (Ok(a), Ok(b)) => assert!(same(a, b), "different values: {a:?} vs {b:?}"),

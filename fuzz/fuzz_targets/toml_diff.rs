@@ -1,7 +1,7 @@
-//! Differential: whatever escapes::parse::toml::parse accepts, the `toml` crate accepts too, with the
+//! Differential: whatever escapes::fuzz_entry::parse::toml::parse accepts, the `toml` crate accepts too, with the
 //! same values. (The converse does not hold: escapes parses a subset.)
 #![no_main]
-use escapes::parse::toml::{Document, Value};
+use escapes::fuzz_entry::parse::toml::{Document, Value};
 
 fn value(v: &Value) -> toml::Value {
     match v {
@@ -15,7 +15,7 @@ fn value(v: &Value) -> toml::Value {
 /// The document as the `toml` crate would build it; `None` if two names collide (which TOML
 /// forbids, so escapes must not have accepted it).
 fn expected(doc: &Document) -> Option<toml::Table> {
-    fn entries(t: &escapes::parse::toml::Table) -> Option<toml::Table> {
+    fn entries(t: &escapes::fuzz_entry::parse::toml::Table) -> Option<toml::Table> {
         let mut out = toml::Table::new();
         for e in &t.entries {
             if out.insert(e.key.clone(), value(&e.value)).is_some() {
@@ -42,7 +42,7 @@ fn expected(doc: &Document) -> Option<toml::Table> {
 }
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let Ok(doc) = escapes::parse::toml::parse(data) else { return };
+    let Ok(doc) = escapes::fuzz_entry::parse::toml::parse(data) else { return };
     let text = std::str::from_utf8(data).expect("escapes accepted invalid UTF-8");
     let theirs: toml::Table = match text.parse() {
         Ok(t) => t,

@@ -104,11 +104,6 @@ impl Writer {
             w.str(s);
         })
     }
-    pub fn byte_strs(&mut self, items: &[Vec<u8>]) -> &mut Writer {
-        self.list(items, |w, s| {
-            w.bytes(s);
-        })
-    }
 }
 
 /// Reads a message field by field, in the order [`Writer`] wrote it.
@@ -185,9 +180,6 @@ impl<'a> Reader<'a> {
     pub fn strs(&mut self) -> Result<Vec<String>, Error> {
         self.list(4, Reader::str)
     }
-    pub fn byte_strs(&mut self) -> Result<Vec<Vec<u8>>, Error> {
-        self.list(4, |r| r.bytes().map(<[u8]>::to_vec))
-    }
 }
 
 #[cfg(test)]
@@ -198,7 +190,9 @@ mod tests {
     fn every_field_round_trips() {
         let mut w = Writer::new();
         w.u8(7).bool(true).u32(9).i64(-5).bytes(b"\x00\xff").str("é").opt_str(None).opt_str(Some("x"));
-        w.strs(&["a".into(), "".into()]).byte_strs(&[vec![1, 2]]);
+        w.strs(&["a".into(), "".into()]).list(&[vec![1u8, 2]], |w, b| {
+            w.bytes(b);
+        });
         let b = w.into_bytes();
         let mut r = Reader::new(&b);
         assert_eq!(r.u8(), Ok(7));
@@ -210,7 +204,7 @@ mod tests {
         assert_eq!(r.opt_str(), Ok(None));
         assert_eq!(r.opt_str(), Ok(Some("x".into())));
         assert_eq!(r.strs(), Ok(vec!["a".to_string(), String::new()]));
-        assert_eq!(r.byte_strs(), Ok(vec![vec![1, 2]]));
+        assert_eq!(r.list(4, |r| r.bytes().map(<[u8]>::to_vec)), Ok(vec![vec![1, 2]]));
         assert_eq!(r.finish(), Ok(()));
     }
 

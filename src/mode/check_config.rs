@@ -2,6 +2,7 @@
 //! problem on its own line, all of them at once. 0 when everything is usable, 1 otherwise.
 //! Nothing is created, fetched or written.
 
+use crate::confined::service;
 use crate::mode::failure::Failure;
 use crate::mode::pipeline::report_line;
 use crate::mode::{load_config, CONFIG_PATH};
@@ -66,9 +67,12 @@ pub fn run(path: Option<&[u8]>) -> i32 {
         Err(e) if cfg.syslog.required => r.fail("syslog", format!("{e}; with syslog_required = true nothing would run")),
         Err(e) => r.pass("syslog", format!("{e} (runs go on; each record says its copy failed)")),
     }
+    // Parsed as the network child will parse it, so a bundle it would refuse fails here.
     if let Some(ca) = &cfg.ca_bundle {
-        match trusted_file::read(ca, crate::policy::config::MAX_BUNDLE) {
-            Ok(_) => r.pass("ca_bundle", ca),
+        match trusted_file::read(ca, crate::policy::config::MAX_BUNDLE).map(|b| service::certificates(&b)) {
+            Ok(Ok(Ok(n))) => r.pass("ca_bundle", format!("{ca}: {n} certificate(s)")),
+            Ok(Ok(Err(why))) => r.fail("ca_bundle", format!("{ca}: {why}")),
+            Ok(Err(e)) => r.fail("ca_bundle", e.to_string()),
             Err(e) => r.fail("ca_bundle", e.to_string()),
         }
     }

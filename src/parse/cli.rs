@@ -36,14 +36,9 @@ impl core::fmt::Display for Error {
 
 
 /// Parses argv (including argv[0]); options come before a mandatory `--`, everything after it is
-/// the command, byte for byte.
-pub fn parse(args: &[Vec<u8>]) -> Result<Request, Error> {
-    parse_with_env(args, None)
-}
-
-/// [`parse`], with the value of `ESCAPES_GRANT` when the caller set it: a fourth source of the
-/// token, exclusive like the other three (so a token never has to appear in argv, where every
-/// local user can read it).
+/// the command, byte for byte. `env_grant` is the value of `ESCAPES_GRANT` when the caller set
+/// it: a fourth source of the token, exclusive like the other three (so a token never has to
+/// appear in argv, where every local user can read it).
 pub fn parse_with_env(args: &[Vec<u8>], env_grant: Option<&[u8]>) -> Result<Request, Error> {
     let mut it = args.iter();
     if it.next().is_none() {
@@ -187,6 +182,10 @@ fn set_once(slot: &mut Option<Vec<u8>>, v: Vec<u8>, name: &'static str) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse(args: &[Vec<u8>]) -> Result<Request, Error> {
+        parse_with_env(args, None)
+    }
 
     fn args(a: &[&str]) -> Vec<Vec<u8>> {
         a.iter().map(|s| s.as_bytes().to_vec()).collect()

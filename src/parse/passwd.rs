@@ -13,6 +13,7 @@ use crate::policy::account::User;
 
 
 /// One validated `/etc/group` entry (password field is not kept).
+#[cfg(any(test, feature = "fuzz"))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
     pub name: Vec<u8>,
@@ -51,8 +52,6 @@ pub enum Fault {
 /// Why a parse or lookup failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Error {
-    /// The line given to `parse_passwd_line`/`parse_group_line` is malformed.
-    Malformed(Fault),
     /// Line `line` (1-based) of the file is malformed.
     MalformedAt { line: usize, fault: Fault },
     /// The user would have more than 65536 groups (Linux `NGROUPS_MAX`).
@@ -82,7 +81,6 @@ impl fmt::Display for Fault {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Malformed(fault) => write!(f, "malformed entry: {fault}"),
             Error::MalformedAt { line, fault } => write!(f, "line {line}: {fault}"),
             Error::TooManyGroups => f.write_str("more than 65536 groups"),
             Error::ReservedPrimaryGid => f.write_str("primary gid 4294967295 is reserved"),
@@ -99,14 +97,17 @@ const MAX_NAME: usize = 256;
 
 /// Accepts one passwd line `name:pw:uid:gid:gecos:home:shell` (optionally ending in `\n`) with a
 /// safe name, canonical decimal ids below 4294967295, absolute home and shell, and no control bytes.
-pub fn parse_passwd_line(line: &[u8]) -> Result<User, Error> {
-    passwd_entry(line).map(|u| u.to_owned()).map_err(Error::Malformed)
+/// (The lookups below parse each line the same way; this one is for tests and fuzzing.)
+#[cfg(any(test, feature = "fuzz"))]
+pub fn parse_passwd_line(line: &[u8]) -> Result<User, Fault> {
+    passwd_entry(line).map(|u| u.to_owned())
 }
 
 /// Accepts one group line `name:pw:gid:member,member` (optionally ending in `\n`) with a safe
 /// name, a canonical decimal gid below 4294967295, safe member names, and no control bytes.
-pub fn parse_group_line(line: &[u8]) -> Result<Group, Error> {
-    let g = group_entry(line).map_err(Error::Malformed)?;
+#[cfg(any(test, feature = "fuzz"))]
+pub fn parse_group_line(line: &[u8]) -> Result<Group, Fault> {
+    let g = group_entry(line)?;
     Ok(Group { name: g.name.to_vec(), gid: g.gid, members: g.members().map(<[u8]>::to_vec).collect() })
 }
 
@@ -193,6 +194,7 @@ fn passwd_entry(line: &[u8]) -> Result<UserRef<'_>, Fault> {
 
 /// A checked group line, borrowing from the file; each member in `members` has been checked.
 struct GroupRef<'a> {
+    #[cfg_attr(not(any(test, feature = "fuzz")), allow(dead_code))] // checked; kept for parse_group_line
     name: &'a [u8],
     gid: u32,
     members: &'a [u8],
@@ -269,8 +271,8 @@ fn absolute(path: &[u8]) -> Option<&[u8]> {
 mod tests {
     use super::*;
 
-    fn malformed(fault: Fault) -> Error {
-        Error::Malformed(fault)
+    fn malformed(fault: Fault) -> Fault {
+        fault
     }
 
     const PASSWD: &[u8] = b"# comment\n\

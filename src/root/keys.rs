@@ -47,11 +47,6 @@ pub enum Error {
 }
 
 impl Error {
-    /// A missing or broken key source is the admin's problem (exit 1); an unknown kid is the
-    /// token's (exit 5).
-    pub fn is_token_fault(&self) -> bool {
-        matches!(self, Error::UnknownKid { .. })
-    }
 
     /// The stable code for the audit log and `--json-errors`.
     pub fn code(&self) -> &'static str {

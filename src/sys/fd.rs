@@ -37,13 +37,6 @@ pub fn close_raw(fd: libc::c_int) {
     unsafe { libc::close(fd) };
 }
 
-/// Closes every descriptor below `below`.
-pub fn close_below(below: u32) {
-    if let Some(last) = below.checked_sub(1) {
-        close_fds(0, last);
-    }
-}
-
 /// Closes every descriptor >= `from`.
 pub fn close_from(from: u32) {
     close_fds(from, u32::MAX);
@@ -109,8 +102,10 @@ pub fn read_capped(fd: &Fd, cap: usize) -> Result<Vec<u8>, ReadError> {
 
 /// [`read_capped`] of a regular file whose fstat size is `size`: once that many bytes have
 /// come, a read that stopped short of its buffer was the end of the file, so the extra read(2)
-/// that would return 0 is skipped. A file that grows meanwhile is read like any other.
-pub fn read_capped_sized(fd: &Fd, cap: usize, size: i64) -> Result<Vec<u8>, ReadError> {
+/// that would return 0 is skipped. A file that grows meanwhile is read like any other. (The
+/// trusted-file reads take this path inside opwire; its tests are here.)
+#[cfg(test)]
+fn read_capped_sized(fd: &Fd, cap: usize, size: i64) -> Result<Vec<u8>, ReadError> {
     let want = usize::try_from(size.max(0)).unwrap_or(usize::MAX);
     if want > cap {
         return Err(ReadError::TooLarge);
@@ -240,8 +235,6 @@ pub fn write_stdout(msg: &[u8]) -> Result<(), Errno> {
 
 pub const POLLIN: i16 = libc::POLLIN;
 pub const POLLOUT: i16 = libc::POLLOUT;
-pub const POLLHUP: i16 = libc::POLLHUP;
-pub const POLLERR: i16 = libc::POLLERR;
 
 /// Waits up to `timeout_ms` for `events` on one descriptor; returns the events that occurred
 /// (0 on timeout or when a signal interrupted the wait: the caller re-checks its deadline).

@@ -27,17 +27,6 @@ pub fn fsync(fd: &Fd) -> Result<(), Errno> {
     check(unsafe { libc::fsync(fd.raw()) }).map(|_| ())
 }
 
-pub fn flock_exclusive(fd: &Fd) -> Result<(), Errno> {
-    loop {
-        // SAFETY: plain syscall on an open descriptor.
-        match check(unsafe { libc::flock(fd.raw(), libc::LOCK_EX) }) {
-            Ok(_) => return Ok(()),
-            Err(e) if e.0 == libc::EINTR => continue,
-            Err(e) => return Err(e),
-        }
-    }
-}
-
 /// One non-blocking attempt at an exclusive lock: Ok(false) while someone else holds it.
 pub fn flock_try_exclusive(fd: &Fd) -> Result<bool, Errno> {
     // SAFETY: plain syscall on an open descriptor.

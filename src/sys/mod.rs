@@ -25,7 +25,7 @@ mod syslog; // the system-log copy's unix datagram socket
 pub mod bpf; // the seccomp filter
 pub mod net; // the network child's TCP and UDP sockets
 
-pub use opwire::sys::{check, fstat, openat, readlink_fd, Errno, Fd, ReadError, Stat};
+pub use opwire::sys::{fstat, openat, readlink_fd, Errno, Fd, ReadError, Stat};
 
 pub use clock::*;
 pub use cred::*;

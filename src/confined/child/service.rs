@@ -257,6 +257,7 @@ fn encode_keys(w: &mut Writer, keys: &[Key]) {
 }
 
 /// A reply report's bytes as [`serve`] answers them (for the fuzz target's round trip).
+#[cfg(any(test, feature = "fuzz"))]
 pub fn encode_reply_for_test(r: &Reply) -> Vec<u8> {
     let mut w = Writer::new();
     encode_reply(&mut w, r);
@@ -264,6 +265,7 @@ pub fn encode_reply_for_test(r: &Reply) -> Vec<u8> {
 }
 
 /// The token report's bytes as [`serve`] answers them (for the fuzz target's round trip).
+#[cfg(any(test, feature = "fuzz"))]
 pub fn encode_token_for_test(t: &Token<'_>) -> Vec<u8> {
     let mut w = Writer::new();
     encode_token(&mut w, t);
