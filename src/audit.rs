@@ -61,6 +61,9 @@ pub enum Field {
     List(Vec<Vec<u8>>),
 }
 
+/// A record's fields as text, (key, text) in the line's order ([`Record::texts`]).
+pub type Texts = Vec<(&'static str, Vec<u8>)>;
+
 /// One audit record: fields in insertion order, rendered as one line of JSON.
 ///
 /// Size is decided as values are set, on their escaped form: each string is cut to its
@@ -164,7 +167,7 @@ impl Record {
     /// string as the characters a JSON reader of the line gets back, a number as written, a
     /// list as its JSON text in the line. So the copy never says what the line does not, and
     /// the root process needs no JSON parser to make it.
-    pub fn texts(&self) -> Vec<(&'static str, Vec<u8>)> {
+    pub fn texts(&self) -> Texts {
         let text = |v: &Field| match v {
             Field::Str(s) => String::from_utf8_lossy(s).into_owned().into_bytes(),
             Field::Int(n) => n.to_string().into_bytes(),
@@ -515,7 +518,7 @@ impl Log {
 
     /// Writes the record chained to the line before it; returns the line as written (without
     /// its newline) and its fields as text, for the system-log copy.
-    fn append_locked(&self, fd: &Fd, mut record: Record, sync: bool) -> Result<(Vec<u8>, Vec<(&'static str, Vec<u8>)>), Error> {
+    fn append_locked(&self, fd: &Fd, mut record: Record, sync: bool) -> Result<(Vec<u8>, Texts), Error> {
         let before = sys::fstat(fd).map_err(Error::Write)?.size;
         let (prev, terminated) = if before > 0 {
             last_line(fd, before)?

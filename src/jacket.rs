@@ -414,49 +414,51 @@ enum Collected {
 
 /// Reads every pipe to EOF, each within its own deadline (monotonic ms) and cap.
 fn collect(pipes: &[(&Fd, u64, usize)]) -> Vec<Collected> {
-    let mut bufs: Vec<Vec<u8>> = vec![Vec::new(); pipes.len()];
-    let mut done: Vec<Option<Collected>> = pipes.iter().map(|_| None).collect();
+    /// One pipe's reading: what came so far, and how it ended once it has.
+    struct Reading<'f> {
+        fd: &'f Fd,
+        deadline: u64,
+        cap: usize,
+        got: Vec<u8>,
+        done: Option<Collected>,
+    }
+    let mut all: Vec<Reading<'_>> = pipes
+        .iter()
+        .map(|&(fd, deadline, cap)| Reading { fd, deadline, cap, got: Vec::new(), done: None })
+        .collect();
     let mut chunk = [0u8; 4096];
     loop {
         let now = sys::monotonic_ms();
-        for (i, (_, deadline, _)) in pipes.iter().enumerate() {
-            if done[i].is_none() && now >= *deadline {
-                done[i] = Some(Collected::Timeout);
-            }
+        for r in all.iter_mut().filter(|r| r.done.is_none() && now >= r.deadline) {
+            r.done = Some(Collected::Timeout);
         }
-        let open: Vec<usize> = (0..pipes.len()).filter(|&i| done[i].is_none()).collect();
-        let Some(next) = open.iter().map(|&i| pipes[i].1).min() else {
+        let mut open: Vec<&mut Reading<'_>> = all.iter_mut().filter(|r| r.done.is_none()).collect();
+        let Some(next) = open.iter().map(|r| r.deadline).min() else {
             break;
         };
         let wait = i32::try_from(next.saturating_sub(now).min(1000)).unwrap_or(1000);
-        let fds: Vec<(libc::c_int, i16)> = open.iter().map(|&i| (pipes[i].0.raw(), sys::POLLIN)).collect();
-        let revents = match sys::poll_many(&fds, wait) {
-            Ok(r) => r,
-            Err(_) => {
-                for &i in &open {
-                    done[i] = Some(Collected::Timeout);
-                }
-                break;
+        let fds: Vec<(libc::c_int, i16)> = open.iter().map(|r| (r.fd.raw(), sys::POLLIN)).collect();
+        let Ok(revents) = sys::poll_many(&fds, wait) else {
+            for r in open {
+                r.done = Some(Collected::Timeout);
             }
+            break;
         };
-        for (&i, &rev) in open.iter().zip(revents.iter()) {
-            if rev == 0 {
-                continue;
-            }
-            match sys::read_some(pipes[i].0, &mut chunk) {
-                Ok(0) => done[i] = Some(Collected::Eof(std::mem::take(&mut bufs[i]))),
-                Ok(n) => {
-                    bufs[i].extend_from_slice(chunk.get(..n).unwrap_or_default());
-                    if bufs[i].len() > pipes[i].2 {
-                        done[i] = Some(Collected::TooLarge);
+        for (r, _) in open.iter_mut().zip(revents).filter(|(_, rev)| *rev != 0) {
+            match sys::read_some(r.fd, &mut chunk) {
+                Ok(n) if n > 0 => {
+                    r.got.extend_from_slice(chunk.get(..n).unwrap_or_default());
+                    if r.got.len() > r.cap {
+                        r.done = Some(Collected::TooLarge);
                     }
                 }
                 Err(e) if e.0 == libc::EINTR || e.0 == libc::EAGAIN => {}
-                Err(_) => done[i] = Some(Collected::Eof(std::mem::take(&mut bufs[i]))),
+                // End of file, or a pipe that cannot be read any more: what came is the reply.
+                _ => r.done = Some(Collected::Eof(std::mem::take(&mut r.got))),
             }
         }
     }
-    done.into_iter().map(|d| d.unwrap_or(Collected::Timeout)).collect()
+    all.into_iter().map(|r| r.done.unwrap_or(Collected::Timeout)).collect()
 }
 
 fn verdict_of_reply(c: Collected, timeout: u64) -> Result<Reply, Verdict> {
@@ -554,6 +556,10 @@ pub fn helmet(a: &Armed<'_>) -> (Verdict, Option<Reply>) {
 
 // --- jackets -------------------------------------------------------------------------------------
 
+/// Writes the durable run record, given the `helpers` and `helper_env` audit entries; the
+/// command is released only when it returns true.
+pub type Release<'a> = dyn FnMut(&[Vec<u8>], &[Vec<u8>]) -> bool + 'a;
+
 /// How a jacketed run ended.
 pub enum Ended {
     /// Every jacket released the command. `start`: whether it was started; `status`: the outer
@@ -586,7 +592,7 @@ pub fn run_jacketed(
     caller_env: &[(Vec<u8>, Vec<u8>)],
     entries: &mut Vec<Vec<u8>>,
     set_env: &mut Vec<Vec<u8>>,
-    release: &mut dyn FnMut(&[Vec<u8>], &[Vec<u8>]) -> bool,
+    release: &mut Release<'_>,
 ) -> Ended {
     let internal = |m: String| Ended::Refused { index: 0, verdict: Verdict::Internal(m) };
     let wait_set = sys::SigSet::full();

@@ -12,6 +12,8 @@
 //! `audit`, `exec`, `grant`, `jacket` and `process` are the root process's pipeline steps.
 
 #![deny(unsafe_code)]
+// No panic reachable from input: nothing outside the tests unwraps, expects or indexes.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
 pub(crate) mod audit;
 pub(crate) mod confined;

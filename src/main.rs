@@ -9,9 +9,12 @@
 #![no_main]
 #![deny(unsafe_code)]
 
+/// # Safety
+///
+/// Called by the C runtime only, with its argc and argv.
 #[allow(unsafe_code)] // the C entry point has to be unmangled, and argv is the C runtime's
 #[no_mangle]
-pub extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc::c_int {
+pub unsafe extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc::c_int {
     // SAFETY: argc and argv are what the C runtime passed to main: argc NUL-terminated strings
     // on the initial stack, writable, and referenced by nothing else (std's copy is not used).
     unsafe { escapes::main(argc, argv) }

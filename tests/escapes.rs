@@ -455,7 +455,7 @@ fn an_inherited_descriptor_never_reaches_the_command() {
     args.extend_from_slice(&argv);
     c.args(&args);
     let raw = std::os::fd::AsRawFd::as_raw_fd(&leak);
-    // SAFETY (test only): dup2 in the forked child before exec, on descriptors we own.
+    // SAFETY: (test) dup2 in the forked child before exec, on descriptors we own.
     unsafe {
         c.pre_exec(move || {
             if libc::dup2(raw, 42) < 0 {

@@ -210,7 +210,7 @@ type Resource = libc::__rlimit_resource_t;
 /// Sets a resource limit in the child, after std has switched it to the test user: exactly what
 /// a caller can do before exec'ing escapes.
 fn limit(c: &mut Command, res: Resource, soft: u64, hard: u64) {
-    // SAFETY (test only): setrlimit is async-signal-safe and touches nothing of the parent.
+    // SAFETY: (test) setrlimit is async-signal-safe and touches nothing of the parent.
     unsafe {
         c.pre_exec(move || {
             let rl = libc::rlimit { rlim_cur: soft, rlim_max: hard };
@@ -223,7 +223,7 @@ fn limit(c: &mut Command, res: Resource, soft: u64, hard: u64) {
 }
 
 fn send(pid: u32, sig: i32) {
-    // SAFETY (test only): signalling a child we spawned.
+    // SAFETY: (test) signalling a child we spawned.
     unsafe { libc::kill(pid as libc::pid_t, sig) };
 }
 
@@ -250,7 +250,7 @@ fn proc_state(pid: u32) -> char {
 /// Closes the listed descriptors in the child just before it execs escapes.
 fn close_fds(c: &mut Command, fds: &[i32]) {
     let fds = fds.to_vec();
-    // SAFETY (test only): close is async-signal-safe; these are the child's own descriptors.
+    // SAFETY: (test) close is async-signal-safe; these are the child's own descriptors.
     unsafe {
         c.pre_exec(move || {
             for &fd in &fds {
@@ -350,7 +350,7 @@ fn a_grant_stdin_that_never_ends_blocks_only_its_own_caller() {
 fn full_pipe() -> (fs::File, fs::File) {
     use std::os::fd::{AsRawFd, FromRawFd};
     let mut fds = [0; 2];
-    // SAFETY (test only): pipe2 and fcntl on descriptors this test owns; write of a valid buffer.
+    // SAFETY: (test) pipe2 and fcntl on descriptors this test owns; write of a valid buffer.
     unsafe {
         assert_eq!(libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC), 0);
         let (r, w) = (fs::File::from_raw_fd(fds[0]), fs::File::from_raw_fd(fds[1]));
@@ -466,7 +466,7 @@ fn can_raise_hard_limits() -> bool {
 fn burn_cpu_until(clock: libc::clockid_t, total: Duration) {
     loop {
         let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-        // SAFETY (test only): clock_gettime is async-signal-safe; ts is valid for writes.
+        // SAFETY: (test) clock_gettime is async-signal-safe; ts is valid for writes.
         unsafe { libc::clock_gettime(clock, &mut ts) };
         if Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32) >= total {
             return;
@@ -485,7 +485,7 @@ fn many_variables(c: &mut Command) {
 
 /// Sets RLIMIT_CPU to 1 s (hard unlimited) in the child and spends all of it but `left`.
 fn cpu_limit_nearly_used(c: &mut Command, left: Duration) {
-    // SAFETY (test only): setrlimit and clock_gettime are async-signal-safe, in the child.
+    // SAFETY: (test) setrlimit and clock_gettime are async-signal-safe, in the child.
     unsafe {
         c.pre_exec(move || {
             let rl = libc::rlimit { rlim_cur: 1, rlim_max: libc::RLIM_INFINITY };
@@ -563,7 +563,7 @@ fn a_realtime_timeout_the_caller_nearly_used_up_cannot_kill_escapes() {
     c.args(["--grant", &token_for(&f, &argv), "--"]).args(argv).env_clear().current_dir("/").stdin(Stdio::null());
     many_variables(&mut c);
     let (uid, gid) = (f.uid, f.gid);
-    // SAFETY (test only): async-signal-safe syscalls on the child's own state, before exec.
+    // SAFETY: (test) async-signal-safe syscalls on the child's own state, before exec.
     unsafe {
         c.pre_exec(move || {
             let p = libc::sched_param { sched_priority: 1 };
@@ -950,7 +950,7 @@ fn a_pathologically_small_stack_never_runs_anything_unrecorded() {
 // --- umask, cwd, personality, no_new_privs -----------------------------------------------------
 
 fn set_umask(c: &mut Command, mask: libc::mode_t) {
-    // SAFETY (test only): umask cannot fail and only affects the child.
+    // SAFETY: (test) umask cannot fail and only affects the child.
     unsafe {
         c.pre_exec(move || {
             libc::umask(mask);
@@ -1004,7 +1004,7 @@ fn a_deleted_cwd_is_recorded_as_unreachable() {
     let mut c = grant_cmd(&f, &token_for(&f, &argv), &argv);
     c.current_dir(&dir);
     let gone = CString::new(dir.as_os_str().as_bytes()).unwrap();
-    // SAFETY (test only): rmdir of the directory the child (the test user) now sits in.
+    // SAFETY: (test) rmdir of the directory the child (the test user) now sits in.
     unsafe {
         c.pre_exec(move || {
             if libc::rmdir(gone.as_ptr()) != 0 {
@@ -1030,7 +1030,7 @@ fn an_unreadable_cwd_is_recorded_by_its_path() {
     // chdir needs search permission: get in first, then lock the door behind us.
     fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
     c.current_dir(&dir);
-    // SAFETY (test only): chmod of a directory the test user owns.
+    // SAFETY: (test) chmod of a directory the test user owns.
     unsafe {
         c.pre_exec(|| {
             if libc::chmod(c".".as_ptr(), 0) != 0 {
@@ -1100,7 +1100,7 @@ fn an_inherited_personality_does_not_reach_the_command() {
     let f = Fixture::new();
     let argv = ["cat", "/proc/self/personality"];
     let mut c = grant_cmd(&f, &token_for(&f, &argv), &argv);
-    // SAFETY (test only): personality(2) only affects the child.
+    // SAFETY: (test) personality(2) only affects the child.
     unsafe {
         c.pre_exec(|| {
             libc::personality((libc::ADDR_NO_RANDOMIZE | libc::READ_IMPLIES_EXEC) as libc::c_ulong);
@@ -1119,7 +1119,7 @@ fn no_new_privs_from_the_caller_means_nothing_runs() {
     clear_markers();
     let argv = marker_argv();
     let mut c = grant_cmd(&f, &token_for(&f, &argv), &argv);
-    // SAFETY (test only): prctl with integer arguments, in the child.
+    // SAFETY: (test) prctl with integer arguments, in the child.
     unsafe {
         c.pre_exec(|| {
             if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
@@ -1153,7 +1153,7 @@ struct KernelSigaction {
 /// Blocks every signal and sets SIG_IGN for every catchable one (or, with `internal`, only for
 /// glibc's internal ones) in the child before exec, with raw syscalls as a caller can.
 fn block_and_ignore(c: &mut Command, internal: bool) {
-    // SAFETY (test only): rt_sigaction and rt_sigprocmask are async-signal-safe syscalls on the
+    // SAFETY: (test) rt_sigaction and rt_sigprocmask are async-signal-safe syscalls on the
     // child's own state; the structures live on the stack for the call.
     unsafe {
         c.pre_exec(move || {
@@ -1237,7 +1237,7 @@ fn a_pending_blocked_signal_inherited_across_exec_runs_nothing() {
         f.reset();
         clear_markers();
         let mut c = grant_cmd(&f, &t, &argv);
-        // SAFETY (test only): sigprocmask and raise in the child, before exec.
+        // SAFETY: (test) sigprocmask and raise in the child, before exec.
         unsafe {
             c.pre_exec(move || {
                 let mut set: libc::sigset_t = std::mem::zeroed();
@@ -1355,7 +1355,7 @@ fn an_inherited_alarm_does_not_kill_escapes_while_the_command_runs() {
     let f = Fixture::new();
     let argv = ["sleep", "1.5"];
     let mut c = grant_cmd(&f, &token_for(&f, &argv), &argv);
-    // SAFETY (test only): alarm(2) in the child; the timer survives exec.
+    // SAFETY: (test) alarm(2) in the child; the timer survives exec.
     unsafe {
         c.pre_exec(|| {
             libc::alarm(1);
@@ -1379,7 +1379,7 @@ fn inherited_cpu_timers_never_leave_an_unrecorded_run() {
             f.reset();
             clear_markers();
             let mut c = grant_cmd(&f, &t, &argv);
-            // SAFETY (test only): setitimer in the child, with a valid itimerval.
+            // SAFETY: (test) setitimer in the child, with a valid itimerval.
             unsafe {
                 c.pre_exec(move || {
                     let it = libc::itimerval {
@@ -1482,7 +1482,7 @@ impl Drop for SuidDumpable {
 /// uid/gid tries PTRACE_SEIZE on it. Returns (step, whether the seize succeeded).
 fn ptrace_probe(uid: u32, gid: u32, drop: fn(u32, u32, &mut dyn FnMut(&'static str)) -> bool) -> Vec<(String, bool)> {
     let (mut step_fds, mut go_fds) = ([0; 2], [0; 2]);
-    // SAFETY (test only): fork, pipes, and async-signal-safe calls in the children; the probe
+    // SAFETY: (test) fork, pipes, and async-signal-safe calls in the children; the probe
     // child only makes the syscalls of `drop` and of its pauses, then _exits.
     unsafe {
         assert_eq!(libc::pipe(step_fds.as_mut_ptr()), 0);
@@ -1539,7 +1539,7 @@ fn ptrace_probe(uid: u32, gid: u32, drop: fn(u32, u32, &mut dyn FnMut(&'static s
 /// The order the network child used to drop in: its setresuid made the ids the caller's while
 /// the kernel reset dumpability to fs.suid_dumpable, until set_not_dumpable came.
 fn drop_in_the_old_order(uid: u32, gid: u32, after: &mut dyn FnMut(&'static str)) -> bool {
-    // SAFETY (test only): credential syscalls with integer arguments, in the probe child.
+    // SAFETY: (test) credential syscalls with integer arguments, in the probe child.
     unsafe {
         let gids = [gid];
         let ok = libc::setgroups(1, gids.as_ptr()) == 0;
@@ -1576,7 +1576,7 @@ fn exec_with_argv(f: &Fixture, args: &[&[u8]]) -> Outcome {
     let path = CString::new(f.bin.as_os_str().as_bytes()).unwrap();
     let args: Vec<CString> = args.iter().map(|a| CString::new(*a).unwrap()).collect();
     let mut c = f.command(&[]);
-    // SAFETY (test only): execve in the child with NULL-terminated arrays built beforehand; it
+    // SAFETY: (test) execve in the child with NULL-terminated arrays built beforehand; it
     // returns only on failure, which spawn reports.
     unsafe {
         c.pre_exec(move || {
@@ -1783,7 +1783,7 @@ fn a_grant_file_fifo_or_device_never_hangs() {
     let fifo = "/tmp/escapes-hostile-fifo";
     let _ = fs::remove_file(fifo);
     let c = CString::new(fifo).unwrap();
-    // SAFETY (test only): mkfifo with a valid path.
+    // SAFETY: (test) mkfifo with a valid path.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o666) }, 0);
     fs::set_permissions(fifo, fs::Permissions::from_mode(0o666)).unwrap();
     for path in [fifo, "/dev/zero", "/dev/tty", "/dev/stdin"] {
@@ -1794,11 +1794,11 @@ fn a_grant_file_fifo_or_device_never_hangs() {
     }
     // A writer that holds the FIFO open but never writes.
     f.reset();
-    // SAFETY (test only): O_RDWR on a FIFO opens without blocking (Linux).
+    // SAFETY: (test) O_RDWR on a FIFO opens without blocking (Linux).
     let holder = unsafe { libc::open(c.as_ptr(), libc::O_RDWR) };
     assert!(holder >= 0);
     let o = spawn_bounded(&mut f.command(&["--grant-file", fifo, "--", "id"]), Duration::from_secs(2));
-    // SAFETY (test only): closing our own descriptor.
+    // SAFETY: (test) closing our own descriptor.
     unsafe { libc::close(holder) };
     assert_eq!(o.code(), 5, "{}", o.err);
     let _ = fs::remove_file(fifo);
@@ -1897,10 +1897,11 @@ fn an_audit_log_that_is_a_fifo_a_directory_or_a_device_runs_nothing() {
         clear_markers();
         let p = audit_path();
         let cp = CString::new(p.clone()).unwrap();
-        // SAFETY (test only): mkfifo/mknod with a valid path, as root, in the fixture.
         match kind {
+            // SAFETY: (test) mkfifo with a valid path, as root, in the fixture.
             "fifo" => assert_eq!(unsafe { libc::mkfifo(cp.as_ptr(), 0o600) }, 0),
             "dir" => fs::create_dir(&p).unwrap(),
+            // SAFETY: (test) mknod with a valid path, as root, in the fixture.
             "dev-null-node" => assert_eq!(unsafe { libc::mknod(cp.as_ptr(), libc::S_IFCHR | 0o600, libc::makedev(1, 3)) }, 0),
             _ => drop(std::os::unix::net::UnixListener::bind(&p).unwrap()),
         }
@@ -2005,15 +2006,15 @@ struct Pty {
 
 impl Pty {
     fn open(f: &Fixture) -> Pty {
-        // SAFETY (test only): plain pty setup calls on a descriptor we own.
+        // SAFETY: (test) plain pty setup calls on a descriptor we own.
         let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY) };
         assert!(master >= 0);
-        // SAFETY (test only): as above.
+        // SAFETY: (test) as above.
         unsafe { assert!(libc::grantpt(master) == 0 && libc::unlockpt(master) == 0) };
         let mut name = [0 as libc::c_char; 128];
-        // SAFETY (test only): the buffer is 128 bytes, as passed.
+        // SAFETY: (test) the buffer is 128 bytes, as passed.
         assert_eq!(unsafe { libc::ptsname_r(master, name.as_mut_ptr(), name.len()) }, 0);
-        // SAFETY (test only): ptsname_r wrote a NUL-terminated path.
+        // SAFETY: (test) ptsname_r wrote a NUL-terminated path.
         let slave = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }.to_owned();
         chown(OsStr::from_bytes(slave.to_bytes()), Some(f.uid), Some(f.gid)).unwrap();
         Pty { master, slave }
@@ -2027,7 +2028,7 @@ impl Pty {
         let mut c = f.command(&["--grant", "not.a.token", "--"]);
         c.args(largest_record_argv().iter().map(|a| OsStr::from_bytes(a)));
         let slave = self.slave.clone();
-        // SAFETY (test only): session, controlling terminal, stdio, and for job control one
+        // SAFETY: (test) session, controlling terminal, stdio, and for job control one
         // more fork whose parent only waits; all async-signal-safe calls in the child.
         unsafe {
             c.pre_exec(move || {
@@ -2065,21 +2066,21 @@ impl Pty {
     /// cue any more and the tests sweep the delay over the whole run instead.)
     fn type_after(&self, delay: Duration, key: u8) -> bool {
         std::thread::sleep(delay);
-        // SAFETY (test only): writing one byte to the master we own.
+        // SAFETY: (test) writing one byte to the master we own.
         unsafe { libc::write(self.master, [key].as_ptr().cast(), 1) == 1 }
     }
 
     fn drain(&self) {
         let mut pfd = libc::pollfd { fd: self.master, events: libc::POLLIN, revents: 0 };
         let mut buf = [0u8; 65536];
-        // SAFETY (test only): non-blocking after poll says there is data.
+        // SAFETY: (test) non-blocking after poll says there is data.
         while unsafe { libc::poll(&mut pfd, 1, 0) } == 1 && unsafe { libc::read(self.master, buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
     }
 }
 
 impl Drop for Pty {
     fn drop(&mut self) {
-        // SAFETY (test only): closing the master we own.
+        // SAFETY: (test) closing the master we own.
         unsafe { libc::close(self.master) };
     }
 }
@@ -2127,7 +2128,7 @@ fn only_child_of(parent: u32) -> Option<u32> {
 fn audit_log_locked() -> bool {
     let Ok(file) = fs::File::open(audit_path()) else { return false };
     let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
-    // SAFETY (test only): flock on our own descriptor; released on close.
+    // SAFETY: (test) flock on our own descriptor; released on close.
     unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) != 0 }
 }
 

@@ -150,7 +150,7 @@ impl Rsyslogd {
     }
 
     fn stop(&mut self) {
-        // SAFETY (test only): signalling the child we spawned.
+        // SAFETY: (test) signalling the child we spawned.
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
         let _ = self.child.wait();
     }
@@ -544,7 +544,7 @@ impl Journald {
 impl Drop for Journald {
     fn drop(&mut self) {
         if let Some(child) = &mut self.child {
-            // SAFETY (test only): signalling the child we spawned.
+            // SAFETY: (test) signalling the child we spawned.
             unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
             let _ = child.wait();
             for name in ["socket", "stdout", "dev-log", "io.systemd.journal", "kernel-seqnum", "seqnum", "streams", "flushed"] {

@@ -73,6 +73,9 @@ impl From<wire::Error> for Error {
 /// A parser's value, or its refusal in words.
 pub type Parsed<T> = Result<T, String>;
 
+/// A user and the gids of all its groups.
+pub type UserAndGroups = (User, Vec<u32>);
+
 /// Which inputs a service child parses (see the module comment).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Domain {
@@ -82,9 +85,17 @@ pub enum Domain {
 
 static SERVICES: [Mutex<Option<Child>>; 2] = [Mutex::new(None), Mutex::new(None)];
 
+fn service(domain: Domain) -> &'static Mutex<Option<Child>> {
+    let [root_files, accounts] = &SERVICES;
+    match domain {
+        Domain::RootFiles => root_files,
+        Domain::Accounts => accounts,
+    }
+}
+
 /// One request to the service of `domain`, one answer: the value's bytes, or the refusal text.
 fn ask(domain: Domain, kind: Parse, payload: &[u8]) -> Result<Result<Vec<u8>, String>, Error> {
-    let mut guard = SERVICES[domain as usize].lock().unwrap_or_else(|e| e.into_inner());
+    let mut guard = service(domain).lock().unwrap_or_else(|e| e.into_inner());
     if guard.is_none() {
         *guard = Some(spawn::spawn(Work::Parse).map_err(Error::Child)?);
     }
@@ -292,7 +303,7 @@ fn user(r: &mut Reader<'_>) -> Result<User, wire::Error> {
 
 /// The user `name` in /etc/passwd (`passwd`), with its groups from /etc/group (`groups`; just
 /// its primary group without one). None when there is no such user.
-pub fn user_by_name(passwd: &[u8], groups: Option<&[u8]>, name: &[u8]) -> Result<Parsed<Option<(User, Vec<u32>)>>, Error> {
+pub fn user_by_name(passwd: &[u8], groups: Option<&[u8]>, name: &[u8]) -> Result<Parsed<Option<UserAndGroups>>, Error> {
     let mut w = Writer::new();
     w.bytes(passwd).opt(groups, |w, g| {
         w.bytes(g);

@@ -142,7 +142,7 @@ impl Child {
         if len > cap {
             return Err(Failure::Oversized);
         }
-        self.read_exact(len, deadline)?.map_or(Err(Failure::Died { signal: None, status: None }), Ok)
+        self.read_exact(len, deadline)?.ok_or(Failure::Died { signal: None, status: None })
     }
 
     /// Rule 7: a child that answered once and must then exit 0 by `deadline`; anything else

@@ -48,7 +48,7 @@ pub enum Error {
     /// RCODE 3: the name does not exist.
     NameNotFound,
     /// RCODE other than 0 and 3 (SERVFAIL, REFUSED...).
-    ServerError { rcode: u8 },
+    Server { rcode: u8 },
     /// The name exists but has no record of the type asked.
     NoData,
     QuestionMismatch,
@@ -63,7 +63,7 @@ impl fmt::Display for Error {
             Error::NotResponse => f.write_str("DNS message is not a response"),
             Error::Truncated => f.write_str("DNS answer truncated (TCP fallback is not supported)"),
             Error::NameNotFound => f.write_str("name does not exist (NXDOMAIN)"),
-            Error::ServerError { rcode } => write!(f, "DNS server failure (rcode {rcode})"),
+            Error::Server { rcode } => write!(f, "DNS server failure (rcode {rcode})"),
             Error::NoData => f.write_str("no address record"),
             Error::QuestionMismatch => f.write_str("DNS answer does not repeat our question"),
             Error::Malformed { what } => write!(f, "malformed DNS answer: {what}"),
@@ -238,7 +238,7 @@ pub fn parse_response(msg: &[u8], id: u16, name: &str, qtype: QType) -> Result<V
     match (flags & 0xf) as u8 {
         0 => {}
         3 => return Err(Error::NameNotFound),
-        rcode => return Err(Error::ServerError { rcode }),
+        rcode => return Err(Error::Server { rcode }),
     }
     if u16_at(msg, 4)? != 1 {
         return Err(Error::QuestionMismatch);
@@ -395,7 +395,7 @@ mod tests {
     fn reports_rcodes_truncation_and_wrong_ids() {
         let q = |flags| response(1, flags, "a.example", QType::A, &[]);
         assert_eq!(parse_response(&q(0x8183), 1, "a.example", QType::A), Err(Error::NameNotFound));
-        assert_eq!(parse_response(&q(0x8182), 1, "a.example", QType::A), Err(Error::ServerError { rcode: 2 }));
+        assert_eq!(parse_response(&q(0x8182), 1, "a.example", QType::A), Err(Error::Server { rcode: 2 }));
         assert_eq!(parse_response(&q(0x8380), 1, "a.example", QType::A), Err(Error::Truncated));
         assert_eq!(parse_response(&q(0x0100), 1, "a.example", QType::A), Err(Error::NotResponse));
         assert_eq!(parse_response(&q(0x8180), 2, "a.example", QType::A), Err(Error::WrongId));

@@ -310,19 +310,19 @@ pub enum Method {
 /// they are not allowed...). Inputs come from the config and the token, so refuse, never fix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RequestError {
-    BadHost,
-    BadPath,
-    BadHeaderName,
-    BadHeaderValue,
+    Host,
+    Path,
+    HeaderName,
+    HeaderValue,
 }
 
 impl fmt::Display for RequestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            RequestError::BadHost => "request host contains characters not allowed in a Host header",
-            RequestError::BadPath => "request path must start with / and contain only URL path characters",
-            RequestError::BadHeaderName => "request header name is not an HTTP token",
-            RequestError::BadHeaderValue => "request header value contains a control character",
+            RequestError::Host => "request host contains characters not allowed in a Host header",
+            RequestError::Path => "request path must start with / and contain only URL path characters",
+            RequestError::HeaderName => "request header name is not an HTTP token",
+            RequestError::HeaderValue => "request header value contains a control character",
         })
     }
 }
@@ -335,10 +335,10 @@ impl std::error::Error for RequestError {}
 pub fn request(method: Method, host: &str, path: &str, headers: &[(&str, &str)]) -> Result<Vec<u8>, RequestError> {
     let host_ok = |b: u8| b.is_ascii_alphanumeric() || b"-._~:[]".contains(&b);
     if host.is_empty() || !host.bytes().all(host_ok) {
-        return Err(RequestError::BadHost);
+        return Err(RequestError::Host);
     }
     if !path.starts_with('/') || !path.bytes().all(is_path_char) {
-        return Err(RequestError::BadPath);
+        return Err(RequestError::Path);
     }
     let mut out = Vec::with_capacity(256);
     let m = match method {
@@ -353,10 +353,10 @@ pub fn request(method: Method, host: &str, path: &str, headers: &[(&str, &str)])
     }
     for (name, value) in headers {
         if name.is_empty() || !name.bytes().all(is_tchar) {
-            return Err(RequestError::BadHeaderName);
+            return Err(RequestError::HeaderName);
         }
         if !value.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-            return Err(RequestError::BadHeaderValue);
+            return Err(RequestError::HeaderValue);
         }
         out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
     }
@@ -574,11 +574,11 @@ mod tests {
 
     #[test]
     fn request_refuses_header_injection() {
-        assert_eq!(request(Method::Get, "a\r\nX: y", "/", &[]), Err(RequestError::BadHost));
-        assert_eq!(request(Method::Get, "a", "/x y", &[]), Err(RequestError::BadPath));
-        assert_eq!(request(Method::Get, "a", "/x\r\nX: y", &[]), Err(RequestError::BadPath));
-        assert_eq!(request(Method::Get, "a", "x", &[]), Err(RequestError::BadPath));
-        assert_eq!(request(Method::Get, "a", "/", &[("A", "b\r\nX: y")]), Err(RequestError::BadHeaderValue));
-        assert_eq!(request(Method::Get, "a", "/", &[("A:", "b")]), Err(RequestError::BadHeaderName));
+        assert_eq!(request(Method::Get, "a\r\nX: y", "/", &[]), Err(RequestError::Host));
+        assert_eq!(request(Method::Get, "a", "/x y", &[]), Err(RequestError::Path));
+        assert_eq!(request(Method::Get, "a", "/x\r\nX: y", &[]), Err(RequestError::Path));
+        assert_eq!(request(Method::Get, "a", "x", &[]), Err(RequestError::Path));
+        assert_eq!(request(Method::Get, "a", "/", &[("A", "b\r\nX: y")]), Err(RequestError::HeaderValue));
+        assert_eq!(request(Method::Get, "a", "/", &[("A:", "b")]), Err(RequestError::HeaderName));
     }
 }

@@ -90,7 +90,9 @@ const NEGATIVE_ZERO_X: [[u8; 32]; 2] = [
     hex32("ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"),
 ];
 
-/// Compile-time hex to bytes, for the tables above.
+/// Compile-time hex to bytes, for the tables above: evaluated while building, so a mistake in
+/// a table fails the build and nothing here can panic at run time.
+#[allow(clippy::indexing_slicing, clippy::panic)]
 const fn hex32(s: &str) -> [u8; 32] {
     let b = s.as_bytes();
     let mut out = [0u8; 32];
@@ -102,6 +104,7 @@ const fn hex32(s: &str) -> [u8; 32] {
     out
 }
 
+#[allow(clippy::panic)] // compile time only, as hex32
 const fn nibble(c: u8) -> u8 {
     match c {
         b'0'..=b'9' => c - b'0',

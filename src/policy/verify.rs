@@ -361,7 +361,7 @@ mod tests {
     }
 
     fn check_of(r: Result<Authorized, Refusal>) -> Check {
-        r.err().expect("should be refused").check
+        r.expect_err("should be refused").check
     }
 
     #[test]

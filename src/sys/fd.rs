@@ -305,7 +305,7 @@ mod tests {
     #[test]
     fn a_write_to_a_pipe_nobody_drains_gives_up_at_its_bound_and_puts_sigalrm_back() {
         // In a child: SIGALRM is process-directed, and the harness has other threads.
-        // SAFETY (test): the child only makes syscalls and leaves with exit_now.
+        // SAFETY: (test) the child only makes syscalls and leaves with exit_now.
         match unsafe { fork() }.unwrap() {
             Forked::Child => {
                 let (_r, w) = pipe_cloexec().unwrap();
@@ -313,9 +313,9 @@ mod tests {
                 let start = monotonic_ms();
                 let timed_out = write_all_within(w.raw(), b"x", 200) == Err(Errno(libc::ETIMEDOUT));
                 let took = monotonic_ms() - start;
-                // SAFETY (test): a zeroed sigaction is a valid out-parameter; query only.
+                // SAFETY: (test) a zeroed sigaction is a valid out-parameter; query only.
                 let mut now: libc::sigaction = unsafe { core::mem::zeroed() };
-                // SAFETY (test): query SIGALRM's action.
+                // SAFETY: (test) query SIGALRM's action.
                 unsafe { libc::sigaction(libc::SIGALRM, core::ptr::null(), &mut now) };
                 let restored = now.sa_sigaction == libc::SIG_DFL;
                 exit_now(if flags && timed_out && (200..1000).contains(&took) && restored { 0 } else { 1 })
@@ -326,7 +326,7 @@ mod tests {
 
     /// Fills a pipe through its write end without leaving it non-blocking; true when it worked.
     fn fill_pipe(w: &Fd) -> bool {
-        // SAFETY (test): fcntl and write on a pipe this test owns.
+        // SAFETY: (test) fcntl and write on a pipe this test owns.
         unsafe {
             let fl = libc::fcntl(w.raw(), libc::F_GETFL);
             libc::fcntl(w.raw(), libc::F_SETFL, fl | libc::O_NONBLOCK);
@@ -338,7 +338,7 @@ mod tests {
     #[test]
     fn an_o_path_standard_descriptor_counts_as_open() {
         // In a child, so the harness keeps its own fd 0: O_PATH on 0, then 2 closed.
-        // SAFETY (test only): the child calls only async-signal-safe syscalls and exit_now.
+        // SAFETY: (test) the child calls only async-signal-safe syscalls and exit_now.
         match unsafe { fork() }.unwrap() {
             Forked::Child => {
                 let ok = openat(None, c"/", libc::O_PATH, 0).and_then(|fd| dup2(fd.raw(), 0)).is_ok();

@@ -30,7 +30,7 @@ fn lock() -> (MutexGuard<'static, ()>, fs::File) {
     static LOCK: Mutex<()> = Mutex::new(());
     let guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let file = fs::OpenOptions::new().create(true).append(true).open(format!("{ROOT}.lock")).expect("lock file");
-    // SAFETY (test only): flock on a descriptor we own; released when the file is closed.
+    // SAFETY: (test) flock on a descriptor we own; released when the file is closed.
     let r = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&file), libc::LOCK_EX) };
     assert_eq!(r, 0, "flock {ROOT}.lock");
     (guard, file)
@@ -44,7 +44,9 @@ pub struct Fixture {
 }
 
 pub fn config_path() -> String {
-    let p = option_env!("ESCAPES_CONFIG_PATH").expect("build the tests with `make test` (ESCAPES_CONFIG_PATH unset)");
+    let Some(p) = option_env!("ESCAPES_CONFIG_PATH") else {
+        panic!("build the tests with `make test` (ESCAPES_CONFIG_PATH unset)")
+    };
     assert_eq!(p, format!("{ROOT}/etc/config.toml"), "ESCAPES_CONFIG_PATH must be {ROOT}/etc/config.toml");
     p.to_string()
 }

@@ -151,7 +151,7 @@ mod tests {
     #[allow(unsafe_code)]
     fn an_unlisted_syscall_kills_the_confined_process() {
         for (call_unlisted, want) in [(false, None), (true, Some(libc::SIGSYS))] {
-            // SAFETY (test only): the child makes a few syscalls and calls exit_now.
+            // SAFETY: (test) the child makes a few syscalls and calls exit_now.
             match unsafe { sys::fork() }.unwrap() {
                 sys::Forked::Child => {
                     if seccomp(NETWORK_SYSCALLS).is_err() {
