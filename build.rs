@@ -13,7 +13,9 @@ fn main() {
     // The escapes binary starts at src/sys/start.rs's escapes_start, which renames the caller's
     // GLIBC_TUNABLES, LD_* and MALLOC_* before glibc's _start can read them; --undefined pulls
     // its object out of the library archive in builds without LTO.
-    if std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("x86_64") && std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+    if std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("x86_64")
+        && std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux")
+    {
         println!("cargo:rustc-link-arg-bin=escapes=-Wl,--undefined=escapes_start");
         println!("cargo:rustc-link-arg-bin=escapes=-Wl,--entry=escapes_start");
     }
@@ -48,7 +50,18 @@ fn main() {
 /// its own thread and process ids, reading its debug info, growing the client's stack from a
 /// SIGSEGV handler, polling for signals).
 const VALGRIND_SYSCALLS: [&str; 12] = [
-    "rt_sigprocmask", "rt_sigaction", "rt_sigreturn", "rt_sigtimedwait", "gettid", "getpid", "read", "open", "openat", "close", "newfstatat", "readlink",
+    "rt_sigprocmask",
+    "rt_sigaction",
+    "rt_sigreturn",
+    "rt_sigtimedwait",
+    "gettid",
+    "getpid",
+    "read",
+    "open",
+    "openat",
+    "close",
+    "newfstatat",
+    "readlink",
 ];
 
 fn phase_names<'a>(text: &'a str, want: &str) -> Vec<&'a str> {

@@ -349,13 +349,7 @@ pub fn rfc3339(secs: i64, nanos: u32) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        nanos / 1_000_000
-    )
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z", rem / 3600, rem % 3600 / 60, rem % 60, nanos / 1_000_000)
 }
 
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
@@ -391,7 +385,9 @@ impl core::fmt::Display for Error {
         match self {
             Error::Open(e) => write!(f, "audit log: {e}"),
             Error::Lock(e) => write!(f, "audit log: cannot lock: {e}"),
-            Error::LockTimeout => write!(f, "audit log: still locked by another process after {} s", LOCK_WAIT_MS / 1000),
+            Error::LockTimeout => {
+                write!(f, "audit log: still locked by another process after {} s", LOCK_WAIT_MS / 1000)
+            }
             Error::Write(e) => write!(f, "audit log: cannot write: {e}"),
             Error::ShortWrite => write!(f, "audit log: record only partly written (disk full or file size limit)"),
             Error::Sync(e) => write!(f, "audit log: cannot flush to disk: {e}"),
@@ -418,7 +414,12 @@ impl Log {
 
     pub fn open_with(path: &str, copy: crate::policy::config::SyslogSettings) -> Result<Log, Error> {
         let fd = trusted_file::open_append(path).map_err(Error::Open)?;
-        Ok(Log { fd: RefCell::new(fd), path: path.to_string(), copy: syslog::Copy::new(copy), missed: RefCell::new(None) })
+        Ok(Log {
+            fd: RefCell::new(fd),
+            path: path.to_string(),
+            copy: syslog::Copy::new(copy),
+            missed: RefCell::new(None),
+        })
     }
 
     /// Appends one whole line and fsyncs it; a partly written line is cut off again, so the log
@@ -627,7 +628,10 @@ mod tests {
 
     #[test]
     fn text_for_a_terminal_carries_no_control_character() {
-        assert_eq!(printable("a\u{85}b\u{9b}2J\u{1b}c\n\u{2028}\u{7f}é"), "a\\u{85}b\\u{9b}2J\\u{1b}c\\u{a}\\u{2028}\\u{7f}é");
+        assert_eq!(
+            printable("a\u{85}b\u{9b}2J\u{1b}c\n\u{2028}\u{7f}é"),
+            "a\\u{85}b\\u{9b}2J\\u{1b}c\\u{a}\\u{2028}\\u{7f}é"
+        );
         assert!(matches!(printable("plain text"), std::borrow::Cow::Borrowed(_)));
     }
 
@@ -699,7 +703,14 @@ mod tests {
         let mut r = Record::new();
         r.str("timestamp", rfc3339(0, 0)).int("real_uid", i64::MAX).str("user", "u".repeat(32)).int("pid", i64::MAX);
         r.str("host", "h".repeat(64)).str("cwd", &hostile).command(&vec![hostile.clone().into_bytes(); 50]);
-        for k in ["claimed_issuer", "claimed_requester", "claimed_approver", "claimed_grant_id", "claimed_jti", "claimed_grant_type"] {
+        for k in [
+            "claimed_issuer",
+            "claimed_requester",
+            "claimed_approver",
+            "claimed_grant_id",
+            "claimed_jti",
+            "claimed_grant_type",
+        ] {
             r.str(k, &hostile);
         }
         r.str("key_source", "pinned").str("key_cache", "stale: refetched");
@@ -720,11 +731,19 @@ mod tests {
         assert_eq!(r.get("command_truncated"), Some(&Field::Int(1)));
         r.verified(&argv);
         let Some(Field::List(kept)) = r.get("command") else { panic!() };
-        assert!(kept.len() == 21 && kept.iter().take(21).all(|a| a.len() == 3000) || kept.len() == 22, "{}", kept.len());
+        assert!(
+            kept.len() == 21 && kept.iter().take(21).all(|a| a.len() == 3000) || kept.len() == 22,
+            "{}",
+            kept.len()
+        );
         assert!(chained_len(&r) <= MAX_RECORD_VERIFIED);
         let short = [b"id".to_vec(), b"-u".to_vec()];
         r.command(&short);
-        assert_eq!((r.get("command_truncated"), r.get("command_sha256")), (None, None), "a command that fits is not marked cut");
+        assert_eq!(
+            (r.get("command_truncated"), r.get("command_sha256")),
+            (None, None),
+            "a command that fits is not marked cut"
+        );
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! Running the approved command: resolve it with the safe PATH, fork, become the target user
 //! in the child, exec the very file that was resolved, forward signals, wait.
 
+use crate::policy::account::Identity;
 use crate::policy::env::SAFE_PATH;
 use crate::process::Inherited;
-use crate::policy::account::Identity;
 use crate::sys::{self, Errno, Fd, Stat};
 use opwire::sysexits::Exit;
 use std::ffi::CString;
@@ -20,7 +20,10 @@ pub enum Error {
     Fork(Errno),
     Pipe(Errno),
     /// The child could not become the target user or could not exec; errno from the child.
-    Child { stage: Stage, errno: Errno },
+    Child {
+        stage: Stage,
+        errno: Errno,
+    },
     /// A jacketed command found its jacket gone after the release, and did not start.
     JacketGone,
 }
@@ -43,7 +46,9 @@ impl core::fmt::Display for Error {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Error::NotFound(c) => write!(f, "{c:?}: command not found in {SAFE_PATH}"),
-            Error::RelativePath(c) => write!(f, "{c:?}: relative paths are refused; give an absolute path or a bare name"),
+            Error::RelativePath(c) => {
+                write!(f, "{c:?}: relative paths are refused; give an absolute path or a bare name")
+            }
             Error::NotCanonical(c) => {
                 write!(f, "{c:?}: a program path with an empty, '.' or '..' component is refused; give its plain absolute path")
             }
@@ -213,7 +218,6 @@ impl Program {
     }
 }
 
-
 /// Everything the child needs, prepared before fork so the child only makes syscalls.
 pub struct Launch {
     pub program: Program,
@@ -227,8 +231,14 @@ pub struct Launch {
 
 /// Signals a caller may send to escapes that are meant for the command.
 const FORWARDED: &[i32] = &[
-    libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT, libc::SIGUSR1, libc::SIGUSR2,
-    libc::SIGWINCH, libc::SIGCONT,
+    libc::SIGINT,
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGQUIT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGWINCH,
+    libc::SIGCONT,
 ];
 
 /// Stop requests that escapes honours by stopping itself while it waits.

@@ -36,7 +36,9 @@ impl core::fmt::Display for Error {
             Error::TooLarge => write!(f, "grant is larger than {MAX_TOKEN_LEN} bytes"),
             Error::Empty => write!(f, "grant is empty"),
             Error::Stdin(e) => write!(f, "cannot read grant from standard input: {e}"),
-            Error::StdinTimeout => write!(f, "no grant (ended by end of file) on standard input within {} s", STDIN_WAIT_MS / 1000),
+            Error::StdinTimeout => {
+                write!(f, "no grant (ended by end of file) on standard input within {} s", STDIN_WAIT_MS / 1000)
+            }
             Error::Open(e) => write!(f, "cannot open grant file: {}", e.describe()),
             Error::NotRegular => write!(f, "grant file is not a regular file"),
             Error::Read(e) => write!(f, "cannot read grant file: {}", e.describe()),

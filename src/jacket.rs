@@ -50,14 +50,14 @@
 
 pub mod reply;
 
-use crate::policy::config::Helper;
 use crate::exec::{self, Launch};
-use crate::sys::{self, Errno, Fd};
+use crate::policy::config::Helper;
 use crate::policy::env;
 use crate::policy::facts::{self, RunFacts, MAX_FACT};
 use crate::root::trusted_file;
-use reply::{Edit, Reply};
+use crate::sys::{self, Errno, Fd};
 use opwire::sysexits::{Exit, EX_NOPERM, EX_PROTOCOL, EX_TEMPFAIL, EX_UNAVAILABLE};
+use reply::{Edit, Reply};
 use std::ffi::CString;
 
 /// Most bytes of the release message (the final environment) the held command accepts.
@@ -353,7 +353,12 @@ pub struct Armed<'h> {
 }
 
 /// Opens the helper (see the module comment for the checks) and prepares its argv and env.
-pub fn arm<'h>(kind: Kind, helper: &'h Helper, ctx: &Context<'_>, command_env: &[Vec<u8>]) -> Result<Armed<'h>, Verdict> {
+pub fn arm<'h>(
+    kind: Kind,
+    helper: &'h Helper,
+    ctx: &Context<'_>,
+    command_env: &[Vec<u8>],
+) -> Result<Armed<'h>, Verdict> {
     let (dir, name) = trusted_file::open_parent(&helper.path).map_err(|e| Verdict::Untrusted(e.to_string()))?;
     let c_name = CString::new(name).map_err(|_| Verdict::Untrusted("path contains NUL".into()))?;
     let fd = sys::openat(Some(dir), &c_name, sys::O_PATH | sys::O_NOFOLLOW, 0).map_err(Verdict::ExecFailed)?;
@@ -371,8 +376,10 @@ pub fn arm<'h>(kind: Kind, helper: &'h Helper, ctx: &Context<'_>, command_env: &
         return Err(Verdict::Untrusted(format!("{}: is group- or world-writable", helper.path)));
     }
     let pid = (kind == Kind::Jacket).then_some(0);
-    let argv = exec::cstrings(&argv(&helper.path, pid, ctx)).ok_or_else(|| Verdict::Internal("helper argument contains NUL".into()))?;
-    let envp = exec::cstrings(&environment(command_env, helper, ctx)?).ok_or_else(|| Verdict::Internal("helper environment contains NUL".into()))?;
+    let argv = exec::cstrings(&argv(&helper.path, pid, ctx))
+        .ok_or_else(|| Verdict::Internal("helper argument contains NUL".into()))?;
+    let envp = exec::cstrings(&environment(command_env, helper, ctx)?)
+        .ok_or_else(|| Verdict::Internal("helper environment contains NUL".into()))?;
     let path = CString::new(helper.path.clone()).map_err(|_| Verdict::Untrusted("path contains NUL".into()))?;
     Ok(Armed { helper, fd, path, argv, envp })
 }
@@ -422,10 +429,8 @@ fn collect(pipes: &[(&Fd, u64, usize)]) -> Vec<Collected> {
         got: Vec<u8>,
         done: Option<Collected>,
     }
-    let mut all: Vec<Reading<'_>> = pipes
-        .iter()
-        .map(|&(fd, deadline, cap)| Reading { fd, deadline, cap, got: Vec::new(), done: None })
-        .collect();
+    let mut all: Vec<Reading<'_>> =
+        pipes.iter().map(|&(fd, deadline, cap)| Reading { fd, deadline, cap, got: Vec::new(), done: None }).collect();
     let mut chunk = [0u8; 4096];
     loop {
         let now = sys::monotonic_ms();
@@ -841,7 +846,16 @@ mod tests {
         let a = strs(&argv("/usr/local/libexec/jacket/timebox", None, &ctx(&e)));
         assert_eq!(
             a,
-            ["/usr/local/libexec/jacket/timebox", "-C", "/etc/openape/config.toml", "--", "backup", "/usr/local/libexec/doBackups", "0:0", "users:ksb"]
+            [
+                "/usr/local/libexec/jacket/timebox",
+                "-C",
+                "/etc/openape/config.toml",
+                "--",
+                "backup",
+                "/usr/local/libexec/doBackups",
+                "0:0",
+                "users:ksb"
+            ]
         );
     }
 
@@ -851,14 +865,33 @@ mod tests {
         let mut c = ctx(&e);
         c.run_as_arg = Some(b"operator");
         let a = strs(&argv("/j", Some(4242), &c));
-        assert_eq!(a, ["/j", "-P", "4242", "-u", "operator", "-C", "/etc/openape/config.toml", "--", "backup", "/usr/local/libexec/doBackups", "0:0", "users:ksb"]);
+        assert_eq!(
+            a,
+            [
+                "/j",
+                "-P",
+                "4242",
+                "-u",
+                "operator",
+                "-C",
+                "/etc/openape/config.toml",
+                "--",
+                "backup",
+                "/usr/local/libexec/doBackups",
+                "0:0",
+                "users:ksb"
+            ]
+        );
     }
 
     #[test]
     fn helper_environment_is_params_facts_and_the_command_env_under_its_own_prefix() {
         let e = [];
         let cmd = vec![b"TERM=xterm".to_vec(), b"TZ=Asia/Tokyo".to_vec(), b"LANG=de_DE.UTF-8".to_vec()];
-        let env = strs(&environment(&cmd, &helper(&[("TZ", "America/Denver"), ("TIMEBOX_INSIDE", "0100<=%H%M<0500")]), &ctx(&e)).unwrap());
+        let env = strs(
+            &environment(&cmd, &helper(&[("TZ", "America/Denver"), ("TIMEBOX_INSIDE", "0100<=%H%M<0500")]), &ctx(&e))
+                .unwrap(),
+        );
         assert_eq!(
             env,
             [
@@ -891,7 +924,11 @@ mod tests {
     fn edits_reach_the_command_only_through_the_allow_list() {
         let caller = vec![(b"LANG".to_vec(), b"de_DE.UTF-8".to_vec()), (b"LC_ALL".to_vec(), b"/tmp/evil".to_vec())];
         let mut env = vec![b"TERM=xterm".to_vec(), b"PATH=/usr/bin".to_vec()];
-        let edits = opwire::reply::parse::parse(b"$TERM=vt100\n$LD_PRELOAD=/tmp/x.so\n$PATH=/tmp\n$LANG\n$LC_ALL\n$NOT_SET\n-PATH\n$TZ=../../etc/shadow").unwrap().edits;
+        let edits = opwire::reply::parse::parse(
+            b"$TERM=vt100\n$LD_PRELOAD=/tmp/x.so\n$PATH=/tmp\n$LANG\n$LC_ALL\n$NOT_SET\n-PATH\n$TZ=../../etc/shadow",
+        )
+        .unwrap()
+        .edits;
         let done = apply(&mut env, &edits, &caller, &[]);
         assert_eq!(strs(&env), ["TERM=vt100", "LANG=de_DE.UTF-8"]);
         assert_eq!(strs(&done.refused), ["LD_PRELOAD", "PATH", "LC_ALL", "TZ"]);
@@ -911,9 +948,11 @@ mod tests {
         let caller = vec![(b"DISPLAY".to_vec(), b":0".to_vec()), (b"XAUTHORITY".to_vec(), b"/tmp/x\n".to_vec())];
         let extra = ["SSH_AUTH_SOCK".to_string(), "DISPLAY".to_string(), "XAUTHORITY".to_string()];
         let mut env = vec![b"TERM=xterm".to_vec()];
-        let edits = opwire::reply::parse::parse(b"$SSH_AUTH_SOCK=/tmp/escapes-sproxy.1/agent\n$DISPLAY\n$XAUTHORITY\n$GIT_DIR=/x\n$LD_PRELOAD=/x.so")
-            .unwrap()
-            .edits;
+        let edits = opwire::reply::parse::parse(
+            b"$SSH_AUTH_SOCK=/tmp/escapes-sproxy.1/agent\n$DISPLAY\n$XAUTHORITY\n$GIT_DIR=/x\n$LD_PRELOAD=/x.so",
+        )
+        .unwrap()
+        .edits;
         let done = apply(&mut env, &edits, &caller, &extra);
         assert_eq!(strs(&env), ["TERM=xterm", "SSH_AUTH_SOCK=/tmp/escapes-sproxy.1/agent", "DISPLAY=:0"]);
         assert_eq!(strs(&done.set), ["SSH_AUTH_SOCK=/tmp/escapes-sproxy.1/agent", "DISPLAY=:0"]);
@@ -935,7 +974,10 @@ mod tests {
         let mut h = helper(&[("STAMP_SPEC", "ecru/$l:TTY=$y"), ("STAMP_SPEC_2", "commit/ready-$1:Auth!$l")]);
         h.copies = vec!["DISPLAY".into(), "NOT_SET".into()];
         let env = strs(&environment(&[], &h, &c).unwrap());
-        assert_eq!(env[1..4], ["STAMP_SPEC=ecru/ksb:TTY=/dev/pts/3", "STAMP_SPEC_2=commit/ready-42:Auth!ksb", "DISPLAY=:1"]);
+        assert_eq!(
+            env[1..4],
+            ["STAMP_SPEC=ecru/ksb:TTY=/dev/pts/3", "STAMP_SPEC_2=commit/ready-42:Auth!ksb", "DISPLAY=:1"]
+        );
         // The run lacks a fact: the helper is not asked at all.
         c.tty = None;
         assert!(matches!(environment(&[], &h, &c), Err(Verdict::Params(m)) if m.contains("$y")));

@@ -108,7 +108,8 @@ pub fn harden() -> Result<Inherited, HardenError> {
     // the caller's "stderr".
     for (fd, closed) in (0..3).zip(sys::closed_std_fds()) {
         if closed {
-            let got = sys::open_dev_null().map_err(|_| HardenError("cannot open /dev/null for a closed standard descriptor"))?;
+            let got = sys::open_dev_null()
+                .map_err(|_| HardenError("cannot open /dev/null for a closed standard descriptor"))?;
             if got != fd {
                 sys::close_raw(got);
                 return Err(HardenError("standard descriptors in an unexpected state"));

@@ -26,4 +26,26 @@ macro_rules! corpus_tests {
     )*};
 }
 
-corpus_tests!(toml, config, base64url, json, jwt, jwks, ed25519, passwd, group, cli, http, pem, dns, hosts, jacket_reply, handoff, proc_status, proc_stat, facts, journal_export, syslog_file);
+corpus_tests!(
+    toml,
+    config,
+    base64url,
+    json,
+    jwt,
+    jwks,
+    ed25519,
+    passwd,
+    group,
+    cli,
+    http,
+    pem,
+    dns,
+    hosts,
+    jacket_reply,
+    handoff,
+    proc_status,
+    proc_stat,
+    facts,
+    journal_export,
+    syslog_file
+);

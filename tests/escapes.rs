@@ -53,7 +53,19 @@ fn runs_the_approved_command_as_root_and_records_it() {
     assert_eq!(exit["result"], "success");
     assert_eq!(exit["exit_code"], 0);
     assert!(exit["duration_ms"].is_i64());
-    for field in ["timestamp", "grant_id", "requester", "approver", "issuer", "jti", "grant_type", "host", "cwd", "run_as", "real_uid"] {
+    for field in [
+        "timestamp",
+        "grant_id",
+        "requester",
+        "approver",
+        "issuer",
+        "jti",
+        "grant_type",
+        "host",
+        "cwd",
+        "run_as",
+        "real_uid",
+    ] {
         assert!(!exit[field].is_null(), "exit record lacks {field}: {exit}");
     }
     assert_eq!(exit["command"], json!(["id", "-u"]));
@@ -157,7 +169,17 @@ fn refuses_any_alg_but_eddsa() {
     let f = Fixture::new();
     for alg in ["none", "HS256", "ES256", "eddsa"] {
         let header = format!(r#"{{"alg":"{alg}","typ":"JWT","kid":"{KID}"}}"#);
-        let t = mint(&["sign", "--seed", SEED, "--kid", KID, "--claims", &f.claims(&["id"]).to_string(), "--header", &header]);
+        let t = mint(&[
+            "sign",
+            "--seed",
+            SEED,
+            "--kid",
+            KID,
+            "--claims",
+            &f.claims(&["id"]).to_string(),
+            "--header",
+            &header,
+        ]);
         let o = f.run_grant(&t, &["id"]);
         assert_eq!(code(&o), 5, "alg {alg}");
         assert_eq!(f.last_audit()["error"], "alg_not_allowed");
@@ -167,7 +189,17 @@ fn refuses_any_alg_but_eddsa() {
 #[test]
 fn refuses_a_token_without_kid() {
     let f = Fixture::new();
-    let t = mint(&["sign", "--seed", SEED, "--kid", KID, "--claims", &f.claims(&["id"]).to_string(), "--header", r#"{"alg":"EdDSA"}"#]);
+    let t = mint(&[
+        "sign",
+        "--seed",
+        SEED,
+        "--kid",
+        KID,
+        "--claims",
+        &f.claims(&["id"]).to_string(),
+        "--header",
+        r#"{"alg":"EdDSA"}"#,
+    ]);
     assert_refused(&f, &f.run_grant(&t, &["id"]), 5, "kid_missing");
 }
 
@@ -276,7 +308,13 @@ fn accepts_the_spec_form_hash_over_the_json_array() {
     let f = Fixture::new();
     let argv = ["echo", "a b", "quote\"back\\slash"];
     let json_argv = serde_json::to_string(&argv).unwrap();
-    let out = std::process::Command::new("sh").arg("-c").arg("printf %s \"$1\" | sha256sum").arg("sh").arg(&json_argv).output().unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("printf %s \"$1\" | sha256sum")
+        .arg("sh")
+        .arg(&json_argv)
+        .output()
+        .unwrap();
     let hex = String::from_utf8(out.stdout).unwrap()[..64].to_string();
     let c = with(without(f.claims(&[]), "command"), "cmd_hash", json!(format!("SHA-256:{hex}")));
     let o = f.run_grant(&f.token(&c), &argv);
@@ -386,7 +424,8 @@ fn drops_supplementary_groups_and_all_of_root() {
     let c = with(f.claims(&argv), "run_as", json!(OTHER_USER));
     let o = f.run_grant(&f.token(&c), &argv);
     let uid = uid_of(OTHER_USER);
-    let gid = String::from_utf8(std::process::Command::new("id").arg("-g").arg(OTHER_USER).output().unwrap().stdout).unwrap();
+    let gid =
+        String::from_utf8(std::process::Command::new("id").arg("-g").arg(OTHER_USER).output().unwrap().stdout).unwrap();
     let (uid, gid) = (uid.trim(), gid.trim());
     let want = format!("Uid:\t{uid}\t{uid}\t{uid}\t{uid}\nGid:\t{gid}\t{gid}\t{gid}\t{gid}\nGroups:\t{gid} \n");
     assert_eq!(stdout(&o), want, "{}", stderr(&o));
@@ -403,15 +442,36 @@ fn refuses_to_run_as_a_user_that_does_not_exist() {
 // --- the command's process ---------------------------------------------------------------------
 
 const DANGEROUS: &[(&str, &str)] = &[
-    ("LD_PRELOAD", "/tmp/evil.so"), ("LD_LIBRARY_PATH", "/tmp"), ("LD_AUDIT", "/tmp/a.so"),
-    ("GLIBC_TUNABLES", "glibc.malloc.check=3"), ("BASH_ENV", "/tmp/x"), ("ENV", "/tmp/x"),
-    ("IFS", "x"), ("PATH", "/tmp/evil:/usr/bin"), ("PYTHONPATH", "/tmp"), ("PERL5LIB", "/tmp"),
-    ("SHELLOPTS", "xtrace"), ("PS4", "$(id)"), ("HOME", "/tmp/evil"), ("USER", "mallory"),
-    ("LOGNAME", "mallory"), ("SHELL", "/tmp/sh"), ("TMPDIR", "/tmp/evil"), ("HOSTALIASES", "/tmp/h"),
-    ("LOCALDOMAIN", "evil"), ("RES_OPTIONS", "debug"), ("NLSPATH", "/tmp/%N"), ("MALLOC_CHECK_", "3"),
-    ("SSL_CERT_FILE", "/tmp/ca"), ("LANG", "../../../tmp/evil"), ("LC_ALL", "/tmp/loc"),
-    ("TZ", "/tmp/evil-tz"), ("TERM", "xterm-256color"), ("LC_TIME", "de_DE.UTF-8"),
-    ("http_proxy", "http://evil:3128"), ("BASH_FUNC_id%%", "() { echo pwned; }"),
+    ("LD_PRELOAD", "/tmp/evil.so"),
+    ("LD_LIBRARY_PATH", "/tmp"),
+    ("LD_AUDIT", "/tmp/a.so"),
+    ("GLIBC_TUNABLES", "glibc.malloc.check=3"),
+    ("BASH_ENV", "/tmp/x"),
+    ("ENV", "/tmp/x"),
+    ("IFS", "x"),
+    ("PATH", "/tmp/evil:/usr/bin"),
+    ("PYTHONPATH", "/tmp"),
+    ("PERL5LIB", "/tmp"),
+    ("SHELLOPTS", "xtrace"),
+    ("PS4", "$(id)"),
+    ("HOME", "/tmp/evil"),
+    ("USER", "mallory"),
+    ("LOGNAME", "mallory"),
+    ("SHELL", "/tmp/sh"),
+    ("TMPDIR", "/tmp/evil"),
+    ("HOSTALIASES", "/tmp/h"),
+    ("LOCALDOMAIN", "evil"),
+    ("RES_OPTIONS", "debug"),
+    ("NLSPATH", "/tmp/%N"),
+    ("MALLOC_CHECK_", "3"),
+    ("SSL_CERT_FILE", "/tmp/ca"),
+    ("LANG", "../../../tmp/evil"),
+    ("LC_ALL", "/tmp/loc"),
+    ("TZ", "/tmp/evil-tz"),
+    ("TERM", "xterm-256color"),
+    ("LC_TIME", "de_DE.UTF-8"),
+    ("http_proxy", "http://evil:3128"),
+    ("BASH_FUNC_id%%", "() { echo pwned; }"),
     ("ESCAPES_CONFIG_PATH", "/tmp/evil.toml"),
 ];
 
@@ -441,7 +501,15 @@ fn the_command_sees_exactly_the_allow_listed_environment() {
 }
 
 fn root_shell() -> String {
-    fs::read_to_string("/etc/passwd").unwrap().lines().find(|l| l.starts_with("root:")).unwrap().rsplit(':').next().unwrap().to_string()
+    fs::read_to_string("/etc/passwd")
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("root:"))
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
@@ -510,7 +578,10 @@ fn exit_127_for_a_missing_command_and_126_for_a_non_executable_one() {
 fn records_non_utf8_arguments_as_valid_json() {
     let f = Fixture::new();
     let arg = std::ffi::OsStr::from_bytes(b"\xff\xfe\x1b[31m");
-    let h = String::from_utf8(escapes_testkit::run(&[b"cmd-hash".to_vec(), b"echo".to_vec(), arg.as_bytes().to_vec()]).unwrap()).unwrap();
+    let h = String::from_utf8(
+        escapes_testkit::run(&[b"cmd-hash".to_vec(), b"echo".to_vec(), arg.as_bytes().to_vec()]).unwrap(),
+    )
+    .unwrap();
     let c = with(without(f.claims(&[]), "command"), "cmd_hash", json!(h));
     let o = f.command(&["--grant", &f.token(&c), "--", "echo"]).arg(arg).output().unwrap();
     assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -737,7 +808,8 @@ fn chaining_reads_only_the_tail_of_a_large_log() {
     assert_eq!(code(&f.run_grant(&t, &["true"])), 0);
     let text = fs::read_to_string(audit_path()).unwrap();
     let run: Value = serde_json::from_str(text.lines().rev().nth(1).unwrap()).unwrap();
-    let out = std::process::Command::new("sh").arg("-c").arg(format!("printf %s '{last}' | sha256sum")).output().unwrap();
+    let out =
+        std::process::Command::new("sh").arg("-c").arg(format!("printf %s '{last}' | sha256sum")).output().unwrap();
     assert_eq!(run["prev_hash"], format!("sha256:{}", &String::from_utf8(out.stdout).unwrap()[..64]));
 }
 
@@ -751,8 +823,28 @@ fn check_reports_every_step_and_runs_nothing() {
     let o = f.run(&["--check", "--grant", &f.token(&f.claims(&argv)), "--", argv[0], argv[1]]);
     assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
     let out = stdout(&o);
-    for step in ["grant", "token", "header", "issuer", "key", "signature", "times", "approver", "audience", "host", "grant_type", "command", "run_as", "consume", "user", "program"] {
-        assert!(out.lines().any(|l| l.starts_with("pass") && l[6..].starts_with(step)), "no pass line for {step}:\n{out}");
+    for step in [
+        "grant",
+        "token",
+        "header",
+        "issuer",
+        "key",
+        "signature",
+        "times",
+        "approver",
+        "audience",
+        "host",
+        "grant_type",
+        "command",
+        "run_as",
+        "consume",
+        "user",
+        "program",
+    ] {
+        assert!(
+            out.lines().any(|l| l.starts_with("pass") && l[6..].starts_with(step)),
+            "no pass line for {step}:\n{out}"
+        );
     }
     assert!(!std::path::Path::new(argv[1]).exists(), "--check must not execute");
     let last = f.last_audit();
@@ -766,7 +858,8 @@ fn check_lists_all_failures_not_just_the_first() {
     let o = f.run(&["--check", "--grant", &f.token(&c), "--", "id", "-u"]);
     assert_eq!(code(&o), 5);
     let out = stdout(&o);
-    let fails: Vec<&str> = out.lines().filter(|l| l.starts_with("FAIL")).map(|l| l[6..].split_whitespace().next().unwrap()).collect();
+    let fails: Vec<&str> =
+        out.lines().filter(|l| l.starts_with("FAIL")).map(|l| l[6..].split_whitespace().next().unwrap()).collect();
     assert_eq!(fails, ["approver", "host", "command"]);
     assert_eq!(f.last_audit()["error"], "approver_not_allowed");
 }
@@ -905,7 +998,14 @@ fn the_caller_cannot_stop_or_kill_escapes_itself() {
     let mut child = f.command(&["--grant", &f.token(&f.claims(&argv)), "--", argv[0], argv[1]]).spawn().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
     for sig in ["-STOP", "-KILL"] {
-        let st = std::process::Command::new("kill").arg(sig).arg(child.id().to_string()).uid(f.uid).gid(f.gid).stderr(std::process::Stdio::null()).status().unwrap();
+        let st = std::process::Command::new("kill")
+            .arg(sig)
+            .arg(child.id().to_string())
+            .uid(f.uid)
+            .gid(f.gid)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
         assert!(!st.success(), "{sig} from the caller's uid must be refused");
     }
     assert_eq!(child.wait().unwrap().code(), Some(0));
@@ -957,9 +1057,8 @@ fn records_audience_target_host_and_the_commands_cmd_hash() {
 /// `setup` says (a real pty from the kernel).
 fn run_in_pty(f: &Fixture, setup: &str, token: &str) -> std::process::Output {
     let bin = f.bin.to_str().unwrap();
-    let script = format!(
-        "import os, pty, sys\n{setup}\nos.execv({bin:?}, [{bin:?}, '--grant', sys.argv[1], '--', 'true'])\n"
-    );
+    let script =
+        format!("import os, pty, sys\n{setup}\nos.execv({bin:?}, [{bin:?}, '--grant', sys.argv[1], '--', 'true'])\n");
     let driver = format!(
         "import os, pty, sys\npid, fd = pty.fork()\nif pid == 0:\n    os.execv('/usr/bin/python3', ['python3', '-c', {script:?}, sys.argv[1]])\nwhile True:\n    try:\n        if not os.read(fd, 1024): break\n    except OSError: break\nsys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n"
     );

@@ -46,9 +46,9 @@ struct Outcome {
 impl Outcome {
     /// The exit code; a death by signal is a crash of escapes itself and fails the test.
     fn code(&self) -> i32 {
-        self.status.code().unwrap_or_else(|| {
-            panic!("escapes was killed by signal {:?}; stderr: {}", self.status.signal(), self.err)
-        })
+        self.status
+            .code()
+            .unwrap_or_else(|| panic!("escapes was killed by signal {:?}; stderr: {}", self.status.signal(), self.err))
     }
 }
 
@@ -137,8 +137,9 @@ fn lines_of(bytes: &[u8]) -> Vec<Value> {
         .unwrap()
         .split(|&b| b == b'\n')
         .map(|l| {
-            let v: Value = serde_json::from_slice(l)
-                .unwrap_or_else(|e| panic!("audit line is not JSON ({e}): {}", String::from_utf8_lossy(&l[..l.len().min(300)])));
+            let v: Value = serde_json::from_slice(l).unwrap_or_else(|e| {
+                panic!("audit line is not JSON ({e}): {}", String::from_utf8_lossy(&l[..l.len().min(300)]))
+            });
             assert!(v.is_object(), "audit line is not an object: {v}");
             v
         })
@@ -168,7 +169,17 @@ fn marker_argv() -> [&'static str; 3] {
 }
 
 /// A death by one of these is escapes crashing, never an acceptable outcome.
-const FAULTS: &[i32] = &[libc::SIGSEGV, libc::SIGABRT, libc::SIGBUS, libc::SIGILL, libc::SIGFPE, libc::SIGSYS, libc::SIGXFSZ, libc::SIGXCPU, libc::SIGTRAP];
+const FAULTS: &[i32] = &[
+    libc::SIGSEGV,
+    libc::SIGABRT,
+    libc::SIGBUS,
+    libc::SIGILL,
+    libc::SIGFPE,
+    libc::SIGSYS,
+    libc::SIGXFSZ,
+    libc::SIGXCPU,
+    libc::SIGTRAP,
+];
 
 fn assert_no_fault(o: &Outcome, what: &str) {
     if let Some(sig) = o.status.signal() {
@@ -284,7 +295,10 @@ fn closed_standard_descriptors_reach_the_command_as_dev_null() {
                 // glibc fills closed standard descriptors of a setuid program before main
                 // (/dev/null for 0, /dev/full for 1 and 2); escapes' own check is the fallback.
                 let dev = seen[fd as usize].as_str();
-                assert!(dev == "/dev/null" || dev == "/dev/full", "closed fd {fd} must be a harmless device, got {dev}");
+                assert!(
+                    dev == "/dev/null" || dev == "/dev/full",
+                    "closed fd {fd} must be a harmless device, got {dev}"
+                );
             } else {
                 assert_ne!(seen[fd as usize], "/dev/null", "open fd {fd} must stay the caller's");
             }
@@ -526,7 +540,12 @@ fn escapes_runs_without_the_callers_timers_and_file_size_limit_and_the_command_g
     let argv = ["sh", "-c", script.as_str()];
     let mut c = grant_cmd(&f, &token_for(&f, &argv), &argv);
     let inf = libc::RLIM_INFINITY;
-    for (res, soft) in [(libc::RLIMIT_CPU, 5), (libc::RLIMIT_RTTIME, 300_000), (libc::RLIMIT_FSIZE, 1 << 20), (libc::RLIMIT_STACK, 64 << 10)] {
+    for (res, soft) in [
+        (libc::RLIMIT_CPU, 5),
+        (libc::RLIMIT_RTTIME, 300_000),
+        (libc::RLIMIT_FSIZE, 1 << 20),
+        (libc::RLIMIT_STACK, 64 << 10),
+    ] {
         limit(&mut c, res, soft, inf);
     }
     let out_p = scratch("limits");
@@ -804,7 +823,10 @@ fn nproc_limits_of_zero_and_one_never_run_anything_unrecorded() {
                 0 => assert_eq!(events(&lines), ["run", "exit"], "{what}"),
                 1 | 126 => {
                     assert!(!ran(), "{what}");
-                    assert!(events(&lines).last().is_some_and(|e| e == "exec_failed" || e == "refused"), "{what}: {lines:?}");
+                    assert!(
+                        events(&lines).last().is_some_and(|e| e == "exec_failed" || e == "refused"),
+                        "{what}: {lines:?}"
+                    );
                 }
                 other => panic!("{what}: undocumented exit {other}: {}", o.err),
             }
@@ -877,7 +899,9 @@ fn a_small_address_space_never_crashes_escapes() {
             loader_failed_up_to = bytes;
         }
         // Below what the loader needs the kernel may kill the exec itself (SIGSEGV): not ours.
-        if bytes <= loader_failed_up_to || (o.status.signal() == Some(libc::SIGSEGV) && o.err.is_empty() && loader_failed_up_to == 0) {
+        if bytes <= loader_failed_up_to
+            || (o.status.signal() == Some(libc::SIGSEGV) && o.err.is_empty() && loader_failed_up_to == 0)
+        {
             continue;
         }
         assert_no_fault(&o, &format!("RLIMIT_AS={bytes}"));
@@ -1084,12 +1108,21 @@ fn c1_controls_and_line_separators_are_escaped_in_the_log_and_on_stderr() {
     // Whatever of the caller's reaches stderr: a path in --verify-log's error, an unknown
     // option in a usage refusal, in words and with --json-errors.
     let (path, option) = (format!("/nonexistent/{evil}"), format!("--{evil}"));
-    let cases = [&["--verify-log", path.as_str()][..], &[option.as_str(), "--", "id"], &["--json-errors", option.as_str(), "--", "id"]];
+    let cases = [
+        &["--verify-log", path.as_str()][..],
+        &[option.as_str(), "--", "id"],
+        &["--json-errors", option.as_str(), "--", "id"],
+    ];
     for args in cases {
         let o = spawn_bounded(&mut f.command(args), BOUND);
         assert!([1, 5].contains(&o.code()), "{args:?}: {}", o.err);
         assert_eq!(o.err.lines().count(), 1, "{args:?}: {}", o.err);
-        assert_eq!(carries_raw_control(o.err.as_bytes()), None, "{args:?}: stderr carries a raw control character: {:?}", o.err);
+        assert_eq!(
+            carries_raw_control(o.err.as_bytes()),
+            None,
+            "{args:?}: stderr carries a raw control character: {:?}",
+            o.err
+        );
     }
 }
 
@@ -1162,10 +1195,22 @@ fn block_and_ignore(c: &mut Command, internal: bool) {
                     continue;
                 }
                 let act = KernelSigaction { handler: libc::SIG_IGN, flags: 0, restorer: 0, mask: 0 };
-                libc::syscall(libc::SYS_rt_sigaction, sig, &act as *const KernelSigaction, std::ptr::null_mut::<KernelSigaction>(), 8usize);
+                libc::syscall(
+                    libc::SYS_rt_sigaction,
+                    sig,
+                    &act as *const KernelSigaction,
+                    std::ptr::null_mut::<KernelSigaction>(),
+                    8usize,
+                );
             }
             let all: u64 = !0;
-            libc::syscall(libc::SYS_rt_sigprocmask, libc::SIG_SETMASK, &all as *const u64, std::ptr::null_mut::<u64>(), 8usize);
+            libc::syscall(
+                libc::SYS_rt_sigprocmask,
+                libc::SIG_SETMASK,
+                &all as *const u64,
+                std::ptr::null_mut::<u64>(),
+                8usize,
+            );
             Ok(())
         });
     }
@@ -1203,7 +1248,12 @@ fn inherited_blocked_and_ignored_signals_never_reach_the_command() {
 fn inherited_ignored_glibc_internal_signals_never_reach_the_command() {
     let f = Fixture::new();
     let (_, ignored) = command_signal_masks(&f, |c| block_and_ignore(c, true));
-    assert_eq!(ignored, 0, "the command inherits SIG_IGN for signals {:?}", (1..=64).filter(|&s| ignored & bit(s) != 0).collect::<Vec<_>>());
+    assert_eq!(
+        ignored,
+        0,
+        "the command inherits SIG_IGN for signals {:?}",
+        (1..=64).filter(|&s| ignored & bit(s) != 0).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -1338,7 +1388,8 @@ fn stopping_escapes_while_the_command_runs_loses_nothing() {
 #[test]
 fn no_catchable_signal_sent_while_the_command_runs_loses_the_exit_record() {
     let f = Fixture::new();
-    for sig in [libc::SIGALRM, libc::SIGXFSZ, libc::SIGPIPE, libc::SIGVTALRM, libc::SIGPROF, libc::SIGIO, libc::SIGPWR] {
+    for sig in [libc::SIGALRM, libc::SIGXFSZ, libc::SIGPIPE, libc::SIGVTALRM, libc::SIGPROF, libc::SIGIO, libc::SIGPWR]
+    {
         f.reset();
         let mut child = spawn_sleeping(&f, "0.3");
         send(child.id(), sig);
@@ -1517,7 +1568,9 @@ fn ptrace_probe(uid: u32, gid: u32, drop: fn(u32, u32, &mut dyn FnMut(&'static s
                 pending.drain(..=nl);
                 let attacker = libc::fork();
                 if attacker == 0 {
-                    let ok = libc::setgroups(0, std::ptr::null()) == 0 && libc::setresgid(gid, gid, gid) == 0 && libc::setresuid(uid, uid, uid) == 0;
+                    let ok = libc::setgroups(0, std::ptr::null()) == 0
+                        && libc::setresgid(gid, gid, gid) == 0
+                        && libc::setresuid(uid, uid, uid) == 0;
                     let seized = ok && libc::ptrace(libc::PTRACE_SEIZE, target, 0, 0) == 0;
                     libc::_exit(if seized { 0 } else { 1 });
                 }
@@ -1564,7 +1617,8 @@ fn the_caller_cannot_ptrace_the_network_child_at_any_step_of_its_privilege_drop(
     let _dumpable = SuidDumpable::set("1");
     let old = ptrace_probe(f.uid, f.gid, drop_in_the_old_order);
     assert!(old.iter().any(|(_, seized)| *seized), "the probe never attached, even to the old order: {old:?}");
-    let new = ptrace_probe(f.uid, f.gid, |uid, gid, after| escapes::fuzz_entry::confined::drop_to(uid, gid, after).is_ok());
+    let new =
+        ptrace_probe(f.uid, f.gid, |uid, gid, after| escapes::fuzz_entry::confined::drop_to(uid, gid, after).is_ok());
     assert!(new.len() >= 4, "{new:?}");
     assert!(new.iter().all(|(_, seized)| !seized), "the caller could ptrace the network child: {new:?}");
 }
@@ -1604,7 +1658,9 @@ fn argc_zero_is_a_recorded_usage_refusal() {
 fn an_odd_argv0_changes_nothing() {
     let f = Fixture::new();
     let t = token_for(&f, &["id", "-u"]);
-    for argv0 in [&b"--grant"[..], b"", b"/usr/bin/sudo", b"escapes\n{\"event\":\"run\"}\xff", b"--config=/tmp/evil.toml"] {
+    for argv0 in
+        [&b"--grant"[..], b"", b"/usr/bin/sudo", b"escapes\n{\"event\":\"run\"}\xff", b"--config=/tmp/evil.toml"]
+    {
         f.reset();
         let o = exec_with_argv(&f, &[argv0, b"--grant", t.as_bytes(), b"--", b"id", b"-u"]);
         assert_eq!((o.code(), o.out.as_str()), (0, "0\n"), "argv[0] {argv0:?}: {}", o.err);
@@ -1625,7 +1681,9 @@ fn an_environment_near_arg_max_is_dropped_not_fatal() {
         c.env(format!("JUNK_{i}"), "x".repeat(1000));
     }
     c.env("LD_PRELOAD", "/tmp/evil.so").env("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=1");
-    c.env("LANG", OsStr::from_bytes(b"C.\xff\n")).env(OsStr::from_bytes(b"\xfe"), "y").env("TERM", "x\u{1b}]0;pwn\u{7}");
+    c.env("LANG", OsStr::from_bytes(b"C.\xff\n"))
+        .env(OsStr::from_bytes(b"\xfe"), "y")
+        .env("TERM", "x\u{1b}]0;pwn\u{7}");
     let o = spawn_bounded(&mut c, BOUND);
     assert_eq!(o.code(), 0, "{}", o.err);
     let mut names: Vec<&str> = o.out.lines().map(|l| l.split('=').next().unwrap()).collect();
@@ -1658,7 +1716,8 @@ fn an_environment_of_200000_variables_is_filtered_in_well_under_five_seconds() {
     // The filter used to be quadratic (80,000 variables: 6.8 s, in a process the caller cannot
     // kill); 200,000 would have taken minutes.
     let f = Fixture::new();
-    let vars = (0..200_000).map(|i| (format!("V{i}"), "x".to_string())).chain([("TERM".to_string(), "xterm".to_string())]);
+    let vars =
+        (0..200_000).map(|i| (format!("V{i}"), "x".to_string())).chain([("TERM".to_string(), "xterm".to_string())]);
     let (o, took) = run_env_with(&f, vars, Duration::from_secs(5));
     assert_eq!(o.code(), 0, "{}", o.err);
     eprintln!("200,000 variables: {took:?}");
@@ -1724,7 +1783,12 @@ const MAX_VERIFIED_LINE: usize = 96 * 1024;
 fn assert_lines_within(cap: usize, what: &str) -> Vec<Value> {
     let bytes = audit_bytes();
     for l in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-        assert!(l.len() <= cap, "{what}: a {} byte line, more than {cap}: {}...", l.len(), String::from_utf8_lossy(&l[..300]));
+        assert!(
+            l.len() <= cap,
+            "{what}: a {} byte line, more than {cap}: {}...",
+            l.len(),
+            String::from_utf8_lossy(&l[..300])
+        );
     }
     whole_lines()
 }
@@ -1902,7 +1966,9 @@ fn an_audit_log_that_is_a_fifo_a_directory_or_a_device_runs_nothing() {
             "fifo" => assert_eq!(unsafe { libc::mkfifo(cp.as_ptr(), 0o600) }, 0),
             "dir" => fs::create_dir(&p).unwrap(),
             // SAFETY: (test) mknod with a valid path, as root, in the fixture.
-            "dev-null-node" => assert_eq!(unsafe { libc::mknod(cp.as_ptr(), libc::S_IFCHR | 0o600, libc::makedev(1, 3)) }, 0),
+            "dev-null-node" => {
+                assert_eq!(unsafe { libc::mknod(cp.as_ptr(), libc::S_IFCHR | 0o600, libc::makedev(1, 3)) }, 0)
+            }
             _ => drop(std::os::unix::net::UnixListener::bind(&p).unwrap()),
         }
         let o = spawn_bounded(&mut grant_cmd(&f, &t, &argv), Duration::from_secs(2));
@@ -1954,7 +2020,8 @@ fn a_record_after_a_partial_last_line_starts_on_a_line_of_its_own() {
     assert_eq!(o.code(), 5);
     let text = String::from_utf8_lossy(&audit_bytes()).into_owned();
     let last = text.lines().last().unwrap();
-    let v: Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("the new record is not a JSON line ({e}): {last}"));
+    let v: Value =
+        serde_json::from_str(last).unwrap_or_else(|e| panic!("the new record is not a JSON line ({e}): {last}"));
     assert_eq!(v["event"], "refused");
 }
 
@@ -2074,7 +2141,9 @@ impl Pty {
         let mut pfd = libc::pollfd { fd: self.master, events: libc::POLLIN, revents: 0 };
         let mut buf = [0u8; 65536];
         // SAFETY: (test) non-blocking after poll says there is data.
-        while unsafe { libc::poll(&mut pfd, 1, 0) } == 1 && unsafe { libc::read(self.master, buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
+        while unsafe { libc::poll(&mut pfd, 1, 0) } == 1
+            && unsafe { libc::read(self.master, buf.as_mut_ptr().cast(), buf.len()) } > 0
+        {}
     }
 }
 

@@ -64,7 +64,10 @@ fn refused(f: &Fixture, o: &Output, exit: i32, kind: &str) -> Value {
 }
 
 fn helpers_field(v: &Value) -> Vec<String> {
-    v["helpers"].as_array().map(|a| a.iter().map(|s| s.as_str().unwrap_or("").to_string()).collect()).unwrap_or_default()
+    v["helpers"]
+        .as_array()
+        .map(|a| a.iter().map(|s| s.as_str().unwrap_or("").to_string()).collect())
+        .unwrap_or_default()
 }
 
 const ECHO: [&str; 2] = ["/usr/bin/echo", "ran"];
@@ -192,7 +195,12 @@ fn helmet_killed_by_a_signal_denies() {
 #[test]
 fn f9_helmet_sees_the_resolved_program_beside_the_name_typed_and_the_grant_facts() {
     let f = setup();
-    let h = helper("args", &format!("#!/bin/sh\nprintf '%s\\n' \"$0\" \"$@\" > {SEEN}/argv\nenv | grep ^ESCAPES_ | sort > {SEEN}/env\necho 0\n"));
+    let h = helper(
+        "args",
+        &format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$0\" \"$@\" > {SEEN}/argv\nenv | grep ^ESCAPES_ | sort > {SEEN}/env\necho 0\n"
+        ),
+    );
     configure(&f, &[table("helmet", &h, "")]);
     let o = run(&f, &["echo", "ran"]);
     assert_eq!(code(&o), 0, "stderr: {}", stderr(&o));
@@ -313,7 +321,11 @@ fn f14_helper_environment_edits_reach_the_command_only_through_the_allow_list() 
     let h = helper("env", "#!/bin/sh\necho '$TZ=UTC'\necho '$LD_PRELOAD=/tmp/evil.so'\necho '-LANG'\necho 0\n");
     configure(&f, &[table("helmet", &h, "")]);
     let argv = ["/usr/bin/env"];
-    let o = f.command(&["--grant", &f.token(&f.claims(&argv)), "--", "/usr/bin/env"]).env("LANG", "C.UTF-8").output().unwrap();
+    let o = f
+        .command(&["--grant", &f.token(&f.claims(&argv)), "--", "/usr/bin/env"])
+        .env("LANG", "C.UTF-8")
+        .output()
+        .unwrap();
     assert_eq!(code(&o), 0, "stderr: {}", stderr(&o));
     let out = stdout(&o);
     assert!(out.lines().any(|l| l == "TZ=UTC"), "{out}");
@@ -360,7 +372,10 @@ fn jacket_gets_the_pid_of_the_held_command_which_runs_as_the_target() {
     let f = setup();
     let j = helper(
         "pid.pl",
-        &OP_JACKET.replace("open(STDOUT", &format!("open(my $s, '>', '{SEEN}/pid'); print $s \"$pid\\n\"; close $s;\nopen(STDOUT")),
+        &OP_JACKET.replace(
+            "open(STDOUT",
+            &format!("open(my $s, '>', '{SEEN}/pid'); print $s \"$pid\\n\"; close $s;\nopen(STDOUT"),
+        ),
     );
     configure(&f, &[table("jacket", &j, "")]);
     let argv = ["sh", "-c", "echo $$; id -u"];
@@ -429,7 +444,12 @@ fn f3_caller_cannot_kill_the_jacket_and_killing_it_mid_flight_runs_nothing() {
     let j = helper("holds", &format!("#!/bin/sh\necho $$ > {SEEN}/jacket.pid\nexec sleep 30\n"));
     configure(&f, &[table("jacket", &j, "timeout = 20")]);
     let argv = ECHO;
-    let child = f.command(&["--grant", &f.token(&f.claims(&argv)), "--", argv[0], argv[1]]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let child = f
+        .command(&["--grant", &f.token(&f.claims(&argv)), "--", argv[0], argv[1]])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     let t = Instant::now();
     let pid = loop {
         if let Ok(p) = seen("jacket.pid").trim().parse::<i32>() {
@@ -439,7 +459,8 @@ fn f3_caller_cannot_kill_the_jacket_and_killing_it_mid_flight_runs_nothing() {
         std::thread::sleep(Duration::from_millis(20));
     };
     // The caller (the test user) may not signal it: it runs with every uid 0.
-    let denied = std::process::Command::new("kill").args(["-9", &pid.to_string()]).uid(f.uid).gid(f.gid).output().unwrap();
+    let denied =
+        std::process::Command::new("kill").args(["-9", &pid.to_string()]).uid(f.uid).gid(f.gid).output().unwrap();
     assert!(!denied.status.success(), "the caller must not be able to kill the jacket");
     // Killed anyway (by root), mid-flight: the held command must not run.
     std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap();
@@ -487,7 +508,10 @@ fn two_jackets_nest_and_both_must_release() {
     let inner = helper("inner.pl", &OP_JACKET.replace("open(STDOUT", "print \"77\\n\";\nopen(STDOUT"));
     configure(&f, &[table("jacket", &outer, ""), table("jacket", &inner, "")]);
     let line = refused(&f, &run(&f, &ECHO), 77, "jacket");
-    assert_eq!(helpers_field(&line), [format!("jacket {outer}: allowed"), format!("jacket {inner}: denied with code 77")]);
+    assert_eq!(
+        helpers_field(&line),
+        [format!("jacket {outer}: allowed"), format!("jacket {inner}: denied with code 77")]
+    );
     configure(&f, &[table("jacket", &outer, ""), table("jacket", &outer, "")]);
     fs::write(audit_path(), "").unwrap();
     let o = run(&f, &["sh", "-c", "echo ran; exit 4"]);
@@ -505,5 +529,8 @@ fn check_names_the_helpers_that_would_run_without_running_them() {
     let out = stdout(&o);
     assert!(out.lines().any(|l| l.starts_with("skip  helmet") && l.contains(&h)), "{out}");
     assert!(!out.contains(&other), "a jacket for another program is not named:\n{out}");
-    assert!(seen("marks-ran").is_empty() && !std::path::Path::new(&format!("{SEEN}/marks-ran")).exists(), "--check must not run helpers");
+    assert!(
+        seen("marks-ran").is_empty() && !std::path::Path::new(&format!("{SEEN}/marks-ran")).exists(),
+        "--check must not run helpers"
+    );
 }

@@ -241,17 +241,24 @@ fn a_caller_tz_cannot_move_timebox_into_its_window() {
         f.reset();
         configure(&f, &[table("helmet", &timebox, &format!("params = [\"TIMEBOX_INSIDE={h}00<=%H%M<={h}59\"]"))]);
         let argv = ["/usr/bin/true"];
-        let o = f.command(&["--grant", &f.token(&f.claims(&argv)), "--", "/usr/bin/true"]).env("TZ", tz).output().unwrap();
+        let o =
+            f.command(&["--grant", &f.token(&f.claims(&argv)), "--", "/usr/bin/true"]).env("TZ", tz).output().unwrap();
         assert_eq!(code(&o), 77, "TZ={tz} moved timebox into its window: stderr {}", stderr(&o));
         let rec = f.last_audit();
         let zones = rec["helpers_tz"].as_array().cloned().unwrap_or_default();
         assert_eq!(zones.len(), 1, "{rec}");
         let zone = zones[0].as_str().unwrap_or("");
-        assert!(zone.starts_with(&format!("helmet {timebox}: /etc/localtime")) || zone.contains("no /etc/localtime"), "{rec}");
+        assert!(
+            zone.starts_with(&format!("helmet {timebox}: /etc/localtime")) || zone.contains("no /etc/localtime"),
+            "{rec}"
+        );
     }
     // A TZ param (the rule's, not the caller's) is what moves the clock, and it is recorded.
     f.reset();
-    configure(&f, &[table("helmet", &timebox, &format!("params = [\"TZ=XXX-9\", \"TIMEBOX_INSIDE={h}00<=%H%M<={h}59\"]"))]);
+    configure(
+        &f,
+        &[table("helmet", &timebox, &format!("params = [\"TZ=XXX-9\", \"TIMEBOX_INSIDE={h}00<=%H%M<={h}59\"]"))],
+    );
     let o = run(&f, &["/usr/bin/true"]);
     assert_eq!(code(&o), 0, "stderr: {}", stderr(&o));
     assert_eq!(f.audit()[0]["helpers_tz"][0], format!("helmet {timebox}: TZ=XXX-9"));
@@ -279,7 +286,9 @@ fn helpers_see_none_of_the_callers_locale_term_or_zone_as_their_own() {
         assert!(!env.lines().any(|l| l.starts_with(own)), "{own} reached the helper: {env}");
     }
     // The command's proposed environment is there, under its own documented names.
-    for passed in ["ESCAPES_ENV=1", "ESCAPES_ENV_TZ=Asia/Tokyo", "ESCAPES_ENV_TERM=xterm", "ESCAPES_ENV_LANG=de_DE.UTF-8"] {
+    for passed in
+        ["ESCAPES_ENV=1", "ESCAPES_ENV_TZ=Asia/Tokyo", "ESCAPES_ENV_TERM=xterm", "ESCAPES_ENV_LANG=de_DE.UTF-8"]
+    {
         assert!(env.lines().any(|l| l == passed), "{passed} missing: {env}");
     }
     assert!(env.lines().any(|l| l == format!("ESCAPES_CALLER_UID={}", f.uid)), "{env}");
@@ -297,7 +306,11 @@ fn envauth_judges_the_commands_environment() {
     for (term, want) in [("xterm-256color", 0), ("vt100", 77)] {
         f.reset();
         configure(&f, &[table("helmet", &envauth, "params = [\"ENVAUTH_VAR_TERM=^xterm\"]")]);
-        let o = f.command(&["--grant", &f.token(&f.claims(&argv)), "--", "/usr/bin/true"]).env("TERM", term).output().unwrap();
+        let o = f
+            .command(&["--grant", &f.token(&f.claims(&argv)), "--", "/usr/bin/true"])
+            .env("TERM", term)
+            .output()
+            .unwrap();
         assert_eq!(code(&o), want, "TERM={term}: stderr {}", stderr(&o));
     }
     assert!(Path::new(&envauth).exists());

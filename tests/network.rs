@@ -115,7 +115,15 @@ fn the_jwks_is_cached_and_a_new_kid_triggers_one_refetch() {
     assert_eq!((code(&o), ran), (0, true), "{}", stderr(&o));
     assert_eq!(idp.jwks_fetches(), 2, "an unknown kid refetches once");
     // A kid the IdP does not publish either: one refetch, then a refusal.
-    let forged = mint(&["sign", "--seed", OTHER_SEED, "--kid", "key-nope", "--claims", &f.claims(&["touch", MARK]).to_string().replace(ISSUER, idp.issuer())]);
+    let forged = mint(&[
+        "sign",
+        "--seed",
+        OTHER_SEED,
+        "--kid",
+        "key-nope",
+        "--claims",
+        &f.claims(&["touch", MARK]).to_string().replace(ISSUER, idp.issuer()),
+    ]);
     let (o, ran) = run_touch(&f, &forged);
     assert_eq!((code(&o), ran), (5, false), "{}", stderr(&o));
     assert_eq!(idp.jwks_fetches(), 3);
@@ -157,7 +165,14 @@ fn assert_fault_refused(fault: Fault, on_consume_only: bool) {
 
 #[test]
 fn tls_faults_are_refused() {
-    for fault in [Fault::WrongCa, Fault::WrongHost, Fault::ExpiredCert, Fault::CloseOnAccept, Fault::CloseAfterHandshake, Fault::NotTls] {
+    for fault in [
+        Fault::WrongCa,
+        Fault::WrongHost,
+        Fault::ExpiredCert,
+        Fault::CloseOnAccept,
+        Fault::CloseAfterHandshake,
+        Fault::NotTls,
+    ] {
         assert_fault_refused(fault, false);
     }
 }
@@ -193,7 +208,9 @@ fn malformed_http_from_the_idp_is_refused() {
 
 #[test]
 fn a_slow_or_silent_idp_is_cut_off_by_the_timeout() {
-    for fault in [Fault::Slow(Duration::from_secs(30)), Fault::HandshakeStall, Fault::ContentLength(ContentLengthFault::Larger)] {
+    for fault in
+        [Fault::Slow(Duration::from_secs(30)), Fault::HandshakeStall, Fault::ContentLength(ContentLengthFault::Larger)]
+    {
         let on_consume = !fault.is_connection_level();
         assert_fault_refused(fault, on_consume);
     }

@@ -37,7 +37,10 @@ const CALLER_ENV: [(&str, &str); 7] = [
 /// Builds and installs (setuid root, next to the fixture's binary) the static release binary.
 fn static_binary() -> PathBuf {
     let out = Command::new("rustc").args(["-vV"]).output().expect("rustc -vV");
-    let host = String::from_utf8_lossy(&out.stdout).lines().find_map(|l| l.strip_prefix("host: ").map(str::to_string)).expect("host triple");
+    let host = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+        .expect("host triple");
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().expect("target dir").to_path_buf();
     let st = Command::new(env!("CARGO"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -85,10 +88,12 @@ fn spawn_waiting(f: &Fixture, bin: &Path) -> Child {
 /// read, points at now, with whether each pointer is still into those strings.
 fn environment_of(pid: u32) -> (Vec<String>, Vec<(String, bool)>) {
     let environ = fs::read(format!("/proc/{pid}/environ")).unwrap();
-    let strings = environ.split(|&b| b == 0).filter(|s| !s.is_empty()).map(|s| String::from_utf8_lossy(s).into_owned()).collect();
+    let strings =
+        environ.split(|&b| b == 0).filter(|s| !s.is_empty()).map(|s| String::from_utf8_lossy(s).into_owned()).collect();
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
     // Fields after the command name, which ends at the last ')': field n is at index n - 3.
-    let fields: Vec<u64> = stat.rsplit_once(") ").unwrap().1.split_whitespace().map(|x| x.parse().unwrap_or(0)).collect();
+    let fields: Vec<u64> =
+        stat.rsplit_once(") ").unwrap().1.split_whitespace().map(|x| x.parse().unwrap_or(0)).collect();
     let (start_stack, env_start, env_end) = (fields[28 - 3], fields[50 - 3], fields[51 - 3]);
     let mut mem = fs::File::open(format!("/proc/{pid}/mem")).unwrap();
     let mut word = |at: u64| {
@@ -144,7 +149,10 @@ fn the_static_binary_renames_glibc_variables_before_glibc_reads_them() {
     // In the order std passes them (sorted by name), each renamed but FOO.
     let mut caller = CALLER_ENV.to_vec();
     caller.sort();
-    let want: Vec<String> = caller.iter().map(|(k, v)| if *k == "FOO" { format!("{k}={v}") } else { format!("_{}={v}", &k[1..]) }).collect();
+    let want: Vec<String> = caller
+        .iter()
+        .map(|(k, v)| if *k == "FOO" { format!("{k}={v}") } else { format!("_{}={v}", &k[1..]) })
+        .collect();
     assert_eq!(strings, want, "the environment as the kernel passed it, after escapes' entry point");
     // And glibc rewrote nothing: every envp entry is still the kernel's string, none removed.
     assert_eq!(envp, want.iter().map(|s| (s.clone(), true)).collect::<Vec<_>>(), "envp as glibc and escapes read it");

@@ -111,7 +111,10 @@ impl Rsyslogd {
     /// `special_parser`: imuxsock's default parser for the system socket, which only knows the
     /// syslog(3) format; off, rsyslog parses RFC 5424 (what a site sets for escapes).
     fn start(special_parser: bool) -> Rsyslogd {
-        assert!(Path::new("/usr/sbin/rsyslogd").exists(), "rsyslogd is missing: apt-get install rsyslog (make test-deps does)");
+        assert!(
+            Path::new("/usr/sbin/rsyslogd").exists(),
+            "rsyslogd is missing: apt-get install rsyslog (make test-deps does)"
+        );
         let dev_log = Aside::new(DEV_LOG);
         let dir = work_dir();
         let (rfc5424, default_format) = (dir.join("authpriv-5424.log"), dir.join("authpriv.log"));
@@ -143,7 +146,12 @@ impl Rsyslogd {
     fn wait_for(&self, file: &Path, needle: &str, n: usize) -> Vec<String> {
         let mut lines = Vec::new();
         wait_until(&format!("{n} lines with {needle} in {}", file.display()), Duration::from_secs(10), || {
-            lines = fs::read_to_string(file).unwrap_or_default().lines().filter(|l| l.contains(needle)).map(String::from).collect();
+            lines = fs::read_to_string(file)
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| l.contains(needle))
+                .map(String::from)
+                .collect();
             lines.len() >= n
         });
         lines
@@ -206,7 +214,14 @@ for i in range(n, len(lines)):
     lines[i] = lines[i][:at] + prev + lines[i][at + 71:]
 sys.stdout.write("".join(l + "\n" for l in lines))
 "#;
-    let mut child = Command::new("python3").arg("-c").arg(script).arg(n.to_string()).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(n.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
@@ -232,7 +247,14 @@ fn rsyslogd_writes_every_record_with_its_chain_hash_as_authpriv() {
         // authpriv (10) * 8 + notice (5) for run/exit, warning (4) for the refusal.
         let pri = if rec["event"] == "refused" { "<84>1 " } else { "<85>1 " };
         assert!(copy.starts_with(pri), "{copy}");
-        let head = format!(" {} escapes {} {} [escapes@32473 line_hash=\"{}\" prev_hash=\"{}\"] ", rec["host"].as_str().unwrap(), rec["pid"], rec["event"].as_str().unwrap(), hash_of(line), rec["prev_hash"].as_str().unwrap());
+        let head = format!(
+            " {} escapes {} {} [escapes@32473 line_hash=\"{}\" prev_hash=\"{}\"] ",
+            rec["host"].as_str().unwrap(),
+            rec["pid"],
+            rec["event"].as_str().unwrap(),
+            hash_of(line),
+            rec["prev_hash"].as_str().unwrap()
+        );
         assert!(copy.contains(&head), "{copy}\nwants {head}");
         assert!(copy.ends_with(line.as_str()), "the JSON record, byte for byte: {copy}");
     }
@@ -387,7 +409,11 @@ fn an_unreachable_logger_with_syslog_required_means_nothing_runs() {
     let t = f.token(&f.claims(&["touch", &marker]));
     let o = f.run_grant(&t, &["touch", &marker]);
     let rec = assert_refused(&f, &o, 1, "syslog_unavailable");
-    assert!(stderr(&o).contains("system logger unreachable") && stderr(&o).contains("not running the command"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("system logger unreachable") && stderr(&o).contains("not running the command"),
+        "{}",
+        stderr(&o)
+    );
     assert!(rec["syslog_error"].as_str().is_some(), "{rec}");
     assert!(!Path::new(&marker).exists(), "the command ran");
 }
@@ -423,7 +449,13 @@ fn logrotate(dir: &Path) {
     assert!(snippet.contains("/var/log/openape/audit.log {"));
     let conf = dir.join("logrotate.conf");
     fs::write(&conf, snippet.replace("/var/log/openape/audit.log", &audit_path())).unwrap();
-    let o = Command::new("/usr/sbin/logrotate").arg("-f").arg("-s").arg(dir.join("logrotate.state")).arg(&conf).output().expect("logrotate (apt-get install logrotate)");
+    let o = Command::new("/usr/sbin/logrotate")
+        .arg("-f")
+        .arg("-s")
+        .arg(dir.join("logrotate.state"))
+        .arg(&conf)
+        .output()
+        .expect("logrotate (apt-get install logrotate)");
     assert!(o.status.success(), "logrotate: {}", String::from_utf8_lossy(&o.stderr));
 }
 
@@ -520,12 +552,21 @@ impl Journald {
         if UnixDatagram::unbound().unwrap().connect(JOURNAL_SOCKET).is_ok() {
             return Journald { child: None, made_dir: false, since };
         }
-        let bin = ["/lib/systemd/systemd-journald", "/usr/lib/systemd/systemd-journald"].into_iter().find(|p| Path::new(p).exists());
+        let bin = ["/lib/systemd/systemd-journald", "/usr/lib/systemd/systemd-journald"]
+            .into_iter()
+            .find(|p| Path::new(p).exists());
         let bin = bin.expect("systemd-journald is missing: apt-get install systemd (make test-deps does)");
         let made_dir = !Path::new(JOURNAL_DIR).exists();
         fs::create_dir_all(JOURNAL_DIR).unwrap();
-        let child = Command::new(bin).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start systemd-journald");
-        wait_until("journald's socket", Duration::from_secs(10), || UnixDatagram::unbound().unwrap().connect(JOURNAL_SOCKET).is_ok());
+        let child = Command::new(bin)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start systemd-journald");
+        wait_until("journald's socket", Duration::from_secs(10), || {
+            UnixDatagram::unbound().unwrap().connect(JOURNAL_SOCKET).is_ok()
+        });
         Journald { child: Some(child), made_dir, since }
     }
 
@@ -533,7 +574,10 @@ impl Journald {
     fn export(&self, needle: &str, n: usize) -> Vec<u8> {
         let mut out = Vec::new();
         wait_until(&format!("{n} journal entries with {needle}"), Duration::from_secs(10), || {
-            let o = Command::new("journalctl").args(["-o", "export", &self.since, "SYSLOG_IDENTIFIER=escapes"]).output().unwrap();
+            let o = Command::new("journalctl")
+                .args(["-o", "export", &self.since, "SYSLOG_IDENTIFIER=escapes"])
+                .output()
+                .unwrap();
             out = o.stdout;
             String::from_utf8_lossy(&out).matches(needle).count() >= n
         });
@@ -547,7 +591,9 @@ impl Drop for Journald {
             // SAFETY: (test) signalling the child we spawned.
             unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
             let _ = child.wait();
-            for name in ["socket", "stdout", "dev-log", "io.systemd.journal", "kernel-seqnum", "seqnum", "streams", "flushed"] {
+            for name in
+                ["socket", "stdout", "dev-log", "io.systemd.journal", "kernel-seqnum", "seqnum", "streams", "flushed"]
+            {
                 let p = Path::new(JOURNAL_DIR).join(name);
                 let _ = fs::remove_file(&p).or_else(|_| fs::remove_dir_all(&p));
             }
@@ -572,15 +618,24 @@ fn journal_entry(export: &[u8], hash: &str) -> Vec<(String, Vec<u8>)> {
         let nl = d.iter().position(|&b| b == b'\n').unwrap();
         let head = &d[..nl];
         if let Some(eq) = head.iter().position(|&b| b == b'=') {
-            entries.last_mut().unwrap().push((String::from_utf8_lossy(&head[..eq]).into_owned(), head[eq + 1..].to_vec()));
+            entries
+                .last_mut()
+                .unwrap()
+                .push((String::from_utf8_lossy(&head[..eq]).into_owned(), head[eq + 1..].to_vec()));
             d = &d[nl + 1..];
         } else {
             let len = u64::from_le_bytes(d[nl + 1..nl + 9].try_into().unwrap()) as usize;
-            entries.last_mut().unwrap().push((String::from_utf8_lossy(head).into_owned(), d[nl + 9..nl + 9 + len].to_vec()));
+            entries
+                .last_mut()
+                .unwrap()
+                .push((String::from_utf8_lossy(head).into_owned(), d[nl + 9..nl + 9 + len].to_vec()));
             d = &d[nl + 10 + len..];
         }
     }
-    let mut found: Vec<_> = entries.into_iter().filter(|e| e.iter().any(|(n, v)| n == "ESCAPES_LINE_HASH" && v == hash.as_bytes())).collect();
+    let mut found: Vec<_> = entries
+        .into_iter()
+        .filter(|e| e.iter().any(|(n, v)| n == "ESCAPES_LINE_HASH" && v == hash.as_bytes()))
+        .collect();
     assert_eq!(found.len(), 1, "one journal entry for {hash}");
     found.remove(0)
 }

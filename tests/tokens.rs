@@ -24,7 +24,14 @@ fn other_uid() -> (u32, u32) {
 /// /proc/PID/cmdline as the other user sees it (empty once the process is gone).
 fn cmdline_as_other(pid: u32) -> Vec<u8> {
     let (uid, gid) = other_uid();
-    Command::new("cat").arg(format!("/proc/{pid}/cmdline")).uid(uid).gid(gid).stderr(Stdio::null()).output().map(|o| o.stdout).unwrap_or_default()
+    Command::new("cat")
+        .arg(format!("/proc/{pid}/cmdline"))
+        .uid(uid)
+        .gid(gid)
+        .stderr(Stdio::null())
+        .output()
+        .map(|o| o.stdout)
+        .unwrap_or_default()
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -39,7 +46,8 @@ fn another_user_reading_cmdline_of_a_running_escapes_finds_no_token() {
     let script = format!(": > {marker}; exec sleep 2");
     let argv = ["sh", "-c", script.as_str()];
     let token = f.token(&f.claims(&argv));
-    let mut child = f.command(&["--grant", &token, "--", argv[0], argv[1], argv[2]]).stdout(Stdio::null()).spawn().unwrap();
+    let mut child =
+        f.command(&["--grant", &token, "--", argv[0], argv[1], argv[2]]).stdout(Stdio::null()).spawn().unwrap();
     let started = Instant::now();
     while !Path::new(&marker).exists() && started.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(10));
@@ -98,7 +106,14 @@ fn measures_the_window_in_which_a_token_on_argv_is_readable() {
         let child = f.command(&["--grant", &token, "--", "true"]).stdout(Stdio::null()).spawn().unwrap();
         let pid = child.id();
         // One read as the other user, as early as a separate process can manage.
-        let seen = Command::new("cat").arg(format!("/proc/{pid}/cmdline")).uid(uid).gid(gid).stderr(Stdio::null()).output().map(|o| o.stdout).unwrap_or_default();
+        let seen = Command::new("cat")
+            .arg(format!("/proc/{pid}/cmdline"))
+            .uid(uid)
+            .gid(gid)
+            .stderr(Stdio::null())
+            .output()
+            .map(|o| o.stdout)
+            .unwrap_or_default();
         hits += usize::from(contains(&seen, token.as_bytes()));
         let _ = child.wait_with_output();
         let _ = fs::write(audit_path(), b"");

@@ -18,8 +18,17 @@ const GRACE_MS: u64 = 1_000;
 const MAX_REPORT: usize = 256 * 1024;
 
 /// The stable codes a refusal may carry; anything else the child names is `idp_error`.
-const CODES: [&str; 9] =
-    ["consumed", "revoked", "denied", "grant_expired", "not_approved", "idp_refused", "ca_bundle", "idp_unreachable", "idp_error"];
+const CODES: [&str; 9] = [
+    "consumed",
+    "revoked",
+    "denied",
+    "grant_expired",
+    "not_approved",
+    "idp_refused",
+    "ca_bundle",
+    "idp_unreachable",
+    "idp_error",
+];
 
 /// What the IdP said, once the child judged it.
 #[derive(Debug, Clone, PartialEq, Eq)]

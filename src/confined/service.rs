@@ -20,8 +20,8 @@
 use crate::confined::job::{Parse, Work, ANSWER_OK, ANSWER_REFUSED};
 use crate::confined::spawn::{self, Child, Failure};
 use crate::confined::wire::{self, Reader, Writer};
-use crate::policy::base64url;
 use crate::policy::account::User;
+use crate::policy::base64url;
 use crate::policy::config::{Config, Helper, SyslogMode, SyslogSettings};
 use crate::policy::token::{Claims, Header, Key, Token, MAX_TOKEN_LEN};
 use crate::time::Deadline;
@@ -54,12 +54,12 @@ impl fmt::Display for Error {
         match self {
             Error::Child(e) => f.write_str(&e.describe("confined parser", TIMEOUT_MS / 1000)),
             Error::Report(e) => write!(f, "the confined parser process sent a bad report: {e}"),
-            Error::SigningInput => {
-                f.write_str("the confined parser process sent a bad report: report names a signing input the token does not have")
-            }
-            Error::Signature => {
-                f.write_str("the confined parser process sent a bad report: report carries a signature the token does not have")
-            }
+            Error::SigningInput => f.write_str(
+                "the confined parser process sent a bad report: report names a signing input the token does not have",
+            ),
+            Error::Signature => f.write_str(
+                "the confined parser process sent a bad report: report carries a signature the token does not have",
+            ),
         }
     }
 }
@@ -413,7 +413,12 @@ mod tests {
         assert_eq!(read(&report, decode_reply), Ok(reply));
         // What the parser never yields, a child taken over might: names outside the language,
         // a NUL in a value, an unknown edit, trailing bytes.
-        for edit in [Edit::Set { name: b"LD PRELOAD".to_vec(), value: b"x".to_vec() }, Edit::Set { name: b"A".to_vec(), value: b"a\0b".to_vec() }, Edit::Remove { name: b"".to_vec() }, Edit::Reveal { prefix: b"1X".to_vec() }] {
+        for edit in [
+            Edit::Set { name: b"LD PRELOAD".to_vec(), value: b"x".to_vec() },
+            Edit::Set { name: b"A".to_vec(), value: b"a\0b".to_vec() },
+            Edit::Remove { name: b"".to_vec() },
+            Edit::Reveal { prefix: b"1X".to_vec() },
+        ] {
             let lie = Reply { edits: vec![edit], code: 0, explicit: true };
             let report = crate::confined::child::service::encode_reply_for_test(&lie);
             assert!(read(&report, decode_reply).is_err(), "{lie:?}");

@@ -8,7 +8,6 @@ use crate::sys::{self, Errno, Fd};
 use crate::time::Deadline;
 use std::fmt;
 
-
 /// A running confined child: its pid, the pipe it reads requests from (the parse service
 /// only), and the pipe it answers on.
 pub struct Child {
@@ -39,10 +38,16 @@ impl Failure {
             Failure::Timeout => format!("the {name} process gave no answer within {secs} s"),
             Failure::Oversized => format!("the {name} process sent more than any answer can be"),
             Failure::Died { signal: Some(s), .. } if *s == libc::SIGSYS => {
-                format!("the {name} process ended without an answer: it was killed for a syscall outside its seccomp list")
+                format!(
+                    "the {name} process ended without an answer: it was killed for a syscall outside its seccomp list"
+                )
             }
-            Failure::Died { signal: Some(s), .. } => format!("the {name} process ended without an answer: killed by signal {s}"),
-            Failure::Died { status: Some(s), .. } => format!("the {name} process ended without an answer (wait status {s:#x})"),
+            Failure::Died { signal: Some(s), .. } => {
+                format!("the {name} process ended without an answer: killed by signal {s}")
+            }
+            Failure::Died { status: Some(s), .. } => {
+                format!("the {name} process ended without an answer (wait status {s:#x})")
+            }
             Failure::Died { .. } => format!("the {name} process ended without an answer"),
         }
     }
@@ -256,5 +261,4 @@ mod tests {
     fn a_child_that_answers_and_exits_0_is_heard() {
         assert_eq!(run(|| b"fine".to_vec()), Ok(b"fine".to_vec()));
     }
-
 }

@@ -64,7 +64,9 @@ pub fn run(path: Option<&[u8]>) -> i32 {
     match syslog::Copy::new(cfg.syslog).describe() {
         Ok(None) => r.pass("syslog", "off ([audit] syslog = \"off\")"),
         Ok(Some(to)) => r.pass("syslog", to),
-        Err(e) if cfg.syslog.required => r.fail("syslog", format!("{e}; with syslog_required = true nothing would run")),
+        Err(e) if cfg.syslog.required => {
+            r.fail("syslog", format!("{e}; with syslog_required = true nothing would run"))
+        }
         Err(e) => r.pass("syslog", format!("{e} (runs go on; each record says its copy failed)")),
     }
     // Parsed as the network child will parse it, so a bundle it would refuse fails here.

@@ -45,7 +45,8 @@ pub fn main(args: Vec<Vec<u8>>, inherited: Inherited, started_ms: u64) -> i32 {
             0
         }
         Ok(Request::Version) => {
-            let _ = sys::write_stdout(format!("escapes {}\nconfig: {CONFIG_PATH}\n", env!("CARGO_PKG_VERSION")).as_bytes());
+            let _ =
+                sys::write_stdout(format!("escapes {}\nconfig: {CONFIG_PATH}\n", env!("CARGO_PKG_VERSION")).as_bytes());
             0
         }
         Ok(Request::VerifyLog(ref v)) => verify_log::run(v),

@@ -54,7 +54,12 @@ impl Steps {
 
     /// One step's outcome, `detail` saying what passed. In a run a failure ends the pipeline
     /// (`Err`); in a check it is a FAIL line and the step has no value (`Ok(None)`).
-    fn step<T>(&mut self, name: &str, outcome: Result<T, Failure>, detail: impl FnOnce(&T) -> String) -> Result<Option<T>, Failure> {
+    fn step<T>(
+        &mut self,
+        name: &str,
+        outcome: Result<T, Failure>,
+        detail: impl FnOnce(&T) -> String,
+    ) -> Result<Option<T>, Failure> {
         match (outcome, &mut self.report) {
             (Ok(v), None) => Ok(Some(v)),
             (Err(f), None) => Err(f),
@@ -91,7 +96,8 @@ pub fn report_line(out: &mut String, verdict: &str, step: &str, detail: &str) {
 /// a refusal is recorded with everything an investigator needs. `Ok(None)`: a check that
 /// found a failure (in `steps`).
 pub fn decide(run: &Run, cfg: &Config, rec: &mut Record, steps: &mut Steps) -> Result<Option<Decision>, Failure> {
-    let read = grant::read(&run.grant).map_err(|e| Failure::new(if e.is_io() { Exit::Error } else { Exit::Refused }, "grant", e.to_string()));
+    let read = grant::read(&run.grant)
+        .map_err(|e| Failure::new(if e.is_io() { Exit::Error } else { Exit::Refused }, "grant", e.to_string()));
     let Some(token_bytes) = steps.step("grant", read, |b| format!("{} bytes", b.len()))? else {
         return Ok(None);
     };
@@ -101,8 +107,11 @@ pub fn decide(run: &Run, cfg: &Config, rec: &mut Record, steps: &mut Steps) -> R
     record_claims(rec, &token.claims, false);
 
     // Authentic?
-    let kid = steps.step("header", verify::header(&token.header).map_err(Failure::from), |kid| format!("alg EdDSA, kid {kid:?}"))?;
-    let issuer = steps.step("issuer", verify::issuer(&token.claims, cfg).map_err(Failure::from), |i| format!("{i:?} is allowed"))?;
+    let kid = steps.step("header", verify::header(&token.header).map_err(Failure::from), |kid| {
+        format!("alg EdDSA, kid {kid:?}")
+    })?;
+    let issuer = steps
+        .step("issuer", verify::issuer(&token.claims, cfg).map_err(Failure::from), |i| format!("{i:?} is allowed"))?;
     let (Some(kid), Some(issuer)) = (kid, issuer) else {
         steps.skip("key", "needs a valid header and an allowed issuer");
         steps.skip("signature", "needs the key");
@@ -120,7 +129,9 @@ pub fn decide(run: &Run, cfg: &Config, rec: &mut Record, steps: &mut Steps) -> R
         steps.skip("signature", "no key to check it with");
         return Ok(None);
     };
-    steps.step("signature", verify::signature(&token, &key.0).map_err(Failure::from), |_| "valid (strict Ed25519)".into())?;
+    steps.step("signature", verify::signature(&token, &key.0).map_err(Failure::from), |_| {
+        "valid (strict Ed25519)".into()
+    })?;
     // An unauthenticated token learns nothing more: neither which approvers, audiences or
     // hosts the policy allows, nor (through user and program lookups done as root) which files
     // exist.
@@ -136,11 +147,18 @@ pub fn decide(run: &Run, cfg: &Config, rec: &mut Record, steps: &mut Steps) -> R
     let hostname = match crate::mode::hostname() {
         Ok(h) => h,
         Err(e) => {
-            steps.step::<()>("host", Err(Failure::error("internal", format!("cannot read hostname: {e}"))), |_| String::new())?;
+            steps.step::<()>("host", Err(Failure::error("internal", format!("cannot read hostname: {e}"))), |_| {
+                String::new()
+            })?;
             return Ok(None);
         }
     };
-    let facts = verify::Facts { now: sys::realtime().0, hostname: &hostname, argv: &run.argv, cli_run_as: run.run_as.as_deref() };
+    let facts = verify::Facts {
+        now: sys::realtime().0,
+        hostname: &hostname,
+        argv: &run.argv,
+        cli_run_as: run.run_as.as_deref(),
+    };
     for (name, result) in verify::claim_checks(&token.claims, cfg, &facts) {
         steps.step(name, result.map_err(Failure::from), |_| "ok".into())?;
     }
@@ -153,9 +171,10 @@ pub fn decide(run: &Run, cfg: &Config, rec: &mut Record, steps: &mut Steps) -> R
 
     // Before the IdP is asked: a once grant consumed for a user that does not exist is spent
     // for nothing.
-    let target = steps.step("user", users::resolve(&ok.run_as).map_err(|e| Failure::error("run_as", e.to_string())), |u| {
-        format!("runs as {:?} (uid {})", String::from_utf8_lossy(&u.user.name), u.user.uid)
-    })?;
+    let target =
+        steps.step("user", users::resolve(&ok.run_as).map_err(|e| Failure::error("run_as", e.to_string())), |u| {
+            format!("runs as {:?} (uid {})", String::from_utf8_lossy(&u.user.name), u.user.uid)
+        })?;
     let consumed = consume(cfg, issuer, &token, &token_bytes, ok.grant_type, steps.is_check(), rec);
     steps.step("consume", consumed, String::clone)?;
 
@@ -173,7 +192,9 @@ pub fn decide(run: &Run, cfg: &Config, rec: &mut Record, steps: &mut Steps) -> R
         }
     }
     match (target, program) {
-        (Some(target), Some(program)) if !steps.failed() => Ok(Some(Decision { grant_type: ok.grant_type, target, program })),
+        (Some(target), Some(program)) if !steps.failed() => {
+            Ok(Some(Decision { grant_type: ok.grant_type, target, program }))
+        }
         _ => Ok(None),
     }
 }
@@ -193,19 +214,29 @@ fn consume(
 ) -> Result<String, Failure> {
     if cfg.offline {
         if kind == GrantType::Once {
-            return Err(Failure::error("idp_unreachable", "once grant cannot be consumed: IdP consume not available ([security] offline = true)"));
+            return Err(Failure::error(
+                "idp_unreachable",
+                "once grant cannot be consumed: IdP consume not available ([security] offline = true)",
+            ));
         }
         rec.str("consume", "offline");
         return Ok(format!("{} grant: [security] offline = true, the IdP is not asked", kind.as_str()));
     }
     let grant_id = token.claims.grant_id.as_deref().ok_or_else(|| {
-        Failure::new(Exit::Refused, "claim_missing", "token has no grant_id claim, so the IdP cannot be asked about the grant")
+        Failure::new(
+            Exit::Refused,
+            "claim_missing",
+            "token has no grant_id claim, so the IdP cannot be asked about the grant",
+        )
     })?;
     let to_fail = |e: idp::Error| Failure::new(e.exit(), e.code(), e.to_string());
     idp::check_grant_id(grant_id).map_err(to_fail)?;
     if check {
         let would = if kind == GrantType::Once { "consume it" } else { "confirm it is not revoked" };
-        return Ok(format!("{} grant: a run would {would} at {issuer}/api/grants/{grant_id}/consume (--check does not ask)", kind.as_str()));
+        return Ok(format!(
+            "{} grant: a run would {would} at {issuer}/api/grants/{grant_id}/consume (--check does not ask)",
+            kind.as_str()
+        ));
     }
     // The parse child said these bytes are a compact JWS; the header line we build from them
     // does not take its word for it.

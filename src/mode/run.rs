@@ -13,8 +13,8 @@ use crate::mode::{load_config, CONFIG_PATH};
 use crate::parse::cli;
 use crate::policy::config::{Config, Helper};
 use crate::policy::env;
-use crate::policy::verify::hex_sha256;
 use crate::policy::request::{self, Request};
+use crate::policy::verify::hex_sha256;
 use crate::process::{self, Inherited};
 use crate::root::{tty, users};
 use crate::sys;
@@ -138,7 +138,8 @@ fn execute(ctx: &Context<'_>, rec: &mut Record, decision: Decision) -> i32 {
         // Which clock each helper reads: its TZ param, else the system's; never the caller's.
         let system = jacket::system_zone();
         let zones = helmets.iter().map(|h| (Kind::Helmet, h)).chain(jackets.iter().map(|h| (Kind::Jacket, h)));
-        let zones = zones.map(|(k, h)| [format!("{} {}: ", k.as_str(), h.path).as_bytes(), &jacket::zone_of(h, &system)].concat());
+        let zones = zones
+            .map(|(k, h)| [format!("{} {}: ", k.as_str(), h.path).as_bytes(), &jacket::zone_of(h, &system)].concat());
         rec.set("helpers_tz", Field::List(zones.collect()));
     }
     let refused = |kind: Kind, helper: &Helper, v: &Verdict| {
@@ -184,7 +185,8 @@ fn execute(ctx: &Context<'_>, rec: &mut Record, decision: Decision) -> i32 {
             }
         }
     }
-    let launch = Launch { program, path, argv: argv_c, envp: envp_c, identity: target.identity, inherited: ctx.inherited };
+    let launch =
+        Launch { program, path, argv: argv_c, envp: envp_c, identity: target.identity, inherited: ctx.inherited };
 
     rec.str("event", "run").str("result", "allowed");
     // Nothing is parsed from here on: the confined parsers end before the command starts.
@@ -250,7 +252,9 @@ fn record_run(log: &Log, rec: &mut Record, launch: &Launch) -> Result<(), i32> {
     match log.append_before_run(rec) {
         Ok(()) => Ok(()),
         // `[audit] syslog_required = true` and the system logger did not take the record.
-        Err(e @ audit::Error::Syslog(_)) => Err(Failure::error("syslog_unavailable", format!("{e}; not running the command")).refuse(log, rec)),
+        Err(e @ audit::Error::Syslog(_)) => {
+            Err(Failure::error("syslog_unavailable", format!("{e}; not running the command")).refuse(log, rec))
+        }
         Err(e) => Err(Failure::error("audit", format!("{e}; not running the command")).report()),
     }
 }

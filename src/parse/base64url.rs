@@ -30,15 +30,11 @@ impl fmt::Display for Error {
                  (padding and whitespace are not allowed)"
             ),
             Error::InvalidLength { len } => {
-                write!(
-                    f,
-                    "base64url: length {len} is impossible for unpadded base64url"
-                )
+                write!(f, "base64url: length {len} is impossible for unpadded base64url")
             }
-            Error::NonCanonical => write!(
-                f,
-                "base64url: the last character has unused bits set (not a canonical encoding)"
-            ),
+            Error::NonCanonical => {
+                write!(f, "base64url: the last character has unused bits set (not a canonical encoding)")
+            }
         }
     }
 }
@@ -56,7 +52,6 @@ fn symbol_value(b: u8) -> Option<u32> {
     };
     Some(u32::from(v))
 }
-
 
 /// Accepts exactly the canonical, unpadded RFC 4648 §5 encoding of a byte string.
 pub fn decode(input: &[u8]) -> Result<Vec<u8>, Error> {
@@ -103,11 +98,7 @@ mod tests {
     #[test]
     fn decodes_rfc4648_vectors() {
         for (plain, enc) in RFC4648 {
-            assert_eq!(
-                decode(enc.as_bytes()),
-                Ok(plain.as_bytes().to_vec()),
-                "{enc}"
-            );
+            assert_eq!(decode(enc.as_bytes()), Ok(plain.as_bytes().to_vec()), "{enc}");
         }
     }
 
@@ -126,67 +117,25 @@ mod tests {
 
     #[test]
     fn refuses_standard_alphabet_symbols() {
-        assert_eq!(
-            decode(b"+/+/"),
-            Err(Error::InvalidCharacter {
-                offset: 0,
-                byte: b'+'
-            })
-        );
-        assert_eq!(
-            decode(b"ab/c"),
-            Err(Error::InvalidCharacter {
-                offset: 2,
-                byte: b'/'
-            })
-        );
+        assert_eq!(decode(b"+/+/"), Err(Error::InvalidCharacter { offset: 0, byte: b'+' }));
+        assert_eq!(decode(b"ab/c"), Err(Error::InvalidCharacter { offset: 2, byte: b'/' }));
     }
 
     #[test]
     fn refuses_padding() {
-        assert_eq!(
-            decode(b"Zg=="),
-            Err(Error::InvalidCharacter {
-                offset: 2,
-                byte: b'='
-            })
-        );
-        assert_eq!(
-            decode(b"Zm8="),
-            Err(Error::InvalidCharacter {
-                offset: 3,
-                byte: b'='
-            })
-        );
+        assert_eq!(decode(b"Zg=="), Err(Error::InvalidCharacter { offset: 2, byte: b'=' }));
+        assert_eq!(decode(b"Zm8="), Err(Error::InvalidCharacter { offset: 3, byte: b'=' }));
     }
 
     #[test]
     fn refuses_whitespace() {
-        assert_eq!(
-            decode(b"Zm9v\n"),
-            Err(Error::InvalidCharacter {
-                offset: 4,
-                byte: b'\n'
-            })
-        );
-        assert_eq!(
-            decode(b"Zm 9v"),
-            Err(Error::InvalidCharacter {
-                offset: 2,
-                byte: b' '
-            })
-        );
+        assert_eq!(decode(b"Zm9v\n"), Err(Error::InvalidCharacter { offset: 4, byte: b'\n' }));
+        assert_eq!(decode(b"Zm 9v"), Err(Error::InvalidCharacter { offset: 2, byte: b' ' }));
     }
 
     #[test]
     fn refuses_non_ascii() {
-        assert_eq!(
-            decode(&[b'Z', 0xc3, 0xa9]),
-            Err(Error::InvalidCharacter {
-                offset: 1,
-                byte: 0xc3
-            })
-        );
+        assert_eq!(decode(&[b'Z', 0xc3, 0xa9]), Err(Error::InvalidCharacter { offset: 1, byte: 0xc3 }));
     }
 
     #[test]

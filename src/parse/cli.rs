@@ -26,14 +26,15 @@ impl core::fmt::Display for Error {
             Error::MissingValue(o) => write!(f, "option {o} needs a value"),
             Error::Repeated(o) => write!(f, "option {o} given twice"),
             Error::NoGrant => write!(f, "no grant: use --grant, --grant-stdin, --grant-file or ESCAPES_GRANT"),
-            Error::TwoGrantSources => write!(f, "give exactly one of --grant, --grant-stdin, --grant-file, ESCAPES_GRANT"),
+            Error::TwoGrantSources => {
+                write!(f, "give exactly one of --grant, --grant-stdin, --grant-file, ESCAPES_GRANT")
+            }
             Error::NoSeparator => write!(f, "missing -- before the command"),
             Error::NoCommand => write!(f, "no command after --"),
             Error::EmptyValue(o) => write!(f, "option {o} has an empty value"),
         }
     }
 }
-
 
 /// Parses argv (including argv[0]); options come before a mandatory `--`, everything after it is
 /// the command, byte for byte. `env_grant` is the value of `ESCAPES_GRANT` when the caller set
@@ -54,7 +55,11 @@ pub fn parse_with_env(args: &[Vec<u8>], env_grant: Option<&[u8]>) -> Result<Requ
             if check_config && grant.is_none() && run_as.is_none() && !check_only {
                 return Ok(Request::CheckConfig { config });
             }
-            return Err(if grant.is_none() && run_as.is_none() && config.is_none() { Error::NoArguments } else { Error::NoSeparator });
+            return Err(if grant.is_none() && run_as.is_none() && config.is_none() {
+                Error::NoArguments
+            } else {
+                Error::NoSeparator
+            });
         };
         let (name, inline) = split_inline(arg);
         match name {
@@ -152,7 +157,11 @@ fn split_inline(arg: &[u8]) -> (&[u8], Option<&[u8]>) {
     (arg, None)
 }
 
-fn value<'a>(it: &mut impl Iterator<Item = &'a Vec<u8>>, inline: Option<&[u8]>, name: &'static str) -> Result<Vec<u8>, Error> {
+fn value<'a>(
+    it: &mut impl Iterator<Item = &'a Vec<u8>>,
+    inline: Option<&[u8]>,
+    name: &'static str,
+) -> Result<Vec<u8>, Error> {
     let v = match inline {
         Some(v) => v.to_vec(),
         None => it.next().ok_or(Error::MissingValue(name))?.clone(),
@@ -196,7 +205,13 @@ mod tests {
         let r = parse(&args(&["escapes", "--grant", "T", "--run-as", "bob", "--", "id", "-u"])).unwrap();
         assert_eq!(
             r,
-            Request::Run(Run { grant: GrantSource::Arg(b"T".to_vec()), run_as: Some(b"bob".to_vec()), config: None, check_only: false, argv: args(&["id", "-u"]) })
+            Request::Run(Run {
+                grant: GrantSource::Arg(b"T".to_vec()),
+                run_as: Some(b"bob".to_vec()),
+                config: None,
+                check_only: false,
+                argv: args(&["id", "-u"])
+            })
         );
     }
 
@@ -252,13 +267,19 @@ mod tests {
     fn json_errors_counts_only_before_the_separator() {
         assert!(wants_json_errors(&args(&["e", "--json-errors", "--grant", "t", "--", "x"])));
         assert!(!wants_json_errors(&args(&["e", "--grant", "t", "--", "x", "--json-errors"])));
-        assert!(matches!(parse(&args(&["e", "--json-errors", "--check", "--grant", "t", "--", "x"])), Ok(Request::Run(Run { check_only: true, .. }))));
+        assert!(matches!(
+            parse(&args(&["e", "--json-errors", "--check", "--grant", "t", "--", "x"])),
+            Ok(Request::Run(Run { check_only: true, .. }))
+        ));
     }
 
     #[test]
     fn check_config_stands_alone_or_with_config() {
         assert_eq!(parse(&args(&["e", "--check-config"])), Ok(Request::CheckConfig { config: None }));
-        assert_eq!(parse(&args(&["e", "--check-config", "--config", "/c"])), Ok(Request::CheckConfig { config: Some(b"/c".to_vec()) }));
+        assert_eq!(
+            parse(&args(&["e", "--check-config", "--config", "/c"])),
+            Ok(Request::CheckConfig { config: Some(b"/c".to_vec()) })
+        );
         assert!(parse(&args(&["e", "--check-config", "--grant", "t", "--", "id"])).is_err());
         assert!(parse(&args(&["e", "--check-config", "--grant", "t"])).is_err());
     }
@@ -266,14 +287,26 @@ mod tests {
     #[test]
     fn verify_log_takes_exactly_one_file() {
         let vl = |files: &[&str], anchors: Option<&str>| {
-            Ok(Request::VerifyLog(VerifyLog { files: files.iter().map(|f| f.as_bytes().to_vec()).collect(), anchors: anchors.map(|a| a.as_bytes().to_vec()) }))
+            Ok(Request::VerifyLog(VerifyLog {
+                files: files.iter().map(|f| f.as_bytes().to_vec()).collect(),
+                anchors: anchors.map(|a| a.as_bytes().to_vec()),
+            }))
         };
         assert_eq!(parse(&args(&["escapes", "--verify-log", "/l"])), vl(&["/l"], None));
         assert_eq!(parse(&args(&["escapes", "--verify-log", "/l.1", "/l"])), vl(&["/l.1", "/l"], None));
         assert_eq!(parse(&args(&["escapes", "--verify-log", "/l", "--anchors", "/e"])), vl(&["/l"], Some("/e")));
-        assert_eq!(parse(&args(&["escapes", "--verify-log", "/l.1", "--anchors=/e", "/l"])), vl(&["/l.1", "/l"], Some("/e")));
-        assert_eq!(parse(&args(&["escapes", "--verify-log", "/l", "--anchors"])), Err(Error::MissingValue("--anchors")));
-        assert_eq!(parse(&args(&["escapes", "--verify-log", "/l", "--anchors", "/e", "--anchors", "/f"])), Err(Error::Repeated("--anchors")));
+        assert_eq!(
+            parse(&args(&["escapes", "--verify-log", "/l.1", "--anchors=/e", "/l"])),
+            vl(&["/l.1", "/l"], Some("/e"))
+        );
+        assert_eq!(
+            parse(&args(&["escapes", "--verify-log", "/l", "--anchors"])),
+            Err(Error::MissingValue("--anchors"))
+        );
+        assert_eq!(
+            parse(&args(&["escapes", "--verify-log", "/l", "--anchors", "/e", "--anchors", "/f"])),
+            Err(Error::Repeated("--anchors"))
+        );
         assert_eq!(parse(&args(&["escapes", "--verify-log", "/l", "--anchors="])), Err(Error::EmptyValue("--anchors")));
         assert!(parse(&args(&["escapes", "--verify-log", "/l", "--run-as", "x"])).is_err());
         assert!(parse(&args(&["escapes", "--verify-log", "/l", ""])).is_err());
@@ -300,10 +333,17 @@ mod tests {
         let r = parse_with_env(&args(&["escapes", "--", "id"]), Some(b"T")).unwrap();
         assert!(matches!(r, Request::Run(Run { grant: GrantSource::Env(ref t), .. }) if t == b"T"));
         for other in ["--grant=x", "--grant-stdin", "--grant-file=/g"] {
-            assert_eq!(parse_with_env(&args(&["escapes", other, "--", "id"]), Some(b"T")), Err(Error::TwoGrantSources), "{other}");
+            assert_eq!(
+                parse_with_env(&args(&["escapes", other, "--", "id"]), Some(b"T")),
+                Err(Error::TwoGrantSources),
+                "{other}"
+            );
         }
         // Modes that take no grant ignore it.
-        assert_eq!(parse_with_env(&args(&["e", "--check-config"]), Some(b"T")), Ok(Request::CheckConfig { config: None }));
+        assert_eq!(
+            parse_with_env(&args(&["e", "--check-config"]), Some(b"T")),
+            Ok(Request::CheckConfig { config: None })
+        );
     }
 
     #[test]

@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use crate::parse::toml::{self, Entry, Value};
-use crate::policy::config::{never_set, Config, Helper, DEFAULT_AUDIENCE, DEFAULT_AUDIT_LOG, DEFAULT_HELPER_TIMEOUT, MAX_HELPER_TIMEOUT};
+use crate::policy::config::{
+    never_set, Config, Helper, DEFAULT_AUDIENCE, DEFAULT_AUDIT_LOG, DEFAULT_HELPER_TIMEOUT, MAX_HELPER_TIMEOUT,
+};
 use crate::policy::facts;
 
 /// 1-based line and column of the key a setting was read from.
@@ -293,18 +295,9 @@ pub fn parse(input: &[u8]) -> Result<Config, Error> {
                 Section::Jacket(draft.jackets.len())
             }
             (name @ ("security" | "tls" | "keys" | "audit" | "helmet" | "jacket"), array) => {
-                return Err(Error::TableKind {
-                    line: table.line,
-                    name: name.to_owned(),
-                    array,
-                })
+                return Err(Error::TableKind { line: table.line, name: name.to_owned(), array })
             }
-            _ => {
-                return Err(Error::UnknownTable {
-                    line: table.line,
-                    name: table.name.clone(),
-                })
-            }
+            _ => return Err(Error::UnknownTable { line: table.line, name: table.name.clone() }),
         };
         for entry in &table.entries {
             draft.set(Site { section, entry })?;
@@ -325,7 +318,14 @@ struct HelperDraft {
 
 impl HelperDraft {
     fn new() -> HelperDraft {
-        HelperDraft { path: None, programs: None, params: Vec::new(), copies: Vec::new(), env: Vec::new(), timeout_secs: None }
+        HelperDraft {
+            path: None,
+            programs: None,
+            params: Vec::new(),
+            copies: Vec::new(),
+            env: Vec::new(),
+            timeout_secs: None,
+        }
     }
 
     fn set(&mut self, site: Site<'_>) -> Result<(), Error> {
@@ -388,7 +388,11 @@ fn param(site: Site<'_>, item: &str) -> Result<(String, Option<String>), Error> 
         return Err(bad());
     }
     if let Some(v) = value {
-        facts::expand(v, None).map_err(|e| Error::BadFact { at: site.at(), setting: site.setting(), why: e.to_string() })?;
+        facts::expand(v, None).map_err(|e| Error::BadFact {
+            at: site.at(),
+            setting: site.setting(),
+            why: e.to_string(),
+        })?;
     }
     Ok((name.to_owned(), value.map(str::to_owned)))
 }
@@ -405,7 +409,8 @@ fn env_name(site: Site<'_>, s: &str) -> Result<(), Error> {
 /// `[A-Za-z_][A-Za-z0-9_]*`: the names a shell can set and every helper can read.
 pub fn is_env_name(name: &str) -> bool {
     let mut bytes = name.bytes();
-    bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_') && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// Settings seen so far; requirements spanning several tables are checked in `finish`.
@@ -431,15 +436,9 @@ impl Draft {
             (Section::Root, "host") => self.host = Some(site.string(name)?),
             (Section::Root, "run_as") => self.run_as = Some(site.string(name)?),
             (Section::Root, "audit_log") => self.audit_log = Some(site.string(path)?),
-            (Section::Security, "allowed_issuers") => {
-                self.allowed_issuers = Some(site.list(issuer)?)
-            }
-            (Section::Security, "allowed_approvers") => {
-                self.allowed_approvers = Some(site.list(exact_name)?)
-            }
-            (Section::Security, "allowed_audiences") => {
-                self.allowed_audiences = Some(site.list(exact_name)?)
-            }
+            (Section::Security, "allowed_issuers") => self.allowed_issuers = Some(site.list(issuer)?),
+            (Section::Security, "allowed_approvers") => self.allowed_approvers = Some(site.list(exact_name)?),
+            (Section::Security, "allowed_audiences") => self.allowed_audiences = Some(site.list(exact_name)?),
             (Section::Security, "offline") => self.offline = Some(site.bool()?),
             (Section::Tls, "ca_bundle") => self.ca_bundle = Some(site.string(path)?),
             (Section::Audit, "syslog") => {
@@ -452,10 +451,7 @@ impl Draft {
                 })?;
             }
             (Section::Audit, "syslog_required") => self.syslog.required = site.bool()?,
-            (Section::Keys, issuer) => {
-                self.keys
-                    .push((issuer.to_owned(), site.string(path)?, site.at()))
-            }
+            (Section::Keys, issuer) => self.keys.push((issuer.to_owned(), site.string(path)?, site.at())),
             (Section::Helmet(n), _) => {
                 if let Some(h) = self.helmets.get_mut(n.wrapping_sub(1)) {
                     h.set(site)?;
@@ -466,29 +462,16 @@ impl Draft {
                     h.set(site)?;
                 }
             }
-            _ => {
-                return Err(Error::UnknownKey {
-                    at: site.at(),
-                    setting: site.setting(),
-                })
-            }
+            _ => return Err(Error::UnknownKey { at: site.at(), setting: site.setting() }),
         }
         Ok(())
     }
 
     fn finish(self) -> Result<Config, Error> {
-        let missing = |key: &str| Error::Missing {
-            setting: Setting {
-                section: Section::Security,
-                key: key.to_owned(),
-            },
-        };
-        let allowed_issuers = self
-            .allowed_issuers
-            .ok_or_else(|| missing("allowed_issuers"))?;
-        let allowed_approvers = self
-            .allowed_approvers
-            .ok_or_else(|| missing("allowed_approvers"))?;
+        let missing =
+            |key: &str| Error::Missing { setting: Setting { section: Section::Security, key: key.to_owned() } };
+        let allowed_issuers = self.allowed_issuers.ok_or_else(|| missing("allowed_issuers"))?;
+        let allowed_approvers = self.allowed_approvers.ok_or_else(|| missing("allowed_approvers"))?;
         let issuers: BTreeSet<&str> = allowed_issuers.iter().map(String::as_str).collect();
         let mut keys = Vec::with_capacity(self.keys.len());
         for (issuer, file, at) in self.keys {
@@ -509,14 +492,10 @@ impl Draft {
         Ok(Config {
             host: self.host,
             run_as: self.run_as,
-            audit_log: self
-                .audit_log
-                .unwrap_or_else(|| DEFAULT_AUDIT_LOG.to_owned()),
+            audit_log: self.audit_log.unwrap_or_else(|| DEFAULT_AUDIT_LOG.to_owned()),
             allowed_issuers,
             allowed_approvers,
-            allowed_audiences: self
-                .allowed_audiences
-                .unwrap_or_else(|| vec![DEFAULT_AUDIENCE.to_owned()]),
+            allowed_audiences: self.allowed_audiences.unwrap_or_else(|| vec![DEFAULT_AUDIENCE.to_owned()]),
             offline: self.offline.unwrap_or(false),
             ca_bundle: self.ca_bundle,
             keys,
@@ -539,25 +518,15 @@ type Check = fn(Site<'_>, &str) -> Result<(), Error>;
 
 impl Site<'_> {
     fn at(self) -> At {
-        At {
-            line: self.entry.line,
-            col: self.entry.col,
-        }
+        At { line: self.entry.line, col: self.entry.col }
     }
 
     fn setting(self) -> Setting {
-        Setting {
-            section: self.section,
-            key: self.entry.key.clone(),
-        }
+        Setting { section: self.section, key: self.entry.key.clone() }
     }
 
     fn wrong_type(self, expected: Expected) -> Error {
-        Error::WrongType {
-            at: self.at(),
-            setting: self.setting(),
-            expected,
-        }
+        Error::WrongType { at: self.at(), setting: self.setting(), expected }
     }
 
     fn bool(self) -> Result<bool, Error> {
@@ -579,20 +548,13 @@ impl Site<'_> {
             return Err(self.wrong_type(Expected::StringList));
         };
         if items.is_empty() {
-            return Err(Error::EmptyList {
-                at: self.at(),
-                setting: self.setting(),
-            });
+            return Err(Error::EmptyList { at: self.at(), setting: self.setting() });
         }
         let mut seen = BTreeSet::new();
         for s in items {
             self.item(s, check)?;
             if !seen.insert(s.as_str()) {
-                return Err(Error::DuplicateInList {
-                    at: self.at(),
-                    setting: self.setting(),
-                    value: s.clone(),
-                });
+                return Err(Error::DuplicateInList { at: self.at(), setting: self.setting(), value: s.clone() });
             }
         }
         Ok(items.clone())
@@ -600,10 +562,7 @@ impl Site<'_> {
 
     fn item(self, s: &str, check: Check) -> Result<(), Error> {
         if s.is_empty() {
-            return Err(Error::EmptyString {
-                at: self.at(),
-                setting: self.setting(),
-            });
+            return Err(Error::EmptyString { at: self.at(), setting: self.setting() });
         }
         check(self, s)
     }
@@ -613,11 +572,7 @@ impl Site<'_> {
 /// character would make an entry that can never match, or look like one it is not.
 fn name(site: Site<'_>, s: &str) -> Result<(), Error> {
     if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(Error::ForbiddenCharacter {
-            at: site.at(),
-            setting: site.setting(),
-            value: s.to_owned(),
-        });
+        return Err(Error::ForbiddenCharacter { at: site.at(), setting: site.setting(), value: s.to_owned() });
     }
     Ok(())
 }
@@ -626,11 +581,7 @@ fn name(site: Site<'_>, s: &str) -> Result<(), Error> {
 fn exact_name(site: Site<'_>, s: &str) -> Result<(), Error> {
     name(site, s)?;
     if s.contains('*') {
-        return Err(Error::Wildcard {
-            at: site.at(),
-            setting: site.setting(),
-            value: s.to_owned(),
-        });
+        return Err(Error::Wildcard { at: site.at(), setting: site.setting(), value: s.to_owned() });
     }
     Ok(())
 }
@@ -641,11 +592,7 @@ fn issuer(site: Site<'_>, s: &str) -> Result<(), Error> {
     name(site, s)?;
     let (at, value) = (site.at(), s.to_owned());
     if s.contains(['*', '?']) {
-        return Err(Error::Wildcard {
-            at,
-            setting: site.setting(),
-            value,
-        });
+        return Err(Error::Wildcard { at, setting: site.setting(), value });
     }
     match s.strip_prefix("https://") {
         Some(host) if !host.is_empty() && !host.starts_with('/') => {}
@@ -699,7 +646,8 @@ ca_bundle = "/etc/ssl/certs/ca-certificates.crt"
 "https://id.example.com" = "/etc/openape/example.jwks.json"
 "#;
 
-    const MINIMAL: &str = "[security]\nallowed_issuers = [\"https://id.example.com\"]\nallowed_approvers = [\"alice\"]\n";
+    const MINIMAL: &str =
+        "[security]\nallowed_issuers = [\"https://id.example.com\"]\nallowed_approvers = [\"alice\"]\n";
 
     fn ok(s: &str) -> Config {
         parse(s.as_bytes()).unwrap_or_else(|e| panic!("{s:?}: {e}"))
@@ -728,10 +676,7 @@ ca_bundle = "/etc/ssl/certs/ca-certificates.crt"
     }
 
     fn setting(section: Section, key: &str) -> Setting {
-        Setting {
-            section,
-            key: key.to_owned(),
-        }
+        Setting { section, key: key.to_owned() }
     }
 
     fn s(v: &[&str]) -> Vec<String> {
@@ -746,23 +691,14 @@ ca_bundle = "/etc/ssl/certs/ca-certificates.crt"
                 host: Some("build-01".into()),
                 run_as: Some("root".into()),
                 audit_log: "/var/log/escapes/audit.log".into(),
-                allowed_issuers: s(&[
-                    "https://id.example.com",
-                    "https://id.example.org/realms/ops"
-                ]),
+                allowed_issuers: s(&["https://id.example.com", "https://id.example.org/realms/ops"]),
                 allowed_approvers: s(&["alice@example.com", "bob"]),
                 allowed_audiences: s(&["escapes", "escapes-build"]),
                 offline: true,
                 ca_bundle: Some("/etc/ssl/certs/ca-certificates.crt".into()),
                 keys: vec![
-                    (
-                        "https://id.example.org/realms/ops".into(),
-                        "/etc/openape/ops.jwks.json".into()
-                    ),
-                    (
-                        "https://id.example.com".into(),
-                        "/etc/openape/example.jwks.json".into()
-                    ),
+                    ("https://id.example.org/realms/ops".into(), "/etc/openape/ops.jwks.json".into()),
+                    ("https://id.example.com".into(), "/etc/openape/example.jwks.json".into()),
                 ],
                 helmets: vec![],
                 jackets: vec![],
@@ -798,65 +734,41 @@ ca_bundle = "/etc/ssl/certs/ca-certificates.crt"
     fn wraps_syntax_errors_with_their_position() {
         let e = err("[security]\nallowed_issuers = [\"https://a\"\n");
         assert!(matches!(&e, Error::Syntax(t) if t.line == 2 && t.col == 19));
-        assert_eq!(
-            e.to_string(),
-            "line 2, column 19: array is not closed with ]"
-        );
+        assert_eq!(e.to_string(), "line 2, column 19: array is not closed with ]");
     }
 
     #[test]
     fn refuses_unknown_table() {
         let e = err(&format!("{MINIMAL}\n[secuirty]\n"));
-        assert_eq!(
-            e,
-            Error::UnknownTable {
-                line: 5,
-                name: "secuirty".into()
-            }
-        );
+        assert_eq!(e, Error::UnknownTable { line: 5, name: "secuirty".into() });
         assert_eq!(e.to_string(), "line 5: unknown table \"secuirty\" (the known tables are [security], [tls], [keys], [audit], [[helmet]] and [[jacket]])");
     }
 
     #[test]
     fn refuses_unknown_key_in_security() {
         let e = err("[security]\nallowed_issuers = [\"https://a\"]\nallowed_approvers = [\"x\"]\nalowed_issuers = [\"https://b\"]\n");
-        assert_eq!(
-            e,
-            Error::UnknownKey {
-                at: at(4, 1),
-                setting: setting(Section::Security, "alowed_issuers")
-            }
-        );
-        assert_eq!(
-            e.to_string(),
-            "line 4, column 1: unknown key \"alowed_issuers\" in [security]"
-        );
+        assert_eq!(e, Error::UnknownKey { at: at(4, 1), setting: setting(Section::Security, "alowed_issuers") });
+        assert_eq!(e.to_string(), "line 4, column 1: unknown key \"alowed_issuers\" in [security]");
     }
 
     #[test]
     fn refuses_security_key_placed_at_the_top_level() {
         let e = err("allowed_issuers = [\"https://a\"]\n");
-        assert_eq!(e.to_string(), "line 1, column 1: unknown key \"allowed_issuers\" at the top level (before any [table] header)");
+        assert_eq!(
+            e.to_string(),
+            "line 1, column 1: unknown key \"allowed_issuers\" at the top level (before any [table] header)"
+        );
     }
 
     #[test]
     fn refuses_unknown_key_in_tls() {
-        assert!(matches!(
-            err(&with("", "", "[tls]\nca_file = \"/x\"")),
-            Error::UnknownKey { .. }
-        ));
+        assert!(matches!(err(&with("", "", "[tls]\nca_file = \"/x\"")), Error::UnknownKey { .. }));
     }
 
     #[test]
     fn refuses_key_of_one_table_in_another() {
-        assert!(matches!(
-            err(&with("", "", "[tls]\noffline = true")),
-            Error::UnknownKey { .. }
-        ));
-        assert!(matches!(
-            err(&with("", "host = \"h\"", "")),
-            Error::UnknownKey { .. }
-        ));
+        assert!(matches!(err(&with("", "", "[tls]\noffline = true")), Error::UnknownKey { .. }));
+        assert!(matches!(err(&with("", "host = \"h\"", "")), Error::UnknownKey { .. }));
     }
 
     #[test]
@@ -864,164 +776,87 @@ ca_bundle = "/etc/ssl/certs/ca-certificates.crt"
         let e = err(&with("host = 7", "", ""));
         assert_eq!(
             e,
-            Error::WrongType {
-                at: at(1, 1),
-                setting: setting(Section::Root, "host"),
-                expected: Expected::String
-            }
+            Error::WrongType { at: at(1, 1), setting: setting(Section::Root, "host"), expected: Expected::String }
         );
-        assert_eq!(
-            e.to_string(),
-            "line 1, column 1: \"host\" must be a \"string\""
-        );
+        assert_eq!(e.to_string(), "line 1, column 1: \"host\" must be a \"string\"");
     }
 
     #[test]
     fn refuses_string_for_offline() {
         let e = err(&with("", "offline = \"false\"", ""));
-        assert!(matches!(
-            e,
-            Error::WrongType {
-                expected: Expected::Bool,
-                ..
-            }
-        ));
-        assert_eq!(
-            e.to_string(),
-            "line 5, column 1: \"offline\" in [security] must be true or false"
-        );
+        assert!(matches!(e, Error::WrongType { expected: Expected::Bool, .. }));
+        assert_eq!(e.to_string(), "line 5, column 1: \"offline\" in [security] must be true or false");
     }
 
     #[test]
     fn refuses_single_string_for_a_list() {
-        let e = err(&security(
-            "allowed_issuers = \"https://a\"\nallowed_approvers = [\"x\"]",
-        ));
-        assert!(matches!(
-            e,
-            Error::WrongType {
-                expected: Expected::StringList,
-                ..
-            }
-        ));
+        let e = err(&security("allowed_issuers = \"https://a\"\nallowed_approvers = [\"x\"]"));
+        assert!(matches!(e, Error::WrongType { expected: Expected::StringList, .. }));
     }
 
     #[test]
     fn refuses_list_for_a_path() {
         let e = err(&with("", "", "[tls]\nca_bundle = [\"/a\"]"));
-        assert!(matches!(
-            e,
-            Error::WrongType {
-                expected: Expected::String,
-                ..
-            }
-        ));
-        assert!(matches!(
-            err(&with("", "", "[keys]\n\"https://id.example.com\" = true")),
-            Error::WrongType { .. }
-        ));
+        assert!(matches!(e, Error::WrongType { expected: Expected::String, .. }));
+        assert!(matches!(err(&with("", "", "[keys]\n\"https://id.example.com\" = true")), Error::WrongType { .. }));
     }
 
     #[test]
     fn requires_allowed_issuers() {
         let e = err("[security]\nallowed_approvers = [\"x\"]\n");
-        assert_eq!(
-            e,
-            Error::Missing {
-                setting: setting(Section::Security, "allowed_issuers")
-            }
-        );
-        assert_eq!(
-            e.to_string(),
-            "\"allowed_issuers\" in [security] is required but missing"
-        );
+        assert_eq!(e, Error::Missing { setting: setting(Section::Security, "allowed_issuers") });
+        assert_eq!(e.to_string(), "\"allowed_issuers\" in [security] is required but missing");
     }
 
     #[test]
     fn requires_allowed_approvers() {
         let e = err("[security]\nallowed_issuers = [\"https://a\"]\n");
-        assert_eq!(
-            e,
-            Error::Missing {
-                setting: setting(Section::Security, "allowed_approvers")
-            }
-        );
+        assert_eq!(e, Error::Missing { setting: setting(Section::Security, "allowed_approvers") });
     }
 
     #[test]
     fn requires_a_security_table() {
         assert!(matches!(err(""), Error::Missing { .. }));
-        assert!(matches!(
-            err("host = \"h\"\n[tls]\n"),
-            Error::Missing { .. }
-        ));
+        assert!(matches!(err("host = \"h\"\n[tls]\n"), Error::Missing { .. }));
     }
 
     #[test]
     fn refuses_empty_list_of_issuers() {
-        let e = err(&security(
-            "allowed_issuers = []\nallowed_approvers = [\"x\"]",
-        ));
-        assert_eq!(
-            e,
-            Error::EmptyList {
-                at: at(2, 1),
-                setting: setting(Section::Security, "allowed_issuers")
-            }
-        );
+        let e = err(&security("allowed_issuers = []\nallowed_approvers = [\"x\"]"));
+        assert_eq!(e, Error::EmptyList { at: at(2, 1), setting: setting(Section::Security, "allowed_issuers") });
     }
 
     #[test]
     fn refuses_empty_list_of_approvers() {
-        let e = err(&security(
-            "allowed_issuers = [\"https://a\"]\nallowed_approvers = []",
-        ));
+        let e = err(&security("allowed_issuers = [\"https://a\"]\nallowed_approvers = []"));
         assert!(matches!(e, Error::EmptyList { .. }));
     }
 
     #[test]
     fn refuses_empty_list_of_audiences() {
-        assert!(matches!(
-            err(&with("", "allowed_audiences = []", "")),
-            Error::EmptyList { .. }
-        ));
+        assert!(matches!(err(&with("", "allowed_audiences = []", "")), Error::EmptyList { .. }));
     }
 
     #[test]
     fn refuses_empty_string_in_a_list() {
-        let e = err(&security(
-            "allowed_issuers = [\"https://a\"]\nallowed_approvers = [\"x\", \"\"]",
-        ));
-        assert_eq!(
-            e,
-            Error::EmptyString {
-                at: at(3, 1),
-                setting: setting(Section::Security, "allowed_approvers")
-            }
-        );
+        let e = err(&security("allowed_issuers = [\"https://a\"]\nallowed_approvers = [\"x\", \"\"]"));
+        assert_eq!(e, Error::EmptyString { at: at(3, 1), setting: setting(Section::Security, "allowed_approvers") });
     }
 
     #[test]
     fn refuses_empty_string_settings() {
         for line in ["host = \"\"", "run_as = ''", "audit_log = \"\""] {
-            assert!(
-                matches!(err(&with(line, "", "")), Error::EmptyString { .. }),
-                "{line}"
-            );
+            assert!(matches!(err(&with(line, "", "")), Error::EmptyString { .. }), "{line}");
         }
-        assert!(matches!(
-            err(&with("", "", "[tls]\nca_bundle = \"\"")),
-            Error::EmptyString { .. }
-        ));
-        assert!(matches!(
-            err(&with("", "", "[keys]\n\"https://id.example.com\" = \"\"")),
-            Error::EmptyString { .. }
-        ));
+        assert!(matches!(err(&with("", "", "[tls]\nca_bundle = \"\"")), Error::EmptyString { .. }));
+        assert!(matches!(err(&with("", "", "[keys]\n\"https://id.example.com\" = \"\"")), Error::EmptyString { .. }));
     }
 
     #[test]
     fn refuses_duplicate_issuer() {
-        let e = err(&security("allowed_issuers = [\"https://a\", \"https://b\", \"https://a\"]\nallowed_approvers = [\"x\"]"));
+        let e = err(&security(
+            "allowed_issuers = [\"https://a\", \"https://b\", \"https://a\"]\nallowed_approvers = [\"x\"]",
+        ));
         assert_eq!(
             e,
             Error::DuplicateInList {
@@ -1034,28 +869,15 @@ ca_bundle = "/etc/ssl/certs/ca-certificates.crt"
 
     #[test]
     fn refuses_duplicate_approver_and_audience() {
-        assert!(matches!(
-            err(&with("", "allowed_audiences = ['a', \"a\"]", "")),
-            Error::DuplicateInList { .. }
-        ));
-        let e = err(&security(
-            "allowed_issuers = [\"https://a\"]\nallowed_approvers = [\"x\", 'x']",
-        ));
+        assert!(matches!(err(&with("", "allowed_audiences = ['a', \"a\"]", "")), Error::DuplicateInList { .. }));
+        let e = err(&security("allowed_issuers = [\"https://a\"]\nallowed_approvers = [\"x\", 'x']"));
         assert!(matches!(e, Error::DuplicateInList { .. }));
     }
 
     #[test]
     fn refuses_issuer_that_is_not_https() {
-        for url in [
-            "http://id.example.com",
-            "HTTPS://id.example.com",
-            "id.example.com",
-            "https:/x",
-            "ftp://x",
-        ] {
-            let e = err(&security(&format!(
-                "allowed_issuers = [\"{url}\"]\nallowed_approvers = [\"x\"]"
-            )));
+        for url in ["http://id.example.com", "HTTPS://id.example.com", "id.example.com", "https:/x", "ftp://x"] {
+            let e = err(&security(&format!("allowed_issuers = [\"{url}\"]\nallowed_approvers = [\"x\"]")));
             assert!(matches!(e, Error::IssuerNotHttps { .. }), "{url}: {e}");
         }
     }
@@ -1063,9 +885,7 @@ ca_bundle = "/etc/ssl/certs/ca-certificates.crt"
     #[test]
     fn refuses_loopback_http_issuer() {
         for url in ["http://127.0.0.1:8080", "http://localhost"] {
-            let e = err(&security(&format!(
-                "allowed_issuers = [\"{url}\"]\nallowed_approvers = [\"x\"]"
-            )));
+            let e = err(&security(&format!("allowed_issuers = [\"{url}\"]\nallowed_approvers = [\"x\"]")));
             assert!(matches!(e, Error::IssuerNotHttps { .. }), "{url}");
         }
     }
@@ -1073,42 +893,28 @@ ca_bundle = "/etc/ssl/certs/ca-certificates.crt"
     #[test]
     fn refuses_issuer_without_host() {
         for url in ["https://", "https:///path"] {
-            let e = err(&security(&format!(
-                "allowed_issuers = [\"{url}\"]\nallowed_approvers = [\"x\"]"
-            )));
+            let e = err(&security(&format!("allowed_issuers = [\"{url}\"]\nallowed_approvers = [\"x\"]")));
             assert!(matches!(e, Error::IssuerNotHttps { .. }), "{url}");
         }
     }
 
     #[test]
     fn refuses_issuer_with_trailing_slash() {
-        let e = err(&security(
-            "allowed_issuers = [\"https://id.example.com/\"]\nallowed_approvers = [\"x\"]",
-        ));
-        assert_eq!(
-            e,
-            Error::IssuerTrailingSlash {
-                at: at(2, 1),
-                value: "https://id.example.com/".into()
-            }
-        );
+        let e = err(&security("allowed_issuers = [\"https://id.example.com/\"]\nallowed_approvers = [\"x\"]"));
+        assert_eq!(e, Error::IssuerTrailingSlash { at: at(2, 1), value: "https://id.example.com/".into() });
     }
 
     #[test]
     fn refuses_wildcard_issuer() {
         for url in ["https://*.example.com", "https://id.example.co?", "*"] {
-            let e = err(&security(&format!(
-                "allowed_issuers = [\"{url}\"]\nallowed_approvers = [\"x\"]"
-            )));
+            let e = err(&security(&format!("allowed_issuers = [\"{url}\"]\nallowed_approvers = [\"x\"]")));
             assert!(matches!(e, Error::Wildcard { .. }), "{url}: {e}");
         }
     }
 
     #[test]
     fn refuses_wildcard_approver() {
-        let e = err(&security(
-            "allowed_issuers = [\"https://a\"]\nallowed_approvers = [\"*\"]",
-        ));
+        let e = err(&security("allowed_issuers = [\"https://a\"]\nallowed_approvers = [\"*\"]"));
         assert_eq!(
             e,
             Error::Wildcard {
@@ -1117,60 +923,34 @@ ca_bundle = "/etc/ssl/certs/ca-certificates.crt"
                 value: "*".into()
             }
         );
-        let e = err(&security(
-            "allowed_issuers = [\"https://a\"]\nallowed_approvers = [\"*@example.com\"]",
-        ));
+        let e = err(&security("allowed_issuers = [\"https://a\"]\nallowed_approvers = [\"*@example.com\"]"));
         assert!(matches!(e, Error::Wildcard { .. }));
     }
 
     #[test]
     fn refuses_wildcard_audience() {
-        assert!(matches!(
-            err(&with("", "allowed_audiences = [\"*\"]", "")),
-            Error::Wildcard { .. }
-        ));
+        assert!(matches!(err(&with("", "allowed_audiences = [\"*\"]", "")), Error::Wildcard { .. }));
     }
 
     #[test]
     fn refuses_whitespace_in_issuer() {
-        let e = err(&security(
-            "allowed_issuers = [\"https://a \"]\nallowed_approvers = [\"x\"]",
-        ));
+        let e = err(&security("allowed_issuers = [\"https://a \"]\nallowed_approvers = [\"x\"]"));
         assert!(matches!(e, Error::ForbiddenCharacter { .. }));
     }
 
     #[test]
     fn refuses_whitespace_or_control_in_approver() {
-        for v in [
-            "alice ",
-            " alice",
-            "al\\tice",
-            "alice\\n",
-            "al\\u0000ice",
-            "al\\u00a0ice",
-            "al\\u0085ice",
-        ] {
-            let e = err(&security(&format!(
-                "allowed_issuers = [\"https://a\"]\nallowed_approvers = [\"{v}\"]"
-            )));
+        for v in ["alice ", " alice", "al\\tice", "alice\\n", "al\\u0000ice", "al\\u00a0ice", "al\\u0085ice"] {
+            let e = err(&security(&format!("allowed_issuers = [\"https://a\"]\nallowed_approvers = [\"{v}\"]")));
             assert!(matches!(e, Error::ForbiddenCharacter { .. }), "{v}: {e}");
         }
     }
 
     #[test]
     fn refuses_whitespace_or_control_in_audience_host_and_run_as() {
-        assert!(matches!(
-            err(&with("", "allowed_audiences = [\"a b\"]", "")),
-            Error::ForbiddenCharacter { .. }
-        ));
-        assert!(matches!(
-            err(&with("host = \"web 01\"", "", "")),
-            Error::ForbiddenCharacter { .. }
-        ));
-        assert!(matches!(
-            err(&with("run_as = \"ro\\u001bot\"", "", "")),
-            Error::ForbiddenCharacter { .. }
-        ));
+        assert!(matches!(err(&with("", "allowed_audiences = [\"a b\"]", "")), Error::ForbiddenCharacter { .. }));
+        assert!(matches!(err(&with("host = \"web 01\"", "", "")), Error::ForbiddenCharacter { .. }));
+        assert!(matches!(err(&with("run_as = \"ro\\u001bot\"", "", "")), Error::ForbiddenCharacter { .. }));
     }
 
     #[test]
@@ -1184,15 +964,8 @@ ca_bundle = "/etc/ssl/certs/ca-certificates.crt"
                 value: "var/log/a.log".into()
             }
         );
-        assert!(matches!(
-            err(&with("", "", "[tls]\nca_bundle = \"./ca.pem\"")),
-            Error::PathNotAbsolute { .. }
-        ));
-        let e = err(&with(
-            "",
-            "",
-            "[keys]\n\"https://id.example.com\" = \"~/k.json\"",
-        ));
+        assert!(matches!(err(&with("", "", "[tls]\nca_bundle = \"./ca.pem\"")), Error::PathNotAbsolute { .. }));
+        let e = err(&with("", "", "[keys]\n\"https://id.example.com\" = \"~/k.json\""));
         assert_eq!(
             e,
             Error::PathNotAbsolute {
@@ -1209,27 +982,17 @@ ca_bundle = "/etc/ssl/certs/ca-certificates.crt"
             err(&with("audit_log = \"/var/log/a\\u0000.log\"", "", "")),
             Error::PathControlCharacter { .. }
         ));
-        assert!(matches!(
-            err(&with("", "", "[tls]\nca_bundle = \"/ca\\u0000\"")),
-            Error::PathControlCharacter { .. }
-        ));
+        assert!(matches!(err(&with("", "", "[tls]\nca_bundle = \"/ca\\u0000\"")), Error::PathControlCharacter { .. }));
     }
 
     #[test]
     fn refuses_other_control_characters_in_paths() {
-        assert!(matches!(
-            err(&with("audit_log = \"/var/log/a\\n.log\"", "", "")),
-            Error::PathControlCharacter { .. }
-        ));
+        assert!(matches!(err(&with("audit_log = \"/var/log/a\\n.log\"", "", "")), Error::PathControlCharacter { .. }));
     }
 
     #[test]
     fn accepts_spaces_and_dots_in_path_names() {
-        let c = ok(&with(
-            "audit_log = \"/var/log/my logs/.audit..log\"",
-            "",
-            "[tls]\nca_bundle = \"/etc/./ca.pem\"",
-        ));
+        let c = ok(&with("audit_log = \"/var/log/my logs/.audit..log\"", "", "[tls]\nca_bundle = \"/etc/./ca.pem\""));
         assert_eq!(c.audit_log, "/var/log/my logs/.audit..log");
     }
 
@@ -1239,34 +1002,17 @@ ca_bundle = "/etc/ssl/certs/ca-certificates.crt"
             let e = err(&with(&format!("audit_log = \"{p}\""), "", ""));
             assert!(matches!(e, Error::PathParentComponent { .. }), "{p}");
         }
+        assert!(matches!(err(&with("", "", "[tls]\nca_bundle = \"/etc/../ca\"")), Error::PathParentComponent { .. }));
         assert!(matches!(
-            err(&with("", "", "[tls]\nca_bundle = \"/etc/../ca\"")),
-            Error::PathParentComponent { .. }
-        ));
-        assert!(matches!(
-            err(&with(
-                "",
-                "",
-                "[keys]\n\"https://id.example.com\" = \"/etc/openape/../k\""
-            )),
+            err(&with("", "", "[keys]\n\"https://id.example.com\" = \"/etc/openape/../k\"")),
             Error::PathParentComponent { .. }
         ));
     }
 
     #[test]
     fn refuses_pinned_key_for_issuer_not_allowed() {
-        let e = err(&with(
-            "",
-            "",
-            "[keys]\n\"https://evil.example\" = \"/etc/openape/evil.json\"",
-        ));
-        assert_eq!(
-            e,
-            Error::KeyForUnlistedIssuer {
-                at: at(7, 1),
-                issuer: "https://evil.example".into()
-            }
-        );
+        let e = err(&with("", "", "[keys]\n\"https://evil.example\" = \"/etc/openape/evil.json\""));
+        assert_eq!(e, Error::KeyForUnlistedIssuer { at: at(7, 1), issuer: "https://evil.example".into() });
         assert_eq!(
             e.to_string(),
             "line 7, column 1: [keys] pins a key for \"https://evil.example\", which is not in allowed_issuers in [security]"
@@ -1275,49 +1021,27 @@ ca_bundle = "/etc/ssl/certs/ca-certificates.crt"
 
     #[test]
     fn refuses_pinned_key_for_issuer_differing_only_by_trailing_slash() {
-        let e = err(&with(
-            "",
-            "",
-            "[keys]\n\"https://id.example.com/\" = \"/k\"",
-        ));
+        let e = err(&with("", "", "[keys]\n\"https://id.example.com/\" = \"/k\""));
         assert!(matches!(e, Error::KeyForUnlistedIssuer { .. }));
     }
 
     #[test]
     fn refuses_same_issuer_pinned_twice() {
-        let e = err(&with(
-            "",
-            "",
-            "[keys]\n\"https://id.example.com\" = \"/a\"\n'https://id.example.com' = \"/b\"",
-        ));
-        assert!(matches!(
-            e,
-            Error::Syntax(toml::Error {
-                kind: toml::ErrorKind::DuplicateKey { .. },
-                ..
-            })
-        ));
+        let e = err(&with("", "", "[keys]\n\"https://id.example.com\" = \"/a\"\n'https://id.example.com' = \"/b\""));
+        assert!(matches!(e, Error::Syntax(toml::Error { kind: toml::ErrorKind::DuplicateKey { .. }, .. })));
     }
 
     #[test]
     fn refuses_duplicate_security_table() {
         let e = err(&format!("{MINIMAL}[security]\noffline = true\n"));
-        assert!(matches!(
-            e,
-            Error::Syntax(toml::Error {
-                kind: toml::ErrorKind::DuplicateTable { .. },
-                ..
-            })
-        ));
+        assert!(matches!(e, Error::Syntax(toml::Error { kind: toml::ErrorKind::DuplicateTable { .. }, .. })));
     }
 
     #[test]
     fn escapes_hostile_text_in_error_messages() {
         let e = err("[\"\\u001b[31mred\"]\n");
         assert!(!e.to_string().contains('\u{1b}'), "{e}");
-        let e = err(&security(
-            "allowed_issuers = [\"https://a\\u001b]0;x\\u0007\"]\nallowed_approvers = [\"x\"]",
-        ));
+        let e = err(&security("allowed_issuers = [\"https://a\\u001b]0;x\\u0007\"]\nallowed_approvers = [\"x\"]"));
         assert!(!e.to_string().chars().any(char::is_control), "{e}");
     }
 
@@ -1337,13 +1061,7 @@ ca_bundle = "/etc/ssl/certs/ca-certificates.crt"
             assert!(parse(input).is_err());
         }
         let big = vec![b'#'; toml::MAX_INPUT + 1];
-        assert!(matches!(
-            parse(&big),
-            Err(Error::Syntax(toml::Error {
-                kind: toml::ErrorKind::TooLarge,
-                ..
-            }))
-        ));
+        assert!(matches!(parse(&big), Err(Error::Syntax(toml::Error { kind: toml::ErrorKind::TooLarge, .. }))));
     }
 
     #[test]
@@ -1356,9 +1074,7 @@ ca_bundle = "/etc/ssl/certs/ca-certificates.crt"
     #[test]
     fn handles_many_issuers_and_keys_quickly() {
         let issuers: Vec<String> = (0..1500).map(|i| format!("\"https://i{i}\"")).collect();
-        let keys: String = (0..1500)
-            .map(|i| format!("\"https://i{i}\" = \"/k\"\n"))
-            .collect();
+        let keys: String = (0..1500).map(|i| format!("\"https://i{i}\" = \"/k\"\n")).collect();
         let text = format!(
             "[security]\nallowed_issuers = [{}]\nallowed_approvers = [\"x\"]\n[keys]\n{keys}",
             issuers.join(",")
@@ -1397,10 +1113,19 @@ params = []
                         ("TZ".into(), "America/Denver".into()),
                         ("TIMEBOX_INSIDE".into(), "0100<=%H%M<0500".into()),
                         ("TIMEBOX_WARN".into(), "Backups run 01:00-05:00 only".into()),
-                    ], copies: vec![], env: vec![],
+                    ],
+                    copies: vec![],
+                    env: vec![],
                     timeout_secs: 3,
                 },
-                Helper { path: "/usr/local/libexec/jacket/envauth".into(), programs: None, params: vec![], copies: vec![], env: vec![], timeout_secs: DEFAULT_HELPER_TIMEOUT },
+                Helper {
+                    path: "/usr/local/libexec/jacket/envauth".into(),
+                    programs: None,
+                    params: vec![],
+                    copies: vec![],
+                    env: vec![],
+                    timeout_secs: DEFAULT_HELPER_TIMEOUT
+                },
             ]
         );
         assert_eq!(c.jackets.len(), 1);
@@ -1428,9 +1153,18 @@ params = []
     #[test]
     fn refuses_relative_helper_paths_and_programs() {
         assert!(matches!(err(&format!("{MINIMAL}[[jacket]]\npath = \"jacket\"\n")), Error::PathNotAbsolute { .. }));
-        assert!(matches!(err(&format!("{MINIMAL}[[helmet]]\npath = \"/a\"\nprograms = [\"id\"]\n")), Error::PathNotAbsolute { .. }));
-        assert!(matches!(err(&format!("{MINIMAL}[[helmet]]\npath = \"/a/../b\"\n")), Error::PathParentComponent { .. }));
-        assert!(matches!(err(&format!("{MINIMAL}[[helmet]]\npath = \"/a\"\nprograms = []\n")), Error::EmptyList { .. }));
+        assert!(matches!(
+            err(&format!("{MINIMAL}[[helmet]]\npath = \"/a\"\nprograms = [\"id\"]\n")),
+            Error::PathNotAbsolute { .. }
+        ));
+        assert!(matches!(
+            err(&format!("{MINIMAL}[[helmet]]\npath = \"/a/../b\"\n")),
+            Error::PathParentComponent { .. }
+        ));
+        assert!(matches!(
+            err(&format!("{MINIMAL}[[helmet]]\npath = \"/a\"\nprograms = []\n")),
+            Error::EmptyList { .. }
+        ));
     }
 
     #[test]
@@ -1491,17 +1225,30 @@ params = []
         let c = ok(&format!("{MINIMAL}[[jacket]]\npath = \"/j\"\nparams = [\"$DISPLAY\", \"HOME=$H\", \"STAMP_SPEC=ecru/$l:TTY=$y\"]\nenv = [\"DISPLAY\", \"SSH_AUTH_SOCK\"]\n"));
         let j = &c.jackets[0];
         assert_eq!(j.copies, ["DISPLAY"]);
-        assert_eq!(j.params, [("HOME".to_string(), "$H".to_string()), ("STAMP_SPEC".to_string(), "ecru/$l:TTY=$y".to_string())]);
+        assert_eq!(
+            j.params,
+            [("HOME".to_string(), "$H".to_string()), ("STAMP_SPEC".to_string(), "ecru/$l:TTY=$y".to_string())]
+        );
         assert_eq!(j.env, ["DISPLAY", "SSH_AUTH_SOCK"]);
     }
 
     #[test]
     fn refuses_unknown_facts_and_names_a_helper_may_never_set() {
-        for bad in ["params = [\"A=$x\"]", "params = [\"A=cost$\"]", "params = [\"$1X\"]", "params = [\"$DISPLAY\", \"DISPLAY=x\"]"] {
+        for bad in [
+            "params = [\"A=$x\"]",
+            "params = [\"A=cost$\"]",
+            "params = [\"$1X\"]",
+            "params = [\"$DISPLAY\", \"DISPLAY=x\"]",
+        ] {
             let e = err(&format!("{MINIMAL}[[helmet]]\npath = \"/h\"\n{bad}\n"));
-            assert!(matches!(e, Error::BadFact { .. } | Error::BadParam { .. } | Error::DuplicateParam { .. }), "{bad}: {e}");
+            assert!(
+                matches!(e, Error::BadFact { .. } | Error::BadParam { .. } | Error::DuplicateParam { .. }),
+                "{bad}: {e}"
+            );
         }
-        for name in ["LD_PRELOAD", "PATH", "BASH_ENV", "LC_ALL", "TZ", "ESCAPES_RUN_AS", "PYTHONPATH", "HOME", "1X", "A-B"] {
+        for name in
+            ["LD_PRELOAD", "PATH", "BASH_ENV", "LC_ALL", "TZ", "ESCAPES_RUN_AS", "PYTHONPATH", "HOME", "1X", "A-B"]
+        {
             let e = err(&format!("{MINIMAL}[[helmet]]\npath = \"/h\"\nenv = [\"{name}\"]\n"));
             assert!(matches!(e, Error::ForbiddenEnv { .. }), "{name}: {e}");
             assert!(e.to_string().contains("is not a variable a helper may set"), "{e}");
@@ -1514,7 +1261,9 @@ params = []
     fn audit_table_sets_the_system_log_copy() {
         use crate::policy::config::{SyslogMode as Mode, SyslogSettings as Settings};
         assert_eq!(ok(MINIMAL).syslog, Settings { mode: Mode::Auto, required: false });
-        for (word, mode) in [("auto", Mode::Auto), ("journald", Mode::Journald), ("syslog", Mode::Syslog), ("off", Mode::Off)] {
+        for (word, mode) in
+            [("auto", Mode::Auto), ("journald", Mode::Journald), ("syslog", Mode::Syslog), ("off", Mode::Off)]
+        {
             let c = ok(&format!("{MINIMAL}[audit]\nsyslog = \"{word}\"\nsyslog_required = true\n"));
             assert_eq!(c.syslog, Settings { mode, required: true });
         }

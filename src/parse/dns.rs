@@ -8,7 +8,6 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-
 /// Record types we ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QType {
@@ -48,11 +47,15 @@ pub enum Error {
     /// RCODE 3: the name does not exist.
     NameNotFound,
     /// RCODE other than 0 and 3 (SERVFAIL, REFUSED...).
-    Server { rcode: u8 },
+    Server {
+        rcode: u8,
+    },
     /// The name exists but has no record of the type asked.
     NoData,
     QuestionMismatch,
-    Malformed { what: &'static str },
+    Malformed {
+        what: &'static str,
+    },
     BadName,
 }
 
@@ -98,7 +101,8 @@ pub fn hosts_lookup(data: &[u8], name: &str) -> Vec<IpAddr> {
         let Some(addr) = fields.next().and_then(ip_literal) else {
             continue;
         };
-        if fields.any(|f| f.eq_ignore_ascii_case(name.as_bytes())) && !out.contains(&addr) && out.len() < MAX_ADDRESSES {
+        if fields.any(|f| f.eq_ignore_ascii_case(name.as_bytes())) && !out.contains(&addr) && out.len() < MAX_ADDRESSES
+        {
             out.push(addr);
         }
     }
@@ -259,14 +263,16 @@ pub fn parse_response(msg: &[u8], id: u16, name: &str, qtype: QType) -> Result<V
         // p+4..p+8 is the TTL: ignored, nothing is cached.
         let rdlen = usize::from(u16_at(msg, p + 8)?);
         let rdata_at = p + 10;
-        let rdata = msg.get(rdata_at..rdata_at + rdlen).ok_or(Error::Malformed { what: "record data runs past the end" })?;
+        let rdata =
+            msg.get(rdata_at..rdata_at + rdlen).ok_or(Error::Malformed { what: "record data runs past the end" })?;
         records.push(Record { owner, rtype, class, rdata_at, rdata: rdata.to_vec() });
         pos = rdata_at + rdlen;
     }
 
     let mut canonical = name_of(name);
     for _ in 0..MAX_CNAME_HOPS {
-        let Some(alias) = records.iter().find(|r| r.class == CLASS_IN && r.rtype == TYPE_CNAME && r.owner == canonical) else {
+        let Some(alias) = records.iter().find(|r| r.class == CLASS_IN && r.rtype == TYPE_CNAME && r.owner == canonical)
+        else {
             break;
         };
         let (target, end) = read_name(msg, alias.rdata_at)?;
@@ -281,7 +287,8 @@ pub fn parse_response(msg: &[u8], id: u16, name: &str, qtype: QType) -> Result<V
         let addr = match (qtype, r.rdata.as_slice()) {
             (QType::A, &[a, b, c, d]) => IpAddr::V4(Ipv4Addr::new(a, b, c, d)),
             (QType::Aaaa, bytes) => {
-                let octets: [u8; 16] = bytes.try_into().map_err(|_| Error::Malformed { what: "AAAA record is not 16 bytes" })?;
+                let octets: [u8; 16] =
+                    bytes.try_into().map_err(|_| Error::Malformed { what: "AAAA record is not 16 bytes" })?;
                 IpAddr::V6(Ipv6Addr::from(octets))
             }
             _ => return Err(Error::Malformed { what: "A record is not 4 bytes" }),
@@ -366,7 +373,13 @@ mod tests {
 
     #[test]
     fn reads_a_records_through_a_compressed_owner() {
-        let m = response(7, 0x8180, "id.example.com", QType::A, &[rr(QNAME, 1, &[10, 0, 0, 1]), rr(QNAME, 1, &[10, 0, 0, 2])]);
+        let m = response(
+            7,
+            0x8180,
+            "id.example.com",
+            QType::A,
+            &[rr(QNAME, 1, &[10, 0, 0, 1]), rr(QNAME, 1, &[10, 0, 0, 2])],
+        );
         assert_eq!(parse_response(&m, 7, "ID.example.com", QType::A), Ok(vec![v4("10.0.0.1"), v4("10.0.0.2")]));
     }
 

@@ -36,7 +36,9 @@ pub enum Error {
     TooManyHeaders,
     Head(httparse::Error),
     /// 1xx: we never ask for one (no `Expect`, no upgrade), so it is not an answer.
-    Interim { status: u16 },
+    Interim {
+        status: u16,
+    },
     DuplicateContentLength,
     BadContentLength,
     DuplicateTransferEncoding,
@@ -46,14 +48,18 @@ pub enum Error {
     /// Neither Content-Length nor chunked: the body would end where the connection does.
     NoLength,
     BodyTooLarge,
-    BodyNotAllowed { status: u16 },
+    BodyNotAllowed {
+        status: u16,
+    },
     DuplicateContentType,
     BadContentType,
     BadChunkSize,
     BadChunkEnd,
     BadTrailer,
     TrailersTooLarge,
-    TrailingData { extra: usize },
+    TrailingData {
+        extra: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -383,7 +389,10 @@ mod tests {
     #[test]
     fn accepts_content_length_body() {
         let r = ok(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
-        assert_eq!((r.status, r.content_type.as_deref(), r.body.as_slice()), (200, Some("application/json"), &b"{}"[..]));
+        assert_eq!(
+            (r.status, r.content_type.as_deref(), r.body.as_slice()),
+            (200, Some("application/json"), &b"{}"[..])
+        );
     }
 
     #[test]
@@ -411,7 +420,10 @@ mod tests {
 
     #[test]
     fn refuses_duplicate_content_length_even_when_equal() {
-        assert_eq!(err(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx"), Error::DuplicateContentLength);
+        assert_eq!(
+            err(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx"),
+            Error::DuplicateContentLength
+        );
     }
 
     #[test]
@@ -491,7 +503,10 @@ mod tests {
 
     #[test]
     fn refuses_chunk_longer_than_its_size() {
-        assert_eq!(err(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxy\r\n0\r\n\r\n"), Error::BadChunkEnd);
+        assert_eq!(
+            err(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxy\r\n0\r\n\r\n"),
+            Error::BadChunkEnd
+        );
     }
 
     #[test]
@@ -501,7 +516,10 @@ mod tests {
             s.extend_from_slice(b"X-Pad: aaaaaaaa\r\n");
         }
         assert_eq!(err(&s), Error::TrailersTooLarge);
-        assert_eq!(err(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nno colon\r\n\r\n"), Error::BadTrailer);
+        assert_eq!(
+            err(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nno colon\r\n\r\n"),
+            Error::BadTrailer
+        );
     }
 
     #[test]
@@ -518,7 +536,10 @@ mod tests {
     fn no_content_has_no_body() {
         assert_eq!(ok(b"HTTP/1.1 204 No Content\r\n\r\n").body, b"");
         assert_eq!(err(b"HTTP/1.1 204 No Content\r\n\r\nx"), Error::TrailingData { extra: 1 });
-        assert_eq!(err(b"HTTP/1.1 204 No Content\r\nContent-Length: 1\r\n\r\nx"), Error::BodyNotAllowed { status: 204 });
+        assert_eq!(
+            err(b"HTTP/1.1 204 No Content\r\nContent-Length: 1\r\n\r\nx"),
+            Error::BodyNotAllowed { status: 204 }
+        );
     }
 
     #[test]
@@ -557,7 +578,9 @@ mod tests {
 
     #[test]
     fn builds_post_with_empty_body() {
-        let r = request(Method::Post, "id.example.com", "/api/grants/abc/consume", &[("Authorization", "Bearer a.b.c")]).unwrap();
+        let r =
+            request(Method::Post, "id.example.com", "/api/grants/abc/consume", &[("Authorization", "Bearer a.b.c")])
+                .unwrap();
         let s = String::from_utf8(r).unwrap();
         assert!(s.starts_with("POST /api/grants/abc/consume HTTP/1.1\r\nHost: id.example.com\r\n"));
         assert!(s.contains("\r\nConnection: close\r\n"));

@@ -42,7 +42,6 @@ impl Value {
             _ => None,
         }
     }
-
 }
 
 /// What was wrong; see [`Error`] for where.
@@ -115,20 +114,11 @@ impl std::error::Error for Error {}
 /// surrogates, and at most [`MAX_DEPTH`] levels of nesting.
 pub fn parse(input: &[u8]) -> Result<Value, Error> {
     if input.starts_with(&[0xef, 0xbb, 0xbf]) {
-        return Err(Error {
-            offset: 0,
-            kind: ErrorKind::ByteOrderMark,
-        });
+        return Err(Error { offset: 0, kind: ErrorKind::ByteOrderMark });
     }
-    let text = std::str::from_utf8(input).map_err(|e| Error {
-        offset: e.valid_up_to(),
-        kind: ErrorKind::InvalidUtf8,
-    })?;
-    let mut p = Parser {
-        text,
-        bytes: input,
-        pos: 0,
-    };
+    let text =
+        std::str::from_utf8(input).map_err(|e| Error { offset: e.valid_up_to(), kind: ErrorKind::InvalidUtf8 })?;
+    let mut p = Parser { text, bytes: input, pos: 0 };
     p.skip_whitespace();
     let value = p.value(0)?;
     p.skip_whitespace();
@@ -146,10 +136,7 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn error(&self, kind: ErrorKind) -> Error {
-        Error {
-            offset: self.pos,
-            kind,
-        }
+        Error { offset: self.pos, kind }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -259,10 +246,7 @@ impl Parser<'_> {
             }
             let key = self.string()?;
             if !seen.insert(key.clone()) {
-                return Err(Error {
-                    offset: key_offset,
-                    kind: ErrorKind::DuplicateKey,
-                });
+                return Err(Error { offset: key_offset, kind: ErrorKind::DuplicateKey });
             }
             self.skip_whitespace();
             match self.peek() {
@@ -295,10 +279,7 @@ impl Parser<'_> {
     /// The raw text between two positions that sit next to ASCII delimiters, hence on
     /// character boundaries; `get` keeps that an error rather than a panic if it were ever false.
     fn slice(&self, start: usize, end: usize) -> Result<&str, Error> {
-        self.text.get(start..end).ok_or(Error {
-            offset: start,
-            kind: ErrorKind::InvalidUtf8,
-        })
+        self.text.get(start..end).ok_or(Error { offset: start, kind: ErrorKind::InvalidUtf8 })
     }
 
     fn string(&mut self) -> Result<String, Error> {
@@ -337,22 +318,14 @@ impl Parser<'_> {
             b'r' => '\r',
             b't' => '\t',
             b'u' => return self.unicode_escape(start),
-            _ => {
-                return Err(Error {
-                    offset: start,
-                    kind: ErrorKind::InvalidEscape,
-                })
-            }
+            _ => return Err(Error { offset: start, kind: ErrorKind::InvalidEscape }),
         };
         Ok(c)
     }
 
     /// Called after `\u`; `start` is the offset of the backslash, for error reports.
     fn unicode_escape(&mut self, start: usize) -> Result<char, Error> {
-        let lone = Error {
-            offset: start,
-            kind: ErrorKind::LoneSurrogate,
-        };
+        let lone = Error { offset: start, kind: ErrorKind::LoneSurrogate };
         let first = self.hex4()?;
         let code = match first {
             0xd800..=0xdbff => {
@@ -464,13 +437,7 @@ mod tests {
         assert_eq!(
             v,
             Ok(Value::Object(vec![
-                (
-                    "b".into(),
-                    Value::Array(vec![
-                        Value::Int(1),
-                        Value::Object(vec![("c".into(), Value::Null)])
-                    ])
-                ),
+                ("b".into(), Value::Array(vec![Value::Int(1), Value::Object(vec![("c".into(), Value::Null)])])),
                 ("a".into(), s("x")),
             ]))
         );
@@ -485,14 +452,8 @@ mod tests {
 
     #[test]
     fn integers_beyond_i64_are_raw_numbers() {
-        assert_eq!(
-            parse(b"9223372036854775808"),
-            Ok(Value::Number("9223372036854775808".into()))
-        );
-        assert_eq!(
-            parse(b"-9223372036854775809"),
-            Ok(Value::Number("-9223372036854775809".into()))
-        );
+        assert_eq!(parse(b"9223372036854775808"), Ok(Value::Number("9223372036854775808".into())));
+        assert_eq!(parse(b"-9223372036854775809"), Ok(Value::Number("-9223372036854775809".into())));
         let huge = "9".repeat(5000);
         assert_eq!(parse(huge.as_bytes()), Ok(Value::Number(huge)));
     }
@@ -510,10 +471,7 @@ mod tests {
         assert_eq!(kind(b"-01"), ErrorKind::LeadingZero);
         for n in ["+1", ".5", "1.", "-", "1e", "1e+", "-.5", "1.e3"] {
             let k = kind(n.as_bytes());
-            assert!(
-                matches!(k, ErrorKind::InvalidNumber | ErrorKind::ExpectedValue),
-                "{n}: {k:?}"
-            );
+            assert!(matches!(k, ErrorKind::InvalidNumber | ErrorKind::ExpectedValue), "{n}: {k:?}");
         }
         for n in ["NaN", "Infinity", "-Infinity", "0x10"] {
             assert!(parse(n.as_bytes()).is_err(), "{n}");
@@ -535,10 +493,7 @@ mod tests {
 
     #[test]
     fn keeps_raw_utf8() {
-        assert_eq!(
-            parse("\"h\u{e9}\u{1f600}\"".as_bytes()),
-            Ok(s("h\u{e9}\u{1f600}"))
-        );
+        assert_eq!(parse("\"h\u{e9}\u{1f600}\"".as_bytes()), Ok(s("h\u{e9}\u{1f600}")));
     }
 
     #[test]
@@ -558,13 +513,7 @@ mod tests {
 
     #[test]
     fn refuses_unknown_escapes() {
-        for input in [
-            r#""\a""#,
-            r#""\x41""#,
-            r#""\'""#,
-            r#""\U0041""#,
-            "\"\\\u{e9}\"",
-        ] {
+        for input in [r#""\a""#, r#""\x41""#, r#""\'""#, r#""\U0041""#, "\"\\\u{e9}\""] {
             assert_eq!(kind(input.as_bytes()), ErrorKind::InvalidEscape, "{input}");
         }
         assert_eq!(kind(br#""\u00g0""#), ErrorKind::InvalidUnicodeEscape);
@@ -573,13 +522,7 @@ mod tests {
 
     #[test]
     fn refuses_raw_control_characters_in_strings() {
-        assert_eq!(
-            parse(b"\"a\0b\""),
-            Err(Error {
-                offset: 2,
-                kind: ErrorKind::ControlCharacter
-            })
-        );
+        assert_eq!(parse(b"\"a\0b\""), Err(Error { offset: 2, kind: ErrorKind::ControlCharacter }));
         assert_eq!(kind(b"\"a\nb\""), ErrorKind::ControlCharacter);
         assert_eq!(kind(b"\"\x1f\""), ErrorKind::ControlCharacter);
         // DEL is not a JSON control character; callers that care check it themselves.
@@ -588,21 +531,12 @@ mod tests {
 
     #[test]
     fn refuses_duplicate_keys() {
-        assert_eq!(
-            parse(br#"{"a":1,"a":2}"#),
-            Err(Error {
-                offset: 7,
-                kind: ErrorKind::DuplicateKey
-            })
-        );
+        assert_eq!(parse(br#"{"a":1,"a":2}"#), Err(Error { offset: 7, kind: ErrorKind::DuplicateKey }));
     }
 
     #[test]
     fn refuses_duplicate_keys_nested() {
-        assert_eq!(
-            kind(br#"{"x":[{"k":1,"j":2,"k":3}]}"#),
-            ErrorKind::DuplicateKey
-        );
+        assert_eq!(kind(br#"{"x":[{"k":1,"j":2,"k":3}]}"#), ErrorKind::DuplicateKey);
     }
 
     #[test]
@@ -624,13 +558,7 @@ mod tests {
 
     #[test]
     fn refuses_trailing_data() {
-        assert_eq!(
-            parse(b"{} x"),
-            Err(Error {
-                offset: 3,
-                kind: ErrorKind::TrailingData
-            })
-        );
+        assert_eq!(parse(b"{} x"), Err(Error { offset: 3, kind: ErrorKind::TrailingData }));
         assert_eq!(kind(b"1 2"), ErrorKind::TrailingData);
         assert_eq!(kind(b"{}{}"), ErrorKind::TrailingData);
         assert_eq!(kind(b"null\0"), ErrorKind::TrailingData);
@@ -639,14 +567,8 @@ mod tests {
 
     #[test]
     fn refuses_empty_and_truncated_input() {
-        for input in [
-            "", "   ", "[", "{", "{\"a\"", "{\"a\":", "\"abc", "[1", "\"\\u12", "\"\\",
-        ] {
-            assert_eq!(
-                kind(input.as_bytes()),
-                ErrorKind::UnexpectedEnd,
-                "{input:?}"
-            );
+        for input in ["", "   ", "[", "{", "{\"a\"", "{\"a\":", "\"abc", "[1", "\"\\u12", "\"\\"] {
+            assert_eq!(kind(input.as_bytes()), ErrorKind::UnexpectedEnd, "{input:?}");
         }
     }
 
@@ -664,13 +586,7 @@ mod tests {
 
     #[test]
     fn refuses_invalid_utf8() {
-        assert_eq!(
-            parse(b"\"a\xff\""),
-            Err(Error {
-                offset: 2,
-                kind: ErrorKind::InvalidUtf8
-            })
-        );
+        assert_eq!(parse(b"\"a\xff\""), Err(Error { offset: 2, kind: ErrorKind::InvalidUtf8 }));
         // Overlong encoding of '/' and an encoded surrogate.
         assert_eq!(kind(b"\"\xc0\xaf\""), ErrorKind::InvalidUtf8);
         assert_eq!(kind(b"\"\xed\xa0\x80\""), ErrorKind::InvalidUtf8);
@@ -700,31 +616,19 @@ mod tests {
     #[test]
     fn refuses_nesting_beyond_the_limit() {
         let doc = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
-        assert_eq!(
-            parse(doc.as_bytes()),
-            Err(Error {
-                offset: MAX_DEPTH,
-                kind: ErrorKind::TooDeep
-            })
-        );
+        assert_eq!(parse(doc.as_bytes()), Err(Error { offset: MAX_DEPTH, kind: ErrorKind::TooDeep }));
     }
 
     #[test]
     fn refuses_hostile_deep_nesting_without_overflowing_the_stack() {
         assert_eq!(kind("[".repeat(10_000).as_bytes()), ErrorKind::TooDeep);
-        assert_eq!(
-            kind("{\"a\":".repeat(10_000).as_bytes()),
-            ErrorKind::TooDeep
-        );
+        assert_eq!(kind("{\"a\":".repeat(10_000).as_bytes()), ErrorKind::TooDeep);
     }
 
     #[test]
     fn error_display_names_offset_and_problem() {
         let e = parse(br#"{"a":1,"a":2}"#).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "invalid JSON at byte 7: the same member name appears twice in one object"
-        );
+        assert_eq!(e.to_string(), "invalid JSON at byte 7: the same member name appears twice in one object");
     }
 
     #[test]
@@ -748,13 +652,9 @@ mod tests {
                 b.as_f64().is_some_and(|t| t == ours)
             }
             (Value::Str(a), J::String(b)) => a == b,
-            (Value::Array(a), J::Array(b)) => {
-                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_as_serde(x, y))
-            }
+            (Value::Array(a), J::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_as_serde(x, y)),
             (Value::Object(a), J::Object(b)) => {
-                a.len() == b.len()
-                    && a.iter()
-                        .all(|(k, v)| b.get(k).is_some_and(|w| same_as_serde(v, w)))
+                a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| same_as_serde(v, w)))
             }
             _ => false,
         }
@@ -788,10 +688,7 @@ mod tests {
         for doc in docs {
             let ours = parse(doc.as_bytes()).unwrap_or_else(|e| panic!("{doc}: {e}"));
             let theirs: serde_json::Value = serde_json::from_str(doc).unwrap();
-            assert!(
-                same_as_serde(&ours, &theirs),
-                "{doc}: {ours:?} vs {theirs:?}"
-            );
+            assert!(same_as_serde(&ours, &theirs), "{doc}: {ours:?} vs {theirs:?}");
         }
     }
 }

@@ -13,8 +13,6 @@ use crate::parse::base64url;
 use crate::parse::json::{self, Value};
 use crate::policy::token::{find, Key, MAX_JWKS_LEN};
 
-
-
 /// Why a key set was refused. `index` counts entries of `keys` from 0.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
@@ -61,10 +59,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::TooLarge { len } => {
-                write!(
-                    f,
-                    "key set is {len} bytes long; at most {MAX_JWKS_LEN} are accepted"
-                )
+                write!(f, "key set is {len} bytes long; at most {MAX_JWKS_LEN} are accepted")
             }
             Error::Json(e) => write!(f, "key set: {e}"),
             Error::NotObject => f.write_str("key set is not a JSON object"),
@@ -91,10 +86,9 @@ impl fmt::Display for Error {
             Error::XBase64 { index, error } => {
                 write!(f, "Ed25519 key at entry {index}: \"x\": {error}")
             }
-            Error::XLength { index, len } => write!(
-                f,
-                "Ed25519 key at entry {index}: \"x\" is {len} bytes; an Ed25519 public key is 32"
-            ),
+            Error::XLength { index, len } => {
+                write!(f, "Ed25519 key at entry {index}: \"x\" is {len} bytes; an Ed25519 public key is 32")
+            }
             Error::DuplicateKid { kid } => {
                 write!(f, "key set has two Ed25519 keys with kid \"{kid}\"")
             }
@@ -132,7 +126,6 @@ pub fn parse(input: &[u8]) -> Result<Vec<Key>, Error> {
     Ok(keys)
 }
 
-
 fn is(entry: &Value, member: &str, wanted: &str) -> bool {
     entry.get(member).and_then(Value::as_str) == Some(wanted)
 }
@@ -157,11 +150,7 @@ fn usable_key(index: usize, entry: &Value) -> Result<Option<Key>, Error> {
     }
     let kid = match entry.get("kid") {
         None => return Err(Error::MissingKid { index }),
-        Some(Value::Str(kid))
-            if !kid.is_empty() && !kid.chars().any(|c| c <= '\u{1f}' || c == '\u{7f}') =>
-        {
-            kid.clone()
-        }
+        Some(Value::Str(kid)) if !kid.is_empty() && !kid.chars().any(|c| c <= '\u{1f}' || c == '\u{7f}') => kid.clone(),
         Some(_) => return Err(Error::InvalidKid { index }),
     };
     let x_b64 = match entry.get("x") {
@@ -169,12 +158,8 @@ fn usable_key(index: usize, entry: &Value) -> Result<Option<Key>, Error> {
         Some(Value::Str(x)) => x,
         Some(_) => return Err(Error::XNotString { index }),
     };
-    let x_bytes =
-        base64url::decode(x_b64.as_bytes()).map_err(|error| Error::XBase64 { index, error })?;
-    let x = <[u8; 32]>::try_from(x_bytes.as_slice()).map_err(|_| Error::XLength {
-        index,
-        len: x_bytes.len(),
-    })?;
+    let x_bytes = base64url::decode(x_b64.as_bytes()).map_err(|error| Error::XBase64 { index, error })?;
+    let x = <[u8; 32]>::try_from(x_bytes.as_slice()).map_err(|_| Error::XLength { index, len: x_bytes.len() })?;
     Ok(Some(Key { kid, x }))
 }
 
@@ -191,9 +176,7 @@ mod tests {
     }
 
     fn okp(kid: &str) -> String {
-        format!(
-            r#"{{"kty":"OKP","crv":"Ed25519","x":"{X}","kid":"{kid}","alg":"EdDSA","use":"sig"}}"#
-        )
+        format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{X}","kid":"{kid}","alg":"EdDSA","use":"sig"}}"#)
     }
 
     fn set(entries: &[String]) -> String {
@@ -210,19 +193,7 @@ mod tests {
     #[test]
     fn parses_openape_key_set() {
         let keys = parse(set(&[okp("key-1"), okp("key-2")]).as_bytes()).unwrap();
-        assert_eq!(
-            keys,
-            vec![
-                Key {
-                    kid: "key-1".into(),
-                    x: x_bytes()
-                },
-                Key {
-                    kid: "key-2".into(),
-                    x: x_bytes()
-                }
-            ]
-        );
+        assert_eq!(keys, vec![Key { kid: "key-1".into(), x: x_bytes() }, Key { kid: "key-2".into(), x: x_bytes() }]);
     }
 
     #[test]
@@ -251,19 +222,12 @@ mod tests {
         let x448 = r#"{"kty":"OKP","crv":"X25519","x":"short","kid":"key-1"}"#.to_string();
         let no_kty = r#"{"crv":"Ed25519","x":"AA"}"#.to_string();
         let keys = parse(set(&[rsa, ec, x448, no_kty, okp("key-1")]).as_bytes()).unwrap();
-        assert_eq!(
-            keys,
-            vec![Key {
-                kid: "key-1".into(),
-                x: x_bytes()
-            }]
-        );
+        assert_eq!(keys, vec![Key { kid: "key-1".into(), x: x_bytes() }]);
     }
 
     #[test]
     fn skips_ed25519_keys_for_other_algorithms_or_uses() {
-        let other_alg =
-            format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{X}","kid":"a","alg":"Ed448"}}"#);
+        let other_alg = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{X}","kid":"a","alg":"Ed448"}}"#);
         let enc = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{X}","kid":"b","use":"enc"}}"#);
         let typed = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{X}","kid":"c","alg":1}}"#);
         let keys = parse(set(&[other_alg, enc, typed]).as_bytes()).unwrap();
@@ -302,10 +266,7 @@ mod tests {
         let with_d = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{X}","kid":"k","d":"AA"}}"#);
         assert_eq!(err(&set(&[with_d])), Error::PrivateKey { index: 0 });
         let rsa_private = r#"{"kty":"RSA","n":"AQAB","e":"AQAB","d":"AQAB"}"#.to_string();
-        assert_eq!(
-            err(&set(&[okp("k"), rsa_private])),
-            Error::PrivateKey { index: 1 }
-        );
+        assert_eq!(err(&set(&[okp("k"), rsa_private])), Error::PrivateKey { index: 1 });
     }
 
     #[test]
@@ -316,16 +277,8 @@ mod tests {
 
     #[test]
     fn refuses_bad_kid() {
-        for kid in [
-            "1",
-            "null",
-            r#""""#,
-            r#""k\n""#,
-            r#""k\u0000""#,
-            r#""k\u007f""#,
-        ] {
-            let doc =
-                format!(r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","x":"{X}","kid":{kid}}}]}}"#);
+        for kid in ["1", "null", r#""""#, r#""k\n""#, r#""k\u0000""#, r#""k\u007f""#] {
+            let doc = format!(r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","x":"{X}","kid":{kid}}}]}}"#);
             assert_eq!(err(&doc), Error::InvalidKid { index: 0 }, "{kid}");
         }
     }
@@ -342,13 +295,8 @@ mod tests {
     fn refuses_x_that_is_not_strict_base64url() {
         let padded = format!("{X}=");
         let standard = X.replace('_', "/");
-        for x in [
-            padded.as_str(),
-            standard.as_str(),
-            "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURp",
-        ] {
-            let doc =
-                format!(r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","kid":"k","x":"{x}"}}]}}"#);
+        for x in [padded.as_str(), standard.as_str(), "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURp"] {
+            let doc = format!(r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","kid":"k","x":"{x}"}}]}}"#);
             assert!(matches!(err(&doc), Error::XBase64 { index: 0, .. }), "{x}");
         }
     }
@@ -357,29 +305,20 @@ mod tests {
     fn refuses_x_of_wrong_length() {
         for len in [0usize, 31, 33, 64] {
             let x = encode(&vec![7u8; len]);
-            let doc =
-                format!(r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","kid":"k","x":"{x}"}}]}}"#);
+            let doc = format!(r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","kid":"k","x":"{x}"}}]}}"#);
             assert_eq!(err(&doc), Error::XLength { index: 0, len }, "{len}");
         }
     }
 
     #[test]
     fn refuses_duplicate_kid() {
-        assert_eq!(
-            err(&set(&[okp("key-1"), okp("key-2"), okp("key-1")])),
-            Error::DuplicateKid {
-                kid: "key-1".into()
-            }
-        );
+        assert_eq!(err(&set(&[okp("key-1"), okp("key-2"), okp("key-1")])), Error::DuplicateKid { kid: "key-1".into() });
     }
 
     #[test]
     fn same_kid_on_a_skipped_key_is_not_ambiguous() {
         let rsa = r#"{"kty":"RSA","n":"AQAB","e":"AQAB","kid":"key-1"}"#.to_string();
-        assert_eq!(
-            parse(set(&[rsa, okp("key-1")]).as_bytes()).unwrap().len(),
-            1
-        );
+        assert_eq!(parse(set(&[rsa, okp("key-1")]).as_bytes()).unwrap().len(), 1);
     }
 
     #[test]

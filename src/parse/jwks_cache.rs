@@ -41,7 +41,10 @@ pub fn decode(bytes: &[u8], issuer: &str, now: i64) -> Result<Vec<Key>, CacheErr
         return Err(CacheError::OtherIssuer);
     }
     let t = next()?.strip_prefix(b"fetched ").ok_or(CacheError::Format)?;
-    let t = std::str::from_utf8(t).ok().filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).ok_or(CacheError::Format)?;
+    let t = std::str::from_utf8(t)
+        .ok()
+        .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or(CacheError::Format)?;
     let fetched: i64 = t.parse().map_err(|_| CacheError::Format)?;
     if !next()?.is_empty() {
         return Err(CacheError::Format);
@@ -56,7 +59,6 @@ pub fn decode(bytes: &[u8], issuer: &str, now: i64) -> Result<Vec<Key>, CacheErr
     }
     jwks::parse(raw).map_err(CacheError::Jwks)
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -101,5 +103,4 @@ mod tests {
         let c = encode(ISS, 1000, b"{\"keys\":1}");
         assert!(matches!(decode(&c, ISS, 1000), Err(CacheError::Jwks(_))));
     }
-
 }

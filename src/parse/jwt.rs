@@ -79,20 +79,14 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::TooLong { len } => {
-                write!(
-                    f,
-                    "grant token is {len} bytes long; at most {MAX_TOKEN_LEN} are accepted"
-                )
+                write!(f, "grant token is {len} bytes long; at most {MAX_TOKEN_LEN} are accepted")
             }
-            Error::Segments => {
-                f.write_str("grant token must be three base64url parts separated by '.'")
-            }
+            Error::Segments => f.write_str("grant token must be three base64url parts separated by '.'"),
             Error::EmptySegment { part } => write!(f, "grant token {part} part is empty"),
             Error::Base64 { part, error } => write!(f, "grant token {part} part: {error}"),
-            Error::SignatureLength { len } => write!(
-                f,
-                "grant token signature is {len} bytes long; an Ed25519 signature is 64 bytes"
-            ),
+            Error::SignatureLength { len } => {
+                write!(f, "grant token signature is {len} bytes long; an Ed25519 signature is 64 bytes")
+            }
             Error::HeaderJson(e) => write!(f, "grant token header: {e}"),
             Error::ClaimsJson(e) => write!(f, "grant token claims: {e}"),
             Error::HeaderNotObject => f.write_str("grant token header is not a JSON object"),
@@ -102,14 +96,9 @@ impl fmt::Display for Error {
                 write!(f, "grant token header \"{field}\" must be a string")
             }
             Error::HeaderControlCharacter { field } => {
-                write!(
-                    f,
-                    "grant token header \"{field}\" contains a control character"
-                )
+                write!(f, "grant token header \"{field}\" contains a control character")
             }
-            Error::Crit => f.write_str(
-                "grant token header has \"crit\": it requires extensions escapes does not know",
-            ),
+            Error::Crit => f.write_str("grant token header has \"crit\": it requires extensions escapes does not know"),
             Error::ClaimType { claim } => {
                 write!(f, "claim \"{claim}\" must be {}", expected(claim))
             }
@@ -141,37 +130,24 @@ pub fn parse(input: &[u8]) -> Result<Token<'_>, Error> {
         return Err(Error::TooLong { len: input.len() });
     }
     let mut segments = input.split(|&b| b == b'.');
-    let (Some(header_b64), Some(claims_b64), Some(signature_b64), None) = (
-        segments.next(),
-        segments.next(),
-        segments.next(),
-        segments.next(),
-    ) else {
+    let (Some(header_b64), Some(claims_b64), Some(signature_b64), None) =
+        (segments.next(), segments.next(), segments.next(), segments.next())
+    else {
         return Err(Error::Segments);
     };
     let header_bytes = segment(header_b64, Part::Header)?;
     let claims_bytes = segment(claims_b64, Part::Claims)?;
     let signature_bytes = segment(signature_b64, Part::Signature)?;
 
-    let signature =
-        <[u8; 64]>::try_from(signature_bytes.as_slice()).map_err(|_| Error::SignatureLength {
-            len: signature_bytes.len(),
-        })?;
-    let signing_len = header_b64
-        .len()
-        .checked_add(1)
-        .and_then(|n| n.checked_add(claims_b64.len()))
-        .ok_or(Error::Segments)?;
+    let signature = <[u8; 64]>::try_from(signature_bytes.as_slice())
+        .map_err(|_| Error::SignatureLength { len: signature_bytes.len() })?;
+    let signing_len =
+        header_b64.len().checked_add(1).and_then(|n| n.checked_add(claims_b64.len())).ok_or(Error::Segments)?;
     let signing_input = input.get(..signing_len).ok_or(Error::Segments)?;
 
     let header = header(&json::parse(&header_bytes).map_err(Error::HeaderJson)?)?;
     let claims = claims(&json::parse(&claims_bytes).map_err(Error::ClaimsJson)?)?;
-    Ok(Token {
-        header,
-        claims,
-        signing_input,
-        signature,
-    })
+    Ok(Token { header, claims, signing_input, signature })
 }
 
 fn segment(b64: &[u8], part: Part) -> Result<Vec<u8>, Error> {
@@ -196,18 +172,12 @@ fn header(value: &Value) -> Result<Header, Error> {
     let field = |name: &'static str| -> Result<Option<String>, Error> {
         match value.get(name) {
             None => Ok(None),
-            Some(Value::Str(s)) if has_control(s) => {
-                Err(Error::HeaderControlCharacter { field: name })
-            }
+            Some(Value::Str(s)) if has_control(s) => Err(Error::HeaderControlCharacter { field: name }),
             Some(Value::Str(s)) => Ok(Some(s.clone())),
             Some(_) => Err(Error::HeaderType { field: name }),
         }
     };
-    Ok(Header {
-        alg: field("alg")?.ok_or(Error::MissingAlg)?,
-        kid: field("kid")?,
-        typ: field("typ")?,
-    })
+    Ok(Header { alg: field("alg")?.ok_or(Error::MissingAlg)?, kid: field("kid")?, typ: field("typ")? })
 }
 
 fn string_value(value: &Value, claim: &'static str) -> Result<String, Error> {
@@ -219,10 +189,7 @@ fn string_value(value: &Value, claim: &'static str) -> Result<String, Error> {
 }
 
 fn string_claim(claims: &Value, claim: &'static str) -> Result<Option<String>, Error> {
-    claims
-        .get(claim)
-        .map(|v| string_value(v, claim))
-        .transpose()
+    claims.get(claim).map(|v| string_value(v, claim)).transpose()
 }
 
 fn int_claim(claims: &Value, claim: &'static str) -> Result<Option<i64>, Error> {
@@ -252,10 +219,7 @@ fn claims(value: &Value) -> Result<Claims, Error> {
         Some(v @ Value::Str(_)) => vec![string_value(v, "aud")?],
         Some(v) => string_array(v, "aud")?,
     };
-    let command = value
-        .get("command")
-        .map(|v| string_array(v, "command"))
-        .transpose()?;
+    let command = value.get("command").map(|v| string_array(v, "command")).transpose()?;
     Ok(Claims {
         iss: string_claim(value, "iss")?,
         sub: string_claim(value, "sub")?,
@@ -290,12 +254,7 @@ mod tests {
         "scope":null,"delegate":{"a":1},"execution_context":7.5}"#;
 
     fn token_with(header: &str, claims: &str, signature: &[u8]) -> String {
-        format!(
-            "{}.{}.{}",
-            encode(header.as_bytes()),
-            encode(claims.as_bytes()),
-            encode(signature)
-        )
+        format!("{}.{}.{}", encode(header.as_bytes()), encode(claims.as_bytes()), encode(signature))
     }
 
     fn token(header: &str, claims: &str) -> String {
@@ -304,9 +263,7 @@ mod tests {
 
     fn parsed_claims(claims: &str) -> Claims {
         let raw = token(HEADER, claims);
-        parse(raw.as_bytes())
-            .unwrap_or_else(|e| panic!("{claims}: {e}"))
-            .claims
+        parse(raw.as_bytes()).unwrap_or_else(|e| panic!("{claims}: {e}")).claims
     }
 
     fn claims_err(claims: &str) -> Error {
@@ -332,11 +289,7 @@ mod tests {
         let t = parse(raw.as_bytes()).unwrap();
         assert_eq!(
             t.header,
-            Header {
-                alg: "EdDSA".into(),
-                kid: Some("key-1700000000000".into()),
-                typ: Some("JWT".into())
-            }
+            Header { alg: "EdDSA".into(), kid: Some("key-1700000000000".into()), typ: Some("JWT".into()) }
         );
         assert_eq!(
             t.claims,
@@ -353,9 +306,7 @@ mod tests {
                 grant_type: Some("once".into()),
                 decided_by: Some("admin@example.com".into()),
                 command: Some(vec!["rm".into(), "-rf".into(), "/tmp/test".into()]),
-                cmd_hash: Some(
-                    "2fc3ad14f3d4d200227b09becf4024e5f6c410fa277e011ed3025b05021fea50".into()
-                ),
+                cmd_hash: Some("2fc3ad14f3d4d200227b09becf4024e5f6c410fa277e011ed3025b05021fea50".into()),
                 run_as: Some("root".into()),
             }
         );
@@ -375,10 +326,7 @@ mod tests {
 
     #[test]
     fn audience_array_is_kept_in_order() {
-        assert_eq!(
-            parsed_claims(r#"{"aud":["a","escapes"]}"#).aud,
-            vec!["a".to_string(), "escapes".to_string()]
-        );
+        assert_eq!(parsed_claims(r#"{"aud":["a","escapes"]}"#).aud, vec!["a".to_string(), "escapes".to_string()]);
     }
 
     #[test]
@@ -389,12 +337,7 @@ mod tests {
     #[test]
     fn refuses_oversized_token() {
         let raw = vec![b'A'; MAX_TOKEN_LEN + 1];
-        assert_eq!(
-            parse(&raw),
-            Err(Error::TooLong {
-                len: MAX_TOKEN_LEN + 1
-            })
-        );
+        assert_eq!(parse(&raw), Err(Error::TooLong { len: MAX_TOKEN_LEN + 1 }));
     }
 
     #[test]
@@ -404,10 +347,7 @@ mod tests {
         assert_eq!(parse(b"abc"), Err(Error::Segments));
         assert_eq!(parse(b"ab.cd"), Err(Error::Segments));
         assert_eq!(parse(format!("{good}.").as_bytes()), Err(Error::Segments));
-        assert_eq!(
-            parse(format!("{good}.AAAA").as_bytes()),
-            Err(Error::Segments)
-        );
+        assert_eq!(parse(format!("{good}.AAAA").as_bytes()), Err(Error::Segments));
     }
 
     #[test]
@@ -415,94 +355,47 @@ mod tests {
         let h = encode(HEADER.as_bytes());
         let c = encode(b"{}");
         let s = encode(&[0u8; 64]);
-        assert_eq!(
-            parse(format!(".{c}.{s}").as_bytes()),
-            Err(Error::EmptySegment { part: Part::Header })
-        );
-        assert_eq!(
-            parse(format!("{h}..{s}").as_bytes()),
-            Err(Error::EmptySegment { part: Part::Claims })
-        );
-        assert_eq!(
-            parse(format!("{h}.{c}.").as_bytes()),
-            Err(Error::EmptySegment {
-                part: Part::Signature
-            })
-        );
-        assert_eq!(
-            parse(b".."),
-            Err(Error::EmptySegment { part: Part::Header })
-        );
+        assert_eq!(parse(format!(".{c}.{s}").as_bytes()), Err(Error::EmptySegment { part: Part::Header }));
+        assert_eq!(parse(format!("{h}..{s}").as_bytes()), Err(Error::EmptySegment { part: Part::Claims }));
+        assert_eq!(parse(format!("{h}.{c}.").as_bytes()), Err(Error::EmptySegment { part: Part::Signature }));
+        assert_eq!(parse(b".."), Err(Error::EmptySegment { part: Part::Header }));
     }
 
     #[test]
     fn refuses_padded_or_non_canonical_base64() {
         let raw = format!("{}=", token(HEADER, "{}"));
-        assert!(matches!(
-            parse(raw.as_bytes()),
-            Err(Error::Base64 {
-                part: Part::Signature,
-                ..
-            })
-        ));
+        assert!(matches!(parse(raw.as_bytes()), Err(Error::Base64 { part: Part::Signature, .. })));
         // "{}" encodes as "e30"; "e31" carries a stray low bit.
         let h = encode(HEADER.as_bytes());
         let s = encode(&[0u8; 64]);
         assert_eq!(
             parse(format!("{h}.e31.{s}").as_bytes()),
-            Err(Error::Base64 {
-                part: Part::Claims,
-                error: base64url::Error::NonCanonical
-            })
+            Err(Error::Base64 { part: Part::Claims, error: base64url::Error::NonCanonical })
         );
     }
 
     #[test]
     fn refuses_trailing_newline() {
         let raw = format!("{}\n", token(HEADER, "{}"));
-        assert!(matches!(
-            parse(raw.as_bytes()),
-            Err(Error::Base64 {
-                part: Part::Signature,
-                ..
-            })
-        ));
+        assert!(matches!(parse(raw.as_bytes()), Err(Error::Base64 { part: Part::Signature, .. })));
     }
 
     #[test]
     fn refuses_signature_of_wrong_length() {
-        assert_eq!(
-            parse(token_with(HEADER, "{}", &[0u8; 63]).as_bytes()),
-            Err(Error::SignatureLength { len: 63 })
-        );
-        assert_eq!(
-            parse(token_with(HEADER, "{}", &[0u8; 65]).as_bytes()),
-            Err(Error::SignatureLength { len: 65 })
-        );
+        assert_eq!(parse(token_with(HEADER, "{}", &[0u8; 63]).as_bytes()), Err(Error::SignatureLength { len: 63 }));
+        assert_eq!(parse(token_with(HEADER, "{}", &[0u8; 65]).as_bytes()), Err(Error::SignatureLength { len: 65 }));
     }
 
     #[test]
     fn refuses_malformed_header_json() {
-        assert!(matches!(
-            header_err("{\"alg\":\"EdDSA\""),
-            Error::HeaderJson(_)
-        ));
-        assert!(matches!(
-            header_err("{\"alg\":\"EdDSA\"} x"),
-            Error::HeaderJson(_)
-        ));
+        assert!(matches!(header_err("{\"alg\":\"EdDSA\""), Error::HeaderJson(_)));
+        assert!(matches!(header_err("{\"alg\":\"EdDSA\"} x"), Error::HeaderJson(_)));
     }
 
     #[test]
     fn refuses_duplicate_header_members() {
         let e = header_err(r#"{"alg":"none","alg":"EdDSA"}"#);
-        assert!(matches!(
-            e,
-            Error::HeaderJson(json::Error {
-                kind: json::ErrorKind::DuplicateKey,
-                ..
-            })
-        ));
+        assert!(matches!(e, Error::HeaderJson(json::Error { kind: json::ErrorKind::DuplicateKey, .. })));
     }
 
     #[test]
@@ -518,26 +411,14 @@ mod tests {
 
     #[test]
     fn refuses_mistyped_header_fields() {
-        assert_eq!(
-            header_err(r#"{"alg":null}"#),
-            Error::HeaderType { field: "alg" }
-        );
-        assert_eq!(
-            header_err(r#"{"alg":"EdDSA","kid":1}"#),
-            Error::HeaderType { field: "kid" }
-        );
-        assert_eq!(
-            header_err(r#"{"alg":"EdDSA","typ":["JWT"]}"#),
-            Error::HeaderType { field: "typ" }
-        );
+        assert_eq!(header_err(r#"{"alg":null}"#), Error::HeaderType { field: "alg" });
+        assert_eq!(header_err(r#"{"alg":"EdDSA","kid":1}"#), Error::HeaderType { field: "kid" });
+        assert_eq!(header_err(r#"{"alg":"EdDSA","typ":["JWT"]}"#), Error::HeaderType { field: "typ" });
     }
 
     #[test]
     fn refuses_header_fields_with_control_characters() {
-        assert_eq!(
-            header_err(r#"{"alg":"EdDSA","kid":"k\u0000"}"#),
-            Error::HeaderControlCharacter { field: "kid" }
-        );
+        assert_eq!(header_err(r#"{"alg":"EdDSA","kid":"k\u0000"}"#), Error::HeaderControlCharacter { field: "kid" });
     }
 
     #[test]
@@ -555,46 +436,22 @@ mod tests {
     #[test]
     fn refuses_malformed_claims_json() {
         assert!(matches!(claims_err(r#"{"exp":1,}"#), Error::ClaimsJson(_)));
-        assert!(matches!(
-            claims_err("{\"sub\":\"a\u{0}\"}"),
-            Error::ClaimsJson(_)
-        ));
+        assert!(matches!(claims_err("{\"sub\":\"a\u{0}\"}"), Error::ClaimsJson(_)));
     }
 
     #[test]
     fn refuses_duplicate_claims() {
         let e = claims_err(r#"{"sub":"alice","sub":"root"}"#);
-        assert!(matches!(
-            e,
-            Error::ClaimsJson(json::Error {
-                kind: json::ErrorKind::DuplicateKey,
-                ..
-            })
-        ));
+        assert!(matches!(e, Error::ClaimsJson(json::Error { kind: json::ErrorKind::DuplicateKey, .. })));
         // Also when one spelling hides behind an escape.
         let e = claims_err(r#"{"sub":"alice","s\u0075b":"root"}"#);
-        assert!(matches!(
-            e,
-            Error::ClaimsJson(json::Error {
-                kind: json::ErrorKind::DuplicateKey,
-                ..
-            })
-        ));
+        assert!(matches!(e, Error::ClaimsJson(json::Error { kind: json::ErrorKind::DuplicateKey, .. })));
     }
 
     #[test]
     fn refuses_mistyped_string_claims() {
-        for claim in [
-            "iss",
-            "sub",
-            "target_host",
-            "jti",
-            "grant_id",
-            "grant_type",
-            "decided_by",
-            "cmd_hash",
-            "run_as",
-        ] {
+        for claim in ["iss", "sub", "target_host", "jti", "grant_id", "grant_type", "decided_by", "cmd_hash", "run_as"]
+        {
             for bad in ["1", "true", "[\"x\"]", "{}"] {
                 let e = claims_err(&format!(r#"{{"{claim}":{bad}}}"#));
                 assert_eq!(e.to_string(), format!("claim \"{claim}\" must be a string"));
@@ -613,21 +470,12 @@ mod tests {
     #[test]
     fn refuses_non_integer_times() {
         for claim in ["iat", "exp", "nbf"] {
-            for bad in [
-                "1.5",
-                "1e9",
-                "\"1700000000\"",
-                "9223372036854775808",
-                "true",
-            ] {
+            for bad in ["1.5", "1e9", "\"1700000000\"", "9223372036854775808", "true"] {
                 let e = claims_err(&format!(r#"{{"{claim}":{bad}}}"#));
                 assert_eq!(e, Error::ClaimType { claim }, "{claim}={bad}");
             }
         }
-        assert_eq!(
-            claims_err(r#"{"exp":1.0}"#).to_string(),
-            "claim \"exp\" must be an integer"
-        );
+        assert_eq!(claims_err(r#"{"exp":1.0}"#).to_string(), "claim \"exp\" must be an integer");
     }
 
     #[test]
@@ -639,42 +487,18 @@ mod tests {
 
     #[test]
     fn refuses_bad_audience() {
-        assert_eq!(
-            claims_err(r#"{"aud":[]}"#),
-            Error::EmptyArray { claim: "aud" }
-        );
-        assert_eq!(
-            claims_err(r#"{"aud":["escapes",1]}"#),
-            Error::ClaimType { claim: "aud" }
-        );
-        assert_eq!(
-            claims_err(r#"{"aud":7}"#),
-            Error::ClaimType { claim: "aud" }
-        );
-        assert_eq!(
-            claims_err(r#"{"aud":{"0":"escapes"}}"#),
-            Error::ClaimType { claim: "aud" }
-        );
+        assert_eq!(claims_err(r#"{"aud":[]}"#), Error::EmptyArray { claim: "aud" });
+        assert_eq!(claims_err(r#"{"aud":["escapes",1]}"#), Error::ClaimType { claim: "aud" });
+        assert_eq!(claims_err(r#"{"aud":7}"#), Error::ClaimType { claim: "aud" });
+        assert_eq!(claims_err(r#"{"aud":{"0":"escapes"}}"#), Error::ClaimType { claim: "aud" });
     }
 
     #[test]
     fn refuses_bad_command() {
-        assert_eq!(
-            claims_err(r#"{"command":[]}"#),
-            Error::EmptyArray { claim: "command" }
-        );
-        assert_eq!(
-            claims_err(r#"{"command":"rm -rf /"}"#),
-            Error::ClaimType { claim: "command" }
-        );
-        assert_eq!(
-            claims_err(r#"{"command":["rm",null]}"#),
-            Error::ClaimType { claim: "command" }
-        );
-        assert_eq!(
-            claims_err(r#"{"command":[["rm"]]}"#),
-            Error::ClaimType { claim: "command" }
-        );
+        assert_eq!(claims_err(r#"{"command":[]}"#), Error::EmptyArray { claim: "command" });
+        assert_eq!(claims_err(r#"{"command":"rm -rf /"}"#), Error::ClaimType { claim: "command" });
+        assert_eq!(claims_err(r#"{"command":["rm",null]}"#), Error::ClaimType { claim: "command" });
+        assert_eq!(claims_err(r#"{"command":[["rm"]]}"#), Error::ClaimType { claim: "command" });
     }
 
     #[test]

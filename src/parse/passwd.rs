@@ -11,7 +11,6 @@ use std::fmt;
 
 use crate::policy::account::User;
 
-
 /// One validated `/etc/group` entry (password field is not kept).
 #[cfg(any(test, feature = "fuzz"))]
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,7 +176,13 @@ struct UserRef<'a> {
 
 impl UserRef<'_> {
     fn to_owned(&self) -> User {
-        User { name: self.name.to_vec(), uid: self.uid, gid: self.gid, home: self.home.to_vec(), shell: self.shell.to_vec() }
+        User {
+            name: self.name.to_vec(),
+            uid: self.uid,
+            gid: self.gid,
+            home: self.home.to_vec(),
+            shell: self.shell.to_vec(),
+        }
     }
 }
 
@@ -297,13 +302,16 @@ staff:x:50:alice,alice\n";
     #[test]
     fn parses_a_well_formed_passwd_line() {
         let u = parse_passwd_line(b"alice:x:1000:100:Alice A.:/home/alice:/bin/bash\n").unwrap();
-        assert_eq!(u, User {
-            name: b"alice".to_vec(),
-            uid: 1000,
-            gid: 100,
-            home: b"/home/alice".to_vec(),
-            shell: b"/bin/bash".to_vec(),
-        });
+        assert_eq!(
+            u,
+            User {
+                name: b"alice".to_vec(),
+                uid: 1000,
+                gid: 100,
+                home: b"/home/alice".to_vec(),
+                shell: b"/bin/bash".to_vec(),
+            }
+        );
     }
 
     #[test]
@@ -374,7 +382,10 @@ staff:x:50:alice,alice\n";
 
     #[test]
     fn refuses_embedded_newline() {
-        assert_eq!(parse_passwd_line(b"a:x:1:1::/home/a:/bin/sh\nb:x:2:2::/:/bin/sh"), Err(malformed(Fault::ControlByte)));
+        assert_eq!(
+            parse_passwd_line(b"a:x:1:1::/home/a:/bin/sh\nb:x:2:2::/:/bin/sh"),
+            Err(malformed(Fault::ControlByte))
+        );
     }
 
     #[test]
@@ -549,7 +560,10 @@ staff:x:50:alice,alice\n";
     #[test]
     fn supplementary_groups_fails_on_malformed_line() {
         let file = b"wheel:x:10:alice\nbad:x:10\n";
-        assert_eq!(supplementary_groups(file, b"alice", 1), Err(Error::MalformedAt { line: 2, fault: Fault::FieldCount }));
+        assert_eq!(
+            supplementary_groups(file, b"alice", 1),
+            Err(Error::MalformedAt { line: 2, fault: Fault::FieldCount })
+        );
     }
 
     #[test]

@@ -24,13 +24,28 @@ pub enum Error {
     TooManyCertificates,
     NoCertificates,
     /// A line outside any block starts with `-----` but is not a BEGIN line we can read.
-    BadBoundary { line: usize },
-    OtherBlock { line: usize, label: String },
-    NestedBegin { line: usize },
-    WrongEnd { line: usize },
-    Unterminated { line: usize },
-    BadBase64 { line: usize },
-    EmptyBlock { line: usize },
+    BadBoundary {
+        line: usize,
+    },
+    OtherBlock {
+        line: usize,
+        label: String,
+    },
+    NestedBegin {
+        line: usize,
+    },
+    WrongEnd {
+        line: usize,
+    },
+    Unterminated {
+        line: usize,
+    },
+    BadBase64 {
+        line: usize,
+    },
+    EmptyBlock {
+        line: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -39,7 +54,9 @@ impl fmt::Display for Error {
             Error::TooLarge => write!(f, "CA bundle is larger than {MAX_BUNDLE} bytes"),
             Error::TooManyCertificates => write!(f, "CA bundle holds more than {MAX_CERTS} certificates"),
             Error::NoCertificates => f.write_str("CA bundle holds no CERTIFICATE block"),
-            Error::BadBoundary { line } => write!(f, "line {line}: malformed PEM boundary (expected -----BEGIN CERTIFICATE-----)"),
+            Error::BadBoundary { line } => {
+                write!(f, "line {line}: malformed PEM boundary (expected -----BEGIN CERTIFICATE-----)")
+            }
             Error::OtherBlock { line, label } => {
                 write!(f, "line {line}: a {label:?} block; a CA bundle may hold only CERTIFICATE blocks")
             }
@@ -209,19 +226,27 @@ mod tests {
     #[test]
     fn refuses_damaged_boundaries() {
         assert_eq!(certificates(b"-----BEGIN CERTIFICATE\nMIIBAQ==\n"), Err(Error::BadBoundary { line: 1 }));
-        assert_eq!(certificates(b"-----BEGIN CERTIFICATE-----\nMIIBAQ==\n-----END CERT-----\n"), Err(Error::WrongEnd { line: 3 }));
+        assert_eq!(
+            certificates(b"-----BEGIN CERTIFICATE-----\nMIIBAQ==\n-----END CERT-----\n"),
+            Err(Error::WrongEnd { line: 3 })
+        );
         assert_eq!(certificates(b"-----BEGIN CERTIFICATE-----\nMIIBAQ==\n"), Err(Error::Unterminated { line: 1 }));
         assert_eq!(
             certificates(b"-----BEGIN CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\n"),
             Err(Error::NestedBegin { line: 2 })
         );
-        assert_eq!(certificates(b" -----BEGIN CERTIFICATE-----\nMIIBAQ==\n-----END CERTIFICATE-----\n"), Err(Error::BadBoundary { line: 1 }));
+        assert_eq!(
+            certificates(b" -----BEGIN CERTIFICATE-----\nMIIBAQ==\n-----END CERTIFICATE-----\n"),
+            Err(Error::BadBoundary { line: 1 })
+        );
         assert_eq!(certificates(b"text\n-----END CERTIFICATE-----\n"), Err(Error::BadBoundary { line: 2 }));
     }
 
     #[test]
     fn refuses_non_canonical_or_unpadded_base64() {
-        for body in ["MIIBAQ", "MIIBAR==", "MIIB=Q==", "MIIBAQ===", "MI-BAQ==", "MI_BAQ==", "Proc-Type: 4,ENCRYPTED", ""] {
+        for body in
+            ["MIIBAQ", "MIIBAR==", "MIIB=Q==", "MIIBAQ===", "MI-BAQ==", "MI_BAQ==", "Proc-Type: 4,ENCRYPTED", ""]
+        {
             let s = format!("-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n");
             assert!(matches!(certificates(s.as_bytes()), Err(Error::BadBase64 { .. })), "{body:?}");
         }
@@ -236,7 +261,10 @@ mod tests {
     #[test]
     fn refuses_empty_bundles_and_blocks() {
         assert_eq!(certificates(b"# nothing here\n"), Err(Error::NoCertificates));
-        assert_eq!(certificates(b"-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n"), Err(Error::EmptyBlock { line: 1 }));
+        assert_eq!(
+            certificates(b"-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n"),
+            Err(Error::EmptyBlock { line: 1 })
+        );
     }
 
     #[test]

@@ -53,7 +53,14 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_stat_line() {
-        for bad in [&b""[..], b"1 (x", b"1 (x) S 1 1", b"1 (x) S 1 1 1 -5 0", b"1 (x) S 1 1 1 99999999999 0", b"1 (x) S 1 1 1 12a 0"] {
+        for bad in [
+            &b""[..],
+            b"1 (x",
+            b"1 (x) S 1 1",
+            b"1 (x) S 1 1 1 -5 0",
+            b"1 (x) S 1 1 1 99999999999 0",
+            b"1 (x) S 1 1 1 12a 0",
+        ] {
             assert!(tty_nr(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
         }
     }

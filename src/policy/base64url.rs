@@ -24,7 +24,6 @@ pub fn encode(input: &[u8]) -> String {
     out
 }
 
-
 fn symbol(v: u32) -> char {
     // Callers mask to 6 bits; the final arm therefore only ever sees 63.
     let b = match v & 0x3f {

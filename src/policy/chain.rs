@@ -27,7 +27,8 @@ pub fn line_hash(line: &[u8]) -> String {
 
 /// `sha256:` and 64 lowercase hex digits.
 pub fn is_chain_hash(s: &[u8]) -> bool {
-    s.strip_prefix(b"sha256:").is_some_and(|h| h.len() == 64 && h.iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b)))
+    s.strip_prefix(b"sha256:")
+        .is_some_and(|h| h.len() == 64 && h.iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b)))
 }
 
 /// The field naming the file a log's first record links to (`root::rotation`).

@@ -63,7 +63,6 @@ impl Helper {
     }
 }
 
-
 /// `[audit] syslog`: where the copy goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SyslogMode {
@@ -94,7 +93,9 @@ impl SyslogMode {
     }
 
     pub fn from_index(i: i64) -> Option<SyslogMode> {
-        [SyslogMode::Auto, SyslogMode::Journald, SyslogMode::Syslog, SyslogMode::Off].into_iter().find(|m| m.index() == i)
+        [SyslogMode::Auto, SyslogMode::Journald, SyslogMode::Syslog, SyslogMode::Off]
+            .into_iter()
+            .find(|m| m.index() == i)
     }
 }
 
@@ -120,10 +121,44 @@ pub const MAX_BUNDLE: usize = 1024 * 1024;
 /// the allow-list already passes only after checking their values. A name ending in `*` is a
 /// prefix.
 pub const NEVER_SET: &[&str] = &[
-    "LD_*", "GLIBC_TUNABLES", "MALLOC_*", "GCONV_PATH", "LOCPATH", "NLSPATH", "HOSTALIASES", "RES_OPTIONS",
-    "LOCALDOMAIN", "BASH_ENV", "ENV", "BASH_FUNC_*", "SHELLOPTS", "BASHOPTS", "PS4", "PROMPT_COMMAND", "IFS",
-    "CDPATH", "PATH", "TMPDIR", "PYTHON*", "PERL*", "RUBY*", "NODE_*", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "LUA_*",
-    "TCL*", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "TZ", "LANG", "LANGUAGE", "LC_*", "ESCAPES_*",
+    "LD_*",
+    "GLIBC_TUNABLES",
+    "MALLOC_*",
+    "GCONV_PATH",
+    "LOCPATH",
+    "NLSPATH",
+    "HOSTALIASES",
+    "RES_OPTIONS",
+    "LOCALDOMAIN",
+    "BASH_ENV",
+    "ENV",
+    "BASH_FUNC_*",
+    "SHELLOPTS",
+    "BASHOPTS",
+    "PS4",
+    "PROMPT_COMMAND",
+    "IFS",
+    "CDPATH",
+    "PATH",
+    "TMPDIR",
+    "PYTHON*",
+    "PERL*",
+    "RUBY*",
+    "NODE_*",
+    "JAVA_TOOL_OPTIONS",
+    "_JAVA_OPTIONS",
+    "LUA_*",
+    "TCL*",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "TERM",
+    "TZ",
+    "LANG",
+    "LANGUAGE",
+    "LC_*",
+    "ESCAPES_*",
 ];
 
 /// Whether `name` is one of [`NEVER_SET`].

@@ -17,19 +17,17 @@
 
 use core::fmt;
 
-
 /// The group order L = 2^252 + 27742317777372353535851937790883648493, little-endian.
 const L: [u8; 32] = [
-    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
 ];
 
 /// The field prime p = 2^255 - 19, little-endian.
 const P: [u8; 32] = [
-    0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
+    0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
 ];
-
 
 /// Why a signature was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,9 +188,7 @@ mod tests {
     }
 
     fn hex_vec(s: &str) -> Vec<u8> {
-        (0..s.len() / 2)
-            .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
-            .collect()
+        (0..s.len() / 2).map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap()).collect()
     }
 
     struct Vector {
@@ -327,10 +323,7 @@ mod tests {
     #[test]
     fn refuses_signature_with_s_equal_to_l() {
         let (key, msg, sig) = vector(0);
-        assert_eq!(
-            verify_strict(&key, &msg, &with_s(&sig, &L)),
-            Err(Error::NonCanonicalS)
-        );
+        assert_eq!(verify_strict(&key, &msg, &with_s(&sig, &L)), Err(Error::NonCanonicalS));
     }
 
     #[test]
@@ -343,10 +336,7 @@ mod tests {
             // The reason for the S check: salty's ladder uses all 256 bits of S unreduced.
             let salty_key = PublicKey::try_from(&key).unwrap();
             assert!(salty_key.verify(&msg, &Signature::from(&malleated)).is_ok());
-            assert_eq!(
-                verify_strict(&key, &msg, &malleated),
-                Err(Error::NonCanonicalS)
-            );
+            assert_eq!(verify_strict(&key, &msg, &malleated), Err(Error::NonCanonicalS));
         }
     }
 
@@ -354,10 +344,7 @@ mod tests {
     fn refuses_signature_with_s_of_all_ones() {
         let (key, msg, sig) = vector(0);
         let s = [0xff; 32];
-        assert_eq!(
-            verify_strict(&key, &msg, &with_s(&sig, &s)),
-            Err(Error::NonCanonicalS)
-        );
+        assert_eq!(verify_strict(&key, &msg, &with_s(&sig, &s)), Err(Error::NonCanonicalS));
     }
 
     #[test]
@@ -365,19 +352,13 @@ mod tests {
         let (key, msg, sig) = vector(0);
         let mut s = L;
         s[0] -= 1;
-        assert_eq!(
-            verify_strict(&key, &msg, &with_s(&sig, &s)),
-            Err(Error::BadSignature)
-        );
+        assert_eq!(verify_strict(&key, &msg, &with_s(&sig, &s)), Err(Error::BadSignature));
     }
 
     #[test]
     fn small_order_list_is_the_whole_8_torsion_subgroup() {
         let points = small_order_points();
-        let decoded: Vec<EdwardsPoint> = points
-            .iter()
-            .map(|b| CompressedY(*b).decompressed().unwrap())
-            .collect();
+        let decoded: Vec<EdwardsPoint> = points.iter().map(|b| CompressedY(*b).decompressed().unwrap()).collect();
         for (bytes, point) in points.iter().zip(&decoded) {
             assert_eq!(point.compressed().0, *bytes, "canonical");
             assert!(is_small_order(point));
@@ -428,10 +409,7 @@ mod tests {
         let salty_key = PublicKey::try_from(&identity).unwrap();
         for msg in [&b"run rm -rf / as root"[..], b"", b"anything"] {
             assert!(salty_key.verify(msg, &Signature::from(&sig)).is_ok());
-            assert_eq!(
-                verify_strict(&identity, msg, &sig),
-                Err(Error::SmallOrderKey)
-            );
+            assert_eq!(verify_strict(&identity, msg, &sig), Err(Error::SmallOrderKey));
         }
     }
 
@@ -446,10 +424,7 @@ mod tests {
             }
         }
         let all_ones = [0xff; 32];
-        assert_eq!(
-            verify_strict(&all_ones, &msg, &sig),
-            Err(Error::NonCanonicalKey)
-        );
+        assert_eq!(verify_strict(&all_ones, &msg, &sig), Err(Error::NonCanonicalKey));
     }
 
     #[test]
@@ -477,10 +452,7 @@ mod tests {
     fn refuses_small_order_r() {
         let (key, msg, sig) = vector(0);
         for r in small_order_points() {
-            assert_eq!(
-                verify_strict(&key, &msg, &with_r(&sig, &r)),
-                Err(Error::SmallOrderR)
-            );
+            assert_eq!(verify_strict(&key, &msg, &with_r(&sig, &r)), Err(Error::SmallOrderR));
         }
     }
 
@@ -508,10 +480,7 @@ mod tests {
         let (key, msg, sig) = vector(0);
         let mut r = [0u8; 32];
         r[0] = 2;
-        assert_eq!(
-            verify_strict(&key, &msg, &with_r(&sig, &r)),
-            Err(Error::InvalidR)
-        );
+        assert_eq!(verify_strict(&key, &msg, &with_r(&sig, &r)), Err(Error::InvalidR));
     }
 
     #[test]
@@ -526,9 +495,6 @@ mod tests {
 
     #[test]
     fn errors_display_a_reason() {
-        assert_eq!(
-            Error::SmallOrderKey.to_string(),
-            "public key is a small-order point"
-        );
+        assert_eq!(Error::SmallOrderKey.to_string(), "public key is a small-order point");
     }
 }

@@ -6,8 +6,20 @@ pub const SAFE_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 
 /// Locale variables passed through when their value is a plain locale name.
 const LOCALE_VARS: &[&str] = &[
-    "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "LC_TIME", "LC_COLLATE", "LC_MONETARY",
-    "LC_MESSAGES", "LC_PAPER", "LC_NAME", "LC_ADDRESS", "LC_TELEPHONE", "LC_MEASUREMENT",
+    "LANG",
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_CTYPE",
+    "LC_NUMERIC",
+    "LC_TIME",
+    "LC_COLLATE",
+    "LC_MONETARY",
+    "LC_MESSAGES",
+    "LC_PAPER",
+    "LC_NAME",
+    "LC_ADDRESS",
+    "LC_TELEPHONE",
+    "LC_MEASUREMENT",
     "LC_IDENTIFICATION",
 ];
 
@@ -111,21 +123,44 @@ mod tests {
 
     #[test]
     fn drops_everything_not_on_the_allow_list() {
-        let env = build(&kv(&[("LD_PRELOAD", "/x.so"), ("PATH", "/tmp"), ("BASH_ENV", "/x"), ("IFS", " "), ("TERM", "xterm"), ("HOME", "/tmp")]), &target());
+        let env = build(
+            &kv(&[
+                ("LD_PRELOAD", "/x.so"),
+                ("PATH", "/tmp"),
+                ("BASH_ENV", "/x"),
+                ("IFS", " "),
+                ("TERM", "xterm"),
+                ("HOME", "/tmp"),
+            ]),
+            &target(),
+        );
         let env: Vec<String> = env.into_iter().map(|e| String::from_utf8(e).unwrap()).collect();
-        assert_eq!(env, ["TERM=xterm", "HOME=/root", "USER=root", "LOGNAME=root", "SHELL=/bin/sh", &format!("PATH={SAFE_PATH}")]);
+        assert_eq!(
+            env,
+            ["TERM=xterm", "HOME=/root", "USER=root", "LOGNAME=root", "SHELL=/bin/sh", &format!("PATH={SAFE_PATH}")]
+        );
     }
 
     #[test]
     fn refuses_locale_and_term_values_that_are_paths() {
-        let env = build(&kv(&[("LANG", "../../tmp/x"), ("LC_ALL", "/tmp/loc"), ("TERM", "../x"), ("LC_TIME", "de_DE.UTF-8")]), &target());
+        let env = build(
+            &kv(&[("LANG", "../../tmp/x"), ("LC_ALL", "/tmp/loc"), ("TERM", "../x"), ("LC_TIME", "de_DE.UTF-8")]),
+            &target(),
+        );
         assert!(env.contains(&b"LC_TIME=de_DE.UTF-8".to_vec()));
         assert_eq!(env.len(), 6);
     }
 
     #[test]
     fn refuses_locale_and_term_names_starting_with_a_dot() {
-        for (name, bad) in [("LANG", ".."), ("LC_ALL", "."), ("LANGUAGE", "de:..:en"), ("LC_MESSAGES", ".hidden"), ("TERM", ".."), ("TERM", ".x")] {
+        for (name, bad) in [
+            ("LANG", ".."),
+            ("LC_ALL", "."),
+            ("LANGUAGE", "de:..:en"),
+            ("LC_MESSAGES", ".hidden"),
+            ("TERM", ".."),
+            ("TERM", ".x"),
+        ] {
             let env = build(&kv(&[(name, bad)]), &target());
             assert_eq!(env.len(), 5, "{name}={bad} must be dropped");
         }
@@ -135,7 +170,14 @@ mod tests {
 
     #[test]
     fn tz_accepts_names_and_rules_but_not_foreign_files() {
-        for ok in ["Europe/Berlin", "UTC", ":Europe/Berlin", "CET-1CEST,M3.5.0,M10.5.0/3", "/usr/share/zoneinfo/UTC", "<+03>-3"] {
+        for ok in [
+            "Europe/Berlin",
+            "UTC",
+            ":Europe/Berlin",
+            "CET-1CEST,M3.5.0,M10.5.0/3",
+            "/usr/share/zoneinfo/UTC",
+            "<+03>-3",
+        ] {
             assert!(tz_ok(ok.as_bytes()), "{ok}");
         }
         for bad in ["/tmp/tz", ":/etc/shadow", "../../../tmp/x", "Europe/../../x", "", "a b"] {

@@ -28,7 +28,9 @@ pub enum Request {
     /// Check an audit log's hash chain; runs with the caller's rights only.
     VerifyLog(VerifyLog),
     /// Validate the config and every file it names, reporting all problems (root only).
-    CheckConfig { config: Option<Vec<u8>> },
+    CheckConfig {
+        config: Option<Vec<u8>>,
+    },
     Run(Run),
 }
 

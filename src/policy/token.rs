@@ -40,7 +40,6 @@ pub struct Token<'a> {
     pub signature: [u8; 64],
 }
 
-
 /// An Ed25519 public key usable for verifying grants.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Key {

@@ -157,12 +157,18 @@ fn times(c: &Claims, now: i64) -> Result<(), Refusal> {
     }
     if let Some(nbf) = c.nbf {
         if now < nbf.saturating_sub(LEEWAY_SECS) {
-            return Err(refuse(Check::NotYetValid, format!("grant not valid for another {} s", nbf.saturating_sub(now))));
+            return Err(refuse(
+                Check::NotYetValid,
+                format!("grant not valid for another {} s", nbf.saturating_sub(now)),
+            ));
         }
     }
     if let Some(iat) = c.iat {
         if now < iat.saturating_sub(LEEWAY_SECS) {
-            return Err(refuse(Check::IssuedInFuture, format!("grant issued {} s in the future", iat.saturating_sub(now))));
+            return Err(refuse(
+                Check::IssuedInFuture,
+                format!("grant issued {} s in the future", iat.saturating_sub(now)),
+            ));
         }
     }
     Ok(())
@@ -189,7 +195,8 @@ fn audience(c: &Claims, cfg: &Config) -> Result<(), Refusal> {
 }
 
 fn host(c: &Claims, cfg: &Config, system: &str) -> Result<(), Refusal> {
-    let target = c.target_host.as_deref().ok_or_else(|| refuse(Check::MissingClaim, "token has no target_host claim"))?;
+    let target =
+        c.target_host.as_deref().ok_or_else(|| refuse(Check::MissingClaim, "token has no target_host claim"))?;
     let here = cfg.host.as_deref().unwrap_or(system);
     if target == here {
         Ok(())
@@ -229,7 +236,9 @@ fn cmd_hash(claimed: &str, argv: &[Vec<u8>], exact_command_checked: bool) -> Res
     let spec_hex = claimed.strip_prefix("SHA-256:").or_else(|| claimed.strip_prefix("sha256:"));
     let (actual_hex, expected_hex) = match spec_hex {
         Some(hex) => {
-            let json = argv_json(argv).ok_or_else(|| refuse(Check::CommandHash, "command is not valid UTF-8, cannot match a JSON cmd_hash"))?;
+            let json = argv_json(argv).ok_or_else(|| {
+                refuse(Check::CommandHash, "command is not valid UTF-8, cannot match a JSON cmd_hash")
+            })?;
             (hex_sha256(json.as_bytes()), hex)
         }
         None => {
@@ -300,7 +309,13 @@ fn run_as(c: &Claims, cfg: &Config, cli: Option<&[u8]>) -> Result<Vec<u8>, Refus
     if let Some(approved) = c.run_as.as_deref() {
         if let Some(asked) = cli {
             if asked != approved.as_bytes() {
-                return Err(refuse(Check::RunAs, format!("--run-as {:?} differs from the approved run_as {approved:?}", String::from_utf8_lossy(asked))));
+                return Err(refuse(
+                    Check::RunAs,
+                    format!(
+                        "--run-as {:?} differs from the approved run_as {approved:?}",
+                        String::from_utf8_lossy(asked)
+                    ),
+                ));
             }
         }
         return Ok(approved.as_bytes().to_vec());

@@ -20,10 +20,14 @@ const MAX_GRANT_ID: usize = 128;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
-    IssuerNotAllowed { issuer: String },
+    IssuerNotAllowed {
+        issuer: String,
+    },
     CaBundle(trusted_file::Error),
     /// The token's grant_id cannot be put in a URL path as is.
-    BadGrantId { grant_id: String },
+    BadGrantId {
+        grant_id: String,
+    },
     /// The network child's verdict: unreachable, a bad answer, or the IdP's refusal.
     Idp(Refusal),
 }
@@ -52,7 +56,9 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::IssuerNotAllowed { issuer } => write!(f, "issuer {issuer:?} is not in allowed_issuers; not contacting it"),
+            Error::IssuerNotAllowed { issuer } => {
+                write!(f, "issuer {issuer:?} is not in allowed_issuers; not contacting it")
+            }
             Error::CaBundle(e) => write!(f, "[tls] ca_bundle {e}"),
             Error::BadGrantId { grant_id } => write!(f, "grant_id {:?} is not a plain identifier", excerpt(grant_id)),
             Error::Idp(r) => f.write_str(&r.message),
@@ -88,7 +94,9 @@ fn ask(cfg: &Config, issuer: &str, ask: Ask) -> Result<Answer, Error> {
     }
     let ca_bundle = match &cfg.ca_bundle {
         None => None,
-        Some(path) => Some((path.clone(), trusted_file::read(path, crate::policy::config::MAX_BUNDLE).map_err(Error::CaBundle)?)),
+        Some(path) => {
+            Some((path.clone(), trusted_file::read(path, crate::policy::config::MAX_BUNDLE).map_err(Error::CaBundle)?))
+        }
     };
     net::ask(&NetJob { issuer: issuer.into(), ask, ca_bundle }).map_err(Error::Idp)
 }
@@ -103,7 +111,13 @@ pub fn fetch_jwks(cfg: &Config, issuer: &str) -> Result<(Vec<Key>, Vec<u8>), Err
 
 /// Asks the IdP to consume (`once`) or confirm (`timed`, `always`) the grant; the status it
 /// answered (`consumed` or `valid`).
-pub fn consume(cfg: &Config, issuer: &str, grant_id: &str, token: &str, grant_type: GrantType) -> Result<String, Error> {
+pub fn consume(
+    cfg: &Config,
+    issuer: &str,
+    grant_id: &str,
+    token: &str,
+    grant_type: GrantType,
+) -> Result<String, Error> {
     check_grant_id(grant_id)?;
     let job = Ask::Consume { grant_id: grant_id.into(), token: token.into(), grant_type };
     match ask(cfg, issuer, job)? {
@@ -113,7 +127,11 @@ pub fn consume(cfg: &Config, issuer: &str, grant_id: &str, token: &str, grant_ty
 }
 
 fn mismatch(issuer: &str) -> Error {
-    Error::Idp(Refusal { exit: Exit::Error, code: "idp_error", message: format!("IdP {issuer}: the network helper process answered another question") })
+    Error::Idp(Refusal {
+        exit: Exit::Error,
+        code: "idp_error",
+        message: format!("IdP {issuer}: the network helper process answered another question"),
+    })
 }
 
 #[cfg(test)]
@@ -130,14 +148,20 @@ mod tests {
 
     #[test]
     fn refuses_unsafe_grant_id_before_any_network() {
-        let cfg = crate::parse::config::parse(b"[security]\nallowed_issuers = [\"https://id.example\"]\nallowed_approvers = [\"a\"]\n").unwrap();
+        let cfg = crate::parse::config::parse(
+            b"[security]\nallowed_issuers = [\"https://id.example\"]\nallowed_approvers = [\"a\"]\n",
+        )
+        .unwrap();
         let e = consume(&cfg, "https://id.example", "../admin", "t", GrantType::Once).unwrap_err();
         assert_eq!((e.exit().code(), e.code()), (5, "grant_id_invalid"));
     }
 
     #[test]
     fn never_contacts_an_issuer_that_is_not_allowed() {
-        let cfg = crate::parse::config::parse(b"[security]\nallowed_issuers = [\"https://id.example\"]\nallowed_approvers = [\"a\"]\n").unwrap();
+        let cfg = crate::parse::config::parse(
+            b"[security]\nallowed_issuers = [\"https://id.example\"]\nallowed_approvers = [\"a\"]\n",
+        )
+        .unwrap();
         let e = fetch_jwks(&cfg, "https://evil.example").unwrap_err();
         assert_eq!(e, Error::IssuerNotAllowed { issuer: "https://evil.example".into() });
     }

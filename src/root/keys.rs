@@ -14,12 +14,12 @@
 //! write it does not stop a run (the reason goes into the audit record).
 
 use crate::confined::service;
-use crate::root::idp;
 use crate::policy::config::Config;
 use crate::policy::token::{self, Key};
-use crate::sys::{self, Fd};
-use crate::root::trusted_file;
 use crate::policy::verify::hex_sha256;
+use crate::root::idp;
+use crate::root::trusted_file;
+use crate::sys::{self, Fd};
 use opwire::sysexits::Exit;
 use std::ffi::CString;
 
@@ -39,15 +39,20 @@ const MAX_CACHE_FILE: usize = token::MAX_JWKS_LEN + 4096;
 pub enum Error {
     File(trusted_file::Error),
     /// The key file's bytes are not a usable key set (the parse service's words).
-    Jwks { path: String, error: String },
+    Jwks {
+        path: String,
+        error: String,
+    },
     /// The parse service failed (exit 1).
     Service(service::Error),
     Fetch(idp::Error),
-    UnknownKid { issuer: String, kid: String },
+    UnknownKid {
+        issuer: String,
+        kid: String,
+    },
 }
 
 impl Error {
-
     /// The stable code for the audit log and `--json-errors`.
     pub fn code(&self) -> &'static str {
         match self {
@@ -198,9 +203,15 @@ fn write_cache(issuer: &str, now: i64, raw: &[u8]) -> Result<(), String> {
     let tmp = CString::new(format!(".{name}.{}.tmp", sys::getpid())).map_err(|_| "bad cache file name".to_string())?;
     // A leftover from a crashed run with our pid would make O_EXCL fail.
     let _ = sys::unlinkat(&dir, &tmp);
-    let fd = sys::openat(Some(&dir), &tmp, sys::O_WRONLY | sys::O_CREAT | sys::O_EXCL | sys::O_NOFOLLOW | sys::O_NOCTTY, 0o600)
-        .map_err(|e| format!("cannot create a cache file in {CACHE_DIR}: {e}"))?;
-    let written = fill(&fd, &cache_entry(issuer, now, raw)).and_then(|()| sys::fchown(&fd, 0, 0)).and_then(|()| sys::fsync(&fd));
+    let fd = sys::openat(
+        Some(&dir),
+        &tmp,
+        sys::O_WRONLY | sys::O_CREAT | sys::O_EXCL | sys::O_NOFOLLOW | sys::O_NOCTTY,
+        0o600,
+    )
+    .map_err(|e| format!("cannot create a cache file in {CACHE_DIR}: {e}"))?;
+    let written =
+        fill(&fd, &cache_entry(issuer, now, raw)).and_then(|()| sys::fchown(&fd, 0, 0)).and_then(|()| sys::fsync(&fd));
     drop(fd);
     if let Err(e) = written.and_then(|()| sys::renameat(&dir, &tmp, &final_name)) {
         let _ = sys::unlinkat(&dir, &tmp);

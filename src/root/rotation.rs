@@ -4,8 +4,8 @@
 //! in its `rotated_from`, and an escapes that opened the log before the rename appends to the
 //! new file, not the renamed one.
 
-use crate::sys::{self, Fd};
 use crate::root::trusted_file;
+use crate::sys::{self, Fd};
 use std::ffi::CString;
 
 /// The name logrotate gives the log it rotates away (with `delaycompress`, uncompressed until
@@ -21,7 +21,8 @@ pub fn open_predecessor(path: &str) -> Result<Option<(Fd, i64, String)>, trusted
     let old = predecessor_of(path);
     let (dir, name) = trusted_file::open_parent(&old)?;
     let cname = CString::new(name).map_err(|_| trusted_file::Error::BadPath)?;
-    let fd = match sys::openat(Some(dir), &cname, sys::O_RDONLY | sys::O_NOFOLLOW | sys::O_NONBLOCK | sys::O_NOCTTY, 0) {
+    let fd = match sys::openat(Some(dir), &cname, sys::O_RDONLY | sys::O_NOFOLLOW | sys::O_NONBLOCK | sys::O_NOCTTY, 0)
+    {
         Ok(fd) => fd,
         Err(e) if e.0 == libc::ENOENT => return Ok(None),
         Err(errno) => return Err(trusted_file::Error::Open { path: old, errno }),

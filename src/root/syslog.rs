@@ -9,8 +9,8 @@
 
 use crate::policy::chain::{is_chain_hash, line_hash};
 use crate::policy::config::{SyslogMode as Mode, SyslogSettings as Settings};
-use crate::sys::{self, Errno, Fd};
 use crate::root::trusted_file;
+use crate::sys::{self, Errno, Fd};
 use std::cell::RefCell;
 use std::ffi::CString;
 
@@ -322,7 +322,8 @@ fn connect(mode: Mode) -> Result<(Fd, &'static str, bool), Failure> {
     let mut last = Failure::Unreachable("no socket".into());
     for &(path, journal) in candidates {
         match checked_socket(path).and_then(|target| {
-            sys::unix_datagram_connect(target.as_bytes()).map_err(|e| Failure::Unreachable(format!("{path}: {}", why(e))))
+            sys::unix_datagram_connect(target.as_bytes())
+                .map_err(|e| Failure::Unreachable(format!("{path}: {}", why(e))))
         }) {
             Ok(fd) => return Ok((fd, path, journal)),
             Err(f) => last = f,
@@ -352,7 +353,8 @@ fn checked_socket(path: &'static str) -> Result<String, Failure> {
         if !st.is_symlink() || hop > 0 {
             return Err(unreachable("not a socket".into()));
         }
-        let link = sys::openat(Some(dir), &cname, sys::O_PATH | sys::O_NOFOLLOW, 0).and_then(|fd| sys::readlink_fd(&fd));
+        let link =
+            sys::openat(Some(dir), &cname, sys::O_PATH | sys::O_NOFOLLOW, 0).and_then(|fd| sys::readlink_fd(&fd));
         let target = link.map_err(|e| unreachable(why(e)))?;
         at = String::from_utf8(target).map_err(|_| unreachable("link target is not UTF-8".into()))?;
     }
@@ -414,7 +416,10 @@ mod tests {
         assert_eq!(get(&f, "SYSLOG_FACILITY"), Some(&b"10"[..]));
         assert_eq!(get(&f, "SYSLOG_PID"), Some(&b"4242"[..]));
         assert_eq!(get(&f, "ESCAPES_LINE_HASH"), Some(line_hash(LINE).as_bytes()));
-        assert_eq!(get(&f, "ESCAPES_PREV_HASH"), Some(&b"sha256:0000000000000000000000000000000000000000000000000000000000000000"[..]));
+        assert_eq!(
+            get(&f, "ESCAPES_PREV_HASH"),
+            Some(&b"sha256:0000000000000000000000000000000000000000000000000000000000000000"[..])
+        );
         assert_eq!(get(&f, "ESCAPES_USER"), Some(&b"al"[..]));
         assert_eq!(get(&f, "ESCAPES_REAL_UID"), Some(&b"1000"[..]));
         assert_eq!(get(&f, "ESCAPES_COMMAND"), Some(&br#"["id","-u"]"#[..]));
@@ -434,7 +439,12 @@ mod tests {
 
     #[test]
     fn a_huge_record_is_cut_but_keeps_both_hashes() {
-        let big = format!(r#"{{"command":["{}"],"m":"{}","prev_hash":"sha256:{}"}}"#, "x".repeat(300_000), "ü".repeat(5000), "1".repeat(64));
+        let big = format!(
+            r#"{{"command":["{}"],"m":"{}","prev_hash":"sha256:{}"}}"#,
+            "x".repeat(300_000),
+            "ü".repeat(5000),
+            "1".repeat(64)
+        );
         let d = journal_of(big.as_bytes(), false);
         assert!(d.len() < 64 * 1024, "{}", d.len());
         let f = journal_fields(&d);
@@ -444,7 +454,11 @@ mod tests {
         let s = syslog_of(big.as_bytes());
         assert!(s.len() <= 8096, "{}", s.len());
         let text = String::from_utf8(s).unwrap();
-        assert!(text.contains(&format!("line_hash=\"{}\" prev_hash=\"sha256:{}\" truncated=\"1\"]", line_hash(big.as_bytes()), "1".repeat(64))));
+        assert!(text.contains(&format!(
+            "line_hash=\"{}\" prev_hash=\"sha256:{}\" truncated=\"1\"]",
+            line_hash(big.as_bytes()),
+            "1".repeat(64)
+        )));
         let minimal = journal_fields(&journal_of(big.as_bytes(), true));
         assert!(get(&minimal, "ESCAPES_COMMAND").is_none() && get(&minimal, "ESCAPES_PREV_HASH").is_some());
     }

@@ -46,7 +46,8 @@ pub fn resolve(name: &[u8]) -> Result<Resolved, Error> {
     let db = match passwd_db() {
         Ok(db) => db,
         Err(e) if e.is_missing() && name == b"root" => {
-            let user = User { name: b"root".to_vec(), uid: 0, gid: 0, home: b"/root".to_vec(), shell: b"/bin/sh".to_vec() };
+            let user =
+                User { name: b"root".to_vec(), uid: 0, gid: 0, home: b"/root".to_vec(), shell: b"/bin/sh".to_vec() };
             return Ok(Resolved { user, identity: Identity::new(0, 0, vec![0]) });
         }
         Err(e) => return Err(Error::File(e.clone())),

@@ -23,7 +23,13 @@ pub fn set_tcp_nodelay(fd: &Fd) -> Result<(), Errno> {
     let one: libc::c_int = 1;
     // SAFETY: `one` is a valid c_int for the duration of the call, and its size is passed.
     let r = unsafe {
-        libc::setsockopt(fd.raw(), libc::IPPROTO_TCP, libc::TCP_NODELAY, (&one as *const libc::c_int).cast(), core::mem::size_of::<libc::c_int>() as libc::socklen_t)
+        libc::setsockopt(
+            fd.raw(),
+            libc::IPPROTO_TCP,
+            libc::TCP_NODELAY,
+            (&one as *const libc::c_int).cast(),
+            core::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
     };
     check(r).map(|_| ())
 }
@@ -62,7 +68,9 @@ pub fn socket_error(fd: &Fd) -> Result<i32, Errno> {
     let mut err: libc::c_int = 0;
     let mut len = core::mem::size_of::<libc::c_int>() as libc::socklen_t;
     // SAFETY: err and len are valid for writes and len holds err's size.
-    check(unsafe { libc::getsockopt(fd.raw(), libc::SOL_SOCKET, libc::SO_ERROR, (&mut err as *mut libc::c_int).cast(), &mut len) })?;
+    check(unsafe {
+        libc::getsockopt(fd.raw(), libc::SOL_SOCKET, libc::SO_ERROR, (&mut err as *mut libc::c_int).cast(), &mut len)
+    })?;
     Ok(err)
 }
 

@@ -116,7 +116,14 @@ pub fn execve(path: &CStr, argv: &[CString], envp: &[CString]) -> Errno {
 pub fn execveat_args(fd: &Fd, args: &ExecArgs<'_>) -> Errno {
     // SAFETY: both arrays are NULL-terminated and point into CStrings that outlive `args`.
     unsafe {
-        libc::syscall(libc::SYS_execveat, fd.raw(), c"".as_ptr(), args.argv.as_ptr(), args.envp.as_ptr(), libc::AT_EMPTY_PATH);
+        libc::syscall(
+            libc::SYS_execveat,
+            fd.raw(),
+            c"".as_ptr(),
+            args.argv.as_ptr(),
+            args.envp.as_ptr(),
+            libc::AT_EMPTY_PATH,
+        );
     }
     Errno::last()
 }

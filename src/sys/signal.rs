@@ -19,10 +19,19 @@ struct KernelSigaction {
 
 /// Sets `sig`'s disposition to default or ignore with the raw syscall; needs no restorer.
 fn raw_disposition(sig: i32, ignore: bool) {
-    let sa = KernelSigaction { handler: if ignore { libc::SIG_IGN } else { libc::SIG_DFL }, flags: 0, restorer: 0, mask: 0 };
+    let sa =
+        KernelSigaction { handler: if ignore { libc::SIG_IGN } else { libc::SIG_DFL }, flags: 0, restorer: 0, mask: 0 };
     // SAFETY: sa is a valid kernel sigaction; the old action is not wanted; 8 = sizeof(sigset)
     // as the kernel counts it.
-    unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, &sa as *const KernelSigaction, core::ptr::null_mut::<KernelSigaction>(), 8usize) };
+    unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigaction,
+            sig,
+            &sa as *const KernelSigaction,
+            core::ptr::null_mut::<KernelSigaction>(),
+            8usize,
+        )
+    };
 }
 
 /// Every signal number whose disposition can be changed (all but KILL and STOP).
@@ -128,7 +137,10 @@ pub fn sigwaitinfo(set: &SigSet) -> Result<Received, Errno> {
         let mut info: libc::siginfo_t = core::mem::zeroed();
         check(libc::sigwaitinfo(&set.0, &mut info))?;
         let code = info.si_code;
-        Ok(Received { signo: info.si_signo, from_process: code == libc::SI_USER || code == libc::SI_QUEUE || code == libc::SI_TKILL })
+        Ok(Received {
+            signo: info.si_signo,
+            from_process: code == libc::SI_USER || code == libc::SI_QUEUE || code == libc::SI_TKILL,
+        })
     }
 }
 

@@ -93,4 +93,3 @@ core::arch::global_asm!(
     ".size escapes_start, . - escapes_start",
     ".popsection",
 );
-

@@ -16,7 +16,8 @@ pub fn unix_datagram_connect(path: &[u8]) -> Result<Fd, Errno> {
         *slot = b as libc::c_char;
     }
     // SAFETY: plain syscall with integer arguments.
-    let fd = check(unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0) })?;
+    let fd =
+        check(unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0) })?;
     // SAFETY: socket(2) just returned this descriptor, which nothing else owns.
     let fd = unsafe { Fd::from_raw(fd) };
     let len = (core::mem::size_of::<libc::sa_family_t>() + path.len() + 1) as libc::socklen_t;

@@ -63,7 +63,9 @@ impl core::fmt::Display for Error {
         match self {
             Error::BadFieldName { entry } => write!(f, "journal export entry {entry}: field name is not [A-Z0-9_]+"),
             Error::Truncated { entry } => write!(f, "journal export entry {entry}: cut off before its end"),
-            Error::NoNewlineAfterBinary { entry } => write!(f, "journal export entry {entry}: binary field not followed by a newline"),
+            Error::NoNewlineAfterBinary { entry } => {
+                write!(f, "journal export entry {entry}: binary field not followed by a newline")
+            }
         }
     }
 }
@@ -199,7 +201,8 @@ fn syslog_anchor(line: &[u8], at: usize) -> Option<Anchor> {
     let param = |name: &str| params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
     // The JSON record: right after the element, else the first `{"` on the line.
     let tail = line.get(after..).unwrap_or_default();
-    let record = tail.iter().position(|&b| b == b'{').and_then(|start| tail.get(start..)).filter(|r| r.starts_with(b"{\""));
+    let record =
+        tail.iter().position(|&b| b == b'{').and_then(|start| tail.get(start..)).filter(|r| r.starts_with(b"{\""));
     let parsed = record.and_then(|r| match json::parse(r) {
         Ok(v @ json::Value::Object(_)) if v.get("prev_hash").and_then(json::Value::as_str).is_some() => Some((r, v)),
         _ => None,
@@ -212,8 +215,12 @@ fn syslog_anchor(line: &[u8], at: usize) -> Option<Anchor> {
     if !is_chain_hash(hash.as_bytes()) {
         return None;
     }
-    let json_str = |key: &str| parsed.as_ref().and_then(|(_, v)| v.get(key)).and_then(json::Value::as_str).map(str::to_string);
-    let prev = param("prev_hash").map(str::to_string).or_else(|| json_str("prev_hash")).filter(|p| is_chain_hash(p.as_bytes()));
+    let json_str =
+        |key: &str| parsed.as_ref().and_then(|(_, v)| v.get(key)).and_then(json::Value::as_str).map(str::to_string);
+    let prev = param("prev_hash")
+        .map(str::to_string)
+        .or_else(|| json_str("prev_hash"))
+        .filter(|p| is_chain_hash(p.as_bytes()));
     Some(Anchor {
         hash,
         prev,
@@ -253,7 +260,10 @@ fn element_at(line: &[u8], mut i: usize) -> Option<(Vec<(String, String)>, usize
         }
         let name_len = line.get(i..)?.iter().position(|&b| b == b'=')?;
         let name = line.get(i..i + name_len)?;
-        if name.is_empty() || name.len() > 32 || !name.iter().all(|&b| b.is_ascii_graphic() && !matches!(b, b'=' | b']' | b'"')) {
+        if name.is_empty()
+            || name.len() > 32
+            || !name.iter().all(|&b| b.is_ascii_graphic() && !matches!(b, b'=' | b']' | b'"'))
+        {
             return None;
         }
         i += name_len + 1;
@@ -334,7 +344,15 @@ impl Compare {
                 successors.entry(p.clone()).or_default().push(i);
             }
         }
-        Compare { anchors, hashes, successors, seen_anchored: false, pending: None, last: None, summary: Summary::default() }
+        Compare {
+            anchors,
+            hashes,
+            successors,
+            seen_anchored: false,
+            pending: None,
+            last: None,
+            summary: Summary::default(),
+        }
     }
 
     pub fn entries(&self) -> usize {
@@ -351,7 +369,12 @@ impl Compare {
     /// The next local line: its hash and the hash it chains to.
     pub fn feed(&mut self, at: Place, hash: &str, prev: &str) -> Result<(), Finding> {
         if let Some(other) = self.after(prev).find(|a| a.hash != hash) {
-            return Err(Finding::Contradicted { at, ours: hash.to_string(), theirs: other.hash.clone(), export_at: other.at });
+            return Err(Finding::Contradicted {
+                at,
+                ours: hash.to_string(),
+                theirs: other.hash.clone(),
+                export_at: other.at,
+            });
         }
         let anchored = self.hashes.contains(hash) || self.successors.contains_key(hash);
         if anchored {
@@ -399,7 +422,9 @@ mod tests {
         let mut lines: Vec<String> = Vec::new();
         for i in 0..n {
             let prev = lines.last().map_or(GENESIS.to_string(), |l| line_hash(l.as_bytes()));
-            lines.push(format!(r#"{{"timestamp":"t{i}","pid":{i},"host":"{host}","event":"run","prev_hash":"{prev}"}}"#));
+            lines.push(format!(
+                r#"{{"timestamp":"t{i}","pid":{i},"host":"{host}","event":"run","prev_hash":"{prev}"}}"#
+            ));
         }
         lines
     }
@@ -427,7 +452,11 @@ mod tests {
             out.extend_from_slice(b"__CURSOR=s=1;i=2\n_UID=");
             out.extend_from_slice(uid.as_bytes());
             out.push(b'\n');
-            out.extend_from_slice(&crate::root::syslog::journal_datagram(l.as_bytes(), &crate::fuzz_entry::line_members(l.as_bytes()), false));
+            out.extend_from_slice(&crate::root::syslog::journal_datagram(
+                l.as_bytes(),
+                &crate::fuzz_entry::line_members(l.as_bytes()),
+                false,
+            ));
             out.push(b'\n');
         }
         out
@@ -456,7 +485,11 @@ mod tests {
     #[test]
     fn every_format_reads_back_the_hashes_escapes_sent() {
         let lines = log(3, "web-1");
-        for anchors in [syslog_file(&rsyslog_5424(&lines)), syslog_file(&rsyslog_default(&lines)), journal_export(&journal(&lines, "0")).unwrap()] {
+        for anchors in [
+            syslog_file(&rsyslog_5424(&lines)),
+            syslog_file(&rsyslog_default(&lines)),
+            journal_export(&journal(&lines, "0")).unwrap(),
+        ] {
             assert_eq!(anchors.len(), 3, "{anchors:?}");
             for (a, l) in anchors.iter().zip(&lines) {
                 assert_eq!(a.hash, line_hash(l.as_bytes()));
@@ -490,7 +523,10 @@ mod tests {
             other => panic!("{other:?}"),
         }
         for export in [rsyslog_default(&lines), journal(&lines, "0")] {
-            assert!(matches!(compare(&forged, parse(&export).unwrap()), Err(Finding::Contradicted { at: Place { line: 3, .. }, .. })));
+            assert!(matches!(
+                compare(&forged, parse(&export).unwrap()),
+                Err(Finding::Contradicted { at: Place { line: 3, .. }, .. })
+            ));
         }
     }
 
@@ -517,7 +553,10 @@ mod tests {
         let mut local = lines.clone();
         // An extra record that links to line 2 and that line 3 does not link to: line 3 is then
         // a broken chain, but the anchors name the insertion itself.
-        local.insert(2, lines[1].replace("t1", "tX").replace(&line_hash(lines[0].as_bytes()), &line_hash(lines[1].as_bytes())));
+        local.insert(
+            2,
+            lines[1].replace("t1", "tX").replace(&line_hash(lines[0].as_bytes()), &line_hash(lines[1].as_bytes())),
+        );
         assert!(matches!(compare(&local, export), Err(Finding::Contradicted { at: Place { line: 3, .. }, .. })));
     }
 
@@ -529,7 +568,10 @@ mod tests {
         for l in [&lines[0], &lines[1], &lines[3]] {
             export.push_str(&format!("x escapes: [escapes@32473 line_hash=\"{}\"] cut\n", line_hash(l.as_bytes())));
         }
-        assert_eq!(compare(&lines, syslog_file(export.as_bytes())), Err(Finding::Missing { at: Place { file: 0, line: 3 } }));
+        assert_eq!(
+            compare(&lines, syslog_file(export.as_bytes())),
+            Err(Finding::Missing { at: Place { file: 0, line: 3 } })
+        );
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! An audit log's hash chain, checked after the process has given up root for good
 //! (`--verify-log`): the JSON parser it needs is not code the root process runs.
 
-use crate::policy::chain::{link_of, CHAIN_FIELD, ROTATED_FROM};
 use crate::parse::json;
+use crate::policy::chain::{link_of, CHAIN_FIELD, ROTATED_FROM};
 
 /// Why a log fails verification.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +18,9 @@ impl core::fmt::Display for Broken {
         match self {
             Broken::NotJson => write!(f, "not a JSON object"),
             Broken::NoLink => write!(f, "has no {CHAIN_FIELD}"),
-            Broken::WrongLink => write!(f, "{CHAIN_FIELD} does not match the line before (edited, deleted or reordered)"),
+            Broken::WrongLink => {
+                write!(f, "{CHAIN_FIELD} does not match the line before (edited, deleted or reordered)")
+            }
             Broken::Unterminated => write!(f, "last line is incomplete"),
         }
     }

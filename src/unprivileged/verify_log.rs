@@ -8,11 +8,11 @@
 //! `--anchors`, every line is then compared with the system logger's copy (`unprivileged::anchors`).
 //! Exit 0 intact (and, with anchors, agreeing), 5 broken or disagreeing, 1 unreadable.
 
+use crate::parse::json;
+use crate::policy::chain::line_hash;
+use crate::sys;
 use crate::unprivileged::anchors::{self, Compare, Finding, Place};
 use crate::unprivileged::chain::{Broken, Chain};
-use crate::parse::json;
-use crate::sys;
-use crate::policy::chain::line_hash;
 use std::ffi::OsStr;
 use std::io::{BufRead, Read};
 use std::os::unix::ffi::OsStrExt;
@@ -98,7 +98,10 @@ pub fn run(files: &[Vec<u8>], anchors: Option<&[u8]>) -> i32 {
                     shown(export)
                 ));
                 if s.older > 0 {
-                    out.push_str(&format!("note: the first {} lines are older than anything in the export (not anchored)\n", s.older));
+                    out.push_str(&format!(
+                        "note: the first {} lines are older than anything in the export (not anchored)\n",
+                        s.older
+                    ));
                 }
                 if s.newer > 0 {
                     out.push_str(&format!(
@@ -123,7 +126,11 @@ fn read_export(path: &[u8]) -> Result<Compare, String> {
     let mut data = Vec::new();
     file.take(MAX_EXPORT + 1).read_to_end(&mut data).map_err(|e| format!("read error in {}: {e}", shown(path)))?;
     if data.len() as u64 > MAX_EXPORT {
-        return Err(format!("{} is larger than {} MiB: filter it (journalctl -t escapes -o export, grep escapes)", shown(path), MAX_EXPORT >> 20));
+        return Err(format!(
+            "{} is larger than {} MiB: filter it (journalctl -t escapes -o export, grep escapes)",
+            shown(path),
+            MAX_EXPORT >> 20
+        ));
     }
     let found = anchors::parse(&data).map_err(|e| format!("{}: {e}", shown(path)))?;
     Ok(Compare::new(found))

@@ -13,20 +13,19 @@ use salty::{CompressedY, EdwardsPoint, PublicKey, Signature};
 
 /// The group order L, little-endian.
 const L: [u8; 32] = [
-    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
 ];
 
 /// The field prime p = 2^255 - 19, little-endian.
 const P: [u8; 32] = [
-    0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
+    0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
 ];
 
 /// The canonical encoding of the neutral element (x = 0, y = 1).
-pub const IDENTITY: [u8; 32] = [
-    1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-];
+pub const IDENTITY: [u8; 32] =
+    [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
 fn is_below(x: &[u8; 32], bound: &[u8; 32]) -> bool {
     for (a, b) in x.iter().rev().zip(bound.iter().rev()) {
@@ -63,8 +62,7 @@ pub fn verify_strict_salty(public: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> Res
     let key = PublicKey::try_from(public).map_err(|_| Error::InvalidKey)?;
     // Salty hashes the key bytes exactly as given and compares the recomputed R to the given
     // R bytewise: the cofactorless equation, as dalek's verify_strict evaluates it.
-    key.verify(msg, &Signature::from(sig))
-        .map_err(|_| Error::BadSignature)
+    key.verify(msg, &Signature::from(sig)).map_err(|_| Error::BadSignature)
 }
 
 enum PointFault {
@@ -81,9 +79,7 @@ fn check_point(bytes: &[u8; 32]) -> Result<(), PointFault> {
     if !is_below(&y, &P) {
         return Err(PointFault::NonCanonical);
     }
-    let point = CompressedY(*bytes)
-        .decompressed()
-        .map_err(|_| PointFault::NotOnCurve)?;
+    let point = CompressedY(*bytes).decompressed().map_err(|_| PointFault::NotOnCurve)?;
     // The other second spelling: x = 0 (y = ±1) with the sign bit set, which salty decodes
     // as if the bit were clear; only recompression notices.
     if point.compressed().0 != *bytes {
@@ -104,4 +100,3 @@ pub fn is_small_order(point: &EdwardsPoint) -> bool {
     // Comparing encodings spares the inversion that compressing the neutral element would cost.
     p8.compressed().0 == IDENTITY
 }
-

@@ -84,7 +84,11 @@ fn ensure_user(name: &str) {
 fn install() -> PathBuf {
     static CHECKED: OnceLock<()> = OnceLock::new();
     CHECKED.get_or_init(|| {
-        assert_eq!(unsafe_free_geteuid(), 0, "integration tests must run as root (they install a setuid binary and switch users)");
+        assert_eq!(
+            unsafe_free_geteuid(),
+            0,
+            "integration tests must run as root (they install a setuid binary and switch users)"
+        );
         ensure_user(USER);
         ensure_user(OTHER_USER);
     });
@@ -94,7 +98,11 @@ fn install() -> PathBuf {
     let marker = bin_dir.join(".installed-from");
     let src = env!("CARGO_BIN_EXE_escapes");
     let stamp = fs::metadata(src).and_then(|m| m.modified()).map(|t| format!("{src} {t:?}")).unwrap_or_default();
-    let installed = |dst: &Path| fs::metadata(dst).map(|m| format!(" -> ino {} size {} mtime {:?}", m.ino(), m.len(), m.modified().ok())).unwrap_or_default();
+    let installed = |dst: &Path| {
+        fs::metadata(dst)
+            .map(|m| format!(" -> ino {} size {} mtime {:?}", m.ino(), m.len(), m.modified().ok()))
+            .unwrap_or_default()
+    };
     if fs::read_to_string(&marker).ok() == Some(format!("{stamp}{}", installed(&dst))) {
         return dst;
     }

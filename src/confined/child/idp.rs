@@ -24,13 +24,29 @@ const EXIT_REFUSED: i32 = 5;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
     /// Any HTTP status but 200 (redirects included: they are not followed).
-    Status { url: String, status: u16, detail: Option<String> },
-    Body { url: String, what: String },
-    Jwks { url: String, error: jwks::Error },
+    Status {
+        url: String,
+        status: u16,
+        detail: Option<String>,
+    },
+    Body {
+        url: String,
+        what: String,
+    },
+    Jwks {
+        url: String,
+        error: jwks::Error,
+    },
     /// 200 with an `error` member: the IdP says this grant may not be used.
-    Refused { error: String, state: Option<String> },
+    Refused {
+        error: String,
+        state: Option<String>,
+    },
     /// 200 without `error`, but not the status this grant type must produce.
-    UnexpectedStatus { expected: &'static str, got: String },
+    UnexpectedStatus {
+        expected: &'static str,
+        got: String,
+    },
 }
 
 impl Error {
@@ -61,7 +77,9 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Status { url, status, detail: Some(d) } => write!(f, "IdP answered {status} for {url}: {}", excerpt(d)),
+            Error::Status { url, status, detail: Some(d) } => {
+                write!(f, "IdP answered {status} for {url}: {}", excerpt(d))
+            }
             Error::Status { url, status, detail: None } if (300..400).contains(status) => {
                 write!(f, "IdP answered {status} (a redirect, not followed) for {url}")
             }
@@ -174,7 +192,8 @@ mod tests {
             ("not_approved", "not_approved"),
             ("something_new", "idp_refused"),
         ] {
-            let e = consume_answer(200, &format!(r#"{{"error":"{error}","status":"x"}}"#), GrantType::Once).unwrap_err();
+            let e =
+                consume_answer(200, &format!(r#"{{"error":"{error}","status":"x"}}"#), GrantType::Once).unwrap_err();
             assert_eq!((e.exit_code(), e.code()), (5, code), "{error}");
         }
     }
@@ -182,7 +201,8 @@ mod tests {
     #[test]
     fn other_statuses_and_bodies_exit_1() {
         let problem = r#"{"type":"https://openape.org/errors/grant_not_found","title":"Grant not found","status":404}"#;
-        for (status, body) in [(404, problem), (401, "{}"), (500, "oops"), (302, ""), (201, r#"{"status":"consumed"}"#)] {
+        for (status, body) in [(404, problem), (401, "{}"), (500, "oops"), (302, ""), (201, r#"{"status":"consumed"}"#)]
+        {
             let e = consume_answer(status, body, GrantType::Once).unwrap_err();
             assert_eq!((e.exit_code(), e.code()), (1, "idp_error"), "{status}");
         }
@@ -194,10 +214,12 @@ mod tests {
 
     #[test]
     fn problem_details_reach_the_message() {
-        let e = consume_answer(404, r#"{"title":"Grant not found","status":404,"detail":"no such grant"}"#, GrantType::Once).unwrap_err();
+        let e = consume_answer(
+            404,
+            r#"{"title":"Grant not found","status":404,"detail":"no such grant"}"#,
+            GrantType::Once,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("Grant not found: no such grant"), "{e}");
     }
-
-
-
 }

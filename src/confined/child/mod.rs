@@ -134,7 +134,19 @@ mod tests {
             assert!(names.contains(&needed), "{needed} missing");
         }
         // What the child must never be able to do once it parses network bytes.
-        for never in ["execve", "execveat", "setresuid", "setuid", "ptrace", "clone", "fork", "kill", "prctl", "getppid", "uname"] {
+        for never in [
+            "execve",
+            "execveat",
+            "setresuid",
+            "setuid",
+            "ptrace",
+            "clone",
+            "fork",
+            "kill",
+            "prctl",
+            "getppid",
+            "uname",
+        ] {
             assert!(!names.contains(&never), "{never} allowed");
         }
     }

@@ -23,7 +23,6 @@ use crate::parse::{dns, pem};
 use crate::sys;
 use crate::time::Deadline;
 
-
 /// Does the job, reports, exits 0 (a report written is the child's whole job; the parent
 /// decides what it means).
 pub fn exchange(job: &NetJob) -> ! {
@@ -72,7 +71,11 @@ fn answer(job: &NetJob, deadline: &Deadline) -> Result<Answer, Verdict> {
     let trust = match &job.ca_bundle {
         None => tls::Trust::mozilla(),
         Some((path, bytes)) => {
-            let bundle = |what: String| Verdict { exit: 1, code: "ca_bundle", message: format!("[tls] ca_bundle {path}: {what}") };
+            let bundle = |what: String| Verdict {
+                exit: 1,
+                code: "ca_bundle",
+                message: format!("[tls] ca_bundle {path}: {what}"),
+            };
             let certs = pem::certificates(bytes).map_err(|e| bundle(e.to_string()))?;
             tls::Trust::from_der(&certs).map_err(|e| bundle(e.to_string()))?
         }
@@ -80,22 +83,31 @@ fn answer(job: &NetJob, deadline: &Deadline) -> Result<Answer, Verdict> {
     let ep = endpoint(issuer).map_err(|e| local(issuer, e))?;
     let (method, path, auth) = match &job.ask {
         Ask::Jwks => (Method::Get, "/.well-known/jwks.json".to_string(), None),
-        Ask::Consume { grant_id, token, .. } => (Method::Post, format!("/api/grants/{grant_id}/consume"), Some(format!("Bearer {token}"))),
+        Ask::Consume { grant_id, token, .. } => {
+            (Method::Post, format!("/api/grants/{grant_id}/consume"), Some(format!("Bearer {token}")))
+        }
     };
     let headers: Vec<(&str, &str)> = auth.as_deref().map(|a| ("Authorization", a)).into_iter().collect();
     let url = format!("{issuer}{path}");
-    let request = http::request(method, &ep.authority, &format!("{}{path}", ep.base_path), &headers).map_err(|e| local(issuer, e))?;
+    let request = http::request(method, &ep.authority, &format!("{}{path}", ep.base_path), &headers)
+        .map_err(|e| local(issuer, e))?;
     let response = fetch(&ep, &request, &trust, deadline).map_err(|f| match f.kind {
         Kind::Response | Kind::Local => local(issuer, f.detail),
         _ => Verdict { exit: 1, code: "idp_unreachable", message: format!("IdP {issuer} unreachable: {}", f.detail) },
     })?;
-    let refused = |e: idp::Error| Verdict { exit: u8::try_from(e.exit_code()).unwrap_or(1), code: e.code(), message: e.to_string() };
+    let refused = |e: idp::Error| Verdict {
+        exit: u8::try_from(e.exit_code()).unwrap_or(1),
+        code: e.code(),
+        message: e.to_string(),
+    };
     match &job.ask {
         Ask::Jwks => {
             let keys = idp::keys_of(&url, &response).map_err(refused)?;
             Ok(Answer::Keys { keys, raw: response.body })
         }
-        Ask::Consume { grant_type, .. } => idp::consume_answer_of(&url, &response, *grant_type).map(Answer::Consumed).map_err(refused),
+        Ask::Consume { grant_type, .. } => {
+            idp::consume_answer_of(&url, &response, *grant_type).map(Answer::Consumed).map_err(refused)
+        }
     }
 }
 
@@ -192,7 +204,12 @@ pub fn endpoint(issuer: &str) -> Result<Endpoint, UrlError> {
     Ok(Endpoint { host: host_part, port, authority, base_path: path.to_string() })
 }
 
-fn fetch(ep: &Endpoint, request: &[u8], trust: &tls::Trust, deadline: &Deadline) -> Result<http::Response, ChildFailure> {
+fn fetch(
+    ep: &Endpoint,
+    request: &[u8],
+    trust: &tls::Trust,
+    deadline: &Deadline,
+) -> Result<http::Response, ChildFailure> {
     let addrs = match &ep.host {
         Host::Ip(ip) => vec![*ip],
         Host::Name(name) => resolve::resolve(name, deadline).map_err(|e| ChildFailure::new(Kind::Resolve, e))?,
@@ -208,9 +225,20 @@ mod tests {
     #[test]
     fn takes_issuer_urls_apart() {
         let e = endpoint("https://ID.Example.com").unwrap();
-        assert_eq!(e, Endpoint { host: Host::Name("id.example.com".into()), port: 443, authority: "id.example.com".into(), base_path: "".into() });
+        assert_eq!(
+            e,
+            Endpoint {
+                host: Host::Name("id.example.com".into()),
+                port: 443,
+                authority: "id.example.com".into(),
+                base_path: "".into()
+            }
+        );
         let e = endpoint("https://127.0.0.1:8443/tenant/a").unwrap();
-        assert_eq!((e.host, e.port, e.authority.as_str(), e.base_path.as_str()), (Host::Ip("127.0.0.1".parse().unwrap()), 8443, "127.0.0.1:8443", "/tenant/a"));
+        assert_eq!(
+            (e.host, e.port, e.authority.as_str(), e.base_path.as_str()),
+            (Host::Ip("127.0.0.1".parse().unwrap()), 8443, "127.0.0.1:8443", "/tenant/a")
+        );
         let e = endpoint("https://[::1]:9000").unwrap();
         assert_eq!((e.host, e.authority.as_str()), (Host::Ip("::1".parse().unwrap()), "[::1]:9000"));
         assert_eq!(endpoint("https://a.example:443/").unwrap().authority, "a.example");
@@ -241,6 +269,4 @@ mod tests {
             assert_eq!(endpoint(url), Err(want), "{url}");
         }
     }
-
-
 }

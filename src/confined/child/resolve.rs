@@ -10,9 +10,9 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use crate::confined::child::stream::describe_errno;
-use crate::time::Deadline;
 use crate::parse::dns::{hosts_lookup, nameservers, parse_response, query, valid_hostname, Error, QType};
 use crate::sys::{self, Errno};
+use crate::time::Deadline;
 
 /// Each query gets this long (or less, if the call's deadline is nearer).
 const QUERY_TIMEOUT_MS: u64 = 2000;
@@ -24,19 +24,33 @@ const MAX_RESOLV_CONF: usize = 64 * 1024;
 /// Why a host could not be turned into addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResolveError {
-    BadName { host: String },
-    NotFound { host: String },
-    NoAddress { host: String },
+    BadName {
+        host: String,
+    },
+    NotFound {
+        host: String,
+    },
+    NoAddress {
+        host: String,
+    },
     /// Every nameserver failed; the last failure is kept.
-    NoAnswer { host: String, server: IpAddr, why: String },
-    Timeout { host: String },
+    NoAnswer {
+        host: String,
+        server: IpAddr,
+        why: String,
+    },
+    Timeout {
+        host: String,
+    },
 }
 
 impl fmt::Display for ResolveError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ResolveError::BadName { host } => write!(f, "{host:?} is not a valid host name"),
-            ResolveError::NotFound { host } => write!(f, "cannot resolve {host}: not in /etc/hosts and the name does not exist in DNS"),
+            ResolveError::NotFound { host } => {
+                write!(f, "cannot resolve {host}: not in /etc/hosts and the name does not exist in DNS")
+            }
             ResolveError::NoAddress { host } => write!(f, "cannot resolve {host}: DNS has no A or AAAA record for it"),
             ResolveError::NoAnswer { host, server, why } => {
                 write!(f, "cannot resolve {host}: no usable DNS answer (last from nameserver {server}: {why})")
@@ -147,4 +161,3 @@ fn ask(server: IpAddr, host: &str, qtype: QType, deadline: &Deadline) -> Result<
     }
     Err(Ask::Timeout)
 }
-

@@ -179,9 +179,11 @@ fn certificates_of(payload: &[u8]) -> Vec<u8> {
 fn user_by_name(db: &[u8], groups: Option<&[u8]>, name: &[u8]) -> Vec<u8> {
     let user = match passwd::find_user_by_name(db, name) {
         Ok(Some(u)) => u,
-        Ok(None) => return ok(|w| {
-            w.opt(None::<&(User, Vec<u32>)>, |_, _| {});
-        }),
+        Ok(None) => {
+            return ok(|w| {
+                w.opt(None::<&(User, Vec<u32>)>, |_, _| {});
+            })
+        }
         Err(e) => return refused(&format!("/etc/passwd: {e}")),
     };
     let gids = match groups {

@@ -57,7 +57,6 @@ pub enum Kind {
     Local,
 }
 
-
 /// A failure inside the child, before it is flattened into a report.
 pub struct ChildFailure {
     pub kind: Kind,
@@ -89,8 +88,10 @@ pub fn connect_any(addrs: &[IpAddr], port: u16, deadline: &Deadline) -> Result<S
 
 fn connect(addr: &SocketAddr, deadline: &Deadline) -> Result<Fd, ChildFailure> {
     let fail = |e: Errno| ChildFailure::new(Kind::Connect, format!("cannot connect to {addr}: {}", describe_errno(e)));
-    let fd = sys::net::socket(addr, false).map_err(|e| ChildFailure::new(Kind::Local, format!("cannot create a socket: {e}")))?;
-    sys::net::set_tcp_nodelay(&fd).map_err(|e| ChildFailure::new(Kind::Local, format!("cannot set TCP_NODELAY: {e}")))?;
+    let fd = sys::net::socket(addr, false)
+        .map_err(|e| ChildFailure::new(Kind::Local, format!("cannot create a socket: {e}")))?;
+    sys::net::set_tcp_nodelay(&fd)
+        .map_err(|e| ChildFailure::new(Kind::Local, format!("cannot set TCP_NODELAY: {e}")))?;
     match sys::net::connect(&fd, addr) {
         Ok(()) => return Ok(fd),
         Err(e) if e.0 == libc::EINPROGRESS || e.0 == libc::EINTR => {}
@@ -98,7 +99,10 @@ fn connect(addr: &SocketAddr, deadline: &Deadline) -> Result<Fd, ChildFailure> {
     }
     loop {
         let Some(wait) = deadline.poll_ms() else {
-            return Err(ChildFailure::new(Kind::Timeout, format!("cannot connect to {addr}: no answer within {} s", CONNECT_TIMEOUT_MS / 1000)));
+            return Err(ChildFailure::new(
+                Kind::Timeout,
+                format!("cannot connect to {addr}: no answer within {} s", CONNECT_TIMEOUT_MS / 1000),
+            ));
         };
         if sys::poll_one(fd.raw(), sys::POLLOUT, wait).map_err(fail)? != 0 {
             break;
@@ -161,4 +165,3 @@ impl io::Write for Stream {
         Ok(())
     }
 }
-

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use rustls::pki_types::{CertificateDer, DnsName, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore};
 
-use crate::parse::http;
 use crate::confined::child::stream::{ChildFailure, Host, Kind, Stream, MAX_RAW_RESPONSE, TOTAL_TIMEOUT_MS};
+use crate::parse::http;
 use crate::time::Deadline;
 
 /// The roots a server certificate must chain to, built (as root, before forking) from the
@@ -79,10 +79,14 @@ fn classify(host: &Host, e: &std::io::Error) -> ChildFailure {
         return ChildFailure::new(Kind::Tls, format!("TLS with {} failed: {tls}", host_text(host)));
     }
     match e.kind() {
-        std::io::ErrorKind::TimedOut => {
-            ChildFailure::new(Kind::Timeout, format!("{} did not answer within {} s", host_text(host), TOTAL_TIMEOUT_MS / 1000))
-        }
-        std::io::ErrorKind::UnexpectedEof => ChildFailure::new(Kind::Closed, format!("{} closed the connection before the response was complete", host_text(host))),
+        std::io::ErrorKind::TimedOut => ChildFailure::new(
+            Kind::Timeout,
+            format!("{} did not answer within {} s", host_text(host), TOTAL_TIMEOUT_MS / 1000),
+        ),
+        std::io::ErrorKind::UnexpectedEof => ChildFailure::new(
+            Kind::Closed,
+            format!("{} closed the connection before the response was complete", host_text(host)),
+        ),
         _ => ChildFailure::new(Kind::Closed, format!("connection to {} failed: {e}", host_text(host))),
     }
 }
@@ -90,7 +94,13 @@ fn classify(host: &Host, e: &std::io::Error) -> ChildFailure {
 /// Handshake, send `request`, read until the response is framed completely (see
 /// [`http::parse_response`]), the server closes, or the deadline passes. One connection, used
 /// once; nothing is read after the framed end.
-pub fn exchange(mut sock: Stream, host: &Host, request: &[u8], trust: &Trust, deadline: &Deadline) -> Result<http::Response, ChildFailure> {
+pub fn exchange(
+    mut sock: Stream,
+    host: &Host,
+    request: &[u8],
+    trust: &Trust,
+    deadline: &Deadline,
+) -> Result<http::Response, ChildFailure> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -119,13 +129,24 @@ pub fn exchange(mut sock: Stream, host: &Host, request: &[u8], trust: &Trust, de
         match http::parse_response(&raw) {
             Ok(r) => return Ok(r),
             Err(http::Error::Incomplete) if n == 0 => {
-                return Err(ChildFailure::new(Kind::Closed, format!("{} closed the connection before the response was complete", host_text(host))))
+                return Err(ChildFailure::new(
+                    Kind::Closed,
+                    format!("{} closed the connection before the response was complete", host_text(host)),
+                ))
             }
             Err(http::Error::Incomplete) if raw.len() > MAX_RAW_RESPONSE => {
-                return Err(ChildFailure::new(Kind::Response, format!("response from {} exceeds {} bytes", host_text(host), MAX_RAW_RESPONSE)))
+                return Err(ChildFailure::new(
+                    Kind::Response,
+                    format!("response from {} exceeds {} bytes", host_text(host), MAX_RAW_RESPONSE),
+                ))
             }
             Err(http::Error::Incomplete) => {}
-            Err(e) => return Err(ChildFailure::new(Kind::Response, format!("bad HTTP response from {}: {e}", host_text(host)))),
+            Err(e) => {
+                return Err(ChildFailure::new(
+                    Kind::Response,
+                    format!("bad HTTP response from {}: {e}", host_text(host)),
+                ))
+            }
         }
     }
 }

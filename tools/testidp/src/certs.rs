@@ -33,9 +33,14 @@ fn ca(name: &str) -> (rcgen::Certificate, Issuer<'static, KeyPair>) {
     (cert, Issuer::new(params, key))
 }
 
-fn leaf(names: &[&str], issuer: &Issuer<'_, KeyPair>, expired: bool) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
+fn leaf(
+    names: &[&str],
+    issuer: &Issuer<'_, KeyPair>,
+    expired: bool,
+) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
     let key = KeyPair::generate().expect("leaf key");
-    let mut params = CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>()).expect("leaf params");
+    let mut params =
+        CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>()).expect("leaf params");
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, names[0]);
     params.distinguished_name = dn;

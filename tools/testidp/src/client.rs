@@ -28,7 +28,10 @@ impl Exchange {
         match r.parse(&self.raw) {
             Ok(httparse::Status::Complete(n)) => Some((
                 r.code?,
-                r.headers.iter().map(|h| (h.name.to_ascii_lowercase(), String::from_utf8_lossy(h.value).into_owned())).collect(),
+                r.headers
+                    .iter()
+                    .map(|h| (h.name.to_ascii_lowercase(), String::from_utf8_lossy(h.value).into_owned()))
+                    .collect(),
                 n,
             )),
             _ => None,
@@ -39,7 +42,9 @@ impl Exchange {
     }
     /// All values of a header (name case-insensitive).
     pub fn header_all(&self, name: &str) -> Vec<String> {
-        self.head().map_or_else(Vec::new, |h| h.1.into_iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v).collect())
+        self.head().map_or_else(Vec::new, |h| {
+            h.1.into_iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v).collect()
+        })
     }
     pub fn header(&self, name: &str) -> Option<String> {
         self.header_all(name).into_iter().next()
@@ -49,7 +54,8 @@ impl Exchange {
         self.head().map_or(&[][..], |h| &self.raw[h.2..])
     }
     pub fn json(&self) -> Value {
-        serde_json::from_slice(self.body()).unwrap_or_else(|e| panic!("body is not JSON ({e}): {:?}", String::from_utf8_lossy(self.body())))
+        serde_json::from_slice(self.body())
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {:?}", String::from_utf8_lossy(self.body())))
     }
 }
 
@@ -70,7 +76,13 @@ fn read_all<S: Read>(s: &mut S, deadline: Instant) -> Exchange {
 }
 
 /// Sends `request` (raw bytes) over TLS to `addr`, trusting only `ca`, checking `server_name`.
-pub fn send_tls(addr: SocketAddr, server_name: &str, ca: &CertificateDer<'static>, request: &[u8], timeout: Duration) -> Exchange {
+pub fn send_tls(
+    addr: SocketAddr,
+    server_name: &str,
+    ca: &CertificateDer<'static>,
+    request: &[u8],
+    timeout: Duration,
+) -> Exchange {
     let deadline = Instant::now() + timeout;
     let mut roots = rustls::RootCertStore::empty();
     roots.add(ca.clone()).expect("CA certificate");
@@ -116,13 +128,16 @@ pub fn ca_from_pem(pem: &[u8]) -> CertificateDer<'static> {
 
 /// A request's bytes: `Host`, `Connection: close`, optional bearer and body (Content-Length).
 pub fn build(method: &str, host: &str, path: &str, bearer: Option<&str>, body: Option<&[u8]>) -> Vec<u8> {
-    let mut r = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nAccept: application/json\r\n");
+    let mut r =
+        format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nAccept: application/json\r\n");
     if let Some(t) = bearer {
         r.push_str(&format!("Authorization: Bearer {t}\r\n"));
     }
     let mut out = r.into_bytes();
     if let Some(b) = body {
-        out.extend_from_slice(format!("Content-Type: application/json\r\nContent-Length: {}\r\n\r\n", b.len()).as_bytes());
+        out.extend_from_slice(
+            format!("Content-Type: application/json\r\nContent-Length: {}\r\n\r\n", b.len()).as_bytes(),
+        );
         out.extend_from_slice(b);
     } else {
         out.extend_from_slice(b"\r\n");
@@ -135,7 +150,15 @@ pub fn request(idp: &Idp, method: &str, path: &str, bearer: Option<&str>, body: 
     request_with(idp, "127.0.0.1", Duration::from_secs(5), method, path, bearer, body)
 }
 
-pub fn request_with(idp: &Idp, server_name: &str, timeout: Duration, method: &str, path: &str, bearer: Option<&str>, body: Option<&[u8]>) -> Exchange {
+pub fn request_with(
+    idp: &Idp,
+    server_name: &str,
+    timeout: Duration,
+    method: &str,
+    path: &str,
+    bearer: Option<&str>,
+    body: Option<&[u8]>,
+) -> Exchange {
     let host = format!("{server_name}:{}", idp.port());
     send_tls(idp.addr(), server_name, &idp.ca_der(), &build(method, &host, path, bearer, body), timeout)
 }

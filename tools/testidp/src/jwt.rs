@@ -25,7 +25,11 @@ impl SigningKey {
 
     /// One JWK, members in the order the OpenApe IdP (and escapes-testkit) writes them.
     pub fn jwk(&self) -> String {
-        format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{}","kid":{},"alg":"EdDSA","use":"sig"}}"#, b64url(self.public()), json!(self.kid))
+        format!(
+            r#"{{"kty":"OKP","crv":"Ed25519","x":"{}","kid":{},"alg":"EdDSA","use":"sig"}}"#,
+            b64url(self.public()),
+            json!(self.kid)
+        )
     }
 
     /// Compact JWS with header `{"alg":"EdDSA","typ":"JWT","kid":…}` (in that order) over the
@@ -45,7 +49,8 @@ pub fn verify(token: &str, keys: &[SigningKey], now: i64) -> Result<Value, &'sta
         (Some(h), Some(c), Some(s), None) => (h, c, s),
         _ => return Err("not a compact JWS"),
     };
-    let header: Value = serde_json::from_slice(&b64url_decode(h).ok_or("bad header encoding")?).map_err(|_| "bad header JSON")?;
+    let header: Value =
+        serde_json::from_slice(&b64url_decode(h).ok_or("bad header encoding")?).map_err(|_| "bad header JSON")?;
     if header.get("alg").and_then(Value::as_str) != Some("EdDSA") {
         return Err("alg must be EdDSA");
     }
@@ -54,7 +59,8 @@ pub fn verify(token: &str, keys: &[SigningKey], now: i64) -> Result<Value, &'sta
     let sig = b64url_decode(s).ok_or("bad signature encoding")?;
     let input = &token[..h.len() + 1 + c.len()];
     UnparsedPublicKey::new(&ED25519, key.public()).verify(input.as_bytes(), &sig).map_err(|_| "bad signature")?;
-    let claims: Value = serde_json::from_slice(&b64url_decode(c).ok_or("bad claims encoding")?).map_err(|_| "bad claims JSON")?;
+    let claims: Value =
+        serde_json::from_slice(&b64url_decode(c).ok_or("bad claims encoding")?).map_err(|_| "bad claims JSON")?;
     if !claims.is_object() {
         return Err("claims are not an object");
     }
@@ -158,7 +164,10 @@ mod tests {
     #[test]
     fn cmd_hash_matches_wire_doc() {
         assert_eq!(cmd_hash(&["whoami".into()]), "f25297859cf0a70af5c053a5464a5fa647a35ceee1d91397331903846d79ffc1");
-        assert_eq!(cmd_hash(&["apt-get".into(), "upgrade".into()]), "2599c6943bd5e3728bb2b3c170785891392a1fec3b23496f9f6dfcfc22d51106");
+        assert_eq!(
+            cmd_hash(&["apt-get".into(), "upgrade".into()]),
+            "2599c6943bd5e3728bb2b3c170785891392a1fec3b23496f9f6dfcfc22d51106"
+        );
     }
 
     #[test]

@@ -15,8 +15,8 @@
 //! Issuer (`iss`) is `https://127.0.0.1:PORT` by default (`Options::issuer_host = "localhost"`
 //! gives `https://localhost:PORT`); the certificate is valid for both and for `::1`.
 
-pub mod client;
 mod certs;
+pub mod client;
 mod jwt;
 mod server;
 
@@ -163,13 +163,21 @@ pub enum Fault {
     Truncated,
     /// A 200 `application/json` body of exactly `bytes` bytes (`{"keys":[],"pad":"aaa…"}`),
     /// framed by Content-Length or (chunked = true) in 16 KiB chunks.
-    Oversized { bytes: usize, chunked: bool },
+    Oversized {
+        bytes: usize,
+        chunked: bool,
+    },
     /// An `X-Padding` header of `bytes` bytes in the response head.
-    OversizedHead { bytes: usize },
+    OversizedHead {
+        bytes: usize,
+    },
     ContentLength(ContentLengthFault),
     Chunked(ChunkedFault),
     /// `status` (e.g. 302) with `Location: location`, empty body.
-    Redirect { status: u16, location: String },
+    Redirect {
+        status: u16,
+        location: String,
+    },
     /// That status with a problem+json body.
     Status(u16),
     /// These exact bytes as the whole response, then a clean close.
@@ -238,7 +246,13 @@ impl Fault {
     pub fn is_connection_level(&self) -> bool {
         matches!(
             self,
-            Fault::WrongCa | Fault::WrongHost | Fault::ExpiredCert | Fault::CloseOnAccept | Fault::CloseAfterHandshake | Fault::HandshakeStall | Fault::NotTls
+            Fault::WrongCa
+                | Fault::WrongHost
+                | Fault::ExpiredCert
+                | Fault::CloseOnAccept
+                | Fault::CloseAfterHandshake
+                | Fault::HandshakeStall
+                | Fault::NotTls
         )
     }
     /// Only requests whose path starts with `prefix` (response faults only).
@@ -557,7 +571,12 @@ impl Idp {
         let kid = opts.kid.clone().unwrap_or_else(|| format!("key-{}", now_millis()));
         let key = jwt::SigningKey::new(kid, opts.seed.unwrap_or_else(jwt::random_bytes));
         let shared = Arc::new(Shared {
-            state: Mutex::new(State { keys: vec![key], grants: HashMap::new(), faults: Vec::new(), requests: Vec::new() }),
+            state: Mutex::new(State {
+                keys: vec![key],
+                grants: HashMap::new(),
+                faults: Vec::new(),
+                requests: Vec::new(),
+            }),
             certs,
             issuer: format!("https://{}:{}", opts.issuer_host, addr.port()),
             stop: AtomicBool::new(false),
@@ -693,7 +712,12 @@ impl Idp {
     }
     /// How many logged requests had this method and exactly this path (query ignored).
     pub fn count(&self, method: &str, path: &str) -> usize {
-        self.shared.lock().requests.iter().filter(|r| r.method == method && r.path.split('?').next() == Some(path)).count()
+        self.shared
+            .lock()
+            .requests
+            .iter()
+            .filter(|r| r.method == method && r.path.split('?').next() == Some(path))
+            .count()
     }
     pub fn jwks_fetches(&self) -> usize {
         self.count("GET", "/.well-known/jwks.json")

@@ -66,11 +66,26 @@ fn check_known(opts: &[(&str, &str)], known: &[&str]) -> Result<(), String> {
 
 fn serve(args: &[String]) -> Result<(), String> {
     let (opts, pos) = parse(args, &[])?;
-    check_known(&opts, &["--ca-out", "--port-file", "--port", "--seed", "--kid", "--issuer-host", "--admin-port-file", "--admin-port", "--fault"])?;
+    check_known(
+        &opts,
+        &[
+            "--ca-out",
+            "--port-file",
+            "--port",
+            "--seed",
+            "--kid",
+            "--issuer-host",
+            "--admin-port-file",
+            "--admin-port",
+            "--fault",
+        ],
+    )?;
     if !pos.is_empty() {
         return Err(USAGE.into());
     }
-    let port = |name: &str| -> Result<u16, String> { opt(&opts, name).map_or(Ok(0), |p| p.parse().map_err(|_| format!("bad {name}"))) };
+    let port = |name: &str| -> Result<u16, String> {
+        opt(&opts, name).map_or(Ok(0), |p| p.parse().map_err(|_| format!("bad {name}")))
+    };
     let mut o = Options {
         port: port("--port")?,
         seed: opt(&opts, "--seed").map(|s| parse_seed(s).ok_or("--seed must be 64 hex digits")).transpose()?,

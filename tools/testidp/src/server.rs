@@ -1,6 +1,9 @@
 //! Accept loops, one thread per connection, request reading, routing and (faulty) responses.
 
-use crate::{jwt, now, ChunkedFault, ContentLengthFault, Fault, FaultRule, GrantSpec, GrantStatus, GrantType, Request, Shared, GRANT_NOT_FOUND};
+use crate::{
+    jwt, now, ChunkedFault, ContentLengthFault, Fault, FaultRule, GrantSpec, GrantStatus, GrantType, Request, Shared,
+    GRANT_NOT_FOUND,
+};
 use serde_json::{json, Value};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -19,13 +22,7 @@ pub fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tls: bool) {
         }
         let Ok(stream) = stream else { continue };
         let s = shared.clone();
-        std::thread::spawn(move || {
-            if tls {
-                tls_connection(&s, stream)
-            } else {
-                admin_connection(&s, stream)
-            }
-        });
+        std::thread::spawn(move || if tls { tls_connection(&s, stream) } else { admin_connection(&s, stream) });
     }
 }
 
@@ -235,7 +232,12 @@ fn route(shared: &Shared, req: &Request) -> Resp {
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segs.as_slice() {
         [".well-known", "jwks.json"] => match m {
-            "GET" => Resp { status: 200, content_type: "application/json", body: shared.jwks_text().into_bytes(), headers: Vec::new() },
+            "GET" => Resp {
+                status: 200,
+                content_type: "application/json",
+                body: shared.jwks_text().into_bytes(),
+                headers: Vec::new(),
+            },
             _ => Resp::method_not_allowed("GET"),
         },
         [".well-known", "openid-configuration"] => match m {
@@ -253,7 +255,12 @@ fn route(shared: &Shared, req: &Request) -> Resp {
         ["api", "grants"] => match m {
             "POST" => {
                 if bearer(req).is_none_or(str::is_empty) {
-                    return Resp::problem(401, "https://openape.org/errors/unauthorized", "Unauthorized", "missing bearer token");
+                    return Resp::problem(
+                        401,
+                        "https://openape.org/errors/unauthorized",
+                        "Unauthorized",
+                        "missing bearer token",
+                    );
                 }
                 match body_json(req).and_then(|v| spec_from_json(&v)) {
                     Ok(spec) => {
@@ -276,7 +283,9 @@ fn route(shared: &Shared, req: &Request) -> Resp {
         ["api", "grants", id, "token"] => match m {
             "POST" => match shared.grant_json(id) {
                 None => Resp::grant_not_found(id),
-                Some(g) if g["status"] == "approved" => Resp::json(200, &json!({"authz_jwt": shared.token(id).unwrap(), "grant": g})),
+                Some(g) if g["status"] == "approved" => {
+                    Resp::json(200, &json!({"authz_jwt": shared.token(id).unwrap(), "grant": g}))
+                }
                 Some(g) => Resp::problem(
                     400,
                     "https://openape.org/errors/grant_not_approved",
@@ -288,13 +297,16 @@ fn route(shared: &Shared, req: &Request) -> Resp {
         },
         ["api", "grants", id, action @ ("approve" | "deny" | "revoke")] => match m {
             "POST" => {
-                let by = body_json(req).ok().and_then(|v| v.get("decided_by").and_then(Value::as_str).map(str::to_string));
+                let by =
+                    body_json(req).ok().and_then(|v| v.get("decided_by").and_then(Value::as_str).map(str::to_string));
                 let to = match *action {
                     "approve" => GrantStatus::Approved,
                     "deny" => GrantStatus::Denied,
                     _ => GrantStatus::Revoked,
                 };
-                shared.transition(id, to, by.as_deref()).map_or_else(|| Resp::grant_not_found(id), |g| Resp::json(200, &g))
+                shared
+                    .transition(id, to, by.as_deref())
+                    .map_or_else(|| Resp::grant_not_found(id), |g| Resp::json(200, &g))
             }
             _ => Resp::method_not_allowed("POST"),
         },
@@ -326,7 +338,12 @@ fn consume(shared: &Shared, req: &Request, id: &str) -> Resp {
         Err(e) => return unauthorized(&format!("invalid token: {e}")),
     };
     if claims.get("grant_id").and_then(Value::as_str) != Some(id) {
-        return Resp::problem(400, "https://openape.org/errors/invalid_request", "Grant mismatch", "token grant_id does not match the URL");
+        return Resp::problem(
+            400,
+            "https://openape.org/errors/invalid_request",
+            "Grant mismatch",
+            "token grant_id does not match the URL",
+        );
     }
     let mut st = shared.lock();
     let Some(g) = st.grants.get_mut(id) else {
@@ -368,7 +385,9 @@ fn admin(shared: &Shared, req: &Request, rest: &[&str]) -> Resp {
             let g = shared.grant_json(&id).unwrap();
             Resp::json(201, &json!({"id": id, "status": g["status"], "token": shared.token(&id).unwrap(), "grant": g}))
         }
-        ("GET", ["grants", id]) => shared.grant_json(id).map_or_else(|| Resp::grant_not_found(id), |g| Resp::json(200, &g)),
+        ("GET", ["grants", id]) => {
+            shared.grant_json(id).map_or_else(|| Resp::grant_not_found(id), |g| Resp::json(200, &g))
+        }
         ("POST", ["grants", id, "token"]) => {
             shared.token(id).map_or_else(|| Resp::grant_not_found(id), |t| Resp::json(200, &json!({"token": t})))
         }
@@ -398,7 +417,8 @@ fn admin(shared: &Shared, req: &Request, rest: &[&str]) -> Resp {
             Err(e) => bad(e),
         },
         ("POST", ["rotate"]) => {
-            let keep_old = body_json(req).ok().and_then(|v| v.get("keep_old").and_then(Value::as_bool)).unwrap_or(false);
+            let keep_old =
+                body_json(req).ok().and_then(|v| v.get("keep_old").and_then(Value::as_bool)).unwrap_or(false);
             Resp::json(200, &json!({"kid": shared.rotate(keep_old), "jwks": shared.jwks()}))
         }
         ("GET", ["requests"]) => {
@@ -439,7 +459,10 @@ pub fn spec_from_json(v: &Value) -> Result<GrantSpec, String> {
     let gt = GrantType::parse(&gt).ok_or_else(|| format!("unknown grant_type {gt}"))?;
     let command: Vec<String> = match v.get("command") {
         None => vec!["whoami".into()],
-        Some(Value::Array(a)) => a.iter().map(|x| x.as_str().map(str::to_string).ok_or("command must be strings")).collect::<Result<_, _>>()?,
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|x| x.as_str().map(str::to_string).ok_or("command must be strings"))
+            .collect::<Result<_, _>>()?,
         Some(_) => return Err("command must be an array of strings".into()),
     };
     let mut spec = GrantSpec::new(gt, &[]);
@@ -476,7 +499,10 @@ pub fn spec_from_json(v: &Value) -> Result<GrantSpec, String> {
 pub fn faults_from_json(v: &Value) -> Result<Vec<FaultRule>, String> {
     if let Some(rules) = v.get("rules") {
         let rules = rules.as_array().ok_or("rules must be an array")?;
-        return rules.iter().map(|r| rule_from_json(r).and_then(|r| r.ok_or_else(|| "mode none inside rules".into()))).collect();
+        return rules
+            .iter()
+            .map(|r| rule_from_json(r).and_then(|r| r.ok_or_else(|| "mode none inside rules".into())))
+            .collect();
     }
     Ok(rule_from_json(v)?.into_iter().collect())
 }
@@ -485,7 +511,12 @@ fn rule_from_json(v: &Value) -> Result<Option<FaultRule>, String> {
     let Some(fault) = fault_from_json(v)? else { return Ok(None) };
     let times = match v.get("times") {
         None | Some(Value::Null) => None,
-        Some(t) => Some(t.as_u64().and_then(|t| u32::try_from(t).ok()).filter(|&t| t > 0).ok_or("times must be a positive integer")?),
+        Some(t) => Some(
+            t.as_u64()
+                .and_then(|t| u32::try_from(t).ok())
+                .filter(|&t| t > 0)
+                .ok_or("times must be a positive integer")?,
+        ),
     };
     Ok(Some(FaultRule { fault, path: string_field(v, "path")?, times }))
 }
@@ -502,7 +533,11 @@ pub fn fault_from_json(v: &Value) -> Result<Option<Fault>, String> {
     let secs = |default: f64| -> Result<Duration, String> {
         match v.get("secs") {
             None | Some(Value::Null) => Ok(Duration::from_secs_f64(default)),
-            Some(x) => x.as_f64().filter(|s| *s >= 0.0 && *s < 3600.0).map(Duration::from_secs_f64).ok_or_else(|| "secs must be a number 0..3600".to_string()),
+            Some(x) => x
+                .as_f64()
+                .filter(|s| *s >= 0.0 && *s < 3600.0)
+                .map(Duration::from_secs_f64)
+                .ok_or_else(|| "secs must be a number 0..3600".to_string()),
         }
     };
     Ok(Some(match mode.as_str() {
@@ -510,7 +545,10 @@ pub fn fault_from_json(v: &Value) -> Result<Option<Fault>, String> {
         "slow" => Fault::Slow(secs(15.0)?),
         "drip" => Fault::Drip(Duration::from_millis(num("interval_ms", 200)?)),
         "truncated" => Fault::Truncated,
-        "oversized" => Fault::Oversized { bytes: num("bytes", 1 << 20)? as usize, chunked: v.get("chunked").and_then(Value::as_bool).unwrap_or(false) },
+        "oversized" => Fault::Oversized {
+            bytes: num("bytes", 1 << 20)? as usize,
+            chunked: v.get("chunked").and_then(Value::as_bool).unwrap_or(false),
+        },
         "oversized_head" => Fault::OversizedHead { bytes: num("bytes", 64 * 1024)? as usize },
         "content_length" => Fault::ContentLength(match kind.as_str() {
             "smaller" => ContentLengthFault::Smaller,
@@ -689,7 +727,9 @@ pub fn render(resp: &Resp, fault: Option<&Fault>) -> (Vec<u8>, After) {
         Some(Fault::Status(code)) => {
             status = *code;
             content_type = "application/problem+json";
-            body = json!({"type":"about:blank","title":reason(*code),"status":code,"detail":"injected fault"}).to_string().into_bytes();
+            body = json!({"type":"about:blank","title":reason(*code),"status":code,"detail":"injected fault"})
+                .to_string()
+                .into_bytes();
             lengths = vec![body.len().to_string()];
         }
         _ => {}

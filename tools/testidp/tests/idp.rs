@@ -87,7 +87,10 @@ fn jwks_and_discovery_shapes() {
     let keys = jwks["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 1);
     let k = &keys[0];
-    assert_eq!((k["kty"].as_str(), k["crv"].as_str(), k["alg"].as_str(), k["use"].as_str()), (Some("OKP"), Some("Ed25519"), Some("EdDSA"), Some("sig")));
+    assert_eq!(
+        (k["kty"].as_str(), k["crv"].as_str(), k["alg"].as_str(), k["use"].as_str()),
+        (Some("OKP"), Some("Ed25519"), Some("EdDSA"), Some("sig"))
+    );
     assert_eq!(k["kid"].as_str().unwrap(), idp.current_kid());
     assert!(idp.current_kid().starts_with("key-") && idp.current_kid()[4..].parse::<u64>().is_ok());
     assert_eq!(b64url_decode(k["x"].as_str().unwrap()).len(), 32);
@@ -106,7 +109,10 @@ fn tokens_and_jwks_match_the_testkit_minter_byte_for_byte() {
     let idp = seeded();
     assert_eq!(idp.jwks(), mint(&["jwks", "--seed", SEED, "--kid", "key-1"]));
     let claims = json!({"iss": idp.issuer(), "sub": "x", "exp": 4_000_000_000i64});
-    assert_eq!(idp.sign_claims(&claims), mint(&["sign", "--seed", SEED, "--kid", "key-1", "--claims", &claims.to_string()]));
+    assert_eq!(
+        idp.sign_claims(&claims),
+        mint(&["sign", "--seed", SEED, "--kid", "key-1", "--claims", &claims.to_string()])
+    );
     assert_eq!(idp.current_seed_hex(), SEED);
 }
 
@@ -114,7 +120,10 @@ fn tokens_and_jwks_match_the_testkit_minter_byte_for_byte() {
 fn token_claims_per_grant_type() {
     let idp = Idp::start();
     let g = idp.issue(GrantSpec::new(GrantType::Once, &["whoami"]).run_as("root"));
-    assert_eq!(header_of(&g.token), format!(r#"{{"alg":"EdDSA","typ":"JWT","kid":"{}"}}"#, idp.current_kid()).as_bytes());
+    assert_eq!(
+        header_of(&g.token),
+        format!(r#"{{"alg":"EdDSA","typ":"JWT","kid":"{}"}}"#, idp.current_kid()).as_bytes()
+    );
     let c = claims_of(&g.token);
     assert_eq!(idp.verify_token(&g.token).unwrap(), c);
     assert_eq!(c["iss"], idp.issuer());
@@ -139,7 +148,9 @@ fn token_claims_per_grant_type() {
     assert_eq!(tc["exp"], idp.grant_json(&t.id).unwrap()["expires_at"]);
 
     // extra claims override / remove
-    let odd = idp.issue(GrantSpec::new(GrantType::Once, &["id"]).claim("aud", json!(["x", "escapes"])).claim("cmd_hash", Value::Null));
+    let odd = idp.issue(
+        GrantSpec::new(GrantType::Once, &["id"]).claim("aud", json!(["x", "escapes"])).claim("cmd_hash", Value::Null),
+    );
     let oc = claims_of(&odd.token);
     assert_eq!(oc["aud"], json!(["x", "escapes"]));
     assert!(oc.get("cmd_hash").is_none());
@@ -181,7 +192,8 @@ fn consume_timed_and_always_stay_valid() {
 fn consume_refusals_are_200_with_error() {
     let idp = Idp::start();
     type Transition = fn(&Idp, &str);
-    let cases: [(Transition, &str, &str); 3] = [(Idp::revoke, "revoked", "revoked"), (Idp::deny, "denied", "denied"), (Idp::expire, "expired", "expired")];
+    let cases: [(Transition, &str, &str); 3] =
+        [(Idp::revoke, "revoked", "revoked"), (Idp::deny, "denied", "denied"), (Idp::expire, "expired", "expired")];
     for (f, error, status) in cases {
         let g = idp.issue(GrantSpec::new(GrantType::Once, &["id"]));
         f(&idp, &g.id);
@@ -238,7 +250,11 @@ fn lifecycle_endpoints() {
     let b = body.to_string();
     problem(&client::request(&idp, "POST", "/api/grants", None, Some(b.as_bytes())), 401);
     problem(&client::request(&idp, "POST", "/api/grants", Some("t"), Some(b"{\"grant_type\":\"forever\"}")), 400);
-    let created = expect(&client::request(&idp, "POST", "/api/grants", Some("agent-token"), Some(b.as_bytes())), 201, "application/json");
+    let created = expect(
+        &client::request(&idp, "POST", "/api/grants", Some("agent-token"), Some(b.as_bytes())),
+        201,
+        "application/json",
+    );
     assert_eq!(created["status"], "pending");
     assert!(created["created_at"].is_i64());
     assert_eq!(created["request"]["command"], json!(["ls", "-l"]));
@@ -246,15 +262,27 @@ fn lifecycle_endpoints() {
     assert_eq!(ok(&get(&idp, &format!("/api/grants/{id}")))["status"], "pending");
     problem(&client::request(&idp, "POST", &format!("/api/grants/{id}/token"), None, None), 400);
     assert_eq!(problem(&get(&idp, "/api/grants/nope"), 404)["type"], GRANT_NOT_FOUND);
-    let approved = ok(&client::request(&idp, "POST", &format!("/api/grants/{id}/approve"), Some("x"), Some(br#"{"decided_by":"boss@x"}"#)));
+    let approved = ok(&client::request(
+        &idp,
+        "POST",
+        &format!("/api/grants/{id}/approve"),
+        Some("x"),
+        Some(br#"{"decided_by":"boss@x"}"#),
+    ));
     assert_eq!((approved["status"].as_str(), approved["decided_by"].as_str()), (Some("approved"), Some("boss@x")));
     let tok = ok(&client::request(&idp, "POST", &format!("/api/grants/{id}/token"), None, None));
     assert_eq!(tok["grant"]["id"], id.as_str());
     let jwt = tok["authz_jwt"].as_str().unwrap();
     let c = idp.verify_token(jwt).unwrap();
-    assert_eq!((c["sub"].as_str(), c["target_host"].as_str(), c["decided_by"].as_str()), (Some("agent@x"), Some("h1"), Some("boss@x")));
+    assert_eq!(
+        (c["sub"].as_str(), c["target_host"].as_str(), c["decided_by"].as_str()),
+        (Some("agent@x"), Some("h1"), Some("boss@x"))
+    );
     assert_eq!(ok(&consume(&idp, &id, Some(jwt)))["status"], "consumed");
-    assert_eq!(ok(&client::request(&idp, "POST", &format!("/api/grants/{id}/revoke"), None, None))["status"], "revoked");
+    assert_eq!(
+        ok(&client::request(&idp, "POST", &format!("/api/grants/{id}/revoke"), None, None))["status"],
+        "revoked"
+    );
 }
 
 #[test]
@@ -265,7 +293,14 @@ fn key_rotation() {
     let new_kid = idp.rotate_key(false);
     assert_ne!(new_kid, old_kid);
     assert!(new_kid.starts_with("key-"));
-    let kids = |idp: &Idp| -> Vec<String> { ok(&get(idp, "/.well-known/jwks.json"))["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_string()).collect() };
+    let kids = |idp: &Idp| -> Vec<String> {
+        ok(&get(idp, "/.well-known/jwks.json"))["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_string())
+            .collect()
+    };
     assert_eq!(kids(&idp), vec![new_kid.clone()]);
     let t2 = idp.token(&g.id);
     assert!(String::from_utf8(header_of(&t2)).unwrap().contains(&new_kid));
@@ -303,13 +338,21 @@ fn admin_api_over_plain_http_and_tls() {
     let idp = Idp::start_with(Options { admin_port: Some(0), ..Options::default() }).unwrap();
     let admin = idp.admin_addr().unwrap();
     let call = |m: &str, p: &str, b: Option<&str>| client::admin(admin, m, p, b.map(str::as_bytes));
-    let created = expect(&call("POST", "/_test/grants", Some(r#"{"grant_type":"once","command":["whoami"],"target_host":"web1"}"#)), 201, "application/json");
+    let created = expect(
+        &call("POST", "/_test/grants", Some(r#"{"grant_type":"once","command":["whoami"],"target_host":"web1"}"#)),
+        201,
+        "application/json",
+    );
     assert_eq!(created["status"], "approved");
     let (id, token) = (created["id"].as_str().unwrap(), created["token"].as_str().unwrap());
     assert_eq!(claims_of(token)["target_host"], "web1");
     assert_eq!(ok(&consume(&idp, id, Some(token)))["status"], "consumed");
 
-    let pending = expect(&call("POST", "/_test/grants", Some(r#"{"grant_type":"always","approve":false}"#)), 201, "application/json");
+    let pending = expect(
+        &call("POST", "/_test/grants", Some(r#"{"grant_type":"always","approve":false}"#)),
+        201,
+        "application/json",
+    );
     assert_eq!(pending["status"], "pending");
     let pid = pending["id"].as_str().unwrap();
     assert_eq!(ok(&call("POST", &format!("/_test/grants/{pid}/approve"), None))["status"], "approved");
@@ -319,7 +362,11 @@ fn admin_api_over_plain_http_and_tls() {
     problem(&call("POST", "/_test/grants/nope/revoke", None), 404);
 
     // faults: JWKS only, once
-    ok(&call("POST", "/_test/fault", Some(r#"{"mode":"status","code":503,"path":"/.well-known/jwks.json","times":1}"#)));
+    ok(&call(
+        "POST",
+        "/_test/fault",
+        Some(r#"{"mode":"status","code":503,"path":"/.well-known/jwks.json","times":1}"#),
+    ));
     assert_eq!(idp.faults(), vec![Fault::Status(503).on("/.well-known/jwks.json").times(1)]);
     assert_eq!(get(&idp, "/.well-known/jwks.json").status(), Some(503));
     assert_eq!(get(&idp, "/.well-known/jwks.json").status(), Some(200));
@@ -361,7 +408,15 @@ fn fault_slow_and_drip() {
     ok(&get(&idp, "/.well-known/jwks.json"));
     idp.set_fault(Fault::Drip(Duration::from_millis(100)));
     let t = Instant::now();
-    let ex = client::request_with(&idp, "127.0.0.1", Duration::from_millis(700), "GET", "/.well-known/jwks.json", None, None);
+    let ex = client::request_with(
+        &idp,
+        "127.0.0.1",
+        Duration::from_millis(700),
+        "GET",
+        "/.well-known/jwks.json",
+        None,
+        None,
+    );
     assert!(ex.error.is_some() && !ex.raw.is_empty() && ex.raw.len() < 20, "{ex:?}");
     assert!(t.elapsed() < Duration::from_secs(2));
 }
@@ -388,7 +443,11 @@ fn fault_body_framing() {
     let ex = get(&idp, "/.well-known/jwks.json");
     assert_eq!(ex.header("transfer-encoding").as_deref(), Some("chunked"));
     assert!(ex.header("content-length").is_none());
-    assert!(ex.body().starts_with(b"4000\r\n{\"keys\":[]") && ex.body().ends_with(b"\r\n0\r\n\r\n") && ex.body().len() > 1 << 20);
+    assert!(
+        ex.body().starts_with(b"4000\r\n{\"keys\":[]")
+            && ex.body().ends_with(b"\r\n0\r\n\r\n")
+            && ex.body().len() > 1 << 20
+    );
 
     idp.set_fault(Fault::OversizedHead { bytes: 64 * 1024 });
     let ex = get(&idp, "/.well-known/jwks.json");
@@ -413,12 +472,23 @@ fn fault_body_framing() {
     }
     idp.set_fault(Fault::ContentLength(C::WithChunked));
     let ex = get(&idp, "/.well-known/jwks.json");
-    assert_eq!((ex.header("transfer-encoding").as_deref(), ex.header_all("content-length")), (Some("chunked"), vec![len.to_string()]));
+    assert_eq!(
+        (ex.header("transfer-encoding").as_deref(), ex.header_all("content-length")),
+        (Some("chunked"), vec![len.to_string()])
+    );
     assert!(ex.body().starts_with(format!("{len:x}\r\n").as_bytes()));
 
     idp.set_fault(Fault::ContentLength(C::Larger));
     let t = Instant::now();
-    let ex = client::request_with(&idp, "127.0.0.1", Duration::from_millis(500), "GET", "/.well-known/jwks.json", None, None);
+    let ex = client::request_with(
+        &idp,
+        "127.0.0.1",
+        Duration::from_millis(500),
+        "GET",
+        "/.well-known/jwks.json",
+        None,
+        None,
+    );
     assert!(ex.error.is_some(), "server keeps the connection open");
     assert_eq!(ex.header_all("content-length"), vec![(len + 100).to_string()]);
     assert_eq!(ex.body(), normal.body());
@@ -521,7 +591,9 @@ fn err_text(ex: &Exchange) -> String {
 #[test]
 fn fault_certificates() {
     let idp = Idp::start();
-    for (fault, want) in [(Fault::WrongCa, "UnknownIssuer"), (Fault::WrongHost, "NotValidForName"), (Fault::ExpiredCert, "Expired")] {
+    for (fault, want) in
+        [(Fault::WrongCa, "UnknownIssuer"), (Fault::WrongHost, "NotValidForName"), (Fault::ExpiredCert, "Expired")]
+    {
         idp.set_fault(fault.clone());
         let ex = get(&idp, "/.well-known/jwks.json");
         assert!(ex.raw.is_empty());
@@ -531,7 +603,8 @@ fn fault_certificates() {
     assert_eq!(idp.connections(), 3);
     // wrong-host cert is fine for its own name; wrong-CA cert is for the right names
     idp.set_fault(Fault::WrongHost);
-    let ex = client::request_with(&idp, WRONG_NAME, Duration::from_secs(5), "GET", "/.well-known/jwks.json", None, None);
+    let ex =
+        client::request_with(&idp, WRONG_NAME, Duration::from_secs(5), "GET", "/.well-known/jwks.json", None, None);
     ok(&ex);
     idp.set_fault(Fault::WrongCa.times(1));
     assert!(get(&idp, "/.well-known/jwks.json").error.is_some());
@@ -558,7 +631,15 @@ fn fault_closed_connections() {
 
     idp.set_fault(Fault::HandshakeStall);
     let t = Instant::now();
-    let ex = client::request_with(&idp, "127.0.0.1", Duration::from_millis(300), "GET", "/.well-known/jwks.json", None, None);
+    let ex = client::request_with(
+        &idp,
+        "127.0.0.1",
+        Duration::from_millis(300),
+        "GET",
+        "/.well-known/jwks.json",
+        None,
+        None,
+    );
     assert!(ex.raw.is_empty());
     err_text(&ex);
     assert!(t.elapsed() < Duration::from_secs(2));
@@ -575,10 +656,20 @@ fn fault_closed_connections() {
 fn localhost_issuer_and_ca_file() {
     let dir = tempdir("ca");
     let ca = dir.join("ca.pem");
-    let idp = Idp::start_with(Options { issuer_host: "localhost".into(), ca_out: Some(ca.clone()), ..Options::default() }).unwrap();
+    let idp =
+        Idp::start_with(Options { issuer_host: "localhost".into(), ca_out: Some(ca.clone()), ..Options::default() })
+            .unwrap();
     assert_eq!(idp.issuer(), format!("https://localhost:{}", idp.port()));
     assert_eq!(std::fs::read_to_string(&ca).unwrap(), idp.ca_pem());
-    let ex = client::request_with(&idp, "localhost", Duration::from_secs(5), "GET", "/.well-known/openid-configuration", None, None);
+    let ex = client::request_with(
+        &idp,
+        "localhost",
+        Duration::from_secs(5),
+        "GET",
+        "/.well-known/openid-configuration",
+        None,
+        None,
+    );
     assert_eq!(ok(&ex)["issuer"], idp.issuer());
     assert!(Idp::start_with(Options { issuer_host: "example.com".into(), ..Options::default() }).is_err());
     let _ = std::fs::remove_dir_all(dir);
@@ -594,7 +685,14 @@ fn curl_with_cacert() {
     let ca = dir.join("ca.pem");
     let idp = Idp::start();
     idp.write_ca_pem(&ca).unwrap();
-    let curl = |url: &str| std::process::Command::new("curl").args(["-sS", "--max-time", "5", "--cacert"]).arg(&ca).arg(url).output().unwrap();
+    let curl = |url: &str| {
+        std::process::Command::new("curl")
+            .args(["-sS", "--max-time", "5", "--cacert"])
+            .arg(&ca)
+            .arg(url)
+            .output()
+            .unwrap()
+    };
     for host in ["127.0.0.1", "localhost"] {
         let out = curl(&format!("https://{host}:{}/.well-known/jwks.json", idp.port()));
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -606,7 +704,11 @@ fn curl_with_cacert() {
 }
 
 fn tempdir(tag: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("escapes-testidp-{tag}-{}-{:?}", std::process::id(), std::thread::current().id()));
+    let d = std::env::temp_dir().join(format!(
+        "escapes-testidp-{tag}-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -647,7 +749,10 @@ fn cli_serve_grant_call() {
     let apf = apf.to_str().unwrap();
     let token = run(&["grant", "--admin-port-file", apf, "--type", "once", "--", "systemctl", "restart", "nginx"]);
     let c = claims_of(&token);
-    assert_eq!((c["grant_type"].as_str(), c["iss"].as_str()), (Some("once"), Some(format!("https://127.0.0.1:{port}").as_str())));
+    assert_eq!(
+        (c["grant_type"].as_str(), c["iss"].as_str()),
+        (Some("once"), Some(format!("https://127.0.0.1:{port}").as_str()))
+    );
     assert_eq!(c["command"], json!(["systemctl", "restart", "nginx"]));
     let id = c["grant_id"].as_str().unwrap();
 
@@ -656,17 +761,27 @@ fn cli_serve_grant_call() {
     let consume_req = client::build("POST", "127.0.0.1", &format!("/api/grants/{id}/consume"), Some(&token), None);
     let ex = client::send_tls(addr, "127.0.0.1", &ca, &consume_req, Duration::from_secs(5));
     assert_eq!(ok(&ex)["status"], "consumed");
-    let jwks = client::send_tls(addr, "127.0.0.1", &ca, &client::build("GET", "x", "/.well-known/jwks.json", None, None), Duration::from_secs(5));
+    let jwks = client::send_tls(
+        addr,
+        "127.0.0.1",
+        &ca,
+        &client::build("GET", "x", "/.well-known/jwks.json", None, None),
+        Duration::from_secs(5),
+    );
     assert_eq!(String::from_utf8_lossy(jwks.body()), mint(&["jwks", "--seed", SEED, "--kid", "key-1"]));
 
-    let reqs: Value = serde_json::from_str(&run(&["call", "--admin-port-file", apf, "GET", "/_test/requests"])).unwrap();
+    let reqs: Value =
+        serde_json::from_str(&run(&["call", "--admin-port-file", apf, "GET", "/_test/requests"])).unwrap();
     assert_eq!(reqs["requests"][0]["bearer"], true);
     run(&["call", "--admin-port-file", apf, "POST", "/_test/fault", r#"{"mode":"status","code":500}"#]);
     let ex = client::send_tls(addr, "127.0.0.1", &ca, &consume_req, Duration::from_secs(5));
     assert_eq!(ex.status(), Some(500));
     let pid = run(&["grant", "--admin-port-file", apf, "--pending", "--print", "id"]);
     run(&["call", "--admin-port-file", apf, "POST", &format!("/_test/grants/{pid}/revoke")]);
-    let bad = std::process::Command::new(exe).args(["call", "--admin-port-file", apf, "POST", "/_test/fault", "{}"]).output().unwrap();
+    let bad = std::process::Command::new(exe)
+        .args(["call", "--admin-port-file", apf, "POST", "/_test/fault", "{}"])
+        .output()
+        .unwrap();
     assert!(!bad.status.success());
 
     child.kill().unwrap();
