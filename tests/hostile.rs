@@ -1965,8 +1965,8 @@ fn an_audit_log_that_is_a_fifo_a_directory_or_a_device_runs_nothing() {
             // SAFETY: (test) mkfifo with a valid path, as root, in the fixture.
             "fifo" => assert_eq!(unsafe { libc::mkfifo(cp.as_ptr(), 0o600) }, 0),
             "dir" => fs::create_dir(&p).unwrap(),
-            // SAFETY: (test) mknod with a valid path, as root, in the fixture.
             "dev-null-node" => {
+                // SAFETY: (test) mknod with a valid path, as root, in the fixture.
                 assert_eq!(unsafe { libc::mknod(cp.as_ptr(), libc::S_IFCHR | 0o600, libc::makedev(1, 3)) }, 0)
             }
             _ => drop(std::os::unix::net::UnixListener::bind(&p).unwrap()),
@@ -2140,8 +2140,9 @@ impl Pty {
     fn drain(&self) {
         let mut pfd = libc::pollfd { fd: self.master, events: libc::POLLIN, revents: 0 };
         let mut buf = [0u8; 65536];
-        // SAFETY: (test) non-blocking after poll says there is data.
+        // SAFETY: (test) a poll on one valid pollfd; the read below only after it says there is data.
         while unsafe { libc::poll(&mut pfd, 1, 0) } == 1
+            // SAFETY: (test) read into a buffer of the length given.
             && unsafe { libc::read(self.master, buf.as_mut_ptr().cast(), buf.len()) } > 0
         {}
     }
