@@ -341,7 +341,7 @@ pub(crate) fn read_failure(rx: &Fd) -> Option<Error> {
 /// failure, with the stage that failed. `partner`: the jacket that must still be our parent; the
 /// parent-death signal (which the credential change cleared) is armed again and the parent
 /// checked once more, last thing before exec.
-pub(crate) fn child(l: &Launch, envp: &[CString], partner: Option<libc::pid_t>) -> (Stage, Errno) {
+pub(crate) fn child(l: &Launch, envp: &[CString], partner: Option<sys::Pid>) -> (Stage, Errno) {
     // process::harden left every disposition at its default but SIGPIPE and SIGXFSZ (ignored,
     // which execve would pass on); the umask is already 022.
     sys::restore_ignored_signals();
@@ -373,7 +373,7 @@ pub(crate) fn child(l: &Launch, envp: &[CString], partner: Option<libc::pid_t>) 
         if let Err(e) = sys::set_parent_death_signal(libc::SIGKILL) {
             return (Stage::Partner, e);
         }
-        if sys::getppid() != jacket {
+        if sys::getppid() != Some(jacket) {
             return (Stage::Partner, Errno(libc::ESRCH));
         }
     }
@@ -403,7 +403,7 @@ pub(crate) fn child(l: &Launch, envp: &[CString], partner: Option<libc::pid_t>) 
 
 /// Waits for the child, passing on signals that a process (not the terminal, which already
 /// signals the whole foreground group) sent to us.
-pub(crate) fn wait_forwarding(pid: libc::pid_t, set: &sys::SigSet) -> i32 {
+pub(crate) fn wait_forwarding(pid: sys::Pid, set: &sys::SigSet) -> i32 {
     loop {
         match sys::waitpid_nohang(pid) {
             Ok(Some(status)) => return sys::exit_code_of(status),

@@ -480,16 +480,16 @@ fn verdict_of_reply(c: Collected, timeout: u64) -> Result<Reply, Verdict> {
     }
 }
 
-fn kill_and_reap(pid: libc::pid_t, group: bool) {
+fn kill_and_reap(pid: sys::Pid, group: bool) {
     if group {
-        sys::kill(-pid, libc::SIGKILL);
+        sys::kill_group(pid, libc::SIGKILL);
     }
     sys::kill(pid, libc::SIGKILL);
     let _ = sys::waitpid(pid);
 }
 
 /// Waits for `pid` until `deadline`; None when it is still running then.
-fn reap_by(pid: libc::pid_t, deadline: u64) -> Option<Result<i32, Errno>> {
+fn reap_by(pid: sys::Pid, deadline: u64) -> Option<Result<i32, Errno>> {
     loop {
         match sys::waitpid_nohang(pid) {
             Ok(Some(status)) => return Some(Ok(status)),
@@ -622,13 +622,14 @@ pub fn run_jacketed(
         launch,
     };
     let started = sys::monotonic_ms();
+    let me = sys::getpid();
     #[allow(unsafe_code)] // fork's soundness is process-wide state only this caller can vouch for
     // SAFETY: escapes never starts a thread, so it is single-threaded here; the child becomes
     // jacket 1 (chain_link), which ends in execve or sys::exit_now.
     let forked = unsafe { sys::fork() };
     let pid = match forked {
         Err(e) => return internal(format!("cannot fork: {e}")),
-        Ok(sys::Forked::Child) => chain_link(&chain, 0, sys::getppid()),
+        Ok(sys::Forked::Child) => chain_link(&chain, 0, me),
         Ok(sys::Forked::Parent(pid)) => pid,
     };
     // Keep our ends: every read end but the release pipe's, and the release pipe's write end.
@@ -737,7 +738,7 @@ pub fn run_jacketed(
 
 /// In the forked process that becomes jacket `k` (or, past the last, the command): never
 /// returns. `parent` is the process that forked it.
-fn chain_link(c: &Chain<'_, '_>, k: usize, parent: libc::pid_t) -> ! {
+fn chain_link(c: &Chain<'_, '_>, k: usize, parent: sys::Pid) -> ! {
     // escapes' own ends, and the stdout pipes of the jackets outside this one.
     for &(r, _) in &c.outs {
         sys::close_raw(r);
@@ -749,7 +750,7 @@ fn chain_link(c: &Chain<'_, '_>, k: usize, parent: libc::pid_t) -> ! {
     for &(_, w) in c.outs.iter().take(k) {
         sys::close_raw(w);
     }
-    if k > 0 && (sys::set_parent_death_signal(libc::SIGKILL).is_err() || sys::getppid() != parent) {
+    if k > 0 && (sys::set_parent_death_signal(libc::SIGKILL).is_err() || sys::getppid() != Some(parent)) {
         sys::exit_now(77);
     }
     let Some(a) = c.jackets.get(k) else {
@@ -784,7 +785,7 @@ fn chain_link(c: &Chain<'_, '_>, k: usize, parent: libc::pid_t) -> ! {
 }
 
 /// The command, held: waits for the release, checks its jacket, then execs as the target.
-fn held_command(c: &Chain<'_, '_>, jacket: libc::pid_t) -> ! {
+fn held_command(c: &Chain<'_, '_>, jacket: sys::Pid) -> ! {
     sys::close_raw(c.jst.1);
     let msg = sys::read_capped_raw(c.rel.0, MAX_RELEASE).unwrap_or_default();
     sys::close_raw(c.rel.0);
@@ -797,7 +798,7 @@ fn held_command(c: &Chain<'_, '_>, jacket: libc::pid_t) -> ! {
     let Some(envp) = exec::cstrings(&entries) else {
         exec::report_failure(c.cst.1, exec::Stage::Exec, Errno(libc::EINVAL));
     };
-    if sys::getppid() != jacket {
+    if sys::getppid() != Some(jacket) {
         exec::report_failure(c.cst.1, exec::Stage::Partner, Errno(libc::ESRCH));
     }
     let (stage, e) = exec::child(c.launch, &envp, Some(jacket));

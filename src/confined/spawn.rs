@@ -11,7 +11,7 @@ use std::fmt;
 /// A running confined child: its pid, the pipe it reads requests from (the parse service
 /// only), and the pipe it answers on.
 pub struct Child {
-    pid: libc::pid_t,
+    pid: sys::Pid,
     requests: Option<Fd>,
     answers: Fd,
 }

@@ -82,7 +82,7 @@ fn base_record() -> Record {
     if let Some(name) = users::name_of(uid) {
         rec.str("user", name);
     }
-    rec.int("pid", i64::from(sys::getpid()));
+    rec.int("pid", i64::from(sys::getpid().raw()));
     if let Ok(h) = hostname() {
         rec.str("host", h);
     }

@@ -8,9 +8,26 @@ use std::ffi::CString;
 
 use opwire::sys::{check, Errno, Fd};
 
+/// A process id the kernel handed back (fork, getpid): always > 0, so a `kill` or `waitpid`
+/// on it can never mean every process (-1), our own group (0) or some other group (< -1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pid(libc::pid_t);
+
+impl Pid {
+    pub fn raw(self) -> libc::pid_t {
+        self.0
+    }
+}
+
+impl core::fmt::Display for Pid {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 pub enum Forked {
     Child,
-    Parent(libc::pid_t),
+    Parent(Pid),
 }
 
 /// fork(2).
@@ -25,7 +42,7 @@ pub unsafe fn fork() -> Result<Forked, Errno> {
     match pid {
         p if p < 0 => Err(Errno::last()),
         0 => Ok(Forked::Child),
-        p => Ok(Forked::Parent(p)),
+        p => Ok(Forked::Parent(Pid(p))),
     }
 }
 
@@ -34,35 +51,43 @@ pub fn exit_now(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-pub fn getpid() -> i32 {
+pub fn getpid() -> Pid {
     // SAFETY: cannot fail.
-    unsafe { libc::getpid() }
+    Pid(unsafe { libc::getpid() })
 }
 
-pub fn getppid() -> libc::pid_t {
+/// getppid(2); None when the parent is outside our pid namespace (the kernel says 0).
+pub fn getppid() -> Option<Pid> {
     // SAFETY: cannot fail.
-    unsafe { libc::getppid() }
+    let p = unsafe { libc::getppid() };
+    (p > 0).then_some(Pid(p))
 }
 
-pub fn kill(pid: libc::pid_t, sig: i32) {
+pub fn kill(pid: Pid, sig: i32) {
     // SAFETY: plain syscall; failure (child gone) is harmless.
-    unsafe { libc::kill(pid, sig) };
+    unsafe { libc::kill(pid.0, sig) };
+}
+
+/// kill(2) of the process group `leader` leads (the negative id, made here and only here).
+pub fn kill_group(leader: Pid, sig: i32) {
+    // SAFETY: plain syscall; failure (group gone) is harmless.
+    unsafe { libc::kill(-leader.0, sig) };
 }
 
 /// Non-blocking reap: Some(status) once the child has ended.
-pub fn waitpid_nohang(pid: libc::pid_t) -> Result<Option<i32>, Errno> {
+pub fn waitpid_nohang(pid: Pid) -> Result<Option<i32>, Errno> {
     let mut status = 0;
     // SAFETY: status is valid for writes.
-    let r = check(unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) })?;
-    Ok(if r == pid { Some(status) } else { None })
+    let r = check(unsafe { libc::waitpid(pid.0, &mut status, libc::WNOHANG) })?;
+    Ok(if r == pid.0 { Some(status) } else { None })
 }
 
 /// Blocking reap of one child; returns its wait status.
-pub fn waitpid(pid: libc::pid_t) -> Result<i32, Errno> {
+pub fn waitpid(pid: Pid) -> Result<i32, Errno> {
     let mut status = 0;
     loop {
         // SAFETY: status is valid for writes.
-        match check(unsafe { libc::waitpid(pid, &mut status, 0) }) {
+        match check(unsafe { libc::waitpid(pid.0, &mut status, 0) }) {
             Ok(_) => return Ok(status),
             Err(e) if e.0 == libc::EINTR => continue,
             Err(e) => return Err(e),
