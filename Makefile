@@ -77,8 +77,12 @@ test: test-deps
 	ESCAPES_STAMP_ROOT=$(TEST_STAMP_ROOT) ESCAPES_CONFIG_PATH=$(TEST_CONFIG) ESCAPES_CACHE_DIR=$(TEST_CACHE) $(CARGO) test --workspace --locked
 
 # tests/syslog.rs runs the real daemons: rsyslogd, systemd-journald (outside systemd), logrotate.
+# (The list is every package `make test` needs and lacks, not only the syslog ones.)
 SYSLOG_TEST_PACKAGES := $(if $(wildcard /usr/sbin/rsyslogd),,rsyslog) $(if $(wildcard /usr/sbin/logrotate),,logrotate) \
 	$(if $(wildcard /lib/systemd/systemd-journald /usr/lib/systemd/systemd-journald),,systemd)
+# The helpers' peers (helpers/tests, tests/helpers_e2e.rs): ssh-agent/ssh-add/ssh-keygen, /usr/bin/xauth.
+SYSLOG_TEST_PACKAGES += $(if $(wildcard /usr/bin/ssh-agent),$(if $(wildcard /usr/bin/ssh-add),$(if $(wildcard /usr/bin/ssh-keygen),,openssh-client),openssh-client),openssh-client) \
+	$(if $(wildcard /usr/bin/xauth),,xauth)
 test-deps:
 	@python3 -c 'import cryptography' 2>/dev/null || python3 -m pip install --quiet cryptography
 	@if [ -n "$(strip $(SYSLOG_TEST_PACKAGES))" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSLOG_TEST_PACKAGES) >/dev/null; fi

@@ -30,6 +30,21 @@ pub fn bin(name: &str) -> &'static str {
         for h in HELPERS {
             fs::hard_link(&program, d.join(h)).unwrap();
         }
+        // A child another test thread forked while the copy was open for writing holds that
+        // descriptor until it execs (O_CLOEXEC closes it only then), and executing the program
+        // meanwhile fails with ETXTBSY: wait until it runs once, so no test sees that.
+        let t = std::time::Instant::now();
+        loop {
+            match std::process::Command::new(&program).arg("-V").stdout(std::process::Stdio::null()).status() {
+                Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && t.elapsed().as_secs() < 10 => {
+                    std::thread::sleep(std::time::Duration::from_millis(5))
+                }
+                r => {
+                    r.unwrap_or_else(|e| panic!("{} -V: {e}", program.display()));
+                    break;
+                }
+            }
+        }
         d
     });
     Box::leak(dir.join(name).to_str().unwrap().to_string().into_boxed_str())
