@@ -270,10 +270,13 @@ pub fn system_zone() -> Vec<u8> {
 
 /// Whether the caller could have passed `name=value` to the command through the allow-list.
 /// Asked of `env::build` itself, so the two can never disagree: it keeps the pair (ahead of its
-/// five fixed entries) exactly when the allow-list accepts it.
+/// `env::FIXED` entries) exactly when the allow-list accepts it.
 fn allow_listed(name: &[u8], value: &[u8]) -> bool {
-    let probe = env::build(&[(name.to_vec(), value.to_vec())], &env::Target { name: b"", home: b"", shell: b"" });
-    probe.len() > 5
+    let probe = env::build(
+        &[(name.to_vec(), value.to_vec())],
+        &env::Target { name: b"", home: b"", shell: b"", caller_uid: 0, caller_gid: 0 },
+    );
+    probe.len() > env::FIXED
 }
 
 /// Whether a reply may set `name=value` for the command: the allow-list would pass it from the

@@ -473,6 +473,9 @@ const DANGEROUS: &[(&str, &str)] = &[
     ("http_proxy", "http://evil:3128"),
     ("BASH_FUNC_id%%", "() { echo pwned; }"),
     ("ESCAPES_CONFIG_PATH", "/tmp/evil.toml"),
+    // escapes says who the caller is (sudo's SUDO_UID); the caller cannot say it for itself.
+    ("ESCAPES_CALLER_UID", "0"),
+    ("ESCAPES_CALLER_GID", "0"),
 ];
 
 #[test]
@@ -495,6 +498,8 @@ fn the_command_sees_exactly_the_allow_listed_environment() {
         format!("SHELL={}", root_shell()),
         "TERM=xterm-256color".into(),
         "USER=root".into(),
+        format!("ESCAPES_CALLER_UID={}", f.uid),
+        format!("ESCAPES_CALLER_GID={}", f.gid),
     ];
     want.sort();
     assert_eq!(got, want);

@@ -113,10 +113,17 @@ fn execute(ctx: &Context<'_>, rec: &mut Record, decision: Decision) -> i32 {
     // Only what env::build may look at is copied: a huge environment costs escapes nothing more.
     let caller_env: Vec<(Vec<u8>, Vec<u8>)> =
         std::env::vars_os().take(env::MAX_CALLER_VARS).map(|(k, v)| (k.into_vec(), v.into_vec())).collect();
-    let mut envp = env::build(&caller_env, &env::Target { name: &user.name, home: &user.home, shell: &user.shell });
+    let caller = process::caller();
+    let target_env = env::Target {
+        name: &user.name,
+        home: &user.home,
+        shell: &user.shell,
+        caller_uid: caller.uid,
+        caller_gid: caller.gid,
+    };
+    let mut envp = env::build(&caller_env, &target_env);
 
     // Helmets, in order, each seeing the resolved program and the edits of those before it.
-    let caller = process::caller();
     let helper_ctx = jacket::Context {
         config_path: ctx.config_path,
         run_as_arg: ctx.req.run_as.as_deref(),

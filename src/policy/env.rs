@@ -28,6 +28,10 @@ pub struct Target<'a> {
     pub name: &'a [u8],
     pub home: &'a [u8],
     pub shell: &'a [u8],
+    /// The caller's real ids, as escapes read them (sudo's SUDO_UID and SUDO_GID): what
+    /// stampctl, or any command, needs to know whom it runs for. Never taken from the caller.
+    pub caller_uid: u32,
+    pub caller_gid: u32,
 }
 
 /// `TERM`: a terminal type name, never a path. A leading `.` is refused too: ncurses joins the
@@ -87,8 +91,12 @@ fn allowed(name: &[u8], value: &[u8]) -> bool {
 
 /// The command's environment as `NAME=value` entries: allowed caller variables (first
 /// occurrence of each name only) among the first MAX_CALLER_VARS, then the target's HOME, USER,
-/// LOGNAME, SHELL and the safe PATH. One pass, a fixed amount of work per variable: only the 17
+/// LOGNAME, SHELL, the safe PATH and the caller's ids (`ESCAPES_CALLER_UID`, `_GID`). One pass, a fixed amount of work per variable: only the 17
 /// allowed names can pass, so only they need remembering.
+/// How many entries `build` adds after the caller's: HOME, USER, LOGNAME, SHELL, PATH and the
+/// caller's two ids.
+pub const FIXED: usize = 7;
+
 pub fn build(caller: &[(Vec<u8>, Vec<u8>)], target: &Target<'_>) -> Vec<Vec<u8>> {
     let mut out: Vec<Vec<u8>> = Vec::new();
     let mut seen = [false; 2 + LOCALE_VARS.len()];
@@ -106,6 +114,8 @@ pub fn build(caller: &[(Vec<u8>, Vec<u8>)], target: &Target<'_>) -> Vec<Vec<u8>>
     out.push([b"LOGNAME=".as_slice(), target.name].concat());
     out.push([b"SHELL=".as_slice(), target.shell].concat());
     out.push([b"PATH=".as_slice(), SAFE_PATH.as_bytes()].concat());
+    out.push(format!("ESCAPES_CALLER_UID={}", target.caller_uid).into_bytes());
+    out.push(format!("ESCAPES_CALLER_GID={}", target.caller_gid).into_bytes());
     out
 }
 
@@ -118,7 +128,7 @@ mod tests {
     }
 
     fn target() -> Target<'static> {
-        Target { name: b"root", home: b"/root", shell: b"/bin/sh" }
+        Target { name: b"root", home: b"/root", shell: b"/bin/sh", caller_uid: 1000, caller_gid: 100 }
     }
 
     #[test]
@@ -137,7 +147,16 @@ mod tests {
         let env: Vec<String> = env.into_iter().map(|e| String::from_utf8(e).unwrap()).collect();
         assert_eq!(
             env,
-            ["TERM=xterm", "HOME=/root", "USER=root", "LOGNAME=root", "SHELL=/bin/sh", &format!("PATH={SAFE_PATH}")]
+            [
+                "TERM=xterm",
+                "HOME=/root",
+                "USER=root",
+                "LOGNAME=root",
+                "SHELL=/bin/sh",
+                &format!("PATH={SAFE_PATH}"),
+                "ESCAPES_CALLER_UID=1000",
+                "ESCAPES_CALLER_GID=100",
+            ]
         );
     }
 
@@ -148,7 +167,7 @@ mod tests {
             &target(),
         );
         assert!(env.contains(&b"LC_TIME=de_DE.UTF-8".to_vec()));
-        assert_eq!(env.len(), 6);
+        assert_eq!(env.len(), FIXED + 1);
     }
 
     #[test]
@@ -162,10 +181,10 @@ mod tests {
             ("TERM", ".x"),
         ] {
             let env = build(&kv(&[(name, bad)]), &target());
-            assert_eq!(env.len(), 5, "{name}={bad} must be dropped");
+            assert_eq!(env.len(), FIXED, "{name}={bad} must be dropped");
         }
         let env = build(&kv(&[("LANGUAGE", "de_DE:en"), ("LANG", "C.UTF-8"), ("TERM", "xterm-256color")]), &target());
-        assert_eq!(env.len(), 8);
+        assert_eq!(env.len(), FIXED + 3);
     }
 
     #[test]
