@@ -38,6 +38,10 @@ endif
 HELPER_BIN := escapes-helper
 HELPERS := timebox envauth manifest signed coat stamp stampctl sheval xdisplay proxy-agent
 HELPER_MAIN := $(LIBEXECDIR)/$(firstword $(HELPERS))
+# Issue 13: the installed helpers take at most 1.5 MB together (decimal: bytes of every installed
+# file counted once, so the one program under all its names). `make build` fails past it (and
+# prints the size), `make size` checks an install under DESTDIR/PREFIX, and packaging/test.sh the .deb's.
+HELPER_MAX_BYTES := 1500000
 
 # Integration tests run a build whose compiled-in config path points at the test fixture.
 TEST_CONFIG := /run/escapes-test/etc/config.toml
@@ -45,7 +49,7 @@ TEST_CACHE := /run/escapes-test/cache
 # The stamp helpers' compiled-in root for the tests (their tests reset it; never /run/escapes/stamp).
 TEST_STAMP_ROOT := /run/escapes-test/stamp
 
-.PHONY: all build install test test-deps demo fuzz audit-syscalls audit-network lint-man clean
+.PHONY: all build size install test test-deps demo fuzz audit-syscalls audit-network lint-man clean
 
 all: build
 
@@ -55,6 +59,17 @@ build:
 	@for b in $(SHIP_DIR)/escapes $(HELPER_DIR)/$(HELPER_BIN); do \
 	    if [ "$(LINK)" = static ] && { readelf -lW $$b | grep -q INTERP || readelf -dW $$b | grep -q NEEDED; }; then \
 	        echo "$$b is not static" >&2; exit 1; fi; done
+	@n=$$(stat -c %s $(HELPER_DIR)/$(HELPER_BIN)); echo "$(HELPER_BIN): $$n bytes (at most $(HELPER_MAX_BYTES))"; \
+	    if [ $$n -gt $(HELPER_MAX_BYTES) ]; then echo "$(HELPER_BIN) is over $(HELPER_MAX_BYTES) bytes (issue 13)" >&2; exit 1; fi
+
+# The installed helpers (LIBEXECDIR and JACKETDIR, after `make install`), each file once: at most
+# HELPER_MAX_BYTES together.
+size:
+	@l=$$(for h in $(HELPERS); do stat -L -c '%d:%i %s' $(LIBEXECDIR)/$$h $(JACKETDIR)/$$h || exit 1; done) || \
+	    { echo "the helpers are not installed in $(LIBEXECDIR) and $(JACKETDIR)" >&2; exit 1; }; \
+	n=$$(printf '%s\n' "$$l" | sort -u | awk '{ t += $$2 } END { print t + 0 }'); \
+	echo "installed helpers: $$n bytes together (at most $(HELPER_MAX_BYTES))"; \
+	if [ $$n -gt $(HELPER_MAX_BYTES) ]; then echo "the installed helpers are over $(HELPER_MAX_BYTES) bytes (issue 13)" >&2; exit 1; fi
 
 install: build
 	install -d -m 0755 $(BINDIR) $(SBINDIR) $(MANDIR)/man8 $(MANDIR)/man5
@@ -167,7 +182,7 @@ static:
 
 test-packaging: deb static
 	$(CARGO) build --release --locked -p escapes-testkit
-	bash packaging/test.sh $(DEB) $(STATIC_BIN) $(TARGET_DIR)/release/escapes-mint
+	HELPER_MAX_BYTES=$(HELPER_MAX_BYTES) bash packaging/test.sh $(DEB) $(STATIC_BIN) $(TARGET_DIR)/release/escapes-mint
 
 # --- Benchmark (issue 8) --------------------------------------------------------------------------
 # `make bench` (root): escapes side by side with /bin/true, doas, sudo and sudo-rs, interleaved, as

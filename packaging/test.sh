@@ -176,6 +176,10 @@ for h in $HELPERS; do
     done
 done
 expect_eq "$(stat -c %h "$R/usr/libexec/escapes/timebox")" "$n" "the helpers: one file, $n hard links ($HELPERS in libexec/escapes and libexec/jacket)"
+# Issue 13: the installed helpers, every file once, at most HELPER_MAX_BYTES (the Makefile's) together.
+size=$(for h in $HELPERS; do stat -c '%d:%i %s' "$R/usr/libexec/escapes/$h" "$R/usr/libexec/jacket/$h"; done | sort -u | awk '{ t += $2 } END { print t + 0 }')
+[ "$size" -le "${HELPER_MAX_BYTES:-1500000}" ] || die "the installed helpers take $size bytes, over ${HELPER_MAX_BYTES:-1500000}"
+ok "the installed helpers take $size bytes together (at most ${HELPER_MAX_BYTES:-1500000})"
 expect_eq "$(readlink "$R/usr/sbin/stampctl")" "../libexec/escapes/stampctl" "/usr/sbin/stampctl links to libexec/escapes/stampctl"
 [ -f "$R/usr/share/man/man8/stampctl.8.gz" ] || die "stampctl.8.gz missing"
 for h in $HELPERS; do

@@ -256,6 +256,23 @@ pub fn release_stdout() -> io::Result<()> {
     Ok(())
 }
 
+/// What std's runtime start-up did before `main` that the helpers rely on, for src/main.rs,
+/// which skips that start-up (`#![no_main]`: its probing of the main thread's stack guard links
+/// pthread_getattr_np, and with it glibc's scanf and strtod family, into the static binary).
+/// Closed fds 0, 1 and 2 are opened on /dev/null ([`ensure_std_fds`]), and SIGPIPE is ignored,
+/// so a write to a closed pipe or socket is an EPIPE error rather than death (std's
+/// `Command` still gives the programs it spawns the default SIGPIPE). Not done: std's
+/// SIGSEGV handler that prints "stack overflow" first; an overflow still hits the guard page
+/// and the kernel's SIGSEGV ends the process.
+pub fn start() -> io::Result<()> {
+    ensure_std_fds()?;
+    // SAFETY: setting a signal's disposition to SIG_IGN installs no handler code.
+    if unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) } == libc::SIG_ERR {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Sends `sig` to `pid`.
 pub fn signal(pid: i32, sig: i32) -> io::Result<()> {
     // SAFETY: kill has no memory-safety preconditions.

@@ -25,7 +25,11 @@ pub fn bin(name: &str) -> &'static str {
         fs::create_dir_all(&d).unwrap();
         fs::set_permissions(&d, fs::Permissions::from_mode(0o755)).unwrap();
         let program = d.join("escapes-helper");
-        fs::copy(env!("CARGO_BIN_EXE_escapes-helper"), &program).unwrap();
+        // Copied by cp, not fs::copy: a test thread forking meanwhile (Command with uid() forks)
+        // would inherit fs::copy's write descriptor until its exec, and an exec of the program
+        // in that window fails with ETXTBSY. cp's descriptor is never in this process.
+        let copied = Command::new("cp").arg(env!("CARGO_BIN_EXE_escapes-helper")).arg(&program).status().unwrap();
+        assert!(copied.success(), "cp escapes-helper: {copied}");
         fs::set_permissions(&program, fs::Permissions::from_mode(0o755)).unwrap();
         for h in HELPERS {
             fs::hard_link(&program, d.join(h)).unwrap();
