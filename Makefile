@@ -201,6 +201,8 @@ bench:
 .PHONY: deny repro
 deny:
 	@$(CARGO) deny --version >/dev/null 2>&1 || $(CARGO) install cargo-deny --locked
+	# cargo metadata wants every platform's crates, not just the ones this host builds.
+	$(CARGO) fetch --locked >/dev/null
 	$(CARGO) deny --offline check bans licenses sources
 
 repro:
