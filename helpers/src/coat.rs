@@ -18,6 +18,7 @@ use crate::env::Env;
 use crate::helper::Verdict;
 use crate::invocation::Invocation;
 use crate::params::{ParamError, Params};
+use crate::program::{ended, kill};
 use crate::sys::{self, Ended};
 use crate::trusted::{self, TrustError};
 use opwire::reply::parse::{ErrorKind, Line};
@@ -246,25 +247,6 @@ enum Read_ {
     Done(Vec<u8>),
     TooLong,
     Failed,
-}
-
-fn ended(status: std::process::ExitStatus) -> Ended {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(c), _) => Ended::Exited(u8::try_from(c & 0xff).unwrap_or(255)),
-        (None, Some(s)) => Ended::Signaled(s),
-        (None, None) => Ended::Signaled(0),
-    }
-}
-
-/// Kills the helper's whole process group (it leads its own), so a background child that holds
-/// the reply pipe or our stderr dies with it, then reaps the helper.
-fn kill(child: &mut Child) {
-    if let Ok(pid) = i32::try_from(child.id()) {
-        let _ = sys::signal(-pid, libc::SIGKILL);
-    }
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 /// Asks running jackets to stop, gives them `grace`, then kills and reaps them.

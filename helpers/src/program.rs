@@ -69,7 +69,8 @@ enum Captured {
     Failed(io::Error),
 }
 
-fn ended(status: std::process::ExitStatus) -> Ended {
+/// How the child ended, from its wait status (coat uses it too).
+pub(crate) fn ended(status: std::process::ExitStatus) -> Ended {
     use std::os::unix::process::ExitStatusExt;
     match (status.code(), status.signal()) {
         (Some(c), _) => Ended::Exited(u8::try_from(c & 0xff).unwrap_or(255)),
@@ -78,8 +79,9 @@ fn ended(status: std::process::ExitStatus) -> Ended {
     }
 }
 
-/// Kills the whole process group the program leads, then reaps the program.
-fn kill(child: &mut Child) {
+/// Kills the whole process group the program leads (so a background child holding a pipe dies
+/// with it), then reaps the program. Coat kills its helpers so too.
+pub(crate) fn kill(child: &mut Child) {
     if let Ok(pid) = i32::try_from(child.id()) {
         let _ = sys::signal(-pid, libc::SIGKILL);
     }

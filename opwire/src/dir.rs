@@ -103,21 +103,10 @@ impl Dir {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sys;
-    use std::os::unix::fs::{symlink, PermissionsExt};
+    use std::os::unix::fs::symlink;
     use std::sync::Mutex;
 
-    fn scratch(name: &str) -> Option<std::path::PathBuf> {
-        let d = std::path::PathBuf::from(format!("/run/opwire-test-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir(&d).ok()?;
-        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).ok()?;
-        (sys::geteuid() == 0).then_some(d)
-    }
-
-    fn bytes(p: &std::path::Path) -> Vec<u8> {
-        p.as_os_str().as_encoded_bytes().to_vec()
-    }
+    use crate::trusted::tests::{bytes, scratch};
 
     #[test]
     fn walks_to_root_owned_system_directories_and_looks_inside() {

@@ -247,7 +247,7 @@ pub fn read(path: &[u8], cap: usize) -> Result<Vec<u8>, Error> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::os::unix::fs::{symlink, PermissionsExt};
 
@@ -266,7 +266,7 @@ mod tests {
 
     /// A directory of ours under /run (root-owned, not group/world-writable), or None when the
     /// tests do not run as root (then the walk's positive cases cannot be set up).
-    fn scratch(name: &str) -> Option<std::path::PathBuf> {
+    pub(crate) fn scratch(name: &str) -> Option<std::path::PathBuf> {
         let d = std::path::PathBuf::from(format!("/run/opwire-test-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir(&d).ok()?;
@@ -274,7 +274,7 @@ mod tests {
         (sys::geteuid() == 0).then_some(d)
     }
 
-    fn bytes(p: &std::path::Path) -> Vec<u8> {
+    pub(crate) fn bytes(p: &std::path::Path) -> Vec<u8> {
         p.as_os_str().as_encoded_bytes().to_vec()
     }
 
