@@ -33,7 +33,7 @@ fn main() {
         out.push_str("];\n");
     }
     // `make bench` measures instructions with callgrind, which runs the confined children on
-    // valgrind's own syscalls too. src/seccomp.rs adds these only under the real `valgrind`
+    // valgrind's own syscalls too. src/confined/child/mod.rs adds these only under the real `valgrind`
     // feature (`cfg(feature)`, which no environment variable can turn on); shipped builds never.
     out.push_str("/// Syscalls valgrind's core makes inside a confined child (bench builds only).\n");
     out.push_str("#[cfg(feature = \"valgrind\")]\n");
