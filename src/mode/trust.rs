@@ -17,8 +17,7 @@
 use crate::confined::service;
 use crate::mode::failure::{say, Failure};
 use crate::mode::{check_config, CONFIG_PATH, MAX_CONFIG};
-use crate::parse::config_edit;
-use crate::policy::config::MAX_BUNDLE;
+use crate::policy::config::{TrustEdit, MAX_BUNDLE};
 use crate::policy::request::Trust;
 use crate::policy::text::excerpt;
 use crate::policy::verify::hex_sha256;
@@ -133,7 +132,7 @@ fn trust(t: &Trust) -> Result<i32, Failure> {
         Err(e) => return Err(Failure::error("config", format!("config {e}"))),
     };
     let pinned = t.pin.then(|| format!("{}/{}.jwks.json", keys_dir(), hex_sha256(issuer.as_bytes())));
-    let edit = config_edit::Trust {
+    let edit = TrustEdit {
         issuer: &issuer,
         approvers: &approvers,
         ca_bundle: ca_bundle.as_ref().map(|(p, _)| p.as_str()),

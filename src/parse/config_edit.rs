@@ -18,20 +18,7 @@ use std::fmt;
 
 use crate::parse::config;
 use crate::parse::toml::{self, Entry};
-
-/// What `escapes trust` sets.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Trust<'a> {
-    pub issuer: &'a str,
-    pub approvers: &'a [String],
-    /// `[tls] ca_bundle`; None leaves an existing one alone.
-    pub ca_bundle: Option<&'a str>,
-    /// The pinned key file for the issuer (`[keys]`); None leaves `[keys]` alone (but see
-    /// `replace`).
-    pub pinned: Option<&'a str>,
-    /// Replace the trust settings even when another issuer is configured.
-    pub replace: bool,
-}
+pub use crate::policy::config::TrustEdit as Trust;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
