@@ -21,6 +21,26 @@ pub fn config(data: &[u8]) {
     let _ = crate::parse::config::parse(data);
 }
 
+/// `config_edit::edit`: the first byte picks the options (bit 0 a CA bundle, bit 1 a pin,
+/// bit 2 replace), the rest is the old config. Whatever is written parses as a config, and
+/// editing it again changes nothing.
+pub fn config_edit(data: &[u8]) {
+    use crate::parse::config_edit::{edit, Trust};
+    let Some((&flags, old)) = data.split_first() else { return };
+    let approvers = ["a@x".to_string(), "b@y".to_string()];
+    let t = Trust {
+        issuer: "https://id.example.com",
+        approvers: &approvers,
+        ca_bundle: (flags & 1 != 0).then_some("/etc/openape/ca.pem"),
+        pinned: (flags & 2 != 0).then_some("/etc/openape/keys/id.jwks.json"),
+        replace: flags & 4 != 0,
+    };
+    if let Ok(new) = edit(old, &t) {
+        assert!(crate::parse::config::parse(&new).is_ok());
+        assert_eq!(edit(&new, &t).ok().as_deref(), Some(new.as_slice()));
+    }
+}
+
 pub fn base64url(data: &[u8]) {
     if let Ok(bytes) = crate::parse::base64url::decode(data) {
         // Round trip: whatever we accept re-encodes to exactly the input.

@@ -29,6 +29,7 @@ macro_rules! corpus_tests {
 corpus_tests!(
     toml,
     config,
+    config_edit,
     base64url,
     json,
     jwt,

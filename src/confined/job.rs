@@ -28,6 +28,8 @@ pub struct NetJob {
 pub enum Ask {
     /// `GET {iss}/.well-known/jwks.json`.
     Jwks,
+    /// `GET {iss}/.well-known/openid-configuration` (`escapes trust`, for root only).
+    Discovery,
     /// `POST {iss}/api/grants/{grant_id}/consume` with the grant as bearer token.
     Consume { grant_id: String, token: String, grant_type: GrantType },
 }
@@ -44,6 +46,8 @@ pub enum Parse {
     Certificates = 8,
     /// A helmet's or jacket's reply (`opwire::reply::parse`).
     Reply = 10,
+    /// `escapes trust`: the config with the trust settings applied (`config_edit::edit`).
+    ConfigEdit = 11,
 }
 
 impl Parse {
@@ -57,6 +61,7 @@ impl Parse {
             7 => Parse::JwksCache,
             8 => Parse::Certificates,
             10 => Parse::Reply,
+            11 => Parse::ConfigEdit,
             _ => return None,
         })
     }

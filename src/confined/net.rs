@@ -37,6 +37,8 @@ pub enum Answer {
     Keys { keys: Vec<Key>, raw: Vec<u8> },
     /// `consumed` (once) or `valid` (timed, always).
     Consumed(String),
+    /// The discovery document's `issuer`, and its `jwks_uri` if it has one.
+    Discovery { issuer: String, jwks_uri: Option<String> },
 }
 
 /// Why the exchange does not let the grant run: `Refused` when the IdP refused it, `Error`
@@ -78,6 +80,7 @@ pub fn decode(report: &[u8]) -> Result<Result<Answer, Refusal>, wire::Error> {
             Ok(Answer::Keys { keys, raw: r.bytes()?.to_vec() })
         }
         b'C' => Ok(Answer::Consumed(r.str()?)),
+        b'D' => Ok(Answer::Discovery { issuer: r.str()?, jwks_uri: r.opt_str()? }),
         b'E' => {
             let exit = if r.u8()? == 5 { Exit::Refused } else { Exit::Error };
             let named = r.str()?;

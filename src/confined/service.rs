@@ -352,6 +352,14 @@ pub fn jwks_cache(file: &[u8], issuer: &str, now: i64) -> Result<Parsed<Vec<Key>
     parsed(Domain::RootFiles, Parse::JwksCache, &w.into_bytes(), decode_keys)
 }
 
+/// `config_edit::edit` of the config's bytes (`escapes trust`): the new config's bytes, or the
+/// editor's refusal in words.
+pub fn config_edit(old: &[u8], t: &crate::policy::config::TrustEdit<'_>) -> Result<Parsed<Vec<u8>>, Error> {
+    let mut w = Writer::new();
+    w.bytes(old).str(t.issuer).strs(t.approvers).opt_str(t.ca_bundle).opt_str(t.pinned).bool(t.replace);
+    parsed(Domain::RootFiles, Parse::ConfigEdit, &w.into_bytes(), |v| read(v, |r| r.bytes().map(<[u8]>::to_vec)))
+}
+
 /// How many certificates a PEM CA bundle holds (every block must be one).
 pub fn certificates(bundle: &[u8]) -> Result<Parsed<usize>, Error> {
     parsed(Domain::RootFiles, Parse::Certificates, bundle, |v| read(v, Reader::len))

@@ -3,6 +3,7 @@
 //! - `run`: a grant request, and `--check` of one (`pipeline` is the decision both take);
 //! - `check_config`: `--check-config`, root only;
 //! - `verify_log`: `--verify-log`, after every id was dropped to the caller's;
+//! - `trust`: `escapes trust`, real uid 0 only;
 //! - `--help` and `--version`, here.
 //!
 //! Every failure leaves through `failure::Failure`: record, one stderr line, exit status.
@@ -11,6 +12,7 @@ mod check_config;
 mod failure;
 mod pipeline;
 mod run;
+mod trust;
 mod verify_log;
 
 pub use failure::{say, Failure};
@@ -51,6 +53,7 @@ pub fn main(args: Vec<Vec<u8>>, inherited: Inherited, started_ms: u64) -> i32 {
         }
         Ok(Request::VerifyLog(ref v)) => verify_log::run(v),
         Ok(Request::CheckConfig { ref config }) => check_config::run(config.as_deref()),
+        Ok(Request::Trust(ref t)) => trust::run(t),
         _ => run::run(request, base_record(), inherited, started_ms),
     }
 }

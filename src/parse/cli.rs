@@ -1,7 +1,7 @@
 //! Command line: `escapes (--grant JWT | --grant-stdin | --grant-file PATH) [--run-as USER]
 //! [--config PATH] -- CMD [ARGS...]`, `--help`, `--version`.
 
-use crate::policy::request::{GrantSource, Request, Run, VerifyLog};
+use crate::policy::request::{GrantSource, Request, Run, Trust, VerifyLog};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
@@ -44,6 +44,9 @@ pub fn parse_with_env(args: &[Vec<u8>], env_grant: Option<&[u8]>) -> Result<Requ
     let mut it = args.iter();
     if it.next().is_none() {
         return Err(Error::NoArguments);
+    }
+    if args.get(1).is_some_and(|a| a.as_slice() == b"trust") {
+        return trust(it.skip(1));
     }
     let mut grant: Option<GrantSource> = None;
     let mut run_as = None;
@@ -139,6 +142,29 @@ fn verify_log<'a>(first: Vec<u8>, it: &mut impl Iterator<Item = &'a Vec<u8>>) ->
         return Err(Error::MissingValue("--verify-log"));
     }
     Ok(Request::VerifyLog(VerifyLog { files, anchors }))
+}
+
+/// The rest of `trust`: `--idp URL` and `--approvers LIST` once each (required),
+/// `--ca-bundle FILE` at most once, `--pin`, `--replace`, `--json-errors`.
+fn trust<'a>(mut it: impl Iterator<Item = &'a Vec<u8>>) -> Result<Request, Error> {
+    let (mut idp, mut approvers, mut ca_bundle) = (None, None, None);
+    let (mut pin, mut replace) = (false, false);
+    while let Some(arg) = it.next() {
+        let (name, inline) = split_inline(arg);
+        match name {
+            b"--idp" => set_once(&mut idp, value(&mut it, inline, "--idp")?, "--idp")?,
+            b"--approvers" => set_once(&mut approvers, value(&mut it, inline, "--approvers")?, "--approvers")?,
+            b"--ca-bundle" => set_once(&mut ca_bundle, value(&mut it, inline, "--ca-bundle")?, "--ca-bundle")?,
+            b"--pin" if inline.is_none() => pin = true,
+            b"--replace" if inline.is_none() => replace = true,
+            b"--json-errors" if inline.is_none() => {}
+            _ => return Err(Error::UnknownOption(String::from_utf8_lossy(arg).into_owned())),
+        }
+    }
+    let idp = idp.ok_or(Error::MissingValue("--idp"))?;
+    let approvers = approvers.ok_or(Error::MissingValue("--approvers"))?;
+    let approvers = approvers.split(|&b| b == b',').map(<[u8]>::to_vec).collect();
+    Ok(Request::Trust(Trust { idp, approvers, ca_bundle, pin, replace }))
 }
 
 /// True when `--json-errors` stands among the options (before `--`): refusals are then one
@@ -351,5 +377,45 @@ mod tests {
         let a = args(&["e", "--run-as", "--grant", "--grant", "T1", "--grant=T2", "--", "--grant", "x"]);
         assert_eq!(grant_positions(&a), [(4, 0), (5, 8)]);
         assert_eq!(grant_positions(&args(&["e", "--grant"])), [(2, 0)]);
+    }
+
+    #[test]
+    fn trust_takes_its_own_options() {
+        let r =
+            parse(&args(&["e", "trust", "--idp", "https://i", "--approvers=a@x,b@y", "--pin", "--ca-bundle", "/c"]));
+        assert_eq!(
+            r,
+            Ok(Request::Trust(Trust {
+                idp: b"https://i".to_vec(),
+                approvers: vec![b"a@x".to_vec(), b"b@y".to_vec()],
+                ca_bundle: Some(b"/c".to_vec()),
+                pin: true,
+                replace: false,
+            }))
+        );
+        let Ok(Request::Trust(t)) = parse(&args(&["e", "trust", "--replace", "--approvers", "a,,b", "--idp", "x"]))
+        else {
+            panic!()
+        };
+        assert!(t.replace && !t.pin);
+        assert_eq!(t.approvers, [b"a".to_vec(), vec![], b"b".to_vec()]);
+    }
+
+    #[test]
+    fn trust_refuses_missing_repeated_and_unknown_options() {
+        for (a, want) in [
+            (&["e", "trust"][..], Error::MissingValue("--idp")),
+            (&["e", "trust", "--idp", "x"], Error::MissingValue("--approvers")),
+            (&["e", "trust", "--idp"], Error::MissingValue("--idp")),
+            (&["e", "trust", "--idp=", "--approvers", "a"], Error::EmptyValue("--idp")),
+            (&["e", "trust", "--idp", "x", "--idp", "y"], Error::Repeated("--idp")),
+            (&["e", "trust", "--idp", "x", "--approvers", "a", "--grant", "t"], Error::UnknownOption("--grant".into())),
+            (&["e", "trust", "--pin=yes"], Error::UnknownOption("--pin=yes".into())),
+            (&["e", "trust", "--idp", "x", "--approvers", "a", "--", "id"], Error::UnknownOption("--".into())),
+        ] {
+            assert_eq!(parse(&args(a)), Err(want), "{a:?}");
+        }
+        // `trust` is a mode only as the first word.
+        assert!(!matches!(parse(&args(&["e", "--grant", "t", "--", "trust"])), Ok(Request::Trust(_))));
     }
 }

@@ -8,6 +8,7 @@
 pub mod base64url;
 pub mod cli;
 pub mod config;
+pub mod config_edit;
 pub mod dns;
 pub mod http;
 pub mod json;

@@ -168,3 +168,17 @@ pub fn never_set(name: &str) -> bool {
         None => name == *n,
     })
 }
+
+/// What `escapes trust` sets in the config (`parse::config_edit`, in the parse service).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustEdit<'a> {
+    pub issuer: &'a str,
+    pub approvers: &'a [String],
+    /// `[tls] ca_bundle`; None leaves an existing one alone.
+    pub ca_bundle: Option<&'a str>,
+    /// The pinned key file for the issuer (`[keys]`); None leaves `[keys]` alone (but see
+    /// `replace`).
+    pub pinned: Option<&'a str>,
+    /// Replace the trust settings even when another issuer is configured.
+    pub replace: bool,
+}

@@ -31,7 +31,23 @@ pub enum Request {
     CheckConfig {
         config: Option<Vec<u8>>,
     },
+    /// `trust`: fetch an issuer's discovery document and keys, and write the config trusting
+    /// it (root only).
+    Trust(Trust),
     Run(Run),
+}
+
+/// `escapes trust --idp URL --approvers A,B [--ca-bundle FILE] [--pin] [--replace]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trust {
+    pub idp: Vec<u8>,
+    /// The `--approvers` list split at commas, in order (an empty item stays, and is refused).
+    pub approvers: Vec<Vec<u8>>,
+    pub ca_bundle: Option<Vec<u8>>,
+    /// Write the key set under the keys directory and name it in `[keys]`.
+    pub pin: bool,
+    /// Replace the trust settings when another issuer is configured.
+    pub replace: bool,
 }
 
 /// `--verify-log FILE [FILE...] [--anchors EXPORT]`: a log, or a rotated set oldest first, and
@@ -43,4 +59,4 @@ pub struct VerifyLog {
 }
 
 /// What `--help` prints.
-pub const USAGE: &str = "usage: escapes [--check] [--json-errors] (--grant JWT | --grant-stdin | --grant-file PATH) [--run-as USER] -- CMD [ARGS...]\n       escapes --verify-log FILE [FILE...] [--anchors EXPORT]\n       escapes --check-config [--config PATH]\n       escapes --help | --version\n";
+pub const USAGE: &str = "usage: escapes [--check] [--json-errors] (--grant JWT | --grant-stdin | --grant-file PATH) [--run-as USER] -- CMD [ARGS...]\n       escapes --verify-log FILE [FILE...] [--anchors EXPORT]\n       escapes --check-config [--config PATH]\n       escapes trust --idp URL --approvers A[,B...] [--ca-bundle FILE] [--pin] [--replace]\n       escapes --help | --version\n";

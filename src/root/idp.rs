@@ -105,7 +105,7 @@ fn ask(cfg: &Config, issuer: &str, ask: Ask) -> Result<Answer, Error> {
 pub fn fetch_jwks(cfg: &Config, issuer: &str) -> Result<(Vec<Key>, Vec<u8>), Error> {
     match ask(cfg, issuer, Ask::Jwks)? {
         Answer::Keys { keys, raw } => Ok((keys, raw)),
-        Answer::Consumed(_) => Err(mismatch(issuer)),
+        Answer::Consumed(_) | Answer::Discovery { .. } => Err(mismatch(issuer)),
     }
 }
 
@@ -122,7 +122,36 @@ pub fn consume(
     let job = Ask::Consume { grant_id: grant_id.into(), token: token.into(), grant_type };
     match ask(cfg, issuer, job)? {
         Answer::Consumed(status) => Ok(status),
-        Answer::Keys { .. } => Err(mismatch(issuer)),
+        Answer::Keys { .. } | Answer::Discovery { .. } => Err(mismatch(issuer)),
+    }
+}
+
+/// What `escapes trust` learns about an issuer it is asked to trust (not yet in the config).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Introduction {
+    /// The discovery document's `issuer`, as the IdP wrote it.
+    pub issuer: String,
+    pub jwks_uri: Option<String>,
+    pub keys: Vec<Key>,
+    /// The key set as served, for pinning.
+    pub raw: Vec<u8>,
+}
+
+/// `escapes trust` (root only): the discovery document and the key set of `issuer`, each in
+/// an exchange of the network child's, with the CA bundle root named (None: Mozilla's roots).
+/// The keys are asked for only when the document names `issuer` exactly.
+pub fn introduce(issuer: &str, ca_bundle: Option<(String, Vec<u8>)>) -> Result<Introduction, Error> {
+    let job = |ask| NetJob { issuer: issuer.into(), ask, ca_bundle: ca_bundle.clone() };
+    let (named, jwks_uri) = match net::ask(&job(Ask::Discovery)).map_err(Error::Idp)? {
+        Answer::Discovery { issuer, jwks_uri } => (issuer, jwks_uri),
+        _ => return Err(mismatch(issuer)),
+    };
+    if named != issuer {
+        return Ok(Introduction { issuer: named, jwks_uri, keys: Vec::new(), raw: Vec::new() });
+    }
+    match net::ask(&job(Ask::Jwks)).map_err(Error::Idp)? {
+        Answer::Keys { keys, raw } => Ok(Introduction { issuer: named, jwks_uri, keys, raw }),
+        _ => Err(mismatch(issuer)),
     }
 }
 

@@ -68,3 +68,94 @@ pub fn inspect_log(path: &str) -> Result<bool, Error> {
     check_log(path, &st)?;
     Ok(true)
 }
+
+/// The directory `path` itself, opened for fsync and for names in it, after the trusted walk
+/// to its parent; None when it does not exist.
+fn open_dir_checked(path: &str) -> Result<Option<Fd>, Error> {
+    let (parent, name) = open_parent(path)?;
+    match sys::openat(Some(parent), &cstr(&name)?, sys::O_RDONLY | sys::O_DIRECTORY | sys::O_NOFOLLOW, 0) {
+        Ok(dir) => {
+            let st = sys::fstat(&dir).map_err(|errno| Error::Open { path: path.into(), errno })?;
+            opwire::trusted::check_owner_and_mode(path, &st)?;
+            Ok(Some(dir))
+        }
+        Err(errno) if errno.0 == libc::ENOENT => Ok(None),
+        Err(errno) => Err(Error::Open { path: path.into(), errno }),
+    }
+}
+
+/// Creates the directory `path` (0755, root:root) unless it exists; either way it must then
+/// pass the trusted-file rules (root's, not group- or world-writable, no link on the way).
+pub fn ensure_dir(path: &str) -> Result<(), Error> {
+    if open_dir_checked(path)?.is_some() {
+        return Ok(());
+    }
+    let (parent, name) = open_parent(path)?;
+    match sys::mkdirat(parent, &cstr(&name)?, 0o755) {
+        Ok(()) => {}
+        Err(errno) if errno.0 == libc::EEXIST => {}
+        Err(errno) => return Err(Error::Open { path: path.into(), errno }),
+    }
+    let dir = open_dir_checked(path)?.ok_or(Error::Open { path: path.into(), errno: Errno(libc::ENOENT) })?;
+    // Explicit, rather than relying on process::harden having made our ids root.
+    sys::fchown(&dir, 0, 0).map_err(|errno| Error::Open { path: path.into(), errno })
+}
+
+/// Why [`replace`] left the file as it was.
+#[derive(Debug)]
+pub enum ReplaceError {
+    File(Error),
+    Write {
+        path: String,
+        errno: Errno,
+    },
+    /// The check refused the new file (its words).
+    Check(String),
+}
+
+impl core::fmt::Display for ReplaceError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ReplaceError::File(e) => write!(f, "{e}"),
+            ReplaceError::Write { path, errno } => write!(f, "{path}: cannot write: {errno}"),
+            ReplaceError::Check(why) => f.write_str(why),
+        }
+    }
+}
+
+/// Replaces the file at `path` atomically with `data`, in a directory that passes the
+/// trusted-file rules: a fresh temporary file beside it (0644 under escapes' umask,
+/// root:root), written and fsynced; `check` then judges it by its temporary path; then it is
+/// renamed over `path` and the directory fsynced. On any failure the temporary file is removed
+/// and `path` is as it was.
+pub fn replace(path: &str, data: &[u8], check: impl FnOnce(&str) -> Result<(), String>) -> Result<(), ReplaceError> {
+    let (_, name) = open_parent(path).map_err(ReplaceError::File)?;
+    let dir_path = path.rsplit_once('/').map_or("/", |(d, _)| if d.is_empty() { "/" } else { d });
+    let dir = open_dir_checked(dir_path)
+        .map_err(ReplaceError::File)?
+        .ok_or(ReplaceError::File(Error::Open { path: dir_path.into(), errno: Errno(libc::ENOENT) }))?;
+    let tmp_name = format!(".{name}.{}.tmp", sys::getpid());
+    let tmp_path = format!("{}/{tmp_name}", dir_path.trim_end_matches('/'));
+    let (tmp, final_name) = (cstr(&tmp_name).map_err(ReplaceError::File)?, cstr(&name).map_err(ReplaceError::File)?);
+    let failed = |errno| ReplaceError::Write { path: path.into(), errno };
+    // A leftover from a crashed run with our pid would make O_EXCL fail.
+    let _ = sys::unlinkat(&dir, &tmp);
+    let fd = sys::openat(
+        Some(&dir),
+        &tmp,
+        sys::O_WRONLY | sys::O_CREAT | sys::O_EXCL | sys::O_NOFOLLOW | sys::O_NOCTTY,
+        0o644,
+    )
+    .map_err(failed)?;
+    let written = sys::write_all(fd.raw(), data).and_then(|()| sys::fchown(&fd, 0, 0)).and_then(|()| sys::fsync(&fd));
+    drop(fd);
+    let done = written
+        .map_err(failed)
+        .and_then(|()| check(&tmp_path).map_err(ReplaceError::Check))
+        .and_then(|()| sys::renameat(&dir, &tmp, &final_name).map_err(failed));
+    if done.is_err() {
+        let _ = sys::unlinkat(&dir, &tmp);
+        return done;
+    }
+    sys::fsync(&dir).map_err(failed)
+}

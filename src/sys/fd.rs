@@ -124,6 +124,12 @@ pub fn read_capped_within(fd: libc::c_int, cap: usize, ms: u64) -> Result<Vec<u8
     within(ms, |deadline| read_to_end_until(fd, cap, None, &|| monotonic_ms() >= deadline)).map_err(ReadError::Io)?
 }
 
+/// True when fd 0 is a terminal (`escapes trust` asks for confirmation only then). std's
+/// `IsTerminal` makes the isatty(3) call (an ioctl TCGETS), so there is no unsafe block here.
+pub fn stdin_is_terminal() -> bool {
+    std::io::IsTerminal::is_terminal(&std::io::stdin())
+}
+
 /// One read(2) of at most `max` bytes appended to `out`, into its spare capacity (nothing is
 /// zeroed first); returns how many came, 0 at end of file.
 pub fn read_append(fd: &Fd, out: &mut Vec<u8>, max: usize) -> Result<usize, Errno> {

@@ -1,5 +1,6 @@
 //! What the IdP's answers mean, decided inside the network child so that no byte of them is
-//! parsed by the root process: `GET {iss}/.well-known/jwks.json` (the issuer's keys) and
+//! parsed by the root process: `GET {iss}/.well-known/jwks.json` (the issuer's keys),
+//! `GET {iss}/.well-known/openid-configuration` (`escapes trust`: the issuer it names) and
 //! `POST {iss}/api/grants/{grant_id}/consume` (single use for `once` grants; a revocation
 //! check for `timed` and `always`).
 //!
@@ -123,6 +124,29 @@ pub fn keys_of(url: &str, r: &http::Response) -> Result<Vec<Key>, Error> {
     jwks::parse(&r.body).map_err(|error| Error::Jwks { url: url.into(), error })
 }
 
+/// The discovery document's `issuer` and `jwks_uri` (`escapes trust`): status 200, a JSON
+/// object whose `issuer` is a string (compared with the URL asked for by the root process) and
+/// whose `jwks_uri`, when present, is a string.
+pub fn discovery_of(url: &str, r: &http::Response) -> Result<(String, Option<String>), Error> {
+    require_200(url, r)?;
+    let body = |what: &str| Error::Body { url: url.into(), what: what.into() };
+    let v = json::parse(&r.body).map_err(|e| body(&format!("not JSON: {e}")))?;
+    if !matches!(v, Value::Object(_)) {
+        return Err(body("not a JSON object"));
+    }
+    let issuer = match v.get("issuer") {
+        Some(Value::Str(s)) => s.clone(),
+        Some(_) => return Err(body("\"issuer\" is not a string")),
+        None => return Err(body("no \"issuer\"")),
+    };
+    let jwks_uri = match v.get("jwks_uri") {
+        None => None,
+        Some(Value::Str(s)) => Some(s.clone()),
+        Some(_) => return Err(body("\"jwks_uri\" is not a string")),
+    };
+    Ok((issuer, jwks_uri))
+}
+
 /// The meaning of a consume answer for a grant of `kind`: the status it reported.
 pub fn consume_answer_of(url: &str, r: &http::Response, kind: GrantType) -> Result<String, Error> {
     require_200(url, r)?;
@@ -209,6 +233,27 @@ mod tests {
         for body in ["", "not json", "[]", r#"{"error":1}"#, r#"{"status":1}"#, "{}", r#"{"a":1,"a":2}"#] {
             let e = consume_answer(200, body, GrantType::Once).unwrap_err();
             assert_eq!((e.exit_code(), e.code()), (1, "idp_error"), "{body}");
+        }
+    }
+
+    #[test]
+    fn a_discovery_document_gives_its_issuer_and_jwks_uri() {
+        let url = "https://id.example/.well-known/openid-configuration";
+        let r = resp(200, r#"{"issuer":"https://id.example","jwks_uri":"https://id.example/k","x":[1]}"#);
+        assert_eq!(discovery_of(url, &r), Ok(("https://id.example".into(), Some("https://id.example/k".into()))));
+        assert_eq!(discovery_of(url, &resp(200, r#"{"issuer":"i"}"#)), Ok(("i".into(), None)));
+        for (status, body) in [
+            (404, "{}"),
+            (302, ""),
+            (200, ""),
+            (200, "[]"),
+            (200, "{}"),
+            (200, r#"{"issuer":1}"#),
+            (200, r#"{"issuer":"a","issuer":"b"}"#),
+            (200, r#"{"issuer":"a","jwks_uri":null}"#),
+        ] {
+            let e = discovery_of(url, &resp(status, body)).unwrap_err();
+            assert_eq!((e.exit_code(), e.code()), (1, "idp_error"), "{status} {body}");
         }
     }
 

@@ -9,7 +9,8 @@
 //! no cookies, and no environment variable is read anywhere on this path.
 //!
 //! The report: `K` (the key set: each kid and key, then the raw body for the cache), `C` (the
-//! consume status), or `E` (exit code, stable code, message), in the `wire` format.
+//! consume status), `D` (the discovery document's `issuer` and `jwks_uri`, if any), or `E`
+//! (exit code, stable code, message), in the `wire` format.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -38,6 +39,9 @@ pub fn exchange(job: &NetJob) -> ! {
         Ok(Answer::Consumed(status)) => {
             w.u8(b'C').str(&status);
         }
+        Ok(Answer::Discovery { issuer, jwks_uri }) => {
+            w.u8(b'D').str(&issuer).opt_str(jwks_uri.as_deref());
+        }
         Err(Verdict { exit, code, message }) => {
             w.u8(b'E').u8(exit).str(code).str(&message);
         }
@@ -53,6 +57,7 @@ pub fn exchange(job: &NetJob) -> ! {
 enum Answer {
     Keys { keys: Vec<crate::policy::token::Key>, raw: Vec<u8> },
     Consumed(String),
+    Discovery { issuer: String, jwks_uri: Option<String> },
 }
 
 /// A refusal as the parent will report it.
@@ -83,6 +88,7 @@ fn answer(job: &NetJob, deadline: &Deadline) -> Result<Answer, Verdict> {
     let ep = endpoint(issuer).map_err(|e| local(issuer, e))?;
     let (method, path, auth) = match &job.ask {
         Ask::Jwks => (Method::Get, "/.well-known/jwks.json".to_string(), None),
+        Ask::Discovery => (Method::Get, "/.well-known/openid-configuration".to_string(), None),
         Ask::Consume { grant_id, token, .. } => {
             (Method::Post, format!("/api/grants/{grant_id}/consume"), Some(format!("Bearer {token}")))
         }
@@ -104,6 +110,10 @@ fn answer(job: &NetJob, deadline: &Deadline) -> Result<Answer, Verdict> {
         Ask::Jwks => {
             let keys = idp::keys_of(&url, &response).map_err(refused)?;
             Ok(Answer::Keys { keys, raw: response.body })
+        }
+        Ask::Discovery => {
+            let (issuer, jwks_uri) = idp::discovery_of(&url, &response).map_err(refused)?;
+            Ok(Answer::Discovery { issuer, jwks_uri })
         }
         Ask::Consume { grant_type, .. } => {
             idp::consume_answer_of(&url, &response, *grant_type).map(Answer::Consumed).map_err(refused)

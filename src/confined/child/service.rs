@@ -10,7 +10,7 @@
 
 use crate::confined::job::{Parse, ANSWER_OK, ANSWER_REFUSED, MAX_REQUEST};
 use crate::confined::wire::{Reader, Writer};
-use crate::parse::{config, jwks, jwks_cache, jwt, passwd, pem};
+use crate::parse::{config, config_edit, jwks, jwks_cache, jwt, passwd, pem};
 use crate::policy::account::User;
 use crate::policy::config::{Config, Helper};
 use crate::policy::token::{Key, Token};
@@ -81,7 +81,29 @@ fn handle(kind: Parse, payload: &[u8]) -> Option<Vec<u8>> {
         Parse::JwksCache => jwks_cache_of(payload),
         Parse::Certificates => Some(certificates_of(payload)),
         Parse::Reply => Some(reply_of(payload)),
+        Parse::ConfigEdit => config_edit_of(payload),
     }
+}
+
+#[inline(never)]
+fn config_edit_of(payload: &[u8]) -> Option<Vec<u8>> {
+    let mut r = Reader::new(payload);
+    let (old, issuer, approvers) = (r.bytes().ok()?, r.str().ok()?, r.strs().ok()?);
+    let (ca_bundle, pinned, replace) = (r.opt_str().ok()?, r.opt_str().ok()?, r.bool().ok()?);
+    r.finish().ok()?;
+    let t = config_edit::Trust {
+        issuer: &issuer,
+        approvers: &approvers,
+        ca_bundle: ca_bundle.as_deref(),
+        pinned: pinned.as_deref(),
+        replace,
+    };
+    Some(match config_edit::edit(old, &t) {
+        Ok(new) => ok(|w| {
+            w.bytes(&new);
+        }),
+        Err(e) => refused(&e.to_string()),
+    })
 }
 
 #[inline(never)]
