@@ -110,7 +110,7 @@ pub fn parse(input: &[u8]) -> Result<Reply, Error> {
     Ok(reply)
 }
 
-/// Parses `input` line by line, handing each line's text (less leading blanks and a trailing CR)
+/// Parses `input` line by line, handing each line's text (less leading blanks and a CRLF's CR)
 /// and meaning to `take`; the first bad line ends it.
 pub(crate) fn each_line(input: &[u8], redirects: Redirects, mut take: impl FnMut(&[u8], Line)) -> Result<(), Error> {
     if input.len() > MAX_REPLY {
@@ -122,9 +122,20 @@ pub(crate) fn each_line(input: &[u8], redirects: Redirects, mut take: impl FnMut
     let body = input.strip_suffix(b"\n").unwrap_or(input);
     for (i, raw) in body.split(|&b| b == b'\n').enumerate() {
         let parsed = line(raw, redirects).map_err(|kind| Error { line: i + 1, kind })?;
-        take(trim_start(raw.strip_suffix(b"\r").unwrap_or(raw)), parsed);
+        take(relay_text(raw), parsed);
     }
     Ok(())
+}
+
+/// A line's text to relay: less leading blanks and the CR of a CRLF, unless the text would then
+/// end in a CR of its own, which a reader would take for a CRLF's and drop from the value: then
+/// the CR stays, and the line reads back as the same edit.
+fn relay_text(raw: &[u8]) -> &[u8] {
+    let text = trim_start(raw);
+    match text.strip_suffix(b"\r") {
+        Some(less) if !less.ends_with(b"\r") => less,
+        _ => text,
+    }
 }
 
 /// Parses one line (without its `\n`).

@@ -4,7 +4,7 @@
 use super::parse::{each_line, Error, Line, Redirects};
 
 /// A reply to pass on (coat): every edit and `&` line in order with its text (as written, less
-/// leading blanks and a trailing CR), and the last code written.
+/// leading blanks and a CRLF's CR, unless the value itself ends in a CR), and the last code written.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Relayed {
     pub lines: Vec<(Vec<u8>, Line)>,

@@ -186,6 +186,18 @@ fn never_panics_on_any_prefix_of_a_mixed_reply() {
 // ---------------------------------------------------------------- relaying (coat's reader)
 
 #[test]
+fn a_value_ending_in_cr_is_relayed_with_its_cr() {
+    // Found by the reply_relay fuzz target: "$A=1\r\r" means A = "1\r"; relayed as "$A=1\r"
+    // it would read back as A = "1".
+    for input in [&b"$A=1\r\r\n"[..], b"$A=1\r\r", b"\r\r$A=1\r\r\r\n"] {
+        let r = parse_relayed(input).unwrap();
+        for (text, meaning) in &r.lines {
+            assert_eq!(line(text, Redirects::Relay).as_ref(), Ok(meaning), "{input:?}");
+        }
+    }
+}
+
+#[test]
 fn coat_relays_redirections_with_their_text_and_in_order() {
     let r = parse_relayed(b"  $A=1\r\n&1>/tmp/x\n# c\n-B\n\"$C=\\n\"\n0\n").unwrap();
     let texts: Vec<&[u8]> = r.lines.iter().map(|(t, _)| t.as_slice()).collect();
