@@ -17,7 +17,7 @@
 use crate::confined::service;
 use crate::mode::failure::{say, Failure};
 use crate::mode::{check_config, CONFIG_PATH, MAX_CONFIG};
-use crate::policy::config::{TrustEdit, MAX_BUNDLE};
+use crate::policy::config::{issuer_fault, IssuerFault, TrustEdit, MAX_BUNDLE};
 use crate::policy::request::Trust;
 use crate::policy::text::excerpt;
 use crate::policy::verify::hex_sha256;
@@ -54,17 +54,20 @@ fn text(bytes: &[u8], what: &str) -> Result<String, Failure> {
 /// The config's issuer rules, before anything is fetched: https, a host, no trailing slash,
 /// nothing that is not compared literally.
 fn check_url(url: &str) -> Result<(), Failure> {
-    let Some(rest) = url.strip_prefix("https://") else {
-        return Err(usage(format!("--idp {:?} must be an https:// URL", excerpt(url))));
-    };
-    if url.ends_with('/') {
-        return Err(usage(format!("--idp {:?} must not end with '/' (the issuer is compared exactly)", excerpt(url))));
+    let shown = excerpt(url);
+    match issuer_fault(url) {
+        Some(IssuerFault::NotHttps) => {
+            return Err(usage(format!("--idp {shown:?} is not an https:// URL with a host name")))
+        }
+        Some(IssuerFault::TrailingSlash) => {
+            return Err(usage(format!("--idp {shown:?} must not end with '/' (the issuer is compared exactly)")))
+        }
+        Some(IssuerFault::Wildcard) => return Err(usage(format!("--idp {shown:?} must not contain '*' or '?'"))),
+        None => {}
     }
-    if rest.is_empty() || rest.starts_with('/') || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(usage(format!("--idp {:?} is not an https:// URL with a host name", excerpt(url))));
-    }
-    if url.contains(['*', '?', '#', '@']) {
-        return Err(usage(format!("--idp {:?} must not contain '*', '?', '#' or '@'", excerpt(url))));
+    // Beyond the config's rule: what a URL typed on a command line should never hold.
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) || url.contains(['#', '@']) {
+        return Err(usage(format!("--idp {shown:?} must not contain blanks, control characters, '#' or '@'")));
     }
     Ok(())
 }

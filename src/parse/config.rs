@@ -8,7 +8,8 @@ use std::fmt;
 
 use crate::parse::toml::{self, Entry, Value};
 use crate::policy::config::{
-    never_set, Config, Helper, DEFAULT_AUDIENCE, DEFAULT_AUDIT_LOG, DEFAULT_HELPER_TIMEOUT, MAX_HELPER_TIMEOUT,
+    issuer_fault, never_set, Config, Helper, IssuerFault, DEFAULT_AUDIENCE, DEFAULT_AUDIT_LOG, DEFAULT_HELPER_TIMEOUT,
+    MAX_HELPER_TIMEOUT,
 };
 use crate::policy::facts;
 
@@ -591,17 +592,12 @@ fn exact_name(site: Site<'_>, s: &str) -> Result<(), Error> {
 fn issuer(site: Site<'_>, s: &str) -> Result<(), Error> {
     name(site, s)?;
     let (at, value) = (site.at(), s.to_owned());
-    if s.contains(['*', '?']) {
-        return Err(Error::Wildcard { at, setting: site.setting(), value });
+    match issuer_fault(s) {
+        None => Ok(()),
+        Some(IssuerFault::Wildcard) => Err(Error::Wildcard { at, setting: site.setting(), value }),
+        Some(IssuerFault::NotHttps) => Err(Error::IssuerNotHttps { at, value }),
+        Some(IssuerFault::TrailingSlash) => Err(Error::IssuerTrailingSlash { at, value }),
     }
-    match s.strip_prefix("https://") {
-        Some(host) if !host.is_empty() && !host.starts_with('/') => {}
-        _ => return Err(Error::IssuerNotHttps { at, value }),
-    }
-    if s.ends_with('/') {
-        return Err(Error::IssuerTrailingSlash { at, value });
-    }
-    Ok(())
 }
 
 /// Paths escapes opens as root: absolute so they do not depend on the working directory, and

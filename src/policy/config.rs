@@ -161,6 +161,31 @@ pub const NEVER_SET: &[&str] = &[
     "ESCAPES_*",
 ];
 
+/// What makes a string no issuer escapes may trust: issuers are compared character for
+/// character with a token's `iss` and their keys are fetched from them, so only an exact https
+/// URL with a host will do. The one rule the config parser and `escapes trust` both apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssuerFault {
+    /// `*` or `?`: a pattern, where an exact name is compared.
+    Wildcard,
+    /// Not `https://` followed by a host.
+    NotHttps,
+    /// A trailing `/`, which no token's `iss` has.
+    TrailingSlash,
+}
+
+/// The first [`IssuerFault`] of `s`, in the order above; None when it is a usable issuer.
+pub fn issuer_fault(s: &str) -> Option<IssuerFault> {
+    if s.contains(['*', '?']) {
+        return Some(IssuerFault::Wildcard);
+    }
+    match s.strip_prefix("https://") {
+        Some(host) if !host.is_empty() && !host.starts_with('/') => {}
+        _ => return Some(IssuerFault::NotHttps),
+    }
+    s.ends_with('/').then_some(IssuerFault::TrailingSlash)
+}
+
 /// Whether `name` is one of [`NEVER_SET`].
 pub fn never_set(name: &str) -> bool {
     NEVER_SET.iter().any(|n| match n.strip_suffix('*') {
